@@ -1,0 +1,273 @@
+"""Candidate links and distances, computed sparsely in pandas before any model is built.
+
+A candidate link is (supply row, demand row, mode, from_site, to_site) such that the
+resources match or a substitution allows it, the mode carries the supplied resource, the
+route is within the mode's limit, something arrives, and the firms differ. Floating
+candidates are expanded over their allowed plots, so distances stay data, not decisions.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .park import Park
+
+EARTH_RADIUS_KM = 6371.0088
+INTERNAL = "internal"
+
+LINK_COLUMNS = [
+    "supplier",
+    "receiver",
+    "supply_flow",
+    "demand_flow",
+    "from_resource",
+    "to_resource",
+    "mode",
+    "from_site",
+    "to_site",
+    "distance_km",
+    "internal",
+    "ratio",
+    "loss",
+    "delivered_factor",
+    "upper",
+    "fixed_cost",
+    "capex_annual",
+    "opex_fixed",
+    "var_cost",
+    "transport_cost",
+    "treatment_cost",
+    "co2e_per_unit",
+    "receiver_price",
+    "supplier_price",
+    "supplier_floats",
+    "receiver_floats",
+]
+
+
+def site_options(park: Park) -> pd.DataFrame:
+    """One row per (firm, site it may stand on): its fixed site, or each allowed plot."""
+    firms = park.firms
+    rows = [
+        (firm, site, rec_site is None)
+        for firm, rec_site, allowed in zip(firms.index, firms["site"], firms["allowed_sites"])
+        for site in allowed
+    ]
+    return pd.DataFrame(rows, columns=["firm_id", "site", "floats"])
+
+
+def pair_distances(park: Park, from_sites: np.ndarray, to_sites: np.ndarray) -> np.ndarray:
+    """Straight-line (or great-circle) distance in km for aligned arrays of site ids."""
+    sites = park.sites
+    if sites["lat"].notna().all() and len(sites):
+        lat = np.radians(sites["lat"].astype(float))
+        lon = np.radians(sites["lon"].astype(float))
+        lat1, lon1 = lat.reindex(from_sites).to_numpy(), lon.reindex(from_sites).to_numpy()
+        lat2, lon2 = lat.reindex(to_sites).to_numpy(), lon.reindex(to_sites).to_numpy()
+        a = (
+            np.sin((lat2 - lat1) / 2) ** 2
+            + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
+        )
+        return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
+    x = sites["x_km"].astype(float)
+    y = sites["y_km"].astype(float)
+    dx = x.reindex(from_sites).to_numpy() - x.reindex(to_sites).to_numpy()
+    dy = y.reindex(from_sites).to_numpy() - y.reindex(to_sites).to_numpy()
+    return np.hypot(dx, dy)
+
+
+def distance_overrides(park: Park) -> dict[tuple[str, str], float]:
+    """The distances sheet as a lookup; a row applies both ways unless its reverse is given."""
+    given = {
+        (f, t): float(d)
+        for f, t, d in zip(
+            park.distances["from_site"], park.distances["to_site"], park.distances["distance_km"]
+        )
+    }
+    out = dict(given)
+    for (f, t), d in given.items():
+        out.setdefault((t, f), d)
+    return out
+
+
+def resource_pairs(park: Park) -> pd.DataFrame:
+    """Which supplied resource can meet which demanded one: identity plus substitutions."""
+    same = pd.DataFrame(
+        {
+            "from_resource": park.resources.index,
+            "to_resource": park.resources.index,
+            "ratio": 1.0,
+            "treatment_cost": 0.0,
+            "treatment_co2e": 0.0,
+        }
+    )
+    subs = park.substitutions[
+        ["from_resource", "to_resource", "ratio", "treatment_cost", "treatment_co2e"]
+    ]
+    return pd.concat([same, subs], ignore_index=True).astype(
+        {"ratio": float, "treatment_cost": float, "treatment_co2e": float}
+    )
+
+
+def mode_resources(park: Park) -> pd.DataFrame:
+    """(mode, resource) pairs a mode may carry, ``*`` expanded."""
+    rows = []
+    for mode, carried in zip(park.transport.index, park.transport["resources"]):
+        resources = park.resources.index if "*" in carried else carried
+        rows.extend((mode, r) for r in resources)
+    return pd.DataFrame(rows, columns=["mode", "from_resource"]).drop_duplicates()
+
+
+def candidate_links(park: Park) -> pd.DataFrame:
+    """Every candidate link with its distance, delivered fraction, bound and costs.
+
+    Columns: see ``LINK_COLUMNS``. ``upper`` is U, the most that can be sent:
+    min(supply quantity, demand quantity / (ratio × (1 − loss)), mode capacity).
+    ``fixed_cost`` is the annual cost of building it (annualised capex + fixed opex),
+    ``var_cost`` the cost per unit sent (transport + treatment), ``co2e_per_unit`` the kg
+    emitted per unit sent. Internal arcs (internal_reuse) have mode ``internal``.
+    """
+    flows = park.flows
+    options = site_options(park)
+    supply = flows[(flows["direction"] == "supply") & (flows["quantity"] > 0)]
+    demand = flows[(flows["direction"] == "demand") & (flows["quantity"] > 0)]
+    sup = pd.DataFrame(
+        {
+            "supply_flow": supply.index,
+            "supplier": supply["firm_id"].to_numpy(),
+            "from_resource": supply["resource_id"].to_numpy(),
+            "supply_qty": supply["quantity"].to_numpy(float),
+            "supplier_price": supply["price"].to_numpy(float),
+        }
+    )
+    dem = pd.DataFrame(
+        {
+            "demand_flow": demand.index,
+            "receiver": demand["firm_id"].to_numpy(),
+            "to_resource": demand["resource_id"].to_numpy(),
+            "demand_qty": demand["quantity"].to_numpy(float),
+            "receiver_price": np.nan_to_num(demand["price"].to_numpy(float), nan=0.0),
+        }
+    )
+    pairs = sup.merge(resource_pairs(park), on="from_resource").merge(dem, on="to_resource")
+    pairs = _quality_compatible(park, pairs)
+
+    external = pairs[pairs["supplier"] != pairs["receiver"]]
+    external = external.merge(
+        options.rename(columns={"firm_id": "supplier", "site": "from_site",
+                                "floats": "supplier_floats"}), on="supplier"
+    ).merge(
+        options.rename(columns={"firm_id": "receiver", "site": "to_site",
+                                "floats": "receiver_floats"}), on="receiver"
+    )
+    external = external.merge(mode_resources(park), on="from_resource")
+    external = _with_transport(park, external)
+
+    frames = [external]
+    if park.settings.internal_reuse:
+        frames.append(_internal_arcs(park, pairs[pairs["supplier"] == pairs["receiver"]]))
+    links = pd.concat(frames, ignore_index=True)
+    links["upper"] = np.minimum(
+        links["supply_qty"], links["demand_qty"] / links["delivered_factor"]
+    )
+    links["upper"] = np.fmin(links["upper"], links["capacity"])
+    links = links.sort_values(
+        ["from_resource", "to_resource", "supplier", "receiver", "mode", "from_site", "to_site"],
+        kind="stable",
+    ).reset_index(drop=True)
+    links.index.name = "link"
+    return links[LINK_COLUMNS]
+
+
+def _quality_compatible(park: Park, pairs: pd.DataFrame) -> pd.DataFrame:
+    """Drop pairs where the demand limits a property the supply leaves blank (unknown)."""
+    if pairs.empty:
+        return pairs
+    keep = np.ones(len(pairs), dtype=bool)
+    for prop in park.property_names:
+        supply_value = park.flows[prop].reindex(pairs["supply_flow"]).to_numpy(float)
+        limit = park.flows[prop].reindex(pairs["demand_flow"]).to_numpy(float)
+        keep &= ~(np.isnan(supply_value) & ~np.isnan(limit))
+    return pairs[keep]
+
+
+def _with_transport(park: Park, links: pd.DataFrame) -> pd.DataFrame:
+    """Add distance, losses, costs and emissions of each (pair, mode, sites); drop the
+    links a mode cannot serve (too long, nothing delivered)."""
+    transport = park.transport
+    if links.empty:
+        return _empty_transport_columns(links)
+    mode = links["mode"].to_numpy()
+    t = transport.reindex(mode)
+    straight = pair_distances(park, links["from_site"].to_numpy(), links["to_site"].to_numpy())
+    route = straight * t["detour_factor"].to_numpy(float)
+    overrides = distance_overrides(park)
+    if overrides:
+        key = list(zip(links["from_site"], links["to_site"]))
+        given = np.array([overrides.get(k, np.nan) for k in key], dtype=float)
+        route = np.where(np.isnan(given), route, given)
+    same_site = links["from_site"].to_numpy() == links["to_site"].to_numpy()
+    if overrides:
+        route = np.where(same_site & np.isnan(given), 0.0, route)
+    else:
+        route = np.where(same_site, 0.0, route)
+    links = links.assign(distance_km=route)
+    loss = t["loss_per_km"].to_numpy(float) * route
+    max_km = t["max_distance_km"].to_numpy(float)
+    ok = (np.isnan(max_km) | (route <= max_km + 1e-9)) & (loss < 1.0)
+    links = links.assign(
+        loss=loss,
+        capacity=t["capacity"].to_numpy(float),
+        capex_annual=(t["capex_fixed"].to_numpy(float) + t["capex_per_km"].to_numpy(float) * route)
+        * t["crf"].to_numpy(float),
+        opex_fixed=t["opex_fixed"].to_numpy(float),
+        transport_cost=t["cost_per_unit_km"].to_numpy(float) * route,
+        transport_co2e=t["co2e_per_unit_km"].to_numpy(float) * route,
+        internal=False,
+    )[ok]
+    return _finish_costs(links)
+
+
+def _empty_transport_columns(links: pd.DataFrame) -> pd.DataFrame:
+    for col in ("from_site", "to_site", "mode"):
+        if col not in links:
+            links[col] = pd.Series(dtype=object)
+    for col in ("distance_km", "loss", "capacity", "capex_annual", "opex_fixed",
+                "transport_cost", "transport_co2e"):
+        links[col] = pd.Series(dtype=float)
+    links["internal"] = pd.Series(dtype=bool)
+    for col in ("supplier_floats", "receiver_floats"):
+        if col not in links:
+            links[col] = pd.Series(dtype=bool)
+    return _finish_costs(links)
+
+
+def _finish_costs(links: pd.DataFrame) -> pd.DataFrame:
+    return links.assign(
+        delivered_factor=links["ratio"] * (1.0 - links["loss"]),
+        fixed_cost=links["capex_annual"] + links["opex_fixed"],
+        var_cost=links["transport_cost"] + links["treatment_cost"],
+        co2e_per_unit=links["transport_co2e"] + links["treatment_co2e"],
+    )
+
+
+def _internal_arcs(park: Park, pairs: pd.DataFrame) -> pd.DataFrame:
+    """A firm's own supply meeting its own demand: no mode, no build, distance 0."""
+    site = park.firms["site"].reindex(pairs["supplier"]).to_numpy()
+    arcs = pairs.assign(
+        mode=INTERNAL,
+        from_site=site,
+        to_site=site,
+        distance_km=0.0,
+        loss=0.0,
+        capacity=np.nan,
+        capex_annual=0.0,
+        opex_fixed=0.0,
+        transport_cost=0.0,
+        transport_co2e=0.0,
+        internal=True,
+        supplier_floats=False,
+        receiver_floats=False,
+    )
+    return _finish_costs(arcs)

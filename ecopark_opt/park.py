@@ -1,0 +1,111 @@
+"""The validated park: typed pandas tables the model and the reports are built from."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .schema import SETTINGS
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The ``settings`` sheet (SPEC §2); every field has the schema's default."""
+
+    objective: str = "cost"
+    weight_cost: float = 1.0
+    weight_virgin: float = 0.0
+    weight_co2e: float = 0.0
+    currency: str = "EUR"
+    discount_rate: float = 0.08
+    lifetime_years: float = 20.0
+    internal_reuse: bool = False
+    win_win: bool = False
+    supplier_share: float = 0.5
+    max_dependency_share: float = 1.0
+    max_links: int | None = None
+    time_limit_s: float = 300.0
+    mip_gap: float = 1e-4
+    threads: int = 0
+    defection_probability: float = 0.0
+
+    def with_(self, **changes: Any) -> Settings:
+        """A copy with some options changed (None values are ignored)."""
+        return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+
+assert {f.name for f in fields(Settings)} == set(SETTINGS), "Settings and schema out of sync"
+
+
+@dataclass
+class Park:
+    """Every input table, typed and checked. Ids are the frames' indexes where unique.
+
+    - ``firms``: index firm_id; name, sector, status, site (blank = floating candidate),
+      allowed_sites (tuple of plot ids, already defaulted), admission_cost, must_join.
+    - ``sites``: index site_id; x_km, y_km, lat, lon, kind, capacity, site_cost.
+    - ``resources``: index resource_id; name, unit, virgin_price (NaN = cannot be bought),
+      disposal_cost, virgin_weight, virgin_co2e, disposal_co2e, max_virgin, property columns
+      (NaN filled with 0: the virgin resource is clean unless stated).
+    - ``flows``: index ``firm/resource/direction``; firm_id, resource_id, direction,
+      quantity, price (effective: the row's or the resource's; NaN = cannot be bought),
+      property columns (NaN = unknown / no limit).
+    - ``properties``: index property; unit.
+    - ``substitutions``: from_resource, to_resource, ratio, treatment_cost, treatment_co2e.
+    - ``transport``: index mode; resources (tuple, or ("*",)), capex_fixed, capex_per_km,
+      lifetime_years, opex_fixed, cost_per_unit_km, capacity, max_distance_km, loss_per_km,
+      co2e_per_unit_km, detour_factor, crf (capital recovery factor).
+    - ``distances``: from_site, to_site, distance_km.
+    Every frame keeps ``excel_row``, the Excel row it came from (0 when made up by default).
+    """
+
+    firms: pd.DataFrame
+    sites: pd.DataFrame
+    resources: pd.DataFrame
+    flows: pd.DataFrame
+    properties: pd.DataFrame
+    substitutions: pd.DataFrame
+    transport: pd.DataFrame
+    distances: pd.DataFrame
+    settings: Settings
+    source: Path | None = None
+    sha256: str = ""
+    warnings: list[str] = field(default_factory=list)
+    sheet_titles: dict[str, str] = field(default_factory=dict)
+    letters: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    @property
+    def property_names(self) -> list[str]:
+        return list(self.properties.index)
+
+    @property
+    def currency(self) -> str:
+        return self.settings.currency
+
+    def cell(self, sheet: str, column: str, row: int) -> str:
+        """``sheet!C7`` of a record, for messages."""
+        title = self.sheet_titles.get(sheet, sheet)
+        letter = self.letters.get(sheet, {}).get(column, "A")
+        return f"{title}!{letter}{row}" if row else f"{title}"
+
+    def flow_cell(self, flow_id: str, column: str = "quantity") -> str:
+        return self.cell("flows", column, int(self.flows.at[flow_id, "excel_row"]))
+
+
+def capital_recovery_factor(rate: float, years: float) -> float:
+    """Annuity factor turning an investment into an equal yearly cost over ``years``."""
+    if rate == 0:
+        return 1.0 / years
+    return rate / (1.0 - (1.0 + rate) ** -years)
+
+
+def flow_id(firm: str, resource: str, direction: str) -> str:
+    return f"{firm}/{resource}/{direction}"
+
+
+def is_blank(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))

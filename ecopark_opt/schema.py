@@ -1,0 +1,462 @@
+"""The workbook schema: the single source of truth for sheets, columns and settings.
+
+Reading, validation, ``ecopark template`` and ``docs/workbook.md`` are all driven by the
+tables below (SPEC §2). Change the format here and everything follows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+# Column types understood by the reader.
+TEXT = "text"  # free text
+ID = "id"  # identifier (text, stripped)
+IDS = "ids"  # comma-separated identifiers
+NUMBER = "number"  # float
+INTEGER = "integer"  # whole number
+BOOL = "bool"  # true/false, yes/no, 1/0
+ENUM = "enum"  # one of ``choices``
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of an input sheet."""
+
+    name: str
+    type: str
+    description: str
+    unit: str = ""
+    default: Any = None
+    required: bool = False  # a value is required on every row
+    header_required: bool = False  # the column itself must exist (even if cells may be blank)
+    min: float | None = None
+    max: float | None = None
+    min_exclusive: bool = False
+    max_exclusive: bool = False
+    choices: tuple[str, ...] = ()
+    ref: str | None = None  # sheet whose ids this column refers to
+    default_text: str = ""  # how the default reads in the docs when it is not a plain value
+
+    @property
+    def range_text(self) -> str:
+        if self.choices:
+            return " | ".join(self.choices)
+        lo = "" if self.min is None else f"{'>' if self.min_exclusive else '≥'} {self.min:g}"
+        hi = "" if self.max is None else f"{'<' if self.max_exclusive else '≤'} {self.max:g}"
+        return ", ".join(t for t in (lo, hi) if t)
+
+    @property
+    def default_label(self) -> str:
+        if self.default_text:
+            return self.default_text
+        if self.required:
+            return "required"
+        if self.default is None:
+            return "blank"
+        if isinstance(self.default, bool):
+            return "true" if self.default else "false"
+        return f"{self.default:g}" if isinstance(self.default, float) else str(self.default)
+
+
+@dataclass(frozen=True)
+class Sheet:
+    """One input sheet: its columns, its key and whether the workbook must have it."""
+
+    name: str
+    description: str
+    columns: tuple[Column, ...]
+    required: bool = False
+    key: tuple[str, ...] = ()
+    property_columns: bool = False  # accepts one extra numeric column per declared property
+
+    def column(self, name: str) -> Column:
+        for col in self.columns:
+            if col.name == name:
+                return col
+        raise KeyError(name)
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One key of the ``settings`` sheet."""
+
+    key: str
+    type: str
+    default: Any
+    description: str
+    min: float | None = None
+    max: float | None = None
+    min_exclusive: bool = False
+    max_exclusive: bool = False
+    choices: tuple[str, ...] = ()
+    unit: str = ""
+
+
+STATUSES = ("existing", "candidate")
+DIRECTIONS = ("supply", "demand")
+SITE_KINDS = ("plot", "fixed")
+OBJECTIVES = ("cost", "virgin", "co2e", "weighted")
+
+SHEETS: dict[str, Sheet] = {
+    s.name: s
+    for s in (
+        Sheet(
+            "firms",
+            "Firms that are in the park or could come.",
+            required=True,
+            key=("firm_id",),
+            columns=(
+                Column("firm_id", ID, "identifier used on other sheets", required=True),
+                Column("name", TEXT, "display name", default_text="firm_id"),
+                Column("sector", TEXT, "e.g. energy, refining, construction materials"),
+                Column(
+                    "status",
+                    ENUM,
+                    "existing firms are always in the park; candidates are admitted only if "
+                    "the optimizer chooses to",
+                    default="existing",
+                    choices=STATUSES,
+                ),
+                Column(
+                    "site",
+                    ID,
+                    "where the firm is; required for existing firms; blank for a candidate "
+                    "means the optimizer chooses a plot",
+                    ref="sites",
+                ),
+                Column(
+                    "allowed_sites",
+                    IDS,
+                    "comma-separated plots a candidate with a blank site may be placed on",
+                    ref="sites",
+                    default_text="all plots",
+                ),
+                Column(
+                    "admission_cost",
+                    NUMBER,
+                    "annual cost to the park of hosting this candidate; negative = net "
+                    "annual benefit (rent, jobs value)",
+                    unit="money/yr",
+                    default=0.0,
+                ),
+                Column("must_join", BOOL, "force a candidate in", default=False),
+            ),
+        ),
+        Sheet(
+            "sites",
+            "Where firms are and the free plots candidates may be placed on.",
+            required=True,
+            key=("site_id",),
+            columns=(
+                Column("site_id", ID, "identifier of the site", required=True),
+                Column("x_km", NUMBER, "planar x coordinate (either x/y or lat/lon)", unit="km"),
+                Column("y_km", NUMBER, "planar y coordinate", unit="km"),
+                Column(
+                    "lat",
+                    NUMBER,
+                    "latitude; distances by great circle (haversine)",
+                    unit="deg",
+                    min=-90,
+                    max=90,
+                ),
+                Column("lon", NUMBER, "longitude", unit="deg", min=-180, max=180),
+                Column(
+                    "kind",
+                    ENUM,
+                    "plot = free plot where candidates may be placed",
+                    default="fixed",
+                    choices=SITE_KINDS,
+                ),
+                Column(
+                    "capacity",
+                    INTEGER,
+                    "how many candidates the optimizer may place on this plot",
+                    min=0,
+                    default_text="1 for plots",
+                ),
+                Column(
+                    "site_cost",
+                    NUMBER,
+                    "annual cost paid when the optimizer places a candidate here",
+                    unit="money/yr",
+                    default=0.0,
+                ),
+            ),
+        ),
+        Sheet(
+            "resources",
+            "Materials, water and energy that firms buy, discharge or exchange.",
+            required=True,
+            key=("resource_id",),
+            property_columns=True,
+            columns=(
+                Column("resource_id", ID, "identifier of the resource", required=True),
+                Column("name", TEXT, "display name", default_text="resource_id"),
+                Column("unit", TEXT, "unit label, e.g. t, m3, MWh"),
+                Column(
+                    "virgin_price",
+                    NUMBER,
+                    "price to buy it from outside the park; blank = cannot be bought",
+                    unit="money/unit",
+                    header_required=True,
+                    default_text="column required",
+                ),
+                Column(
+                    "disposal_cost",
+                    NUMBER,
+                    "cost of discharging it as waste; negative = it is sold outside",
+                    unit="money/unit",
+                    default=0.0,
+                ),
+                Column(
+                    "virgin_weight",
+                    NUMBER,
+                    "contribution of one unit bought to virgin resource use",
+                    default=1.0,
+                    min=0,
+                ),
+                Column(
+                    "virgin_co2e", NUMBER, "emissions of one unit bought", unit="kg/unit",
+                    default=0.0,
+                ),
+                Column(
+                    "disposal_co2e",
+                    NUMBER,
+                    "emissions of one unit discharged",
+                    unit="kg/unit",
+                    default=0.0,
+                ),
+                Column(
+                    "max_virgin",
+                    NUMBER,
+                    "cap on the park's total purchase (e.g. abstraction permit)",
+                    unit="units/yr",
+                    min=0,
+                ),
+            ),
+        ),
+        Sheet(
+            "flows",
+            "One row per stream a firm supplies (discharges) or demands (consumes) each year.",
+            required=True,
+            key=("firm_id", "resource_id", "direction"),
+            property_columns=True,
+            columns=(
+                Column("firm_id", ID, "firm of the stream", required=True, ref="firms"),
+                Column(
+                    "resource_id", ID, "resource of the stream", required=True, ref="resources"
+                ),
+                Column(
+                    "direction",
+                    ENUM,
+                    "supply = the firm discharges it; demand = the firm consumes it",
+                    required=True,
+                    choices=DIRECTIONS,
+                ),
+                Column(
+                    "quantity", NUMBER, "yearly quantity", unit="units/yr", required=True, min=0
+                ),
+                Column(
+                    "price",
+                    NUMBER,
+                    "firm-specific purchase price (demand) or disposal cost (supply)",
+                    unit="money/unit",
+                    default_text="resource's virgin_price / disposal_cost",
+                ),
+            ),
+        ),
+        Sheet(
+            "properties",
+            "Quality properties (contaminants, moisture…); each may be a column on flows and "
+            "resources. Supply rows give the stream's value, demand rows the maximum accepted "
+            "in the delivered mix, resources the value of the virgin resource.",
+            key=("property",),
+            columns=(
+                Column("property", ID, "column name used on flows / resources", required=True),
+                Column("unit", TEXT, "e.g. ppm"),
+            ),
+        ),
+        Sheet(
+            "substitutions",
+            "A supplied resource that may replace a demanded one.",
+            key=("from_resource", "to_resource"),
+            columns=(
+                Column("from_resource", ID, "resource supplied", required=True, ref="resources"),
+                Column("to_resource", ID, "resource demanded", required=True, ref="resources"),
+                Column(
+                    "ratio",
+                    NUMBER,
+                    "units of demand met per unit supplied",
+                    default=1.0,
+                    min=0,
+                    min_exclusive=True,
+                ),
+                Column(
+                    "treatment_cost",
+                    NUMBER,
+                    "cost of making it usable",
+                    unit="money/unit supplied",
+                    default=0.0,
+                ),
+                Column(
+                    "treatment_co2e", NUMBER, "emissions of treatment", unit="kg/unit supplied",
+                    default=0.0,
+                ),
+            ),
+        ),
+        Sheet(
+            "transport",
+            "Ways to carry resources between sites. Without this sheet one cost-free pipeline "
+            "mode carries everything with no distance limit.",
+            key=("mode",),
+            columns=(
+                Column("mode", ID, "name of the mode, e.g. pipeline, steam_pipe, truck",
+                       required=True),
+                Column(
+                    "resources",
+                    IDS,
+                    "comma-separated resources this mode can carry, or *",
+                    default="*",
+                    ref="resources",
+                ),
+                Column("capex_fixed", NUMBER, "investment per link built", unit="money",
+                       default=0.0, min=0),
+                Column("capex_per_km", NUMBER, "investment per km of link", unit="money/km",
+                       default=0.0, min=0),
+                Column(
+                    "lifetime_years",
+                    NUMBER,
+                    "annualisation of capex by the capital recovery factor",
+                    unit="years",
+                    min=0,
+                    min_exclusive=True,
+                    default_text="settings.lifetime_years",
+                ),
+                Column("opex_fixed", NUMBER, "yearly cost per link built", unit="money/yr",
+                       default=0.0, min=0),
+                Column("cost_per_unit_km", NUMBER, "variable transport cost",
+                       unit="money/(unit·km)", default=0.0, min=0),
+                Column("capacity", NUMBER, "most one link of this mode can carry",
+                       unit="units/yr", min=0, default_text="unlimited"),
+                Column("max_distance_km", NUMBER, "longer links are not candidates", unit="km",
+                       min=0, default_text="unlimited"),
+                Column(
+                    "loss_per_km",
+                    NUMBER,
+                    "share lost per km: delivered = sent × (1 − loss_per_km × distance)",
+                    unit="fraction/km",
+                    default=0.0,
+                    min=0,
+                    max=1,
+                    max_exclusive=True,
+                ),
+                Column("co2e_per_unit_km", NUMBER, "transport emissions", unit="kg/(unit·km)",
+                       default=0.0, min=0),
+                Column(
+                    "detour_factor",
+                    NUMBER,
+                    "route length = straight-line distance × factor (not for distances rows)",
+                    default=1.0,
+                    min=1,
+                ),
+            ),
+        ),
+        Sheet(
+            "distances",
+            "Route distances that override computed ones; a row applies both ways unless the "
+            "reverse row is also given.",
+            key=("from_site", "to_site"),
+            columns=(
+                Column("from_site", ID, "site id", required=True, ref="sites"),
+                Column("to_site", ID, "site id", required=True, ref="sites"),
+                Column("distance_km", NUMBER, "route distance", unit="km", required=True, min=0),
+            ),
+        ),
+        Sheet(
+            "settings",
+            "Options of the model and the solver: two columns, key and value.",
+            key=("key",),
+            columns=(
+                Column("key", ID, "setting name (see the settings table)", required=True),
+                Column("value", TEXT, "setting value", required=True),
+            ),
+        ),
+        Sheet(
+            "scenarios",
+            "Named sets of overrides applied to the base workbook.",
+            columns=(
+                Column("scenario", ID, "scenario name", required=True),
+                Column("sheet", ID, "sheet to change", required=True),
+                Column(
+                    "key",
+                    TEXT,
+                    "id of the row to change; * = every row; for flows firm_id/resource_id/"
+                    "direction",
+                    required=True,
+                ),
+                Column("column", ID, "column to change", required=True),
+                Column("operation", ENUM, "set, scale (multiply) or add", required=True,
+                       choices=("set", "scale", "add")),
+                Column("value", TEXT, "new value, factor or increment", required=True),
+            ),
+        ),
+    )
+}
+
+SETTINGS: dict[str, Setting] = {
+    s.key: s
+    for s in (
+        Setting("objective", ENUM, "cost", "what the optimizer minimises", choices=OBJECTIVES),
+        Setting("weight_cost", NUMBER, 1.0, "weight of cost in the weighted objective"),
+        Setting("weight_virgin", NUMBER, 0.0, "weight of virgin use in the weighted objective"),
+        Setting("weight_co2e", NUMBER, 0.0, "weight of CO2e (kg) in the weighted objective"),
+        Setting("currency", TEXT, "EUR", "currency label"),
+        Setting("discount_rate", NUMBER, 0.08, "for the capital recovery factor", min=0),
+        Setting(
+            "lifetime_years", NUMBER, 20.0, "default mode lifetime", min=0, min_exclusive=True,
+            unit="years",
+        ),
+        Setting(
+            "internal_reuse",
+            BOOL,
+            False,
+            "allow a firm's own supply to meet its own demand (internal arc, no link)",
+        ),
+        Setting("win_win", BOOL, False, "require every admitted firm to gain"),
+        Setting(
+            "supplier_share", NUMBER, 0.5, "share of each link's net saving credited to the "
+            "supplier", min=0, max=1,
+        ),
+        Setting(
+            "max_dependency_share",
+            NUMBER,
+            1.0,
+            "most of one demand row that may come from a single supplying firm",
+            min=0,
+            max=1,
+        ),
+        Setting("max_links", INTEGER, None, "cap on the number of links built", min=0),
+        Setting("time_limit_s", NUMBER, 300.0, "solver time limit", min=0,
+                min_exclusive=True, unit="s"),
+        Setting("mip_gap", NUMBER, 1e-4, "relative MIP gap", min=0, max=1),
+        Setting("threads", INTEGER, 0, "solver threads (0 = solver default)", min=0),
+        Setting(
+            "defection_probability",
+            NUMBER,
+            0.0,
+            "default yearly probability that a firm leaves (defection-aware design)",
+            min=0,
+            max=1,
+        ),
+    )
+}
+
+
+def property_column(name: str, sheet: str) -> Column:
+    """The column a declared property takes on ``flows`` or ``resources``."""
+    meaning = {
+        "flows": "supply: value in the stream; demand: most accepted in the delivered mix",
+        "resources": "value in the virgin resource (blank = 0)",
+    }[sheet]
+    return Column(name, NUMBER, meaning, min=0)

@@ -1,0 +1,254 @@
+"""Results leave Pyomo here, once: variable values become pandas tables.
+
+Everything downstream (reports, JSON, analyses) reads a :class:`Solution`; none of it imports
+Pyomo. Metrics and per-firm economics are recomputed from the data and the values, not read
+from model expressions, so the report is an independent statement of the design.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import pyomo.environ as pyo
+
+from .park import Park
+from .solve import SolveResult
+
+ZERO = 1e-7  # flows below this (relative to the row's quantity) are reported as 0
+METRICS = ("cost", "virgin", "co2e")
+
+
+@dataclass
+class Solution:
+    """A design and its numbers.
+
+    - ``links``: every candidate link with ``build`` (0/1), ``sent``, ``delivered``,
+      ``annual_cost``, ``saving`` (net, per SPEC §3.8), ``supplier_gain``,
+      ``receiver_gain`` and ``transfer_price`` (per unit delivered, paid by the receiver to the
+      supplier, who builds and runs the link).
+    - ``rows``: every flows row with ``admitted``, ``exchanged`` (sent or delivered by
+      exchange), ``market`` (bought or discharged).
+    - ``firms``: per firm ``admitted``, ``site``, ``baseline_cost``, ``design_cost``, ``gain``.
+    - ``metrics``: ``{metric: {"design": x, "baseline": y}}`` for cost, virgin, co2e.
+    """
+
+    park: Park
+    result: SolveResult
+    objective: str
+    objective_value: float
+    links: pd.DataFrame
+    rows: pd.DataFrame
+    firms: pd.DataFrame
+    metrics: dict[str, dict[str, float]]
+    timings: dict[str, float] = field(default_factory=dict)
+    stage_results: list[SolveResult] = field(default_factory=list)
+
+    @property
+    def built_links(self) -> pd.DataFrame:
+        """Links built and carrying flow (what the report and JSON list)."""
+        return self.links[(self.links["build"] > 0.5) & (self.links["sent"] > 0)]
+
+    @property
+    def status(self) -> str:
+        return self.result.status
+
+    @property
+    def gap(self) -> float | None:
+        return self.result.gap
+
+    def design_key(self) -> frozenset:
+        """The set of built links, to tell designs apart."""
+        b = self.links[(self.links["build"] > 0.5) & ~self.links["internal"]]
+        return frozenset(
+            zip(b["supplier"], b["receiver"], b["from_resource"], b["to_resource"], b["mode"],
+                b["from_site"], b["to_site"])
+        )
+
+
+def _values(var: pyo.Var) -> dict:
+    return {k: (v.value if v.value is not None else 0.0) for k, v in var.items()}
+
+
+def extract_solution(m: pyo.ConcreteModel, result: SolveResult) -> Solution:
+    """Read every variable once and compute the design's tables and metrics."""
+    park: Park = m.park
+    links = m.links.copy()
+    admit = _values(m.Admit)
+    place = _values(m.Place)
+    built = _values(m.Build)
+    flow = _values(m.Flow)
+    purchase = _values(m.Purchase)
+    discharge = _values(m.Discharge)
+    return build_solution(park, links, admit, place, built, flow, purchase, discharge, result,
+                          m.objective_name)
+
+
+def build_solution(
+    park: Park,
+    links: pd.DataFrame,
+    admit: dict,
+    place: dict,
+    built: dict,
+    flow: dict,
+    purchase: dict,
+    discharge: dict,
+    result: SolveResult,
+    objective: str,
+) -> Solution:
+    """Tables and metrics from plain variable values (also used by independent checks)."""
+    settings = park.settings
+    flows = park.flows
+    sent = links.index.map(lambda l: max(flow.get(l, 0.0), 0.0)).to_numpy(float)
+    upper = links["upper"].to_numpy(float)
+    sent = np.where(sent <= ZERO * np.maximum(upper, 1.0), 0.0, sent)
+    build = np.array(
+        [1.0 if internal else float(round(built.get(l, 0.0)))
+         for l, internal in zip(links.index, links["internal"])]
+    )
+    links["build"] = np.where(links["internal"], (sent > 0).astype(float), build)
+    links["sent"] = sent
+    links["delivered"] = sent * links["delivered_factor"]
+    links["annual_cost"] = np.where(links["internal"], 0.0, build * links["fixed_cost"]) + (
+        sent * links["var_cost"]
+    )
+    links["co2e"] = sent * links["co2e_per_unit"]
+    links["saving"] = (
+        links["delivered"] * links["receiver_price"]
+        + sent * links["supplier_price"]
+        - links["annual_cost"]
+    )
+    sigma = settings.supplier_share
+    links["supplier_gain"] = sigma * links["saving"]
+    links["receiver_gain"] = (1 - sigma) * links["saving"]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        # the supplier builds and runs the link; the receiver pays it per unit delivered
+        transfer = (
+            links["supplier_gain"] - sent * links["supplier_price"] + links["annual_cost"]
+        ) / links["delivered"]
+    links["transfer_price"] = np.where(links["delivered"] > 0, transfer, np.nan)
+
+    rows = flows[["firm_id", "resource_id", "direction", "quantity", "price"]].copy()
+    rows["admitted"] = [admit.get(f, 1.0) > 0.5 for f in rows["firm_id"]]
+    ex_out = links.groupby("supply_flow")["sent"].sum()
+    ex_in = links.groupby("demand_flow")["delivered"].sum()
+    is_supply = rows["direction"] == "supply"
+    rows["exchanged"] = np.where(
+        is_supply, ex_out.reindex(rows.index).fillna(0.0), ex_in.reindex(rows.index).fillna(0.0)
+    )
+    market = pd.Series(purchase) if purchase else pd.Series(dtype=float)
+    market = pd.concat([market, pd.Series(discharge, dtype=float)])
+    rows["market"] = market.reindex(rows.index).fillna(0.0).clip(lower=0.0).to_numpy()
+    rows.loc[~rows["admitted"], ["exchanged", "market"]] = 0.0
+    rows["buyable"] = ~(~is_supply & rows["price"].isna())
+    res = park.resources.reindex(rows["resource_id"])
+    price = rows["price"].fillna(0.0)
+    weight = np.where(is_supply, 0.0, res["virgin_weight"].to_numpy(float))
+    unit_co2 = np.where(
+        is_supply, res["disposal_co2e"].to_numpy(float), res["virgin_co2e"].to_numpy(float)
+    )
+    in_base = rows["admitted"] & rows["buyable"]
+    rows["baseline_cost"] = np.where(in_base, rows["quantity"] * price, 0.0)
+    rows["design_cost"] = rows["market"] * price
+    rows["baseline_virgin"] = np.where(in_base, rows["quantity"] * weight, 0.0)
+    rows["design_virgin"] = rows["market"] * weight
+    rows["baseline_co2e"] = np.where(in_base, rows["quantity"] * unit_co2, 0.0)
+    rows["design_co2e"] = rows["market"] * unit_co2
+
+    firms = park.firms
+    out = pd.DataFrame(index=firms.index)
+    out["name"] = firms["name"]
+    out["sector"] = firms["sector"]
+    out["status"] = firms["status"]
+    out["admitted"] = [admit.get(f, 1.0) > 0.5 for f in firms.index]
+    placed = {f: s for (f, s), v in place.items() if v > 0.5}
+    out["site"] = [
+        (placed.get(f) if s is None else s) if a else None
+        for f, s, a in zip(firms.index, firms["site"], out["admitted"])
+    ]
+    out["placed"] = [f in placed for f in firms.index]
+    site_cost = park.sites["site_cost"].astype(float)
+    out["admission_cost"] = np.where(
+        (firms["status"] == "candidate") & out["admitted"], firms["admission_cost"].astype(float),
+        0.0,
+    )
+    out["site_cost"] = [
+        float(site_cost[placed[f]]) if f in placed else 0.0 for f in firms.index
+    ]
+    out["baseline_cost"] = rows.groupby("firm_id")["baseline_cost"].sum().reindex(
+        firms.index).fillna(0.0)
+    gain = (
+        links.groupby("supplier")["supplier_gain"].sum().reindex(firms.index).fillna(0.0)
+        + links.groupby("receiver")["receiver_gain"].sum().reindex(firms.index).fillna(0.0)
+    )
+    out["gain"] = np.where(out["admitted"], gain, 0.0)
+    out["design_cost"] = out["baseline_cost"] - out["gain"]
+    out["links_out"] = links[links["build"] > 0.5].groupby("supplier").size().reindex(
+        firms.index).fillna(0).astype(int)
+    out["links_in"] = links[links["build"] > 0.5].groupby("receiver").size().reindex(
+        firms.index).fillna(0).astype(int)
+
+    built_mask = (links["build"] > 0.5) & ~links["internal"]
+    cost = (
+        float(out["admission_cost"].sum())
+        + float(out["site_cost"].sum())
+        + float((links["fixed_cost"] * built_mask).sum())
+        + float((links["var_cost"] * links["sent"]).sum())
+        + float(rows["design_cost"].sum())
+    )
+    metrics = {
+        "cost": {"design": cost, "baseline": float(rows["baseline_cost"].sum())},
+        "virgin": {
+            "design": float(rows["design_virgin"].sum()),
+            "baseline": float(rows["baseline_virgin"].sum()),
+        },
+        "co2e": {
+            "design": float(rows["design_co2e"].sum()) + float(links["co2e"].sum()),
+            "baseline": float(rows["baseline_co2e"].sum()),
+        },
+    }
+    value = objective_value(metrics, objective, settings)
+    return Solution(
+        park=park, result=result, objective=objective, objective_value=value, links=links,
+        rows=rows, firms=out, metrics=metrics,
+    )
+
+
+def objective_value(metrics: dict, objective: str, settings) -> float:
+    """The objective as the model defines it: a metric against the baseline."""
+    delta = {k: metrics[k]["design"] - metrics[k]["baseline"] for k in METRICS}
+    if objective == "weighted":
+        return (
+            settings.weight_cost * delta["cost"]
+            + settings.weight_virgin * delta["virgin"]
+            + settings.weight_co2e * delta["co2e"]
+        )
+    return delta[objective]
+
+
+def resource_summary(solution: Solution) -> pd.DataFrame:
+    """Per resource: virgin purchase and discharge before (standalone) and after (design)."""
+    rows = solution.rows
+    rows = rows[rows["admitted"]]
+    demand = rows[rows["direction"] == "demand"]
+    supply = rows[rows["direction"] == "supply"]
+    res = solution.park.resources
+    out = pd.DataFrame(index=res.index)
+    out["name"] = res["name"]
+    out["unit"] = res["unit"]
+    out["purchase_before"] = demand[demand["buyable"]].groupby("resource_id")["quantity"].sum()
+    out["purchase_after"] = demand.groupby("resource_id")["market"].sum()
+    out["discharge_before"] = supply.groupby("resource_id")["quantity"].sum()
+    out["discharge_after"] = supply.groupby("resource_id")["market"].sum()
+    out = out.fillna(0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["purchase_change_pct"] = np.where(
+            out["purchase_before"] > 0,
+            100 * (out["purchase_after"] / out["purchase_before"] - 1), np.nan)
+        out["discharge_change_pct"] = np.where(
+            out["discharge_before"] > 0,
+            100 * (out["discharge_after"] / out["discharge_before"] - 1), np.nan)
+    used = (out[["purchase_before", "purchase_after", "discharge_before",
+                 "discharge_after"]].abs().sum(axis=1) > 0)
+    return out[used]

@@ -1,0 +1,386 @@
+"""Cross-sheet checks and the assembly of a :class:`Park` from a read workbook.
+
+One ``check_*`` function per rule; each appends messages of the form
+``sheet!cell (column): message`` to a shared list. ``load_park`` raises once with all of them.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .errors import InputError
+from .park import Park, Settings, capital_recovery_factor, flow_id
+from .reader import RawWorkbook, Table, _convert, did_you_mean, read_workbook, reread_with_properties
+from .schema import SETTINGS, SHEETS, Column
+
+DEFAULT_MODE = "pipeline"
+
+
+def load_park(path: str | Path) -> Park:
+    """Read, type and check a workbook; raise :class:`InputError` listing every problem."""
+    raw = read_workbook(path)
+    if raw.problems:
+        raise InputError(raw.problems)
+    park = assemble_park(raw)
+    return park
+
+
+def assemble_park(raw: RawWorkbook) -> Park:
+    problems = raw.problems
+    tables = raw.tables
+    properties = _properties(tables.get("properties"), problems)
+    reread_with_properties(raw, list(properties.index))
+    settings = _settings(tables.get("settings"), problems)
+    if problems:
+        raise InputError(problems)
+
+    sites = _unique(tables["sites"], "site_id", problems)
+    firms = _unique(tables["firms"], "firm_id", problems)
+    resources = _unique(tables["resources"], "resource_id", problems)
+    flows = tables["flows"].frame.copy()
+    substitutions = _frame(tables.get("substitutions"), "substitutions")
+    transport = _transport(tables.get("transport"), problems)
+    distances = _frame(tables.get("distances"), "distances")
+
+    check_sites(sites, tables["sites"], problems)
+    check_firms(firms, sites, tables["firms"], problems)
+    flows = check_flows(flows, firms, resources, tables["flows"], problems)
+    check_substitutions(substitutions, resources, tables.get("substitutions"), problems)
+    check_transport(transport, resources, tables.get("transport"), problems)
+    check_distances(distances, sites, tables.get("distances"), problems)
+    if problems:
+        raise InputError(problems)
+
+    prop_names = list(properties.index)
+    for prop in prop_names:
+        resources[prop] = resources[prop].fillna(0.0).astype(float)
+    resources["name"] = [
+        n if isinstance(n, str) and n else i for i, n in zip(resources.index, resources["name"])
+    ]
+    resources["unit"] = resources["unit"].fillna("").astype(str)
+    firms["name"] = [n if isinstance(n, str) and n else i for i, n in zip(firms.index, firms["name"])]
+    firms["sector"] = firms["sector"].fillna("").astype(str)
+
+    plots = list(sites.index[sites["kind"] == "plot"])
+    firms["site"] = firms["site"].where(firms["site"].notna(), None)
+    firms["allowed_sites"] = [
+        (tuple(a) if a else tuple(plots)) if s is None else (s,)
+        for s, a in zip(firms["site"], firms["allowed_sites"])
+    ]
+    sites["capacity"] = [
+        (c if c is not None and not _nan(c) else (1 if k == "plot" else 0))
+        for c, k in zip(sites["capacity"], sites["kind"])
+    ]
+
+    flows["price"] = [
+        p if not _nan(p) else (resources.at[r, "virgin_price"] if d == "demand"
+                                else resources.at[r, "disposal_cost"])
+        for p, r, d in zip(flows["price"], flows["resource_id"], flows["direction"])
+    ]
+    flows["price"] = flows["price"].astype(float)
+
+    substitutions = substitutions.reset_index(drop=True)
+    crf_default = settings.lifetime_years
+    transport["lifetime_years"] = transport["lifetime_years"].fillna(crf_default).astype(float)
+    transport["crf"] = [
+        capital_recovery_factor(settings.discount_rate, years)
+        for years in transport["lifetime_years"]
+    ]
+
+    park = Park(
+        firms=firms,
+        sites=sites,
+        resources=resources,
+        flows=flows,
+        properties=properties,
+        substitutions=substitutions,
+        transport=transport,
+        distances=distances.reset_index(drop=True),
+        settings=settings,
+        source=raw.path,
+        sha256=raw.sha256,
+        warnings=list(raw.warnings),
+        sheet_titles={name: t.title for name, t in tables.items()},
+        letters={name: t.letters for name, t in tables.items()},
+    )
+    return park
+
+
+# --- helpers -------------------------------------------------------------------------------
+
+
+def _nan(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def _frame(table: Table | None, sheet: str) -> pd.DataFrame:
+    if table is None:
+        cols = [c.name for c in SHEETS[sheet].columns] + ["excel_row"]
+        return pd.DataFrame(columns=cols)
+    return table.frame.copy()
+
+
+def _unique(table: Table, key: str, problems: list[str]) -> pd.DataFrame:
+    """Index a table by its id column, reporting duplicates (also case/space variants)."""
+    frame = table.frame
+    seen: dict[str, int] = {}
+    folded: dict[str, tuple[str, int]] = {}
+    keep = []
+    for value, row in zip(frame[key], frame["excel_row"]):
+        if value is None:
+            keep.append(False)
+            continue
+        where = f"{table.cell(key, row)} ({key})"
+        if value in seen:
+            problems.append(f"{where}: duplicate id '{value}' (first on row {seen[value]})")
+            keep.append(False)
+            continue
+        fold = value.casefold()
+        if fold in folded:
+            other, other_row = folded[fold]
+            problems.append(
+                f"{where}: id '{value}' differs from '{other}' (row {other_row}) only by case; "
+                "ids are case-sensitive, use one spelling"
+            )
+        seen[value] = row
+        folded[fold] = (value, row)
+        keep.append(True)
+    out = frame[keep].set_index(key)
+    out.index.name = key
+    return out
+
+
+def _properties(table: Table | None, problems: list[str]) -> pd.DataFrame:
+    if table is None:
+        return pd.DataFrame({"unit": pd.Series(dtype=str), "excel_row": pd.Series(dtype=int)},
+                            index=pd.Index([], name="property"))
+    frame = table.frame.copy()
+    frame["property"] = [p.strip().lower() if isinstance(p, str) else p for p in frame["property"]]
+    table = Table(table.sheet, frame, table.letters, table.title)
+    out = _unique(table, "property", problems)
+    reserved = {c.name for s in ("flows", "resources") for c in SHEETS[s].columns}
+    for name, row in zip(out.index, out["excel_row"]):
+        if name in reserved:
+            problems.append(
+                f"{table.cell('property', row)} (property): '{name}' is already a column name "
+                "on flows/resources; choose another name"
+            )
+    out["unit"] = out["unit"].fillna("").astype(str)
+    return out
+
+
+def _settings(table: Table | None, problems: list[str]) -> Settings:
+    if table is None:
+        return Settings()
+    values: dict[str, Any] = {}
+    for key, value, row in zip(table.frame["key"], table.frame["value"], table.frame["excel_row"]):
+        if key is None:
+            continue
+        name = key.strip().lower()
+        if name not in SETTINGS:
+            problems.append(
+                f"{table.cell('key', row)} (key): unknown setting '{key}'"
+                f"{did_you_mean(name, list(SETTINGS))}"
+            )
+            continue
+        if name in values:
+            problems.append(f"{table.cell('key', row)} (key): setting '{name}' given twice")
+            continue
+        spec = SETTINGS[name]
+        col = Column(
+            name, spec.type, spec.description, min=spec.min, max=spec.max,
+            min_exclusive=spec.min_exclusive, max_exclusive=spec.max_exclusive,
+            choices=spec.choices,
+        )
+        where = f"{table.cell('value', row)} ({name})"
+        before = len(problems)
+        typed = _convert(col, value, where, problems)
+        if len(problems) == before and typed is not None:
+            values[name] = typed
+    return Settings(**values)
+
+
+def _transport(table: Table | None, problems: list[str]) -> pd.DataFrame:
+    if table is None:
+        frame = pd.DataFrame(
+            [{c.name: c.default for c in SHEETS["transport"].columns} | {"excel_row": 0}]
+        )
+        frame["mode"] = DEFAULT_MODE
+        frame["resources"] = [("*",)]
+        return frame.set_index("mode")
+    out = _unique(table, "mode", problems)
+    out["resources"] = [r if r else ("*",) for r in out["resources"]]
+    for col in ("capacity", "max_distance_km", "lifetime_years"):
+        out[col] = pd.to_numeric(out[col], errors="coerce").astype(float)
+    return out
+
+
+# --- checks --------------------------------------------------------------------------------
+
+
+def check_sites(sites: pd.DataFrame, table: Table, problems: list[str]) -> None:
+    """Every site has x/y or lat/lon, and all sites use the same system."""
+    systems = set()
+    for site, row in sites[["excel_row"]].itertuples():
+        xy = [not _nan(sites.at[site, c]) for c in ("x_km", "y_km")]
+        ll = [not _nan(sites.at[site, c]) for c in ("lat", "lon")]
+        where = table.cell("x_km", row)
+        if any(xy) and any(ll):
+            problems.append(f"{where} (x_km): site '{site}' has both x/y and lat/lon; use one")
+        elif all(xy):
+            systems.add("x/y")
+        elif all(ll):
+            systems.add("lat/lon")
+        else:
+            problems.append(
+                f"{where} (x_km): site '{site}' has no complete coordinates (x_km and y_km, or "
+                "lat and lon)"
+            )
+    if len(systems) > 1:
+        problems.append(
+            f"{table.title}: sites mix x/y and lat/lon coordinates; use one system on every row"
+        )
+
+
+def check_firms(firms: pd.DataFrame, sites: pd.DataFrame, table: Table, problems: list[str]) -> None:
+    """Sites exist; existing firms have one; allowed_sites are plots."""
+    plots = set(sites.index[sites["kind"] == "plot"])
+    for firm, rec in firms.iterrows():
+        row = rec["excel_row"]
+        site = rec["site"]
+        if not _nan(site) and site not in sites.index:
+            problems.append(
+                f"{table.cell('site', row)} (site): unknown site '{site}'"
+                f"{did_you_mean(site, list(sites.index))}"
+            )
+        if rec["status"] == "existing" and _nan(site):
+            problems.append(f"{table.cell('site', row)} (site): existing firm '{firm}' needs a site")
+        allowed = rec["allowed_sites"] or ()
+        for plot in allowed:
+            if plot not in sites.index:
+                problems.append(
+                    f"{table.cell('allowed_sites', row)} (allowed_sites): unknown site '{plot}'"
+                    f"{did_you_mean(plot, list(sites.index))}"
+                )
+            elif plot not in plots:
+                problems.append(
+                    f"{table.cell('allowed_sites', row)} (allowed_sites): site '{plot}' is not a "
+                    "plot (kind=plot)"
+                )
+        if rec["status"] == "candidate" and _nan(site) and not allowed and not plots:
+            problems.append(
+                f"{table.cell('site', row)} (site): candidate '{firm}' has no site and the "
+                "workbook has no plot (sites with kind=plot) to place it on"
+            )
+        if rec["status"] == "existing" and rec["must_join"] is True:
+            pass  # harmless: existing firms are always in
+
+
+def check_flows(
+    flows: pd.DataFrame,
+    firms: pd.DataFrame,
+    resources: pd.DataFrame,
+    table: Table,
+    problems: list[str],
+) -> pd.DataFrame:
+    """References exist and each (firm, resource, direction) appears once; index by it."""
+    ids = []
+    first: dict[str, int] = {}
+    for rec in flows.itertuples():
+        row = rec.excel_row
+        if rec.firm_id is not None and rec.firm_id not in firms.index:
+            problems.append(
+                f"{table.cell('firm_id', row)} (firm_id): unknown firm '{rec.firm_id}'"
+                f"{did_you_mean(rec.firm_id, list(firms.index))}"
+            )
+        if rec.resource_id is not None and rec.resource_id not in resources.index:
+            problems.append(
+                f"{table.cell('resource_id', row)} (resource_id): unknown resource "
+                f"'{rec.resource_id}'{did_you_mean(rec.resource_id, list(resources.index))}"
+            )
+        key = flow_id(rec.firm_id, rec.resource_id, rec.direction)
+        if key in first:
+            problems.append(
+                f"{table.cell('firm_id', row)} (firm_id): second {rec.direction} row for firm "
+                f"'{rec.firm_id}' and resource '{rec.resource_id}' (first on row {first[key]}); "
+                "merge them"
+            )
+        first.setdefault(key, row)
+        ids.append(key)
+    flows = flows.copy()
+    flows.index = pd.Index(ids, name="flow_id")
+    return flows[~flows.index.duplicated()]
+
+
+def check_substitutions(
+    subs: pd.DataFrame, resources: pd.DataFrame, table: Table | None, problems: list[str]
+) -> None:
+    if table is None:
+        return
+    seen: dict[tuple[str, str], int] = {}
+    for rec in subs.itertuples():
+        for col in ("from_resource", "to_resource"):
+            value = getattr(rec, col)
+            if value is not None and value not in resources.index:
+                problems.append(
+                    f"{table.cell(col, rec.excel_row)} ({col}): unknown resource '{value}'"
+                    f"{did_you_mean(value, list(resources.index))}"
+                )
+        pair = (rec.from_resource, rec.to_resource)
+        if rec.from_resource == rec.to_resource and rec.from_resource is not None:
+            problems.append(
+                f"{table.cell('to_resource', rec.excel_row)} (to_resource): a resource cannot "
+                "substitute itself"
+            )
+        if pair in seen:
+            problems.append(
+                f"{table.cell('from_resource', rec.excel_row)} (from_resource): duplicate "
+                f"substitution {pair[0]} → {pair[1]} (first on row {seen[pair]})"
+            )
+        seen.setdefault(pair, rec.excel_row)
+
+
+def check_transport(
+    transport: pd.DataFrame, resources: pd.DataFrame, table: Table | None, problems: list[str]
+) -> None:
+    if table is None:
+        return
+    for mode, rec in transport.iterrows():
+        if mode == "internal":
+            problems.append(
+                f"{table.cell('mode', rec['excel_row'])} (mode): 'internal' is reserved for "
+                "internal reuse arcs; choose another mode name"
+            )
+        for res in rec["resources"]:
+            if res != "*" and res not in resources.index:
+                problems.append(
+                    f"{table.cell('resources', rec['excel_row'])} (resources): unknown resource "
+                    f"'{res}'{did_you_mean(res, list(resources.index))}"
+                )
+
+
+def check_distances(
+    distances: pd.DataFrame, sites: pd.DataFrame, table: Table | None, problems: list[str]
+) -> None:
+    if table is None:
+        return
+    seen: dict[tuple[str, str], int] = {}
+    for rec in distances.itertuples():
+        for col in ("from_site", "to_site"):
+            value = getattr(rec, col)
+            if value is not None and value not in sites.index:
+                problems.append(
+                    f"{table.cell(col, rec.excel_row)} ({col}): unknown site '{value}'"
+                    f"{did_you_mean(value, list(sites.index))}"
+                )
+        pair = (rec.from_site, rec.to_site)
+        if pair in seen:
+            problems.append(
+                f"{table.cell('from_site', rec.excel_row)} (from_site): distance {pair[0]} → "
+                f"{pair[1]} given twice (first on row {seen[pair]})"
+            )
+        seen.setdefault(pair, rec.excel_row)
