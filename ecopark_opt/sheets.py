@@ -1,0 +1,33 @@
+"""What analyses hand to the report: extra sheets as data (tables, notes, a native chart)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+import pandas as pd
+
+
+@dataclass(frozen=True)
+class ChartSpec:
+    """A native Excel chart drawn from columns of the sheet's table."""
+
+    kind: Literal["scatter", "bar", "column"]
+    x: str  # column holding categories (bar/column) or x values (scatter)
+    y: tuple[str, ...]  # one series per column
+    title: str
+    x_title: str = ""
+    y_title: str = ""
+
+
+@dataclass
+class ExtraSheet:
+    """One report sheet added by an analysis: plain-language notes above a table.
+
+    Column names carry their unit in brackets, e.g. ``cost [EUR/yr]``.
+    """
+
+    title: str
+    frame: pd.DataFrame
+    notes: list[str] = field(default_factory=list)
+    chart: ChartSpec | None = None
