@@ -84,12 +84,23 @@ def prepare(park: Park, timer: Timer | None = None) -> tuple[pd.DataFrame, pyo.C
 def optimize(park: Park, options: RunOptions = RunOptions(), timer: Timer | None = None
              ) -> Solution:
     """Design the park: the optimum of the chosen objective, ties broken by cost."""
+    return design_park(park, options, timer)[1]
+
+
+def design_park(park: Park, options: RunOptions = RunOptions(), timer: Timer | None = None
+                ) -> tuple[pyo.ConcreteModel, Solution]:
+    """Like :func:`optimize`, also returning the built model for analyses to re-use."""
     timer = timer or Timer()
-    objective = options.objective or park.settings.objective
-    if objective != park.settings.objective:
-        park = replace(park, settings=park.settings.with_(objective=objective))
+    park = with_objective(park, options.objective)
     _, model = prepare(park, timer)
-    return solve_model(model, options.solve_options(park), timer)
+    return model, solve_model(model, options.solve_options(park), timer)
+
+
+def with_objective(park: Park, objective: str | None) -> Park:
+    """The park with settings.objective overridden (the input park is left unchanged)."""
+    if objective is None or objective == park.settings.objective:
+        return park
+    return replace(park, settings=park.settings.with_(objective=objective))
 
 
 def solve_model(model: pyo.ConcreteModel, options: SolveOptions, timer: Timer) -> Solution:

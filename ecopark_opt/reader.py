@@ -46,6 +46,9 @@ MAX_TEXT_LENGTH = 2000
 
 ERROR_VALUES = {"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA"}
 CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Sheets a workbook may carry that the reader skips without a warning: the template's README
+# and hidden dropdown lists, and the sweep's uncertainty sheet (read by its own command).
+IGNORED_SHEETS = {"readme", "lists", "uncertainty"}
 TRUE_WORDS = {"true", "yes", "y", "1", "x"}
 FALSE_WORDS = {"false", "no", "n", "0"}
 
@@ -146,7 +149,7 @@ def read_workbook(path: str | Path) -> RawWorkbook:
     raw = RawWorkbook(path=path, sha256=file_sha256(path), tables={})
     titles = {title.strip().lower(): title for title in values_book.sheetnames}
     for key, title in titles.items():
-        if key not in SHEETS and key != "uncertainty" and key != "readme":
+        if key not in SHEETS and key not in IGNORED_SHEETS:
             raw.warnings.append(
                 f"{title}: unknown sheet, ignored{did_you_mean(key, list(SHEETS))}"
             )

@@ -14,7 +14,14 @@ import pandas as pd
 
 from .errors import InputError
 from .park import Park, Settings, capital_recovery_factor, flow_id
-from .reader import RawWorkbook, Table, _convert, did_you_mean, read_workbook, reread_with_properties
+from .reader import (
+    RawWorkbook,
+    Table,
+    _convert,
+    did_you_mean,
+    read_workbook,
+    reread_with_properties,
+)
 from .schema import SETTINGS, SHEETS, Column
 
 DEFAULT_MODE = "pipeline"
@@ -66,11 +73,17 @@ def assemble_park(raw: RawWorkbook) -> Park:
     firms["sector"] = firms["sector"].fillna("").astype(str)
 
     plots = list(sites.index[sites["kind"] == "plot"])
-    firms["site"] = firms["site"].where(firms["site"].notna(), None)
-    firms["allowed_sites"] = [
-        (tuple(a) if a else tuple(plots)) if s is None else (s,)
-        for s, a in zip(firms["site"], firms["allowed_sites"])
-    ]
+    firms["site"] = pd.Series(
+        [None if _nan(s) else s for s in firms["site"]], index=firms.index, dtype=object
+    )
+    firms["allowed_sites"] = pd.Series(
+        [
+            (tuple(a) if isinstance(a, tuple) and a else tuple(plots)) if s is None else (s,)
+            for s, a in zip(firms["site"], firms["allowed_sites"])
+        ],
+        index=firms.index,
+        dtype=object,
+    )
     sites["capacity"] = [
         (c if c is not None and not _nan(c) else (1 if k == "plot" else 0))
         for c, k in zip(sites["capacity"], sites["kind"])
