@@ -1,0 +1,149 @@
+"""The command line: every exit code of SPEC §4, outputs, and no traceback without --debug."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from ecopark_opt import solve as solve_module
+from ecopark_opt.cli import main
+from ecopark_opt.workbook import write_workbook
+
+TWO_FIRMS = {
+    "firms": [{"firm_id": "A", "site": "S1"}, {"firm_id": "B", "site": "S2"}],
+    "sites": [{"site_id": "S1", "x_km": 0, "y_km": 0}, {"site_id": "S2", "x_km": 3, "y_km": 4}],
+    "resources": [{"resource_id": "water", "unit": "m3", "virgin_price": 2.0,
+                   "disposal_cost": 1.0}],
+    "flows": [
+        {"firm_id": "A", "resource_id": "water", "direction": "supply", "quantity": 100},
+        {"firm_id": "B", "resource_id": "water", "direction": "demand", "quantity": 80},
+    ],
+    "transport": [{"mode": "pipe", "opex_fixed": 50, "cost_per_unit_km": 0.1}],
+}
+
+
+def run(args: list[str]):
+    return CliRunner().invoke(main, args, catch_exceptions=False)
+
+
+@pytest.fixture
+def park(tmp_path: Path) -> Path:
+    return write_workbook(tmp_path / "park.xlsx", TWO_FIRMS)
+
+
+def test_solve_writes_report_and_json(park: Path, tmp_path: Path):
+    out, js = tmp_path / "r.xlsx", tmp_path / "r.json"
+    result = run(["solve", str(park), "--out", str(out), "--json", str(js)])
+    assert result.exit_code == 0, result.output
+    assert out.exists()
+    data = json.loads(js.read_text())
+    # 80 m3 sent 5 km: 80·0.1·5 + 50 = 90; A discharges 20 → cost 110 (baseline 160 + 100)
+    assert data["status"] == "optimal"
+    assert data["metrics"]["cost"] == {"design": pytest.approx(110.0),
+                                       "baseline": pytest.approx(260.0)}
+    assert [(lk["supplier"], lk["receiver"], lk["sent"]) for lk in data["links"]] == [
+        ("A", "B", pytest.approx(80.0))]
+    assert set(data) == {"status", "objective", "mip_gap", "metrics", "links", "purchases",
+                         "discharges", "firms"}
+
+
+def test_default_report_path_is_reports_stem(park: Path, tmp_path: Path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = run(["solve", str(park), "--quiet"])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "reports" / "park.xlsx").exists()
+
+
+def test_bad_input_exit_2_lists_every_problem(tmp_path: Path):
+    tables = {**TWO_FIRMS, "flows": [
+        {"firm_id": "A", "resource_id": "water", "direction": "supply", "quantity": -1},
+        {"firm_id": "Z", "resource_id": "water", "direction": "demand", "quantity": 80},
+    ]}
+    path = write_workbook(tmp_path / "bad.xlsx", tables)
+    out = tmp_path / "r.xlsx"
+    result = run(["solve", str(path), "--out", str(out)])
+    assert result.exit_code == 2
+    assert "flows!D2 (quantity): must be ≥ 0, got -1" in result.output
+    assert "Traceback" not in result.output
+    assert not out.exists()
+    result = run(["validate", str(path)])
+    assert result.exit_code == 2
+    assert "2 problems found" in result.output or "flows!A3 (firm_id): unknown firm 'Z'" in (
+        result.output)
+
+
+def test_not_a_workbook_exit_2(tmp_path: Path):
+    path = tmp_path / "notes.xlsx"
+    path.write_text("hello")
+    result = run(["validate", str(path)])
+    assert result.exit_code == 2
+    assert "not an .xlsx workbook" in result.output
+
+
+def test_infeasible_exit_3_names_the_culprit(tmp_path: Path):
+    tables = {**TWO_FIRMS, "resources": [{"resource_id": "water", "unit": "m3",
+                                         "virgin_price": None, "disposal_cost": 1.0}],
+              "transport": [{"mode": "pipe", "max_distance_km": 1}]}
+    path = write_workbook(tmp_path / "inf.xlsx", tables)
+    js = tmp_path / "r.json"
+    result = run(["solve", str(path), "--out", str(tmp_path / "r.xlsx"), "--json", str(js)])
+    assert result.exit_code == 3
+    assert "flows!D3 (quantity)" in result.output and "cannot be bought" in result.output
+    assert json.loads(js.read_text())["status"] == "infeasible"
+
+
+def test_no_solution_exit_4(park: Path, tmp_path: Path, monkeypatch):
+    def no_solution(model, options=None):
+        return solve_module.SolveResult("time_limit", has_solution=False, message="Time limit")
+
+    monkeypatch.setattr("ecopark_opt.optimize.solve", no_solution)
+    result = run(["solve", str(park), "--out", str(tmp_path / "r.xlsx")])
+    assert result.exit_code == 4
+    assert "without any feasible design" in result.output
+
+
+def test_internal_error_exit_1_without_traceback(park: Path, tmp_path: Path, monkeypatch):
+    def boom(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr("ecopark_opt.optimize.build_model", boom)
+    result = run(["solve", str(park), "--out", str(tmp_path / "r.xlsx")])
+    assert result.exit_code == 1
+    assert "internal error: RuntimeError: boom" in result.output
+    assert "Traceback" not in result.output
+    result = run(["solve", str(park), "--out", str(tmp_path / "r.xlsx"), "--debug"])
+    assert result.exit_code == 1
+    assert "Traceback" in result.output
+
+
+def test_usage_error_exit_2(park: Path):
+    assert run(["solve", str(park), "--objective", "profit"]).exit_code == 2
+    assert run(["frobnicate"]).exit_code == 2
+
+
+def test_output_over_input_refused(park: Path):
+    before = park.read_bytes()
+    result = run(["solve", str(park), "--out", str(park)])
+    assert result.exit_code == 2
+    assert "overwrite the input" in result.output
+    assert park.read_bytes() == before
+
+
+def test_objective_option_and_time_limit(park: Path, tmp_path: Path):
+    js = tmp_path / "r.json"
+    result = run(["solve", str(park), "--objective", "virgin", "--time-limit", "10",
+                  "--mip-gap", "0", "--threads", "1", "--out", str(tmp_path / "r.xlsx"),
+                  "--json", str(js)])
+    assert result.exit_code == 0, result.output
+    data = json.loads(js.read_text())
+    assert data["objective"] == "virgin"
+    assert data["metrics"]["virgin"]["design"] == pytest.approx(0.0)
+
+
+def test_template_then_validate(tmp_path: Path):
+    path = tmp_path / "blank.xlsx"
+    assert run(["template", str(path)]).exit_code == 0
+    assert path.exists()
