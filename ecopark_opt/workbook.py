@@ -21,6 +21,8 @@ def write_workbook(path: str | Path, tables: Mapping[str, Rows]) -> Path:
         if sheet == "settings" and isinstance(rows, Mapping):
             rows = [{"key": k, "value": v} for k, v in rows.items()]
         frame = rows if isinstance(rows, pd.DataFrame) else pd.DataFrame(list(rows))
+        if sheet == "settings" and frame.empty and not len(frame.columns):
+            frame = pd.DataFrame(columns=["key", "value"])  # no settings: header only
         ws = book.create_sheet(sheet)
         ws.append(list(frame.columns))
         for record in frame.itertuples(index=False):
