@@ -46,7 +46,8 @@ class Park:
     """Every input table, typed and checked. Ids are the frames' indexes where unique.
 
     - ``firms``: index firm_id; name, sector, status, site (blank = floating candidate),
-      allowed_sites (tuple of plot ids, already defaulted), admission_cost, must_join.
+      allowed_sites (tuple of plot ids, already defaulted), admission_cost, must_join,
+      defection_probability (blank filled with the setting).
     - ``sites``: index site_id; x_km, y_km, lat, lon, kind, capacity, site_cost.
     - ``resources``: index resource_id; name, unit, virgin_price (NaN = cannot be bought),
       disposal_cost, virgin_weight, virgin_co2e, disposal_co2e, max_virgin, property columns

@@ -44,7 +44,7 @@ class Column:
             return " | ".join(self.choices)
         lo = "" if self.min is None else f"{'>' if self.min_exclusive else '≥'} {self.min:g}"
         hi = "" if self.max is None else f"{'<' if self.max_exclusive else '≤'} {self.max:g}"
-        return ", ".join(t for t in (lo, hi) if t)
+        return " and ".join(t for t in (lo, hi) if t)
 
     @property
     def default_label(self) -> str:
@@ -97,6 +97,7 @@ STATUSES = ("existing", "candidate")
 DIRECTIONS = ("supply", "demand")
 SITE_KINDS = ("plot", "fixed")
 OBJECTIVES = ("cost", "virgin", "co2e", "weighted")
+DISTRIBUTIONS = ("uniform", "triangular", "normal", "lognormal")
 
 SHEETS: dict[str, Sheet] = {
     s.name: s
@@ -141,6 +142,15 @@ SHEETS: dict[str, Sheet] = {
                     default=0.0,
                 ),
                 Column("must_join", BOOL, "force a candidate in", default=False),
+                Column(
+                    "defection_probability",
+                    NUMBER,
+                    "yearly probability that this firm leaves the park (defection-aware "
+                    "design)",
+                    min=0,
+                    max=1,
+                    default_text="settings.defection_probability",
+                ),
             ),
         ),
         Sheet(
@@ -379,7 +389,8 @@ SHEETS: dict[str, Sheet] = {
             key=("key",),
             columns=(
                 Column("key", ID, "setting name (see the settings table)", required=True),
-                Column("value", TEXT, "setting value", required=True),
+                Column("value", TEXT, "setting value; blank = the setting's default",
+                       default_text="the setting's default"),
             ),
         ),
         Sheet(
@@ -399,6 +410,44 @@ SHEETS: dict[str, Sheet] = {
                 Column("operation", ENUM, "set, scale (multiply) or add", required=True,
                        choices=("set", "scale", "add")),
                 Column("value", TEXT, "new value, factor or increment", required=True),
+            ),
+        ),
+        Sheet(
+            "uncertainty",
+            "Uncertain inputs for `ecopark sweep`: each sample draws one multiplier per row "
+            "from its distribution and multiplies the named cells by it (docs/uncertainty.md).",
+            columns=(
+                Column("sheet", ID, "sheet of the values to perturb", required=True),
+                Column(
+                    "key",
+                    TEXT,
+                    "id of the row to perturb, as on scenarios; * = every row (one draw for "
+                    "all of them)",
+                    required=True,
+                ),
+                Column("column", ID, "numeric column to perturb", required=True),
+                Column(
+                    "distribution",
+                    ENUM,
+                    "distribution of the multiplier",
+                    required=True,
+                    choices=DISTRIBUTIONS,
+                ),
+                Column(
+                    "p1",
+                    NUMBER,
+                    "uniform, triangular: low; normal: mean; lognormal: μ of the underlying "
+                    "normal",
+                    required=True,
+                ),
+                Column(
+                    "p2",
+                    NUMBER,
+                    "uniform: high; triangular: mode; normal: standard deviation; lognormal: "
+                    "σ of the underlying normal",
+                    required=True,
+                ),
+                Column("p3", NUMBER, "triangular: high (blank for the other distributions)"),
             ),
         ),
     )
