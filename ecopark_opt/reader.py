@@ -14,11 +14,13 @@ import math
 import os
 import re
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from defusedxml.ElementTree import iterparse
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 
@@ -44,11 +46,13 @@ MAX_COMPRESSION_RATIO = 200
 MAX_ID_LENGTH = 200
 MAX_TEXT_LENGTH = 2000
 
+MERGE_CELL_TAG = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}mergeCell"
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # compound file: .xls, .doc
 ERROR_VALUES = {"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA"}
 CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # Sheets a workbook may carry that the reader skips without a warning: the template's README
-# and hidden dropdown lists, and the sweep's uncertainty sheet (read by its own command).
-IGNORED_SHEETS = {"readme", "lists", "uncertainty"}
+# and hidden dropdown lists.
+IGNORED_SHEETS = {"readme", "lists"}
 TRUE_WORDS = {"true", "yes", "y", "1", "x"}
 FALSE_WORDS = {"false", "no", "n", "0"}
 
@@ -62,10 +66,13 @@ class Table:
     letters: dict[str, str]
     title: str  # the sheet's name as written in the workbook
     extra: list[str] = field(default_factory=list)  # columns not in the schema (properties?)
+    header_row: int = 1  # Excel row of the header
 
     def cell(self, column: str, row: int) -> str:
-        """``sheet!C7`` for a column name and an Excel row number."""
-        return f"{self.title}!{self.letters.get(column, 'A')}{row}"
+        """``sheet!C7`` for a column name and an Excel row number (``sheet!7:7`` when the
+        sheet has no such column)."""
+        letter = self.letters.get(column)
+        return f"{self.title}!{letter}{row}" if letter else f"{self.title}!{row}:{row}"
 
 
 @dataclass
@@ -77,11 +84,17 @@ class RawWorkbook:
     tables: dict[str, Table]
     problems: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    merged_headers: list[str] = field(default_factory=list)  # sheets with a merged header cell
 
 
 def did_you_mean(name: str, known: list[str] | tuple[str, ...]) -> str:
-    close = difflib.get_close_matches(name.lower(), [k.lower() for k in known], n=1, cutoff=0.6)
-    return f" (did you mean '{close[0]}'?)" if close else ""
+    """`` (did you mean 'x'?)`` naming the closest known spelling (case-insensitive), or ''."""
+    originals = {str(k).lower(): str(k) for k in reversed(list(known))}
+    word = str(name).lower()
+    starting = [k for k in originals if k.startswith(word)] if len(word) >= 3 else []
+    close = starting if len(starting) == 1 else []
+    close = close or difflib.get_close_matches(word, list(originals), n=1, cutoff=0.7)
+    return f" (did you mean '{originals[close[0]]}'?)" if close else ""
 
 
 def file_sha256(path: Path) -> str:
@@ -107,6 +120,18 @@ def check_file(path: Path) -> None:
     if size > MAX_FILE_BYTES:
         raise InputError(f"{name}: file is {size / 2**20:.0f} MiB, above the 100 MiB limit")
     if not zipfile.is_zipfile(path):
+        with open(path, "rb") as handle:
+            magic = handle.read(8)
+        if magic.startswith(b"PK\x03\x04"):
+            raise InputError(
+                f"{name}: corrupt or truncated .xlsx file (the zip archive is incomplete); "
+                "copy it again or re-save it from Excel"
+            )
+        if magic == OLE_MAGIC:
+            raise InputError(
+                f"{name}: an old Excel 97-2003 (.xls) workbook; save it as 'Excel Workbook "
+                "(.xlsx)'"
+            )
         raise InputError(
             f"{name}: not an .xlsx workbook (an .xlsx file is a zip archive; "
             "save the file as 'Excel Workbook (.xlsx)')"
@@ -118,7 +143,7 @@ def check_file(path: Path) -> None:
             total = sum(i.file_size for i in infos)
             packed = sum(i.compress_size for i in infos) or 1
             bad = archive.testzip() if size < 5 * 2**20 else None
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+    except (zipfile.BadZipFile, zlib.error, OSError, ValueError, EOFError) as exc:
         raise InputError(f"{name}: corrupt .xlsx file ({exc})") from None
     if bad is not None:
         raise InputError(f"{name}: corrupt .xlsx file (damaged member '{bad}')")
@@ -162,6 +187,7 @@ def read_workbook(path: str | Path) -> RawWorkbook:
         try:
             rows = _sheet_rows(values_book[title], formula_book[title])
             raw.tables[name] = _read_sheet(sheet, title, rows, raw)
+            _report_merged(raw.tables[name], _merged_ranges(values_book[title]), raw)
         except InputError:
             raise
         except Exception as exc:
@@ -183,8 +209,10 @@ def reread_with_properties(raw: RawWorkbook, properties: list[str]) -> None:
                 frame[prop] = math.nan
                 continue
             col = property_column(prop, name)
+            # pandas turned the blank cells of a column kept raw into NaN: blank again
             frame[prop] = [
-                _convert(col, value, table.cell(prop, row), raw.problems)
+                None if _blank(value) else _convert(col, value, table.cell(prop, row),
+                                                    raw.problems)
                 for value, row in zip(frame[prop], frame["excel_row"])
             ]
             frame[prop] = frame[prop].astype(float)
@@ -195,12 +223,15 @@ def reread_with_properties(raw: RawWorkbook, properties: list[str]) -> None:
                 f"{table.title}!{table.letters[extra]}1 ({extra}): unknown column, ignored"
                 f"{did_you_mean(extra, [c.name for c in SHEETS[name].columns] + properties)}"
             )
-            frame.drop(columns=extra, inplace=True)
+            del frame[extra]
 
 
 def _sheet_hint(name: str, titles: dict[str, str]) -> str:
-    hint = did_you_mean(name, list(titles))
-    return hint.replace("'?)", "' — rename that sheet?)") if hint else ""
+    hint = did_you_mean(name, list(titles.values()))
+    if not hint:
+        return ""
+    title = hint.split("'")[1]
+    return f" (the sheet '{title}' looks like it; rename it '{name}')"
 
 
 def _sheet_rows(values_ws: Any, formula_ws: Any) -> list[tuple[int, list[Any]]]:
@@ -219,6 +250,37 @@ def _sheet_rows(values_ws: Any, formula_ws: Any) -> list[tuple[int, list[Any]]]:
                     cells[i] = _NoCachedValue(formula)
         out.append((number, cells))
     return out
+
+
+def _merged_ranges(ws: Any) -> list[str]:
+    """Merged ranges (``E2:E3``) of a read-only worksheet, read from its XML."""
+    try:
+        source = ws._get_source()
+    except Exception:  # not a read-only sheet of a zip archive: nothing to look at
+        return []
+    ranges = []
+    with source:
+        for _, element in iterparse(source, events=("end",)):
+            if element.tag == MERGE_CELL_TAG:
+                ranges.append(element.get("ref", ""))
+            element.clear()
+    return [r for r in ranges if r]
+
+
+def _report_merged(table: Table, ranges: list[str], raw: RawWorkbook) -> None:
+    """Only the first cell of a merged range holds a value: the others would read as blank."""
+    names = {letter: name for name, letter in table.letters.items()}
+    for ref in ranges:
+        first = ref.split(":")[0]
+        letter = first.rstrip("0123456789")
+        column = names.get(letter)
+        if int(first[len(letter):] or 0) <= table.header_row:
+            raw.merged_headers.append(table.title)
+        label = f" ({column})" if column else ""
+        raw.problems.append(
+            f"{table.title}!{ref}{label}: merged cells; unmerge them and fill every cell "
+            "(only the first cell of a merged range holds a value)"
+        )
 
 
 class _NoCachedValue:
@@ -243,6 +305,7 @@ def _read_sheet(
     else:
         header_number, header = rows[0]
         body = rows[1:]
+    unknown: dict[str, str] = {}  # header not in the schema → its letter
     for position, cell in enumerate(header):
         letter = get_column_letter(position + 1)
         if cell is None or (isinstance(cell, str) and not cell.strip()):
@@ -252,28 +315,45 @@ def _read_sheet(
                 )
             continue
         name = str(cell).strip().lower()
-        if name in positions:
+        if name in positions or name in unknown:
+            first = letters.get(name) or unknown[name]
             raw.problems.append(
-                f"{title}!{letter}{header_number} ({name}): duplicate column header"
+                f"{title}!{letter}{header_number} ({name}): duplicate column header (first in "
+                f"column {first})"
             )
             continue
-        if name not in known and not sheet.property_columns:
+        if name not in known:
+            unknown[name] = letter
+            if not sheet.property_columns:
+                continue
+        positions[name] = position
+        letters[name] = letter
+    for col in sheet.columns:
+        if (col.required or col.header_required) and col.name not in positions:
+            close = did_you_mean(col.name, list(unknown))
+            if close:  # a misspelt header: point at it, and do not read it as anything else
+                header_name = close.split("'")[1]
+                letter = unknown.pop(header_name)
+                positions.pop(header_name, None)
+                letters.pop(header_name, None)
+                raw.problems.append(
+                    f"{title}!{letter}{header_number} ({header_name}): missing required column "
+                    f"'{col.name}' (the header '{header_name}' looks like a misspelling of it)"
+                )
+            else:
+                raw.problems.append(
+                    f"{title}!{get_column_letter(len(header) + 1)}{header_number}: missing "
+                    f"required column '{col.name}'"
+                )
+    if not sheet.property_columns:
+        for name, letter in unknown.items():
             raw.warnings.append(
                 f"{title}!{letter}{header_number} ({name}): unknown column, ignored"
                 f"{did_you_mean(name, list(known))}"
             )
-            continue
-        key = name
-        positions[key] = position
-        letters[key] = letter
-    for col in sheet.columns:
-        if (col.required or col.header_required) and col.name not in positions:
-            raw.problems.append(
-                f"{title}!{get_column_letter(len(header) + 1)}{header_number}: missing required "
-                f"column '{col.name}'{did_you_mean(col.name, [h for h in positions])}"
-            )
 
     records: dict[str, list[Any]] = {name: [] for name in positions}
+    flagged: set[tuple[str, int]] = set()  # (column, row) of cells already reported
     numbers: list[int] = []
     for number, cells in body:
         numbers.append(number)
@@ -281,10 +361,13 @@ def _read_sheet(
             value = cells[position] if position < len(cells) else None
             where = f"{title}!{letters[name]}{number} ({name})"
             col = known.get(name)
+            before = len(raw.problems)
             if col is None:  # a property column or an unknown one: kept raw for now
                 records[name].append(_check_special(value, where, raw.problems))
             else:
                 records[name].append(_convert(col, value, where, raw.problems))
+            if len(raw.problems) > before:
+                flagged.add((name, number))
     frame = pd.DataFrame(records)
     frame["excel_row"] = numbers
     for col in sheet.columns:
@@ -292,7 +375,7 @@ def _read_sheet(
             frame[col.name] = col.default if col.default is not None else None
         else:
             for value, number in zip(frame[col.name], frame["excel_row"]):
-                if col.required and _blank(value):
+                if col.required and _blank(value) and (col.name, number) not in flagged:
                     raw.problems.append(
                         f"{title}!{letters[col.name]}{number} ({col.name}): required value is blank"
                     )
@@ -303,7 +386,10 @@ def _read_sheet(
         if col.type in (NUMBER,) and col.default is None:
             frame[col.name] = pd.to_numeric(frame[col.name], errors="coerce").astype(float)
     extra = [c for c in positions if c not in known]  # property columns, typed later
-    return Table(sheet=sheet.name, frame=frame, letters=letters, title=title, extra=extra)
+    return Table(
+        sheet=sheet.name, frame=frame, letters=letters, title=title, extra=extra,
+        header_row=header_number,
+    )
 
 
 def _blank(value: Any) -> bool:
@@ -319,7 +405,9 @@ def _check_special(value: Any, where: str, problems: list[str]) -> Any:
         )
         return None
     if isinstance(value, str) and value.strip() in ERROR_VALUES:
-        problems.append(f"{where}: error value {value.strip()} in the cell")
+        problems.append(
+            f"{where}: the cell holds the error {value.strip()}; fix the formula or type a value"
+        )
         return None
     return value
 
@@ -359,8 +447,12 @@ def _convert(col: Column, value: Any, where: str, problems: list[str]) -> Any:
             return False
         problems.append(f"{where}: must be true or false, got '{value}'")
         return None
-    if isinstance(value, (dt.datetime, dt.date, dt.time)):
-        problems.append(f"{where}: a date/time where {kind} text is expected")
+    if isinstance(value, (dt.datetime, dt.date, dt.time, dt.timedelta)):
+        expected = {ENUM: "one of " + ", ".join(col.choices), ID: "an id", IDS: "ids"}
+        problems.append(
+            f"{where}: a date/time ({_when(value)}) where {expected.get(kind, 'text')} is "
+            "expected"
+        )
         return None
     text = _text(value)
     if kind == ENUM:
@@ -397,10 +489,12 @@ def _text(value: Any) -> str:
 
 def _number(value: Any, where: str, problems: list[str]) -> float | None:
     if isinstance(value, bool):
-        problems.append(f"{where}: a true/false value where a number is expected")
+        problems.append(
+            f"{where}: a true/false value ({str(value).upper()}) where a number is expected"
+        )
         return None
     if isinstance(value, (dt.datetime, dt.date, dt.time, dt.timedelta)):
-        problems.append(f"{where}: a date/time where a number is expected")
+        problems.append(f"{where}: a date/time ({_when(value)}) where a number is expected")
         return None
     if isinstance(value, (int, float)):
         number = float(value)
@@ -412,12 +506,20 @@ def _number(value: Any, where: str, problems: list[str]) -> float | None:
             problems.append(f"{where}: text '{_short(text)}' where a number is expected")
             return None
     if math.isnan(number) or math.isinf(number):
-        problems.append(f"{where}: must be a finite number, got {value}")
+        problems.append(f"{where}: must be a finite number, got {_short(str(value).strip())}")
         return None
     if abs(number) > 1e15:
         problems.append(f"{where}: {number:g} is out of the supported range (|x| ≤ 1e15)")
         return None
     return number
+
+
+def _when(value: Any) -> str:
+    """A date or time as it reads in a message: ``2024-01-05``, ``2024-01-05 08:30``."""
+    if isinstance(value, dt.datetime):
+        midnight = value.time() == dt.time(0)
+        return value.strftime("%Y-%m-%d") if midnight else value.strftime("%Y-%m-%d %H:%M")
+    return str(value)
 
 
 def _short(text: str, limit: int = 40) -> str:

@@ -107,6 +107,9 @@ def build_solution(
         [1.0 if internal else float(round(built.get(l, 0.0)))
          for l, internal in zip(links.index, links["internal"])]
     )
+    # a cost-free link that carries nothing is not part of the design: the solver may leave
+    # its binary at 1 (it costs nothing), which would count phantom links per firm
+    build = np.where((sent == 0) & (links["fixed_cost"].to_numpy(float) == 0), 0.0, build)
     links["build"] = np.where(links["internal"], (sent > 0).astype(float), build)
     links["sent"] = sent
     links["delivered"] = sent * links["delivered_factor"]

@@ -25,26 +25,42 @@ from .reader import (
 from .schema import SETTINGS, SHEETS, Column
 
 DEFAULT_MODE = "pipeline"
+COORDINATES = ("x_km", "y_km", "lat", "lon")
 
 
-def load_park(path: str | Path) -> Park:
-    """Read, type and check a workbook; raise :class:`InputError` listing every problem."""
+def load_park(path: str | Path, scenario: str | None = None) -> Park:
+    """Read, type and check a workbook; raise :class:`InputError` listing every problem.
+
+    ``scenario`` names a scenario of the ``scenarios`` sheet to apply to the base workbook;
+    overrides on the ``scenarios`` and ``uncertainty`` sheets are checked in any case
+    (:mod:`.scenarios`).
+    """
     raw = read_workbook(path)
-    if raw.problems:
-        raise InputError(raw.problems)
+    if scenario is not None or {"scenarios", "uncertainty"} & raw.tables.keys():
+        from .scenarios import park_from_raw
+
+        return park_from_raw(raw, scenario)
     park = assemble_park(raw)
     return park
 
 
 def assemble_park(raw: RawWorkbook) -> Park:
+    """Cross-sheet checks and defaults; raise once with the reader's and the checks' problems.
+
+    Cell-level problems (a bad number, an unknown choice) do not stop the cross-sheet checks,
+    so that one run lists everything; a missing sheet or column does, as every row would
+    then be reported.
+    """
     problems = raw.problems
     tables = raw.tables
+    if not structure_complete(raw):
+        raise InputError(problems)
+    check_rows(tables, problems)
     properties = _properties(tables.get("properties"), problems)
     reread_with_properties(raw, list(properties.index))
     settings = _settings(tables.get("settings"), problems)
-    if problems:
-        raise InputError(problems)
 
+    bad = flagged_cells(problems)
     sites = _unique(tables["sites"], "site_id", problems)
     firms = _unique(tables["firms"], "firm_id", problems)
     resources = _unique(tables["resources"], "resource_id", problems)
@@ -53,8 +69,8 @@ def assemble_park(raw: RawWorkbook) -> Park:
     transport = _transport(tables.get("transport"), problems)
     distances = _frame(tables.get("distances"), "distances")
 
-    check_sites(sites, tables["sites"], problems)
-    check_firms(firms, sites, tables["firms"], problems)
+    check_sites(sites, tables["sites"], problems, bad)
+    check_firms(firms, sites, tables["firms"], problems, bad)
     flows = check_flows(flows, firms, resources, tables["flows"], problems)
     check_substitutions(substitutions, resources, tables.get("substitutions"), problems)
     check_transport(transport, resources, tables.get("transport"), problems)
@@ -71,6 +87,9 @@ def assemble_park(raw: RawWorkbook) -> Park:
     resources["unit"] = resources["unit"].fillna("").astype(str)
     firms["name"] = [n if isinstance(n, str) and n else i for i, n in zip(firms.index, firms["name"])]
     firms["sector"] = firms["sector"].fillna("").astype(str)
+    firms["defection_probability"] = (
+        firms["defection_probability"].fillna(settings.defection_probability).astype(float)
+    )
 
     plots = list(sites.index[sites["kind"] == "plot"])
     firms["site"] = pd.Series(
@@ -162,7 +181,7 @@ def _unique(table: Table, key: str, problems: list[str]) -> pd.DataFrame:
         seen[value] = row
         folded[fold] = (value, row)
         keep.append(True)
-    out = frame[keep].set_index(key)
+    out = frame.loc[pd.Series(keep, index=frame.index, dtype=bool)].set_index(key)
     out.index.name = key
     return out
 
@@ -190,6 +209,7 @@ def _settings(table: Table | None, problems: list[str]) -> Settings:
     if table is None:
         return Settings()
     values: dict[str, Any] = {}
+    seen: dict[str, int] = {}
     for key, value, row in zip(table.frame["key"], table.frame["value"], table.frame["excel_row"]):
         if key is None:
             continue
@@ -200,9 +220,15 @@ def _settings(table: Table | None, problems: list[str]) -> Settings:
                 f"{did_you_mean(name, list(SETTINGS))}"
             )
             continue
-        if name in values:
-            problems.append(f"{table.cell('key', row)} (key): setting '{name}' given twice")
+        if name in seen:
+            problems.append(
+                f"{table.cell('key', row)} (key): setting '{name}' given twice (first on row "
+                f"{seen[name]})"
+            )
             continue
+        seen[name] = row
+        if _nan(value) or value == "":
+            continue  # a blank value keeps the setting's default
         spec = SETTINGS[name]
         col = Column(
             name, spec.type, spec.description, min=spec.min, max=spec.max,
@@ -218,7 +244,9 @@ def _settings(table: Table | None, problems: list[str]) -> Settings:
 
 
 def _transport(table: Table | None, problems: list[str]) -> pd.DataFrame:
-    if table is None:
+    """Modes by name; without a transport sheet, or with an empty one (as in the template),
+    the default cost-free pipeline carries everything."""
+    if table is None or table.frame.empty:
         frame = pd.DataFrame(
             [{c.name: c.default for c in SHEETS["transport"].columns} | {"excel_row": 0}]
         )
@@ -235,42 +263,99 @@ def _transport(table: Table | None, problems: list[str]) -> pd.DataFrame:
 # --- checks --------------------------------------------------------------------------------
 
 
-def check_sites(sites: pd.DataFrame, table: Table, problems: list[str]) -> None:
-    """Every site has x/y or lat/lon, and all sites use the same system."""
-    systems = set()
-    for site, row in sites[["excel_row"]].itertuples():
-        xy = [not _nan(sites.at[site, c]) for c in ("x_km", "y_km")]
-        ll = [not _nan(sites.at[site, c]) for c in ("lat", "lon")]
-        where = table.cell("x_km", row)
-        if any(xy) and any(ll):
-            problems.append(f"{where} (x_km): site '{site}' has both x/y and lat/lon; use one")
-        elif all(xy):
-            systems.add("x/y")
-        elif all(ll):
-            systems.add("lat/lon")
-        else:
+def structure_complete(raw: RawWorkbook) -> bool:
+    """Every required sheet was read, every read sheet has its required columns, no header
+    cell is merged."""
+    if raw.merged_headers:
+        return False
+    for name, sheet in SHEETS.items():
+        table = raw.tables.get(name)
+        if table is None:
+            if sheet.required:
+                return False
+            continue
+        for col in sheet.columns:
+            if (col.required or col.header_required) and col.name not in table.letters:
+                return False
+    return True
+
+
+def check_rows(tables: dict[str, Table], problems: list[str]) -> None:
+    """A required sheet needs at least one row below its header."""
+    for name, sheet in SHEETS.items():
+        table = tables.get(name)
+        if sheet.required and table is not None and table.frame.empty:
             problems.append(
-                f"{where} (x_km): site '{site}' has no complete coordinates (x_km and y_km, or "
-                "lat and lon)"
+                f"{table.title}: no rows below the header; at least one row is required"
             )
-    if len(systems) > 1:
-        problems.append(
-            f"{table.title}: sites mix x/y and lat/lon coordinates; use one system on every row"
-        )
 
 
-def check_firms(firms: pd.DataFrame, sites: pd.DataFrame, table: Table, problems: list[str]) -> None:
+def flagged_cells(problems: list[str]) -> set[str]:
+    """Cells (``sheet!C7``) that already have a problem: later checks do not re-blame them."""
+    return {p.split(" ", 1)[0].rstrip(":") for p in problems if "!" in p.split(" ", 1)[0]}
+
+
+def check_sites(
+    sites: pd.DataFrame, table: Table, problems: list[str], bad: set[str] = frozenset()
+) -> None:
+    """Every site has x/y or lat/lon, and every site uses the system of the first one."""
+    first: tuple[str, str, int] | None = None  # (system, site, row) of the first complete site
+    for site, row in sites[["excel_row"]].itertuples():
+        if any(table.cell(c, row) in bad for c in COORDINATES if c in table.letters):
+            continue  # a coordinate cell is already reported
+        given = [c for c in COORDINATES if not _nan(sites.at[site, c])]
+        xy = [c for c in given if c in ("x_km", "y_km")]
+        ll = [c for c in given if c in ("lat", "lon")]
+        if xy and ll:
+            problems.append(
+                f"{table.cell(ll[0], row)} ({ll[0]}): site '{site}' has both x/y and lat/lon "
+                "coordinates; use one system"
+            )
+        elif not given:
+            problems.append(
+                f"{table.cell('x_km', row)} (x_km): site '{site}' has no coordinates (give "
+                "x_km and y_km, or lat and lon)"
+            )
+        elif len(given) == 1:
+            present = given[0]
+            missing = {"x_km": "y_km", "y_km": "x_km", "lat": "lon", "lon": "lat"}[present]
+            col = missing if missing in table.letters else present
+            problems.append(
+                f"{table.cell(col, row)} ({col}): site '{site}' has {present} but no {missing}"
+            )
+        else:
+            system = "x/y" if xy else "lat/lon"
+            if first is None:
+                first = (system, site, row)
+            elif system != first[0]:
+                col = given[0]
+                problems.append(
+                    f"{table.cell(col, row)} ({col}): site '{site}' uses {system} coordinates "
+                    f"but site '{first[1]}' (row {first[2]}) uses {first[0]}; use one system "
+                    "on every row"
+                )
+
+
+def check_firms(
+    firms: pd.DataFrame,
+    sites: pd.DataFrame,
+    table: Table,
+    problems: list[str],
+    bad: set[str] = frozenset(),
+) -> None:
     """Sites exist; existing firms have one; allowed_sites are plots."""
     plots = set(sites.index[sites["kind"] == "plot"])
     for firm, rec in firms.iterrows():
         row = rec["excel_row"]
         site = rec["site"]
+        # a site or status cell already reported is not blamed again through its default
+        settled = table.cell("site", row) not in bad and table.cell("status", row) not in bad
         if not _nan(site) and site not in sites.index:
             problems.append(
                 f"{table.cell('site', row)} (site): unknown site '{site}'"
                 f"{did_you_mean(site, list(sites.index))}"
             )
-        if rec["status"] == "existing" and _nan(site):
+        if settled and rec["status"] == "existing" and _nan(site):
             problems.append(f"{table.cell('site', row)} (site): existing firm '{firm}' needs a site")
         allowed = rec["allowed_sites"] or ()
         for plot in allowed:
@@ -284,7 +369,7 @@ def check_firms(firms: pd.DataFrame, sites: pd.DataFrame, table: Table, problems
                     f"{table.cell('allowed_sites', row)} (allowed_sites): site '{plot}' is not a "
                     "plot (kind=plot)"
                 )
-        if rec["status"] == "candidate" and _nan(site) and not allowed and not plots:
+        if settled and rec["status"] == "candidate" and _nan(site) and not allowed and not plots:
             problems.append(
                 f"{table.cell('site', row)} (site): candidate '{firm}' has no site and the "
                 "workbook has no plot (sites with kind=plot) to place it on"
@@ -316,7 +401,7 @@ def check_flows(
                 f"'{rec.resource_id}'{did_you_mean(rec.resource_id, list(resources.index))}"
             )
         key = flow_id(rec.firm_id, rec.resource_id, rec.direction)
-        if key in first:
+        if key in first and None not in (rec.firm_id, rec.resource_id, rec.direction):
             problems.append(
                 f"{table.cell('firm_id', row)} (firm_id): second {rec.direction} row for firm "
                 f"'{rec.firm_id}' and resource '{rec.resource_id}' (first on row {first[key]}); "
@@ -349,7 +434,7 @@ def check_substitutions(
                 f"{table.cell('to_resource', rec.excel_row)} (to_resource): a resource cannot "
                 "substitute itself"
             )
-        if pair in seen:
+        if pair in seen and None not in pair:
             problems.append(
                 f"{table.cell('from_resource', rec.excel_row)} (from_resource): duplicate "
                 f"substitution {pair[0]} → {pair[1]} (first on row {seen[pair]})"
@@ -391,7 +476,7 @@ def check_distances(
                     f"{did_you_mean(value, list(sites.index))}"
                 )
         pair = (rec.from_site, rec.to_site)
-        if pair in seen:
+        if pair in seen and None not in pair:
             problems.append(
                 f"{table.cell('from_site', rec.excel_row)} (from_site): distance {pair[0]} → "
                 f"{pair[1]} given twice (first on row {seen[pair]})"

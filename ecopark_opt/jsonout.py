@@ -1,0 +1,177 @@
+"""The machine-readable result (SPEC §6): plain JSON with fixed keys, for scripts and pipelines.
+
+Every number is a plain Python ``float`` (never a numpy type); a value that is unknown or not
+finite is ``null``. The file is written atomically, like the report.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from .errors import InputError
+from .solution import METRICS, Solution
+
+STATUSES = ("optimal", "time_limit", "infeasible", "error")
+LINK_KEYS = (
+    "supplier",
+    "receiver",
+    "from_resource",
+    "to_resource",
+    "mode",
+    "from_site",
+    "to_site",
+    "distance_km",
+    "sent",
+    "delivered",
+    "annual_cost",
+)
+_LINK_NUMBERS = ("distance_km", "sent", "delivered", "annual_cost")
+
+
+def number(value: Any) -> float | None:
+    """A plain float, or None for a blank, NaN or infinite value."""
+    if value is None:
+        return None
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        return None
+    return x if math.isfinite(x) else None
+
+
+def text(value: Any) -> str | None:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    return str(value)
+
+
+def json_status(status: str) -> str:
+    return status if status in STATUSES else "error"
+
+
+def json_gap(solution: Solution) -> float | None:
+    """The relative MIP gap; 0.0 for a proven optimum whose gap the solver does not report."""
+    gap = number(solution.gap)
+    if gap is None and solution.status == "optimal":
+        return 0.0
+    return gap
+
+
+def link_records(links) -> list[dict[str, Any]]:
+    """Link records of SPEC §6 for a frame of built links (also used by analyses)."""
+    out = []
+    for rec in links.to_dict("records"):
+        out.append({k: number(rec[k]) if k in _LINK_NUMBERS else text(rec[k]) for k in LINK_KEYS})
+    return out
+
+
+def solution_json(solution: Solution) -> dict[str, Any]:
+    """The design as SPEC §6 keys: status, objective, gap, metrics, links, market, firms."""
+    rows = solution.rows
+    admitted = rows[rows["admitted"] & (rows["market"] > 0)]
+
+    def market(direction: str) -> list[dict[str, Any]]:
+        part = admitted[admitted["direction"] == direction]
+        return [
+            {"firm": str(f), "resource": str(r), "quantity": number(q)}
+            for f, r, q in zip(part["firm_id"], part["resource_id"], part["market"])
+        ]
+
+    firms = solution.firms
+    return {
+        "status": json_status(solution.status),
+        "objective": str(solution.objective),
+        "mip_gap": json_gap(solution),
+        "metrics": {
+            k: {
+                "design": number(solution.metrics[k]["design"]),
+                "baseline": number(solution.metrics[k]["baseline"]),
+            }
+            for k in METRICS
+        },
+        "links": link_records(solution.built_links),
+        "purchases": market("demand"),
+        "discharges": market("supply"),
+        "firms": [
+            {
+                "firm": str(f),
+                "admitted": bool(a),
+                "site": text(s),
+                "baseline_cost": number(b),
+                "design_cost": number(d),
+                "gain": number(g),
+            }
+            for f, a, s, b, d, g in zip(
+                firms.index,
+                firms["admitted"],
+                firms["site"],
+                firms["baseline_cost"],
+                firms["design_cost"],
+                firms["gain"],
+            )
+        ],
+    }
+
+
+def failure_json(status: str, objective: str) -> dict[str, Any]:
+    """The same keys for a run without a design (infeasible, solver failure)."""
+    return {
+        "status": json_status(status),
+        "objective": objective,
+        "mip_gap": None,
+        "metrics": {k: {"design": None, "baseline": None} for k in METRICS},
+        "links": [],
+        "purchases": [],
+        "discharges": [],
+        "firms": [],
+    }
+
+
+def write_json(data: Mapping[str, Any], path: str | Path) -> Path:
+    """Write ``data`` as indented JSON, atomically (temp file in the same folder, then replace).
+
+    NaN and infinities are refused (they are not JSON): convert them to None first.
+    """
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        text_out = json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise InputError(f"{path}: cannot write the JSON file ({exc.strerror or exc})") from exc
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text_out)
+        set_new_file_mode(Path(tmp), path)
+        os.replace(tmp, path)
+    except OSError as exc:
+        _remove(tmp)
+        raise InputError(f"{path}: cannot write the JSON file ({exc.strerror or exc})") from exc
+    except BaseException:
+        _remove(tmp)
+        raise
+    return path
+
+
+def set_new_file_mode(tmp: Path, target: Path) -> None:
+    """Give a temp file (created 0600) the target's permissions, or the usual new-file ones."""
+    if target.exists():
+        mode = target.stat().st_mode & 0o777
+    else:
+        umask = os.umask(0)
+        os.umask(umask)
+        mode = 0o666 & ~umask
+    os.chmod(tmp, mode)
+
+
+def _remove(path: str) -> None:
+    try:
+        os.remove(path)
+    except OSError:
+        pass

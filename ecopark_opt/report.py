@@ -1,0 +1,1004 @@
+"""The Excel report (SPEC §5): what to build, what it costs, what it saves, and how it was found.
+
+Sheets, in a fixed order: Summary, Links, Firms, Balances, Network, the analyses' extra sheets,
+Inputs, RunInfo. Units sit in the headers, numbers stay numbers, user text that looks like a
+formula is written as text. The file is written atomically (temp file in the same folder, then
+``os.replace``) and never over the input workbook or a workbook open in Excel.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import os
+import platform
+import tempfile
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import fields
+from importlib import metadata
+from io import BytesIO
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.chart import BarChart, Reference, ScatterChart, Series
+from openpyxl.drawing.image import Image
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+
+import ecopark_opt
+
+from .errors import InputError
+from .jsonout import set_new_file_mode
+from .network import draw_network
+from .schema import SETTINGS
+from .sheets import ChartSpec, ExtraSheet
+from .solution import Solution, resource_summary
+
+FIXED_BEFORE = ("Summary", "Links", "Firms", "Balances", "Network")
+FIXED_AFTER = ("Inputs", "RunInfo")
+MAX_WIDTH = 50
+MAX_CELL_TEXT = 32767  # Excel's limit on the characters of one cell
+MIN_WIDTH = 8
+HEADER_WIDTH = 22  # headers wrap at word boundaries; a word longer than this widens no more
+HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
+SECTION_FONT = Font(bold=True, size=12)
+INDENTED = Alignment(horizontal="left", indent=1)
+FORMULA_START = ("=", "+", "-", "@")
+INT_FORMAT = "#,##0"
+DEC_FORMAT = "#,##0.00"
+KM_FORMAT = "#,##0.0"
+PCT_FORMAT = "+0.0%;-0.0%;0.0%"
+SCI_FORMAT = "0.00E+00"
+MINUS = "\u2212"
+INPUT_TABLES = (
+    "firms",
+    "sites",
+    "resources",
+    "flows",
+    "properties",
+    "substitutions",
+    "transport",
+    "distances",
+)
+
+
+# --- entry point ----------------------------------------------------------------------------
+
+
+def write_report(
+    solution: Solution,
+    path: str | Path,
+    extra_sheets: Sequence[ExtraSheet] = (),
+    run_info: dict | None = None,
+) -> Path:
+    """Write the report workbook (and ``<stem>_network.png`` beside it); return its path.
+
+    Raises :class:`InputError` when the target is the input workbook, is open in Excel (lock
+    file ``~$<name>``) or cannot be written. On any failure nothing is left half-written: the
+    previous report, if any, is untouched and temporary files are removed.
+    """
+    path = Path(path)
+    check_target(path, solution.park.source)
+    png_path = path.with_name(f"{path.stem}_network.png")
+    png_tmp = _temp_path(path.parent, png_path.name, ".png")
+    try:
+        book = build_workbook(
+            solution,
+            extra_sheets,
+            run_info,
+            png_tmp,
+            png_path.name,
+        )
+        save_atomic(book, path)
+        if png_tmp.exists() and png_tmp.stat().st_size:
+            set_new_file_mode(png_tmp, png_path)
+            os.replace(png_tmp, png_path)
+        else:  # no picture this time: do not leave an older one beside the new report
+            _remove(png_path)
+    finally:
+        _remove(png_tmp)
+    return path
+
+
+def check_target(path: Path, source: str | Path | None) -> None:
+    """Refuse a target that is the input, is open in Excel, or lies in an unwritable folder."""
+    if path.suffix.lower() != ".xlsx":
+        raise InputError(f"{path}: the report must be an .xlsx file")
+    if path.is_dir():
+        raise InputError(f"{path}: is a folder; give a file name ending in .xlsx")
+    if source is not None and _same_file(path, Path(source)):
+        raise InputError(
+            f"{path}: refusing to write the report over the input workbook; choose another "
+            "output path (--out)"
+        )
+    for lock in _lock_files(path):
+        if lock.exists():
+            raise InputError(
+                f"{path}: the file is open in Excel (lock file {lock.name} exists); close it "
+                "in Excel and run again"
+            )
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(
+            f"{path.parent}: cannot create the output folder ({exc.strerror})"
+        ) from exc
+    if not os.access(path.parent, os.W_OK | os.X_OK):
+        raise InputError(f"{path.parent}: the output folder is not writable")
+    if path.exists() and not os.access(path, os.W_OK):
+        raise InputError(f"{path}: the existing report is read-only")
+
+
+def _lock_files(path: Path) -> list[Path]:
+    """Owner files Office writes beside an open document: ``~$name`` (Excel), and
+    ``~$me`` with the first two characters replaced (Word's style, used for long names)."""
+    names = {f"~${path.name}"}
+    if len(path.stem) > 2:
+        names.add(f"~${path.name[2:]}")
+    return [path.parent / n for n in sorted(names)]
+
+
+def save_atomic(book: Workbook, path: Path) -> None:
+    """Save to a temp file in the target's folder, then move it over the target."""
+    tmp = _temp_path(path.parent, path.name, ".xlsx")
+    try:
+        book.save(tmp)
+        set_new_file_mode(tmp, path)
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise InputError(f"{path}: cannot write the report ({exc.strerror or exc})") from exc
+    finally:
+        _remove(tmp)
+
+
+def _temp_path(folder: Path, name: str, suffix: str) -> Path:
+    try:
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".tmp" + suffix)
+    except OSError as exc:
+        raise InputError(f"{folder}: cannot write in the output folder ({exc.strerror})") from exc
+    os.close(fd)
+    return Path(tmp)
+
+
+def _remove(path: Path) -> None:
+    try:
+        os.remove(path)
+    except OSError:
+        pass
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        if a.exists() and b.exists():
+            return os.path.samefile(a, b)
+        return a.resolve() == b.resolve()
+    except OSError:
+        return False
+
+
+def build_workbook(
+    solution: Solution,
+    extra_sheets: Sequence[ExtraSheet] = (),
+    run_info: dict | None = None,
+    png_path: Path | None = None,
+    png_name: str = "",
+) -> Workbook:
+    """The report as an in-memory workbook (every sheet, in order)."""
+    book = Workbook()
+    book.remove(book.active)
+    ctx = _Context(solution)
+    summary_sheet(_Sheet(book.create_sheet("Summary")), ctx)
+    links_sheet(_Sheet(book.create_sheet("Links")), ctx)
+    firms_sheet(_Sheet(book.create_sheet("Firms")), ctx)
+    balances_sheet(_Sheet(book.create_sheet("Balances")), ctx)
+    network_sheet(_Sheet(book.create_sheet("Network")), ctx, png_path, png_name)
+    used = set(FIXED_BEFORE) | set(FIXED_AFTER)
+    for extra in extra_sheets:
+        title = sheet_title(extra.title, used)
+        used.add(title)
+        extra_sheet(_Sheet(book.create_sheet(title)), extra)
+    inputs_sheet(_Sheet(book.create_sheet("Inputs")), ctx)
+    runinfo_sheet(_Sheet(book.create_sheet("RunInfo")), ctx, run_info)
+    for ws in book.worksheets:
+        _print_setup(ws)
+    return book
+
+
+# --- cell writing -----------------------------------------------------------------------------
+
+
+def plain(value: Any) -> Any:
+    """A value openpyxl writes as it is: numbers, text, or None for blanks and NaN."""
+    if value is None:
+        return None
+    if isinstance(value, (bool, np.bool_)):
+        return "yes" if value else "no"
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, (tuple, list, set, frozenset)):
+        return ", ".join(str(v) for v in value)
+    if isinstance(value, Mapping):
+        return ", ".join(f"{k}={v}" for k, v in value.items())
+    try:
+        if pd.isna(value):
+            return None
+    except (TypeError, ValueError):
+        pass
+    return str(value)
+
+
+def _display_len(value: Any, fmt: str | None) -> int:
+    if value is None:
+        return 0
+    if isinstance(value, str):
+        return max((len(line) for line in value.split("\n")), default=0)
+    if fmt == PCT_FORMAT:
+        return len(f"{value * 100:+.1f}%")
+    if fmt == INT_FORMAT:
+        return len(f"{value:,.0f}")
+    if fmt in (DEC_FORMAT, KM_FORMAT):
+        return len(f"{value:,.2f}")
+    if fmt == SCI_FORMAT:
+        return 9
+    return len(str(value))
+
+
+def number_format(values: Any) -> str:
+    """A readable format for a numeric column: thousands separators, 0–2 decimals."""
+    x = pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(float)
+    x = np.abs(x[np.isfinite(x) & (x != 0)])
+    if x.size == 0 or np.all(x == np.round(x)) or x.max() >= 100:
+        return INT_FORMAT
+    if x.max() >= 0.01:
+        return DEC_FORMAT
+    return SCI_FORMAT
+
+
+class _Sheet:
+    """A worksheet with width bookkeeping: every written cell widens its column if needed."""
+
+    def __init__(self, ws: Worksheet):
+        self.ws = ws
+        self.widths: dict[int, float] = defaultdict(float)
+        self.header_rows: list[int] = []
+
+    def put(
+        self,
+        row: int,
+        col: int,
+        value: Any,
+        fmt: str | None = None,
+        *,
+        bold: bool = False,
+        measure: int | None = None,
+        font: Font | None = None,
+    ):
+        """Write one cell; text is always text (never a formula)."""
+        value = plain(value)
+        cell = self.ws.cell(row=row, column=col)
+        if isinstance(value, str):
+            value = ILLEGAL_CHARACTERS_RE.sub("", value)[:MAX_CELL_TEXT]
+            cell.value = value
+            cell.data_type = "s"
+            if value.startswith(FORMULA_START):
+                cell.quotePrefix = True
+        else:
+            cell.value = value
+            if fmt and value is not None:
+                cell.number_format = fmt
+        if font is not None:
+            cell.font = font
+        elif bold:
+            cell.font = Font(bold=True)
+        length = _display_len(value, fmt)
+        if measure is not None:
+            length = min(length, measure)
+        self.widths[col] = max(self.widths[col], length)
+        return cell
+
+    def header(self, row: int, col: int, text: str, indent: int = 0) -> None:
+        longest = max((len(w) for w in text.split()), default=0)
+        cell = self.put(
+            row,
+            col,
+            text,
+            bold=True,
+            measure=min(max(math.ceil(longest * 1.15) + 1, 6), HEADER_WIDTH),
+        )
+        cell.fill = HEADER_FILL
+        cell.alignment = Alignment(
+            wrap_text=True, vertical="top", indent=indent, horizontal="left" if indent else None
+        )
+
+    def table(
+        self,
+        frame: pd.DataFrame,
+        row: int,
+        col: int = 1,
+        formats: Mapping[str, str] | None = None,
+        caps: Mapping[str, int] | None = None,
+    ) -> int:
+        """Header row then one row per record; returns the first free row after the table.
+
+        ``formats`` overrides a column's number format; ``caps`` limits how wide a column's
+        content may make it (longer text spills into the empty cells on its right).
+        Text after the first column is indented by one so that it never touches a number.
+        """
+        formats = dict(formats or {})
+        caps = caps or {}
+        for j, name in enumerate(frame.columns):
+            self.header(row, col + j, str(name), indent=1 if j else 0)
+        self.header_rows.append(row)
+        kinds = []
+        for name in frame.columns:
+            series = frame[name]
+            if name in formats:
+                kinds.append(formats[name])
+            elif pd.api.types.is_bool_dtype(series):
+                kinds.append(None)
+            elif pd.api.types.is_numeric_dtype(series):
+                kinds.append(number_format(series))
+            else:
+                kinds.append(None)
+        measures = [caps.get(name) for name in frame.columns]
+        for i, record in enumerate(frame.itertuples(index=False), start=1):
+            for j, value in enumerate(record):
+                cell = self.put(row + i, col + j, value, kinds[j], measure=measures[j])
+                if j and isinstance(cell.value, str):
+                    cell.alignment = INDENTED
+                    self.widths[col + j] = max(
+                        self.widths[col + j], min(len(cell.value), measures[j] or 999) + 1
+                    )
+        return row + len(frame) + 1
+
+    def keyvalues(
+        self,
+        pairs: Sequence[tuple[str, Any]],
+        row: int,
+        col: int = 1,
+        formats: Mapping[str, str] | None = None,
+    ) -> int:
+        """Two columns, label and value (value measured to at most 24 characters)."""
+        formats = formats or {}
+        for label, value in pairs:
+            if value is _SECTION:
+                row += 1 if row > 1 else 0
+                self.put(row, col, label, font=SECTION_FONT)
+            else:
+                self.put(row, col, label, bold=True)
+                v = plain(value)
+                fmt = formats.get(label)
+                if fmt is None and isinstance(v, (int, float)):
+                    fmt = number_format([v])
+                cell = self.put(row, col + 1, v, fmt, measure=16)
+                cell.alignment = Alignment(horizontal="left")
+            row += 1
+        return row
+
+    def finish(self, freeze: str | None = None, min_width: int = MIN_WIDTH) -> None:
+        final = {}
+        for col, length in self.widths.items():
+            final[col] = min(max(length + 2, min_width), MAX_WIDTH)
+            self.ws.column_dimensions[get_column_letter(col)].width = final[col]
+        for row in self.header_rows:  # room for wrapped headers
+            lines = max(
+                (
+                    _wrapped_lines(str(c.value), (final.get(c.column, MIN_WIDTH) - 1) / 1.15)
+                    for c in self.ws[row]
+                    if c.value is not None
+                ),
+                default=1,
+            )
+            self.ws.row_dimensions[row].height = 14.5 * min(lines, 5) + 3
+        if freeze:
+            self.ws.freeze_panes = freeze
+
+
+_SECTION = object()
+
+
+def _wrapped_lines(text: str, width: float) -> int:
+    """Lines a header takes when wrapped at word boundaries in a column ``width`` wide."""
+    width = max(width, 1.0)
+    lines, used = 1, 0
+    for word in text.split():
+        need = len(word) if used == 0 else used + 1 + len(word)
+        if need <= width:
+            used = need
+            continue
+        if used:
+            lines += 1
+        extra = math.ceil(len(word) / width) - 1  # a word wider than the column breaks
+        lines += extra
+        used = len(word) - extra * width
+    return lines
+
+
+def _print_setup(ws: Worksheet) -> None:
+    """Landscape, fit every column on one page width."""
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_options.gridLines = False
+    ws.page_margins.left = ws.page_margins.right = 0.4
+    ws.page_margins.top = ws.page_margins.bottom = 0.5
+
+
+def sheet_title(title: str, used: set[str]) -> str:
+    """A valid, unused sheet name (≤ 31 characters, none of ``[]:*?/\\``)."""
+    clean = "".join(" " if c in "[]:*?/\\" else c for c in str(title))
+    clean = " ".join(clean.split()).strip("'") or "Sheet"
+    clean = clean[:31]
+    lower = {u.lower() for u in used}
+    candidate, n = clean, 2
+    while candidate.lower() in lower:
+        suffix = f" ({n})"
+        candidate = clean[: 31 - len(suffix)] + suffix
+        n += 1
+    return candidate
+
+
+# --- shared facts -------------------------------------------------------------------------------
+
+
+class _Context:
+    """Names, units and labels used by several sheets."""
+
+    def __init__(self, solution: Solution):
+        self.solution = solution
+        park = solution.park
+        self.park = park
+        self.currency = park.settings.currency
+        self.money = f"{self.currency}/yr"
+        self.units = park.resources["unit"].fillna("").astype(str).to_dict()
+        self.names = {
+            f: (n if isinstance(n, str) and n else f) for f, n in park.firms["name"].items()
+        }
+
+    def unit_of(self, resources: Sequence[str]) -> str:
+        """The unit shared by these resources, or ``mixed units``."""
+        units = {self.units.get(r, "") for r in resources}
+        units.discard("")
+        if len(units) == 1:
+            return units.pop()
+        return "mixed units" if units else "units"
+
+    def objective_unit(self) -> str:
+        obj = self.solution.objective
+        if obj == "cost":
+            return self.money
+        if obj == "co2e":
+            return "kg CO2e/yr"
+        if obj == "virgin":
+            return "virgin units/yr"
+        return "weighted"
+
+
+def status_text(solution: Solution) -> str:
+    """Plain words for the run's status; a time-limited run never reads as optimal."""
+    status = solution.status
+    gap = solution.gap
+    if status == "optimal":
+        if gap is None or gap <= 0:
+            return "optimal"
+        return f"optimal (proved within a gap of {gap * 100:.2g} %)"
+    if status == "time_limit":
+        gap_text = "gap unknown" if gap is None else f"gap {gap * 100:.2f} %"
+        return f"stopped at time limit, {gap_text}: the best design found, a better one may exist"
+    if status == "infeasible":
+        return "infeasible: no design satisfies the constraints"
+    return f"error: {solution.result.message or 'the solver failed'}"
+
+
+OBJECTIVE_TEXT = {
+    "cost": "cost: minimise the park's annual cost",
+    "virgin": "virgin: minimise virgin resource use (ties broken by cost)",
+    "co2e": "co2e: minimise CO2e emissions (ties broken by cost)",
+    "weighted": "weighted: minimise the weighted sum of cost, virgin use and CO2e",
+}
+
+
+def kpi_table(ctx: _Context) -> pd.DataFrame:
+    """Indicators before (standalone baseline) and after (design)."""
+    s = ctx.solution
+    rows = s.rows[s.rows["admitted"]]
+    supply = rows[rows["direction"] == "supply"]
+    built = s.built_links
+    links = built[~built["internal"].astype(bool)]
+    m = s.metrics
+    res = ctx.park.resources
+    virgin_unit = (
+        ctx.unit_of(list(res.index)) if (res["virgin_weight"] == 1).all() else ("weighted units")
+    )
+    table = [
+        ("annual cost", ctx.money, m["cost"]["baseline"], m["cost"]["design"]),
+        (
+            "virgin resource use",
+            f"{virgin_unit}/yr",
+            m["virgin"]["baseline"],
+            m["virgin"]["design"],
+        ),
+        (
+            "waste discharged",
+            f"{ctx.unit_of(list(supply['resource_id']))}/yr",
+            float(supply["quantity"].sum()),
+            float(supply["market"].sum()),
+        ),
+        ("CO2e emissions", "kg/yr", m["co2e"]["baseline"], m["co2e"]["design"]),
+        (
+            "quantity exchanged (sent)",
+            f"{ctx.unit_of(list(built['from_resource']))}/yr",
+            0.0,
+            float(built["sent"].sum()),
+        ),
+        ("links built", "", 0, len(links)),
+    ]
+    n_internal = len(built) - len(links)
+    if n_internal:
+        table.append(("internal reuse arcs", "", 0, n_internal))
+    frame = pd.DataFrame(table, columns=["indicator", "unit", "standalone baseline", "design"])
+    frame["change"] = frame["design"] - frame["standalone baseline"]
+    base = frame["standalone baseline"].astype(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        frame["change [%]"] = np.where(base != 0, frame["change"] / base.abs(), np.nan)
+    return frame
+
+
+def _pct_words(pct: float) -> str:
+    if not math.isfinite(pct):
+        return ""
+    value = f"{abs(pct):.0f}" if abs(pct) >= 1 else f"{abs(pct):.1f}"
+    sign = MINUS if pct < 0 else "+" if pct > 0 else ""
+    return f"{sign}{value} %"
+
+
+def resource_table(ctx: _Context) -> pd.DataFrame:
+    """Per resource: virgin purchase and discharge before / after, with a one-line reading."""
+    rs = resource_summary(ctx.solution)
+    words = []
+    for r, rec in rs.iterrows():
+        parts = []
+        if rec["purchase_before"] > 0:
+            parts.append(f"{r} purchase {_pct_words(rec['purchase_change_pct'])}")
+        elif rec["purchase_after"] > 0:
+            parts.append(f"{r} purchase new")
+        if rec["discharge_before"] > 0:
+            parts.append(f"discharge {_pct_words(rec['discharge_change_pct'])}")
+        words.append(", ".join(parts))
+    return pd.DataFrame(
+        {
+            "resource": rs.index,
+            "name": rs["name"].to_numpy(),
+            "unit": rs["unit"].fillna("").to_numpy(),
+            "virgin purchase before [unit/yr]": rs["purchase_before"].to_numpy(float),
+            "virgin purchase after [unit/yr]": rs["purchase_after"].to_numpy(float),
+            "purchase change [%]": rs["purchase_change_pct"].to_numpy(float) / 100,
+            "discharge before [unit/yr]": rs["discharge_before"].to_numpy(float),
+            "discharge after [unit/yr]": rs["discharge_after"].to_numpy(float),
+            "discharge change [%]": rs["discharge_change_pct"].to_numpy(float) / 100,
+            "in words": words,
+        }
+    )
+
+
+# --- sheets -------------------------------------------------------------------------------------
+
+
+def summary_sheet(sh: _Sheet, ctx: _Context) -> None:
+    """Status, objective, KPIs against the standalone baseline, per-resource change."""
+    s = ctx.solution
+    park = ctx.park
+    sh.put(1, 1, "Eco-industrial park design", font=Font(bold=True, size=14), measure=10)
+    source = park.source.name if park.source else "(workbook in memory)"
+    sh.put(2, 1, f"input: {source}", measure=10)
+    firms = s.firms
+    cand = firms[firms["status"] == "candidate"]
+    admitted_cand = int(cand["admitted"].sum())
+    existing = int((firms["status"] == "existing").sum())
+    gap = s.gap
+    pairs: list[tuple[str, Any]] = [
+        ("status", status_text(s)),
+        ("objective", OBJECTIVE_TEXT.get(s.objective, s.objective)),
+        (f"objective value [{ctx.objective_unit()}]", s.objective_value),
+        ("relative MIP gap", gap if gap is not None else "unknown"),
+        (
+            "firms",
+            f"{existing} existing"
+            + (
+                f", {admitted_cand} of {len(cand)} candidates admitted"
+                if len(cand)
+                else ", no candidates"
+            ),
+        ),
+    ]
+    row = sh.keyvalues(pairs, 4, formats={"relative MIP gap": "0.00%"})
+    sh.put(4 + 2, 3, "design minus standalone baseline (negative = better)", measure=0)
+    row += 1
+    sh.put(
+        row,
+        1,
+        "Key indicators (design against every firm operating alone)",
+        font=SECTION_FONT,
+        measure=10,
+    )
+    kpis = kpi_table(ctx)
+    row = sh.table(kpis, row + 1, formats={"change [%]": PCT_FORMAT})
+    row += 1
+    sh.put(row, 1, "Per resource: virgin purchase and discharge", font=SECTION_FONT, measure=10)
+    resources = resource_table(ctx)
+    if resources.empty:
+        sh.put(row + 1, 1, "(no flows)")
+    else:
+        sh.table(
+            resources,
+            row + 1,
+            formats={"purchase change [%]": PCT_FORMAT, "discharge change [%]": PCT_FORMAT},
+        )
+    sh.finish(freeze="A2")
+
+
+def links_frame(ctx: _Context) -> pd.DataFrame:
+    """The built links, one row each, with units, costs and how the saving is shared."""
+    s = ctx.solution
+    b = s.built_links.sort_values(["supplier", "receiver", "from_resource", "mode"])
+    money = ctx.money
+    build = b["build"].astype(float) * (~b["internal"].astype(bool))
+    return pd.DataFrame(
+        {
+            "supplier": b["supplier"].to_numpy(),
+            "supplier name": b["supplier"].map(ctx.names).to_numpy(),
+            "receiver": b["receiver"].to_numpy(),
+            "receiver name": b["receiver"].map(ctx.names).to_numpy(),
+            "from resource": b["from_resource"].to_numpy(),
+            "to resource": b["to_resource"].to_numpy(),
+            "mode": b["mode"].to_numpy(),
+            "from site": b["from_site"].to_numpy(),
+            "to site": b["to_site"].to_numpy(),
+            "distance [km]": b["distance_km"].to_numpy(float),
+            "sent [unit/yr]": b["sent"].to_numpy(float),
+            "sent unit": b["from_resource"].map(ctx.units).to_numpy(),
+            "delivered [unit/yr]": b["delivered"].to_numpy(float),
+            "delivered unit": b["to_resource"].map(ctx.units).to_numpy(),
+            f"annual cost [{money}]": b["annual_cost"].to_numpy(float),
+            f"capex, annualised [{money}]": (build * b["capex_annual"]).to_numpy(float),
+            f"fixed opex [{money}]": (build * b["opex_fixed"]).to_numpy(float),
+            f"transport + treatment [{money}]": (b["sent"] * b["var_cost"]).to_numpy(float),
+            f"net saving [{money}]": b["saving"].to_numpy(float),
+            f"supplier share [{money}]": b["supplier_gain"].to_numpy(float),
+            f"receiver share [{money}]": b["receiver_gain"].to_numpy(float),
+            f"transfer price [{ctx.currency}/unit delivered]": b["transfer_price"].to_numpy(float),
+            "CO2e [kg/yr]": b["co2e"].to_numpy(float),
+        }
+    )
+
+
+def links_sheet(sh: _Sheet, ctx: _Context) -> None:
+    frame = links_frame(ctx)
+    sh.table(
+        frame,
+        1,
+        formats={
+            "distance [km]": KM_FORMAT,
+            f"transfer price [{ctx.currency}/unit delivered]": DEC_FORMAT,
+        },
+    )
+    if frame.empty:
+        sh.put(2, 1, "no exchange link is built in this design")
+    sh.finish(freeze="C2")
+    sh.ws.print_title_rows = "1:1"
+
+
+def firms_frame(ctx: _Context) -> pd.DataFrame:
+    f = ctx.solution.firms
+    money = ctx.money
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(f["baseline_cost"] != 0, f["gain"] / f["baseline_cost"].abs(), np.nan)
+    return pd.DataFrame(
+        {
+            "firm": f.index.to_numpy(),
+            "name": [ctx.names.get(x, x) for x in f.index],
+            "sector": f["sector"].to_numpy(),
+            "status": f["status"].to_numpy(),
+            "admitted": f["admitted"].to_numpy(bool),
+            "site": f["site"].to_numpy(),
+            "placed by optimizer": f["placed"].to_numpy(bool),
+            f"baseline cost [{money}]": f["baseline_cost"].to_numpy(float),
+            f"design cost [{money}]": f["design_cost"].to_numpy(float),
+            f"gain [{money}]": f["gain"].to_numpy(float),
+            "gain [% of baseline]": share,
+            f"admission cost [{money}]": f["admission_cost"].to_numpy(float),
+            f"site cost [{money}]": f["site_cost"].to_numpy(float),
+            "links in": f["links_in"].to_numpy(int),
+            "links out": f["links_out"].to_numpy(int),
+        }
+    )
+
+
+def firms_sheet(sh: _Sheet, ctx: _Context) -> None:
+    sh.table(firms_frame(ctx), 1, formats={"gain [% of baseline]": PCT_FORMAT})
+    sh.finish(freeze="C2")
+    sh.ws.print_title_rows = "1:1"
+
+
+def balances_frame(ctx: _Context) -> pd.DataFrame:
+    rows = ctx.solution.rows
+    rows = rows[rows["admitted"]].sort_values(["firm_id", "direction", "resource_id"])
+    demand = (rows["direction"] == "demand").to_numpy()
+    ex = rows["exchanged"].to_numpy(float)
+    mk = rows["market"].to_numpy(float)
+    q = rows["quantity"].to_numpy(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(q > 0, ex / q, np.nan)
+    return pd.DataFrame(
+        {
+            "firm": rows["firm_id"].to_numpy(),
+            "firm name": rows["firm_id"].map(ctx.names).to_numpy(),
+            "resource": rows["resource_id"].to_numpy(),
+            "unit": rows["resource_id"].map(ctx.units).to_numpy(),
+            "direction": rows["direction"].to_numpy(),
+            "quantity [unit/yr]": q,
+            "demand met by exchange [unit/yr]": np.where(demand, ex, np.nan),
+            "demand met by purchase [unit/yr]": np.where(demand, mk, np.nan),
+            "supply exchanged [unit/yr]": np.where(demand, np.nan, ex),
+            "supply discharged [unit/yr]": np.where(demand, np.nan, mk),
+            "share exchanged [%]": share,
+        }
+    )
+
+
+def balances_sheet(sh: _Sheet, ctx: _Context) -> None:
+    sh.table(balances_frame(ctx), 1, formats={"share exchanged [%]": "0.0%"})
+    sh.finish(freeze="C2")
+    sh.ws.print_title_rows = "1:1"
+
+
+def network_sheet(sh: _Sheet, ctx: _Context, png_path: Path | None, png_name: str) -> None:
+    sh.put(1, 1, "Exchange network", font=Font(bold=True, size=14), measure=10)
+    sh.put(
+        2,
+        1,
+        "Arrows are the built links (width grows with the quantity sent, colour is the "
+        "resource); diamonds are admitted candidates; grey squares are plots.",
+        measure=10,
+    )
+    if png_path is None:
+        sh.finish(freeze="A2")
+        return
+    try:
+        draw_network(ctx.solution, png_path)
+    except Exception as exc:  # a report without its picture beats no report
+        sh.put(4, 1, f"the network picture could not be drawn: {exc}", measure=10)
+        _remove(png_path)
+        sh.finish(freeze="A2")
+        return
+    if png_name:
+        sh.put(3, 1, f"The picture is also saved as {png_name} beside this report.", measure=10)
+    image = Image(BytesIO(png_path.read_bytes()))
+    scale = 900 / image.width
+    image.width, image.height = int(image.width * scale), int(image.height * scale)
+    sh.ws.add_image(image, "A5")
+    sh.finish(freeze="A2")
+
+
+def extra_sheet(sh: _Sheet, extra: ExtraSheet) -> None:
+    """Notes as lines above the table; a native chart beside it when the analysis asks."""
+    row = 1
+    for note in extra.notes:
+        sh.put(row, 1, note, measure=12)
+        row += 1
+    header = row + 1 if extra.notes else 1
+    frame = extra.frame.reset_index(drop=True)
+    end = sh.table(frame, header)
+    sh.finish(freeze=f"A{header + 1}")
+    sh.ws.print_title_rows = f"{header}:{header}"
+    if extra.chart is not None and not frame.empty:
+        chart = make_chart(sh.ws, frame, extra.chart, header, end - 1)
+        if chart is not None:
+            anchor = f"{get_column_letter(len(frame.columns) + 2)}{header}"
+            sh.ws.add_chart(chart, anchor)
+
+
+def make_chart(ws: Worksheet, frame: pd.DataFrame, spec: ChartSpec, header: int, last: int):
+    """A native ScatterChart or BarChart over the table's columns (None if a column is missing)."""
+    cols = list(frame.columns)
+    if spec.x not in cols or any(y not in cols for y in spec.y):
+        return None
+    xcol = cols.index(spec.x) + 1
+    if spec.kind == "scatter":
+        chart = ScatterChart(scatterStyle="lineMarker")
+        chart.style = 13
+        xref = Reference(ws, min_col=xcol, min_row=header + 1, max_row=last)
+        for y in spec.y:
+            yref = Reference(ws, min_col=cols.index(y) + 1, min_row=header, max_row=last)
+            series = Series(yref, xref, title_from_data=True)
+            series.marker.symbol = "circle"
+            series.marker.size = 7
+            series.smooth = False
+            chart.series.append(series)
+    else:
+        chart = BarChart()
+        chart.type = "bar" if spec.kind == "bar" else "col"
+        for y in spec.y:
+            ref = Reference(ws, min_col=cols.index(y) + 1, min_row=header, max_row=last)
+            chart.add_data(ref, titles_from_data=True)
+        chart.set_categories(Reference(ws, min_col=xcol, min_row=header + 1, max_row=last))
+    chart.title = spec.title
+    chart.x_axis.title = spec.x_title or spec.x
+    chart.y_axis.title = spec.y_title or (spec.y[0] if len(spec.y) == 1 else "")
+    chart.x_axis.delete = False
+    chart.y_axis.delete = False
+    chart.legend.position = "b"
+    chart.width, chart.height = 18, 10
+    return chart
+
+
+def input_frames(park) -> list[tuple[str, pd.DataFrame]]:
+    """Every input table as used by the model (defaults filled in), then the settings."""
+    out = []
+    for name in INPUT_TABLES:
+        frame: pd.DataFrame = getattr(park, name)
+        frame = frame.drop(columns=["excel_row"], errors="ignore")
+        if frame.index.name and frame.index.name not in frame.columns:
+            frame = frame.reset_index()
+        else:
+            frame = frame.reset_index(drop=True)
+        out.append((name, frame))
+    settings = pd.DataFrame(
+        [
+            (
+                f.name,
+                plain(getattr(park.settings, f.name)),
+                plain(SETTINGS[f.name].default),
+                SETTINGS[f.name].description,
+            )
+            for f in fields(park.settings)
+        ],
+        columns=["key", "value", "default", "meaning"],
+    )
+    out.append(("settings", settings))
+    return out
+
+
+def inputs_sheet(sh: _Sheet, ctx: _Context) -> None:
+    """Echo of the park's input tables, as the model used them (defaults applied)."""
+    park = ctx.park
+    sh.put(
+        1,
+        1,
+        f"Inputs as used by the model (defaults applied): "
+        f"{park.source.name if park.source else 'workbook in memory'}",
+        font=Font(bold=True, size=14),
+        measure=10,
+    )
+    row = 3
+    for name, frame in input_frames(park):
+        title = park.sheet_titles.get(name, name)
+        sh.put(
+            row,
+            1,
+            f"{title} ({len(frame)} row{'s' if len(frame) != 1 else ''})",
+            font=SECTION_FONT,
+            measure=10,
+        )
+        if frame.empty:
+            sh.put(row + 1, 1, "(none)")
+            row += 3
+            continue
+        formats = {
+            c: DEC_FORMAT
+            for c in frame.columns
+            if c not in ("capacity",)
+            and pd.api.types.is_float_dtype(frame[c])
+            and number_format(frame[c]) == INT_FORMAT
+            and (frame[c].abs() < 100).all()
+        }
+        row = sh.table(frame, row + 1, formats=formats, caps={"meaning": 12}) + 1
+    sh.finish(freeze="A2")
+
+
+def _version(package: str) -> str:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def _flatten(prefix: str, value: Any) -> list[tuple[str, Any]]:
+    if isinstance(value, Mapping):
+        out = []
+        for k, v in value.items():
+            out.extend(_flatten(f"{prefix}.{k}" if prefix else str(k), v))
+        return out
+    if isinstance(value, Path):
+        value = str(value)
+    return [(prefix, value)]
+
+
+def runinfo_sheet(sh: _Sheet, ctx: _Context, run_info: dict | None) -> None:
+    """Provenance: versions, input file and hash, options, solver outcome, model size, timings."""
+    s = ctx.solution
+    r = s.result
+    park = ctx.park
+    st = park.settings
+    pairs: list[tuple[str, Any]] = [
+        ("Software", _SECTION),
+        ("ecopark_opt version", ecopark_opt.__version__),
+        ("HiGHS version", r.solver_version or "unknown"),
+        ("highspy", _version("highspy")),
+        ("pyomo", _version("pyomo")),
+        ("pandas", _version("pandas")),
+        ("openpyxl", _version("openpyxl")),
+        ("python", platform.python_version()),
+        ("platform", platform.platform()),
+        (
+            "report written (UTC)",
+            dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat(),
+        ),
+        ("Input", _SECTION),
+        ("input file", str(Path(park.source).resolve()) if park.source else "(in memory)"),
+        ("input SHA-256", park.sha256 or "(unknown)"),
+        ("Options", _SECTION),
+        ("objective", s.objective),
+        ("time limit [s] (settings)", st.time_limit_s),
+        ("MIP gap (settings)", st.mip_gap),
+        ("threads (settings, 0 = solver default)", st.threads),
+        ("Solve", _SECTION),
+        ("status", r.status),
+        ("status in words", status_text(s)),
+        ("solver message", r.message),
+        ("solver objective", r.objective),
+        ("solver bound", r.bound),
+        ("relative gap", r.gap if r.gap is not None else "unknown"),
+        ("solve time [s]", r.seconds),
+        ("hand-off to HiGHS [s]", r.handoff_seconds),
+    ]
+    for k, v in (r.extra or {}).items():
+        pairs.append((k.replace("_", " "), v))
+    for i, stage in enumerate(s.stage_results, start=1):
+        objective = "none" if stage.objective is None else f"{stage.objective:.6g}"
+        gap_text = "unknown" if stage.gap is None else f"{stage.gap:.2%}"
+        pairs.append(
+            (
+                f"stage {i}",
+                f"{stage.status}, objective {objective}, gap {gap_text}, {stage.seconds:.2f} s",
+            )
+        )
+    pairs += [
+        ("Model size", _SECTION),
+        ("rows (constraints)", r.rows),
+        ("columns (variables)", r.columns),
+        ("nonzeros", r.nonzeros),
+        ("integer variables", r.integers),
+        ("candidate links", len(s.links)),
+        ("Timings [s]", _SECTION),
+    ]
+    timing_labels = [f"{phase} [s]" for phase in (s.timings or {})]
+    pairs += [(label, float(sec)) for label, sec in zip(timing_labels, (s.timings or {}).values())]
+    if park.warnings:
+        pairs.append(("Input warnings", _SECTION))
+        pairs += [(f"warning {i}", w) for i, w in enumerate(park.warnings, start=1)]
+    if run_info:
+        pairs.append(("Run", _SECTION))
+        pairs += _flatten("", run_info)
+    formats = {
+        "relative gap": "0.00%",
+        "MIP gap (settings)": "0.00E+00",
+        "time limit [s] (settings)": KM_FORMAT,
+    }
+    formats.update({label: "0.000" for label in timing_labels})
+    formats.update({"solve time [s]": "0.000", "hand-off to HiGHS [s]": "0.000"})
+    sh.keyvalues(pairs, 1, formats=formats)
+    sh.widths[2] = max(sh.widths[2], 40)
+    sh.finish(freeze="A2")

@@ -1,0 +1,452 @@
+"""Build the shipped instance workbooks (see ``instances/README.md``).
+
+Run from the repository root::
+
+    python instances/build.py            # writes instances/*.xlsx
+
+or import it: every instance has a ``*_tables()`` function returning its sheets as plain rows
+and a ``build_*(path)`` function writing the workbook. The output is deterministic: the same
+code always gives the same tables.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+if str(HERE.parent) not in sys.path:  # run as a script from a checkout
+    sys.path.insert(0, str(HERE.parent))
+
+from ecopark_opt.workbook import write_workbook  # noqa: E402
+
+Tables = dict[str, Any]
+
+
+# --- two_firms: small enough to check by hand ---------------------------------------------
+
+
+def two_firms_tables() -> Tables:
+    """A CHP plant and a greenhouse 5 km apart; heat pays for a pipe, CO2 does not.
+
+    The hand computation is in ``instances/README.md`` and ``tests/test_instances.py``.
+    """
+    # fmt: off
+    return {
+        "firms": [
+            {"firm_id": "CHP", "name": "Combined heat and power plant", "sector": "energy",
+             "site": "S_CHP"},
+            {"firm_id": "GREENHOUSE", "name": "Greenhouse", "sector": "horticulture",
+             "site": "S_GH"},
+        ],
+        "sites": [
+            {"site_id": "S_CHP", "x_km": 0.0, "y_km": 0.0},
+            {"site_id": "S_GH", "x_km": 3.0, "y_km": 4.0},
+        ],
+        "resources": [
+            {"resource_id": "heat", "name": "Low-temperature heat", "unit": "MWh",
+             "virgin_price": 40.0, "disposal_cost": 2.0, "virgin_co2e": 200.0},
+            {"resource_id": "co2", "name": "Carbon dioxide", "unit": "t",
+             "virgin_price": 50.0, "disposal_cost": 0.0},
+        ],
+        "flows": [
+            {"firm_id": "CHP", "resource_id": "heat", "direction": "supply", "quantity": 1000.0},
+            {"firm_id": "CHP", "resource_id": "co2", "direction": "supply", "quantity": 200.0},
+            {"firm_id": "GREENHOUSE", "resource_id": "heat", "direction": "demand",
+             "quantity": 600.0},
+            {"firm_id": "GREENHOUSE", "resource_id": "co2", "direction": "demand",
+             "quantity": 60.0},
+        ],
+        "transport": [
+            {"mode": "pipe", "resources": "*", "capex_per_km": 10000.0, "lifetime_years": 20.0,
+             "opex_fixed": 500.0, "cost_per_unit_km": 0.1, "loss_per_km": 0.02,
+             "co2e_per_unit_km": 0.01},
+        ],
+        "settings": {"objective": "cost", "discount_rate": 0.0, "time_limit_s": 60,
+                     "mip_gap": 1e-6},
+    }
+
+
+# --- water_pinch: Wang & Smith (1994), fixed-flowrate form ---------------------------------
+
+# (sink flow t/h, max inlet ppm, source flow t/h, outlet ppm) of the four operations
+WATER_PINCH_OPERATIONS = (
+    (20.0, 0.0, 20.0, 100.0),
+    (100.0, 50.0, 100.0, 100.0),
+    (40.0, 50.0, 40.0, 800.0),
+    (10.0, 400.0, 10.0, 800.0),
+)
+
+
+def water_pinch_tables() -> Tables:
+    """Four water-using operations on one site; minimum fresh water 90 t/h."""
+    # fmt: off
+    firms = []
+    flows = []
+    for n, (sink, limit, source, outlet) in enumerate(WATER_PINCH_OPERATIONS, start=1):
+        op = f"OP{n}"
+        firms.append({"firm_id": op, "name": f"Operation {n}", "sector": "process",
+                      "site": "PLANT"})
+        flows.append({"firm_id": op, "resource_id": "water", "direction": "demand",
+                      "quantity": sink, "contaminant": limit})
+        flows.append({"firm_id": op, "resource_id": "water", "direction": "supply",
+                      "quantity": source, "contaminant": outlet})
+    return {
+        "firms": firms,
+        "sites": [{"site_id": "PLANT", "x_km": 0.0, "y_km": 0.0}],
+        "resources": [
+            {"resource_id": "water", "name": "Water", "unit": "t/h", "virgin_price": 1.0,
+             "disposal_cost": 0.0, "contaminant": 0.0},
+        ],
+        "properties": [{"property": "contaminant", "unit": "ppm"}],
+        "flows": flows,
+        "settings": {"objective": "virgin", "internal_reuse": True, "time_limit_s": 60,
+                     "mip_gap": 1e-6},
+    }
+
+
+# --- kalundborg: the reference case --------------------------------------------------------
+
+
+TRANSPORT_COLUMNS = (
+    "mode",
+    "resources",
+    "capex_fixed",
+    "capex_per_km",
+    "lifetime_years",
+    "opex_fixed",
+    "cost_per_unit_km",
+    "capacity",
+    "max_distance_km",
+    "loss_per_km",
+    "co2e_per_unit_km",
+    "detour_factor",
+)
+
+
+def _columns(rows: list[Mapping[str, Any]], columns: tuple[str, ...]) -> list[dict]:
+    """Rows with the same columns in a fixed order (blank cells where a row has none)."""
+    unknown = {k for r in rows for k in r} - set(columns)
+    if unknown:
+        raise ValueError(f"unexpected columns {sorted(unknown)}")
+    return [{c: r.get(c) for c in columns} for r in rows]
+
+
+def _flow(firm: str, resource: str, direction: str, quantity: float, **extra: Any) -> dict:
+    return {
+        "firm_id": firm,
+        "resource_id": resource,
+        "direction": direction,
+        "quantity": quantity,
+        **extra,
+    }
+
+
+def kalundborg_tables() -> Tables:
+    """A Kalundborg-like park: quantities per year, money in EUR (assumptions in the README)."""
+    # fmt: off
+    firms = [
+        ("ASNAES", "Asnæs power station", "energy", "K_ASNAES"),
+        ("REFINERY", "Oil refinery (Statoil, now Equinor)", "refining", "K_REFINERY"),
+        ("GYPROC", "Plasterboard plant (Gyproc)", "construction materials", "K_GYPROC"),
+        ("NOVO", "Pharmaceutical and enzyme plant (Novo Nordisk / Novozymes)", "biotech",
+         "K_NOVO"),
+        ("MUNI_DH", "Kalundborg district heating (municipality)", "utility", "K_TOWN"),
+        ("MUNI_WWTP", "Kalundborg wastewater treatment plant (municipality)", "utility",
+         "K_WWTP"),
+        ("FISHFARM", "Fish farm", "aquaculture", "K_FISHFARM"),
+        ("FARMS", "Farms around Kalundborg", "agriculture", "K_FARMS"),
+        ("CEMENT", "Cement works", "construction materials", "K_CEMENT"),
+    ]
+    sites = [
+        # a few km apart around the harbour; farms ~20 km inland; cement works ~80 km away
+        ("K_ASNAES", 0.0, 0.0),
+        ("K_FISHFARM", 0.3, -0.4),
+        ("K_REFINERY", 2.2, 2.2),
+        ("K_GYPROC", 2.6, 1.6),
+        ("K_TOWN", 4.5, 0.5),
+        ("K_WWTP", 5.0, -0.5),
+        ("K_NOVO", 6.5, 0.5),
+        ("K_FARMS", 15.0, -12.0),
+        ("K_CEMENT", 55.0, -60.0),
+    ]
+    # id, name, unit, virgin_price, disposal_cost, virgin_weight, virgin_co2e, disposal_co2e
+    resources = [
+        ("steam", "Process steam", "MWh", 38.0, 0.0, 0.085, 230.0, 0.0),
+        ("heat", "District heat (hot water)", "MWh", 42.0, 0.0, 0.085, 250.0, 0.0),
+        ("refinery_heat", "Refinery surplus heat (needs a heat pump)", "MWh", None, 0.0, 0.0,
+         0.0, 0.0),
+        ("water", "Fresh surface water (Lake Tissø)", "m3", 0.9, 0.3, 1.0, 0.3, 0.0),
+        ("treated_wastewater", "Treated municipal/industrial wastewater", "m3", None, 0.05,
+         0.0, 0.0, 0.0),
+        ("warm_seawater", "Warm cooling seawater", "m3", 0.12, 0.0, 0.0, 1.0, 0.0),
+        ("refinery_gas", "Refinery fuel gas (flared if unused)", "MWh", None, 5.0, 0.0, 0.0,
+         200.0),
+        ("natural_gas", "Natural gas", "MWh", 32.0, 0.0, 0.076, 20.0, 0.0),
+        ("fgd_gypsum", "FGD gypsum (flue-gas desulphurisation)", "t", None, 20.0, 0.0, 0.0,
+         5.0),
+        ("gypsum", "Mined natural gypsum (imported)", "t", 28.0, 0.0, 1.0, 30.0, 0.0),
+        ("fly_ash", "Coal fly ash", "t", None, 45.0, 0.0, 0.0, 10.0),
+        ("clinker", "Portland clinker (the share replaceable by fly ash)", "t", 50.0, 0.0, 1.5,
+         830.0, 0.0),
+        ("biomass_sludge", "Fermentation biomass sludge (NovoGro)", "t", None, 12.0, 0.0, 0.0,
+         20.0),
+        ("sewage_sludge", "Sewage sludge", "t", None, 30.0, 0.0, 0.0, 50.0),
+        ("fertiliser", "Mineral fertiliser (NPK product)", "t", 450.0, 0.0, 1.0, 1800.0, 0.0),
+    ]
+    flows = [
+        # Asnæs: steam, district heat, warm seawater, FGD gypsum, fly ash; takes water and gas
+        _flow("ASNAES", "steam", "supply", 300_000, price=-12.0),
+        _flow("ASNAES", "heat", "supply", 400_000, price=-6.0),
+        _flow("ASNAES", "warm_seawater", "supply", 40_000_000),
+        _flow("ASNAES", "fgd_gypsum", "supply", 170_000),
+        _flow("ASNAES", "fly_ash", "supply", 150_000),
+        _flow("ASNAES", "water", "demand", 1_200_000, chloride=150.0),
+        _flow("ASNAES", "natural_gas", "demand", 60_000),
+        # refinery: used cooling water, fuel gas, surplus heat; takes steam and water
+        _flow("REFINERY", "water", "supply", 700_000, chloride=60.0),
+        _flow("REFINERY", "refinery_gas", "supply", 120_000),
+        _flow("REFINERY", "refinery_heat", "supply", 80_000),
+        _flow("REFINERY", "steam", "demand", 100_000),
+        _flow("REFINERY", "water", "demand", 1_800_000, chloride=100.0),
+        # plasterboard
+        _flow("GYPROC", "gypsum", "demand", 180_000),
+        _flow("GYPROC", "natural_gas", "demand", 90_000),
+        _flow("GYPROC", "water", "demand", 100_000, chloride=250.0),
+        # pharma / enzymes
+        _flow("NOVO", "steam", "demand", 160_000),
+        _flow("NOVO", "water", "demand", 2_000_000, chloride=40.0),
+        _flow("NOVO", "biomass_sludge", "supply", 150_000),
+        # municipality
+        _flow("MUNI_DH", "heat", "demand", 250_000),
+        _flow("MUNI_WWTP", "treated_wastewater", "supply", 3_000_000, chloride=450.0),
+        _flow("MUNI_WWTP", "sewage_sludge", "supply", 20_000),
+        # fish farm, farms, cement works
+        _flow("FISHFARM", "warm_seawater", "demand", 1_100_000),
+        _flow("FARMS", "fertiliser", "demand", 4_000),
+        _flow("CEMENT", "clinker", "demand", 200_000),
+        _flow("CEMENT", "gypsum", "demand", 12_000),
+    ]
+    substitutions = [
+        # from, to, ratio, treatment_cost, treatment_co2e
+        ("fgd_gypsum", "gypsum", 0.9, 2.0, 3.0),  # 10 % moisture, drying
+        ("fly_ash", "clinker", 1.0, 4.0, 5.0),  # classifying; blended cement
+        ("biomass_sludge", "fertiliser", 0.025, 1.5, 2.0),  # t NPK-equivalent per t wet sludge
+        ("sewage_sludge", "fertiliser", 0.02, 6.0, 5.0),  # hygienisation, liming
+        ("treated_wastewater", "water", 0.95, 0.30, 0.1),  # sand filter + UV, 5 % reject
+        ("refinery_gas", "natural_gas", 1.0, 1.5, 0.0),  # sweetening, compression
+        ("refinery_heat", "heat", 1.0, 14.0, 0.0),  # heat pump electricity
+    ]
+    transport = [
+        {"mode": "steam_pipe", "resources": "steam", "capex_per_km": 1_200_000,
+         "lifetime_years": 30, "opex_fixed": 40_000, "loss_per_km": 0.008,
+         "detour_factor": 1.2},
+        {"mode": "heat_pipe", "resources": "heat,refinery_heat", "capex_per_km": 900_000,
+         "lifetime_years": 30, "opex_fixed": 30_000, "loss_per_km": 0.004,
+         "detour_factor": 1.2},
+        {"mode": "water_pipe", "resources": "water,treated_wastewater",
+         "capex_per_km": 300_000, "lifetime_years": 40, "opex_fixed": 10_000,
+         "cost_per_unit_km": 0.005, "co2e_per_unit_km": 0.002, "detour_factor": 1.2},
+        {"mode": "seawater_channel", "resources": "warm_seawater", "capex_per_km": 400_000,
+         "lifetime_years": 25, "opex_fixed": 5_000, "cost_per_unit_km": 0.002,
+         "max_distance_km": 3.0},
+        {"mode": "gas_pipe", "resources": "refinery_gas", "capex_per_km": 400_000,
+         "lifetime_years": 30, "opex_fixed": 15_000, "detour_factor": 1.2},
+        {"mode": "truck", "resources": "fgd_gypsum,fly_ash,biomass_sludge,sewage_sludge",
+         "capex_fixed": 50_000, "lifetime_years": 10, "opex_fixed": 15_000,
+         "cost_per_unit_km": 0.12, "max_distance_km": 120.0, "co2e_per_unit_km": 0.09,
+         "detour_factor": 1.3},
+    ]
+    columns = ("resource_id", "name", "unit", "virgin_price", "disposal_cost", "virgin_weight",
+               "virgin_co2e", "disposal_co2e")
+    resource_rows = [dict(zip(columns, r)) for r in resources]
+    for r in resource_rows:
+        r["chloride"] = 30.0 if r["resource_id"] == "water" else None
+    return {
+        "firms": [{"firm_id": f, "name": n, "sector": s, "status": "existing", "site": site}
+                  for f, n, s, site in firms],
+        "sites": [{"site_id": s, "x_km": x, "y_km": y, "kind": "fixed"} for s, x, y in sites],
+        "resources": resource_rows,
+        "properties": [{"property": "chloride", "unit": "mg/l"}],
+        "flows": _columns(flows, ("firm_id", "resource_id", "direction", "quantity", "price",
+                                  "chloride")),
+        "substitutions": [
+            dict(zip(("from_resource", "to_resource", "ratio", "treatment_cost",
+                      "treatment_co2e"), s))
+            for s in substitutions
+        ],
+        "transport": _columns(transport, TRANSPORT_COLUMNS),
+        "settings": {"objective": "cost", "currency": "EUR", "discount_rate": 0.08,
+                     "lifetime_years": 20, "time_limit_s": 60, "mip_gap": 1e-6},
+    }
+
+
+# --- siting_options: where to put the firms that could come -------------------------------
+
+STEAM_CAPEX_PER_KM = 1_500_000.0
+SITING_ADMISSION_COSTS = {
+    "BIOREFINERY": -150_000.0,  # net benefit: lease income and jobs
+    "GREENHOUSE": 300_000.0,  # start-up incentive paid by the park
+    "RECYCLER": 250_000.0,  # permit and yard preparation
+    "DATACENTRE": 600_000.0,  # grid connection subsidy
+}
+
+
+def siting_tables(
+    steam_capex_per_km: float = STEAM_CAPEX_PER_KM,
+    admission_costs: Mapping[str, float] | None = None,
+) -> Tables:
+    """An existing park (CHP plant, brewery, paper mill, concrete plant), four candidate
+    firms with a blank site and five free plots.
+
+    ``steam_capex_per_km`` (EUR/km) and ``admission_costs`` (EUR/yr per candidate, merged
+    over :data:`SITING_ADMISSION_COSTS`) are the knobs a planner turns in a what-if.
+    """
+    # fmt: off
+    admission = {**SITING_ADMISSION_COSTS, **(admission_costs or {})}
+    firms = [
+        {"firm_id": "CHP", "name": "Combined heat and power plant", "sector": "energy",
+         "status": "existing", "site": "E_CHP"},
+        {"firm_id": "BREWERY", "name": "Brewery", "sector": "food and drink",
+         "status": "existing", "site": "E_BREWERY"},
+        {"firm_id": "PAPER", "name": "Paper mill", "sector": "pulp and paper",
+         "status": "existing", "site": "E_PAPER"},
+        {"firm_id": "CONCRETE", "name": "Ready-mix concrete plant",
+         "sector": "construction materials", "status": "existing", "site": "E_CONCRETE"},
+        {"firm_id": "BIOREFINERY", "name": "Biorefinery (spent grain to chemicals)",
+         "sector": "biotech", "status": "candidate"},
+        {"firm_id": "GREENHOUSE", "name": "Greenhouse (waste heat and CO2)",
+         "sector": "horticulture", "status": "candidate"},
+        {"firm_id": "RECYCLER", "name": "Construction-materials recycler",
+         "sector": "construction materials", "status": "candidate",
+         "allowed_sites": "P_SOUTH,P_RING,P_FAR"},
+        {"firm_id": "DATACENTRE", "name": "Data centre (surplus heat)", "sector": "ICT",
+         "status": "candidate"},
+    ]
+    for f in firms:
+        f["admission_cost"] = admission.get(f["firm_id"], 0.0)
+    sites = [
+        # site_id, x_km, y_km, kind, capacity, site_cost (EUR/yr)
+        ("E_CHP", 0.0, 0.0, "fixed", None, 0.0),
+        ("E_BREWERY", 1.5, 0.5, "fixed", None, 0.0),
+        ("E_PAPER", -1.0, 2.0, "fixed", None, 0.0),
+        ("E_CONCRETE", 2.5, -1.5, "fixed", None, 0.0),
+        ("P_NEAR", 0.6, 0.6, "plot", 1, 120_000.0),  # next to the CHP plant, serviced
+        ("P_EAST", 3.0, 1.0, "plot", 1, 60_000.0),
+        ("P_SOUTH", 1.0, -3.0, "plot", 1, 40_000.0),
+        ("P_RING", 8.0, 0.0, "plot", 2, 15_000.0),  # ring-road business park
+        ("P_FAR", 20.0, 5.0, "plot", 2, 5_000.0),  # greenfield, no services
+    ]
+    # id, name, unit, virgin_price, disposal_cost, virgin_weight, virgin_co2e, disposal_co2e
+    resources = [
+        ("steam", "Process steam", "MWh", 38.0, 0.0, 0.085, 230.0, 0.0),
+        ("heat", "Low-temperature heat", "MWh", 45.0, 0.0, 0.085, 250.0, 0.0),
+        ("co2", "Carbon dioxide", "t", 80.0, 0.0, 0.0, 300.0, 1000.0),
+        ("spent_grain", "Brewer's spent grain", "t", 40.0, 5.0, 1.0, 50.0, 30.0),
+        ("bottom_ash", "Bottom ash", "t", None, 50.0, 0.0, 0.0, 10.0),
+        ("paper_sludge", "Paper sludge", "t", None, 40.0, 0.0, 0.0, 60.0),
+        ("mineral_feed", "Mineral feedstock (crushed C&D waste)", "t", 6.0, 0.0, 1.0, 5.0,
+         0.0),
+        ("recycled_aggregate", "Recycled aggregate", "t", None, -8.0, 0.0, 0.0, 0.0),
+        ("aggregate", "Virgin aggregate (quarried)", "t", 15.0, 0.0, 1.0, 8.0, 0.0),
+    ]
+    flows = [
+        _flow("CHP", "steam", "supply", 120_000, price=-15.0),
+        _flow("CHP", "heat", "supply", 150_000, price=-4.0),
+        _flow("CHP", "co2", "supply", 40_000),
+        _flow("CHP", "bottom_ash", "supply", 30_000),
+        _flow("BREWERY", "spent_grain", "supply", 25_000),
+        _flow("BREWERY", "steam", "demand", 30_000),
+        _flow("BREWERY", "heat", "demand", 10_000),
+        _flow("PAPER", "steam", "demand", 60_000),
+        _flow("PAPER", "paper_sludge", "supply", 15_000),
+        _flow("CONCRETE", "aggregate", "demand", 100_000),
+        _flow("BIOREFINERY", "steam", "demand", 40_000),
+        _flow("BIOREFINERY", "spent_grain", "demand", 25_000),
+        _flow("GREENHOUSE", "heat", "demand", 50_000),
+        _flow("GREENHOUSE", "co2", "demand", 10_000),
+        _flow("RECYCLER", "mineral_feed", "demand", 60_000),
+        _flow("RECYCLER", "recycled_aggregate", "supply", 50_000),
+        _flow("DATACENTRE", "heat", "supply", 40_000),
+    ]
+    substitutions = [
+        ("bottom_ash", "mineral_feed", 1.0, 3.0, 1.0),  # metal separation, screening
+        ("paper_sludge", "mineral_feed", 0.5, 5.0, 2.0),  # ash-rich fraction only
+        ("recycled_aggregate", "aggregate", 1.0, 0.0, 0.0),
+    ]
+    transport = [
+        {"mode": "steam_pipe", "resources": "steam", "capex_per_km": steam_capex_per_km,
+         "lifetime_years": 30, "opex_fixed": 20_000, "loss_per_km": 0.01,
+         "detour_factor": 1.2},
+        {"mode": "heat_pipe", "resources": "heat", "capex_per_km": 800_000,
+         "lifetime_years": 30, "opex_fixed": 15_000, "loss_per_km": 0.005,
+         "detour_factor": 1.2},
+        {"mode": "co2_pipe", "resources": "co2", "capex_per_km": 300_000,
+         "lifetime_years": 25, "opex_fixed": 10_000, "co2e_per_unit_km": 0.05,
+         "detour_factor": 1.2},
+        {"mode": "truck", "resources": "spent_grain,bottom_ash,paper_sludge,recycled_aggregate",
+         "capex_fixed": 20_000, "lifetime_years": 10, "opex_fixed": 10_000,
+         "cost_per_unit_km": 0.10, "max_distance_km": 50.0, "co2e_per_unit_km": 0.09,
+         "detour_factor": 1.3},
+    ]
+    columns = ("resource_id", "name", "unit", "virgin_price", "disposal_cost", "virgin_weight",
+               "virgin_co2e", "disposal_co2e")
+    return {
+        "firms": _columns(firms, ("firm_id", "name", "sector", "status", "site",
+                                  "allowed_sites", "admission_cost")),
+        "sites": [dict(zip(("site_id", "x_km", "y_km", "kind", "capacity", "site_cost"), s))
+                  for s in sites],
+        "resources": [dict(zip(columns, r)) for r in resources],
+        "flows": _columns(flows, ("firm_id", "resource_id", "direction", "quantity", "price")),
+        "substitutions": [
+            dict(zip(("from_resource", "to_resource", "ratio", "treatment_cost",
+                      "treatment_co2e"), s))
+            for s in substitutions
+        ],
+        "transport": _columns(transport, TRANSPORT_COLUMNS),
+        "settings": {"objective": "cost", "currency": "EUR", "discount_rate": 0.08,
+                     "lifetime_years": 20, "time_limit_s": 60, "mip_gap": 1e-6},
+    }
+
+
+# --- writing -------------------------------------------------------------------------------
+
+
+def build_two_firms(path: str | Path) -> Path:
+    return write_workbook(path, two_firms_tables())
+
+
+def build_water_pinch(path: str | Path) -> Path:
+    return write_workbook(path, water_pinch_tables())
+
+
+def build_kalundborg(path: str | Path) -> Path:
+    return write_workbook(path, kalundborg_tables())
+
+
+def build_siting(
+    path: str | Path,
+    steam_capex_per_km: float = STEAM_CAPEX_PER_KM,
+    admission_costs: Mapping[str, float] | None = None,
+) -> Path:
+    return write_workbook(path, siting_tables(steam_capex_per_km, admission_costs))
+
+
+INSTANCES: dict[str, Callable[[str | Path], Path]] = {
+    "kalundborg": build_kalundborg,
+    "water_pinch": build_water_pinch,
+    "two_firms": build_two_firms,
+    "siting_options": build_siting,
+}
+
+
+def build_all(directory: str | Path = HERE) -> list[Path]:
+    """Write every instance as ``<directory>/<name>.xlsx``."""
+    return [build(Path(directory) / f"{name}.xlsx") for name, build in INSTANCES.items()]
+
+
+if __name__ == "__main__":
+    for written in build_all(Path(sys.argv[1]) if len(sys.argv) > 1 else HERE):
+        print(written)
