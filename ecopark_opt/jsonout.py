@@ -8,13 +8,11 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from .errors import InputError
+from .files import atomic_write
 from .solution import METRICS, Solution
 
 STATUSES = ("optimal", "time_limit", "infeasible", "error")
@@ -134,44 +132,11 @@ def failure_json(status: str, objective: str) -> dict[str, Any]:
 
 
 def write_json(data: Mapping[str, Any], path: str | Path) -> Path:
-    """Write ``data`` as indented JSON, atomically (temp file in the same folder, then replace).
+    """Write ``data`` as indented JSON, atomically.
 
     NaN and infinities are refused (they are not JSON): convert them to None first.
     """
-    path = Path(path)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        text_out = json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    except OSError as exc:
-        raise InputError(f"{path}: cannot write the JSON file ({exc.strerror or exc})") from exc
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text_out)
-        set_new_file_mode(Path(tmp), path)
-        os.replace(tmp, path)
-    except OSError as exc:
-        _remove(tmp)
-        raise InputError(f"{path}: cannot write the JSON file ({exc.strerror or exc})") from exc
-    except BaseException:
-        _remove(tmp)
-        raise
-    return path
+    text_out = json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    return atomic_write(path, lambda tmp: tmp.write_text(text_out, encoding="utf-8"))
 
 
-def set_new_file_mode(tmp: Path, target: Path) -> None:
-    """Give a temp file (created 0600) the target's permissions, or the usual new-file ones."""
-    if target.exists():
-        mode = target.stat().st_mode & 0o777
-    else:
-        umask = os.umask(0)
-        os.umask(umask)
-        mode = 0o666 & ~umask
-    os.chmod(tmp, mode)
-
-
-def _remove(path: str) -> None:
-    try:
-        os.remove(path)
-    except OSError:
-        pass

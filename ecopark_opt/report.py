@@ -12,7 +12,6 @@ import datetime as dt
 import math
 import os
 import platform
-import tempfile
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import fields
@@ -33,8 +32,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 import ecopark_opt
 
-from .errors import InputError
-from .jsonout import set_new_file_mode
+from .files import atomic_write, check_output_path, remove
 from .network import draw_network
 from .schema import SETTINGS
 from .sheets import ChartSpec, ExtraSheet
@@ -83,103 +81,27 @@ def write_report(
     file ``~$<name>``) or cannot be written. On any failure nothing is left half-written: the
     previous report, if any, is untouched and temporary files are removed.
     """
-    path = Path(path)
-    check_target(path, solution.park.source)
+    path = check_output_path(path, (solution.park.source,))
     png_path = path.with_name(f"{path.stem}_network.png")
-    png_tmp = _temp_path(path.parent, png_path.name, ".png")
-    try:
-        book = build_workbook(
-            solution,
-            extra_sheets,
-            run_info,
-            png_tmp,
-            png_path.name,
-        )
-        save_atomic(book, path)
-        if png_tmp.exists() and png_tmp.stat().st_size:
-            set_new_file_mode(png_tmp, png_path)
-            os.replace(png_tmp, png_path)
-        else:  # no picture this time: do not leave an older one beside the new report
-            _remove(png_path)
-    finally:
-        _remove(png_tmp)
-    return path
+    pictures: list[Path] = []
 
-
-def check_target(path: Path, source: str | Path | None) -> None:
-    """Refuse a target that is the input, is open in Excel, or lies in an unwritable folder."""
-    if path.suffix.lower() != ".xlsx":
-        raise InputError(f"{path}: the report must be an .xlsx file")
-    if path.is_dir():
-        raise InputError(f"{path}: is a folder; give a file name ending in .xlsx")
-    if source is not None and _same_file(path, Path(source)):
-        raise InputError(
-            f"{path}: refusing to write the report over the input workbook; choose another "
-            "output path (--out)"
-        )
-    for lock in _lock_files(path):
-        if lock.exists():
-            raise InputError(
-                f"{path}: the file is open in Excel (lock file {lock.name} exists); close it "
-                "in Excel and run again"
-            )
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise InputError(
-            f"{path.parent}: cannot create the output folder ({exc.strerror})"
-        ) from exc
-    if not os.access(path.parent, os.W_OK | os.X_OK):
-        raise InputError(f"{path.parent}: the output folder is not writable")
-    if path.exists() and not os.access(path, os.W_OK):
-        raise InputError(f"{path}: the existing report is read-only")
-
-
-def _lock_files(path: Path) -> list[Path]:
-    """Owner files Office writes beside an open document: ``~$name`` (Excel), and
-    ``~$me`` with the first two characters replaced (Word's style, used for long names)."""
-    names = {f"~${path.name}"}
-    if len(path.stem) > 2:
-        names.add(f"~${path.name[2:]}")
-    return [path.parent / n for n in sorted(names)]
-
-
-def save_atomic(book: Workbook, path: Path) -> None:
-    """Save to a temp file in the target's folder, then move it over the target."""
-    tmp = _temp_path(path.parent, path.name, ".xlsx")
-    try:
+    def save(tmp: Path) -> None:
+        png_tmp = tmp.with_suffix(".png")
+        pictures.append(png_tmp)
+        book = build_workbook(solution, extra_sheets, run_info, png_tmp, png_path.name)
         book.save(tmp)
-        set_new_file_mode(tmp, path)
-        os.replace(tmp, path)
-    except OSError as exc:
-        raise InputError(f"{path}: cannot write the report ({exc.strerror or exc})") from exc
+
+    try:
+        atomic_write(path, save)
+        picture = pictures[0] if pictures else None
+        if picture is not None and picture.exists() and picture.stat().st_size:
+            atomic_write(png_path, lambda tmp: os.replace(picture, tmp))
+        else:  # no picture this time: do not leave an older one beside the new report
+            remove(png_path)
     finally:
-        _remove(tmp)
-
-
-def _temp_path(folder: Path, name: str, suffix: str) -> Path:
-    try:
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".tmp" + suffix)
-    except OSError as exc:
-        raise InputError(f"{folder}: cannot write in the output folder ({exc.strerror})") from exc
-    os.close(fd)
-    return Path(tmp)
-
-
-def _remove(path: Path) -> None:
-    try:
-        os.remove(path)
-    except OSError:
-        pass
-
-
-def _same_file(a: Path, b: Path) -> bool:
-    try:
-        if a.exists() and b.exists():
-            return os.path.samefile(a, b)
-        return a.resolve() == b.resolve()
-    except OSError:
-        return False
+        for picture in pictures:
+            remove(picture)
+    return path
 
 
 def build_workbook(
@@ -780,7 +702,7 @@ def network_sheet(sh: _Sheet, ctx: _Context, png_path: Path | None, png_name: st
         draw_network(ctx.solution, png_path)
     except Exception as exc:  # a report without its picture beats no report
         sh.put(4, 1, f"the network picture could not be drawn: {exc}", measure=10)
-        _remove(png_path)
+        remove(png_path)
         sh.finish(freeze="A2")
         return
     if png_name:

@@ -128,7 +128,7 @@ def test_output_over_input_refused(park: Path):
     before = park.read_bytes()
     result = run(["solve", str(park), "--out", str(park)])
     assert result.exit_code == 2
-    assert "overwrite the input" in result.output
+    assert "refusing to write over the input workbook" in result.output
     assert park.read_bytes() == before
 
 
