@@ -1,0 +1,534 @@
+r"""Monte Carlo sweep over the ``uncertainty`` sheet (``ecopark sweep``, SPEC §7).
+
+Sampling
+========
+Each row r of the ``uncertainty`` sheet names cells (sheet, key or ``*``, column) and a
+distribution of a **multiplier** :math:`m_r`. Sample s multiplies every named cell by one
+draw :math:`m_{s,r}` (a ``*`` row multiplies all its cells by the same draw) and the park is
+optimised on its own. All draws are made up front, in the calling process, from
+``numpy.random.default_rng(seed)``: a matrix :math:`u` of uniforms (sample-major, so sample s
+gets the same draws whatever the number of samples and ``--resume`` can extend a sweep) turned
+into multipliers by the inverse CDF of each row's distribution:
+
+===========  ==========================  ==================================================
+uniform      p1 = low, p2 = high          :math:`m = p_1 + u (p_2 - p_1)`
+triangular   p1 = low, p2 = mode, p3 =    inverse CDF of the triangle
+             high
+normal       p1 = mean, p2 = sd           :math:`m = p_1 + p_2 \Phi^{-1}(u)`
+lognormal    p1 = μ, p2 = σ of ln m       :math:`m = \exp(p_1 + p_2 \Phi^{-1}(u))`
+===========  ==========================  ==================================================
+
+A sample whose multiplied value leaves its column's range (a negative quantity), which is
+infeasible or whose solve fails is a row with its status and the reason; the others go on.
+
+Outputs
+=======
+- ``share`` of a link (supplier, receiver, from/to resource, mode): samples whose design uses
+  it / samples with a design;
+- mean, 5th, 50th and 95th percentiles of the design's cost, virgin use, CO2e and cost
+  saving against standalone operation, over the samples with a design;
+- robustness of the base design (the design of the workbook as it is): in every sample the
+  base design's links are fixed (``Build`` = 1 for them, 0 for every other link) and the
+  rest is optimised; its cost is the *fixed-design cost* and
+  ``regret = fixed-design cost − the sample's optimal cost`` (≥ 0 up to the MIP gap under
+  the cost objective). A base link that is no longer a candidate in a sample (e.g. beyond a
+  mode's reach) cannot be built there; the sample notes it.
+
+Each result is appended, as it arrives, to a JSON-lines file beside the report; ``--resume``
+reads it back and runs only the samples not in it (a file made from another workbook, seed
+or uncertainty sheet is refused).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy.special import ndtri
+
+from ..errors import EcoparkError, InfeasibleError, InputError, SolverError
+from ..executors import TaskFailure, run_tasks
+from ..jsonout import number
+from ..optimize import RunOptions, Timer, design_park, solve_model
+from ..scenarios import UncertainRow, WorkbookData, park_with_overrides, uncertainty_rows
+from ..sheets import ChartSpec, ExtraSheet
+from ..solution import METRICS, Solution
+
+LINK_KEY = ("supplier", "receiver", "from_resource", "to_resource", "mode")
+DESIGN_KEY = (*LINK_KEY, "from_site", "to_site")
+SOLVED = ("optimal", "time_limit")
+U_CLIP = 1e-12
+FORMAT = "ecopark-sweep/1"
+STATS = ("mean", "p5", "p50", "p95")
+
+
+# --- sampling -----------------------------------------------------------------------------
+
+
+def draw_samples(rows: list[UncertainRow], samples: int, seed: int) -> np.ndarray:
+    """``samples`` × ``len(rows)`` multipliers; row s is the same for any ``samples``."""
+    rng = np.random.default_rng(seed)
+    u = np.clip(rng.random((samples, len(rows))), U_CLIP, 1.0 - U_CLIP)
+    out = np.empty_like(u)
+    for k, row in enumerate(rows):
+        out[:, k] = quantile(row, u[:, k])
+    return out
+
+
+def quantile(row: UncertainRow, u: np.ndarray) -> np.ndarray:
+    """Inverse CDF of the row's distribution at probabilities ``u``."""
+    p1, p2, p3 = row.p1, row.p2, row.p3
+    if row.distribution == "uniform":
+        return p1 + u * (p2 - p1)
+    if row.distribution == "triangular":
+        low, mode, high = p1, p2, float(p3)
+        split = (mode - low) / (high - low)
+        left = low + np.sqrt(u * (high - low) * (mode - low))
+        right = high - np.sqrt((1.0 - u) * (high - low) * (high - mode))
+        return np.where(u < split, left, right)
+    if row.distribution == "normal":
+        return p1 + p2 * ndtri(u)
+    if row.distribution == "lognormal":
+        return np.exp(p1 + p2 * ndtri(u))
+    raise ValueError(f"unknown distribution {row.distribution}")
+
+
+def read_uncertainty(data: WorkbookData) -> list[UncertainRow]:
+    """The workbook's uncertainty rows; an InputError when there are none or one is bad."""
+    problems: list[str] = []
+    rows = uncertainty_rows(data.raw(), problems)
+    if problems:
+        raise InputError(problems)
+    if not rows:
+        raise InputError(f"{data.name}: no uncertainty rows to sample; add an 'uncertainty' "
+                         "sheet (columns sheet, key, column, distribution, p1, p2, p3; see "
+                         "docs/uncertainty.md)")
+    return rows
+
+
+# --- one sample (runs in a worker) --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SampleTask:
+    """What a worker needs for one sample: the workbook, the draws, the base design."""
+
+    sample: int
+    draws: tuple[float, ...]
+    workbook: WorkbookData
+    options: RunOptions
+    base_design: frozenset = frozenset()  # DESIGN_KEY tuples of the base design's links
+
+
+def run_sample(task: SampleTask) -> dict[str, Any]:
+    """Optimise one sample, then evaluate the base design on it; plain data out."""
+    started = time.perf_counter()
+    record = empty_record(task.sample, task.draws)
+    raw = task.workbook.raw()
+    rows = uncertainty_rows(raw, [])
+    overrides = [row.override(draw) for row, draw in zip(rows, task.draws)]
+    try:
+        park = park_with_overrides(raw, overrides)
+        model, solution = design_park(park, task.options)
+    except InfeasibleError as exc:
+        record.update(status="infeasible", reason="; ".join(exc.reasons))
+    except InputError as exc:
+        record.update(status="error", reason="invalid sample: " + "; ".join(exc.problems))
+    except EcoparkError as exc:
+        record.update(status="error", reason=str(exc))
+    else:
+        record.update(design_record(solution))
+        record.update(fixed_design(model, park, solution, task))
+    record["seconds"] = time.perf_counter() - started
+    return record
+
+
+def empty_record(sample: int, draws: tuple[float, ...]) -> dict[str, Any]:
+    return {"sample": int(sample), "draws": [float(d) for d in draws], "status": "error",
+            "reason": "", "cost": None, "virgin": None, "co2e": None, "cost_baseline": None,
+            "virgin_baseline": None, "co2e_baseline": None, "saving": None, "links": [],
+            "fixed_status": None, "fixed_cost": None, "regret": None, "note": "",
+            "seconds": None}
+
+
+def design_record(solution: Solution) -> dict[str, Any]:
+    m = solution.metrics
+    used = solution.built_links[~solution.built_links["internal"].astype(bool)]
+    return {
+        "status": solution.status,
+        **{k: float(m[k]["design"]) for k in METRICS},
+        **{f"{k}_baseline": float(m[k]["baseline"]) for k in METRICS},
+        "saving": float(m["cost"]["baseline"] - m["cost"]["design"]),
+        "links": sorted([list(map(str, key))
+                         for key in used[list(LINK_KEY)].itertuples(index=False, name=None)]),
+    }
+
+
+def fixed_design(model, park, solution: Solution, task: SampleTask) -> dict[str, Any]:
+    """The base design's links fixed on this sample (every other link off); its cost and
+    the regret of having built it."""
+    cost = solution.metrics["cost"]["design"]
+    if solution.design_key() == task.base_design:
+        return {"fixed_status": solution.status, "fixed_cost": float(cost), "regret": 0.0}
+    links = model.links
+    keys = list(links[list(DESIGN_KEY)].itertuples(index=False, name=None))
+    present = set()
+    for index, key, internal in zip(links.index, keys, links["internal"]):
+        if internal:
+            continue
+        inside = key in task.base_design
+        if inside:
+            present.add(key)
+        model.Build[index].fix(1 if inside else 0)
+    missing = len(task.base_design - present)
+    note = (f"{missing} link(s) of the base design are not candidates in this sample"
+            if missing else "")
+    try:
+        fixed = solve_model(model, task.options.solve_options(park), Timer())
+    except InfeasibleError as exc:
+        return {"fixed_status": "infeasible", "note": "; ".join([note, *exc.reasons]).strip("; ")}
+    except SolverError as exc:
+        return {"fixed_status": "error", "note": "; ".join([note, str(exc)]).strip("; ")}
+    fixed_cost = float(fixed.metrics["cost"]["design"])
+    return {"fixed_status": fixed.status, "fixed_cost": fixed_cost,
+            "regret": fixed_cost - float(cost), "note": note}
+
+
+# --- the sweep ----------------------------------------------------------------------------
+
+
+@dataclass
+class SweepResult:
+    """Every sample's record (``samples``, one row per sample) and what they add up to."""
+
+    samples: pd.DataFrame
+    rows: list[UncertainRow]
+    seed: int
+    base: Solution
+    results_path: Path | None = None
+    resumed: int = 0
+    base_links: list[tuple] = field(default_factory=list)
+
+    @property
+    def solved(self) -> pd.DataFrame:
+        return self.samples[self.samples["status"].isin(SOLVED)]
+
+    @property
+    def currency(self) -> str:
+        return self.base.park.currency
+
+
+def worker_options(options: RunOptions) -> RunOptions:
+    """One HiGHS thread per worker unless --threads says otherwise."""
+    return replace(options, threads=1 if options.threads is None else options.threads)
+
+
+def run_sweep(path: str | Path, base: Solution, samples: int, seed: int,
+              options: RunOptions = RunOptions(), executor: str = "serial", workers: int = 2,
+              scheduler: str | None = None, results_path: str | Path | None = None,
+              resume: bool = False, progress: str | None = None) -> SweepResult:
+    """Draw every sample, run those not already in ``results_path`` (with ``resume``),
+    append each result to it as it arrives, and gather them all."""
+    if samples < 1:
+        raise InputError(f"--samples {samples}: must be at least 1")
+    data = WorkbookData.from_path(path)
+    rows = read_uncertainty(data)
+    draws = draw_samples(rows, samples, seed)
+    header = results_header(data, rows, seed, options)
+    done: dict[int, dict[str, Any]] = {}
+    if results_path is not None:
+        results_path = Path(results_path)
+        if resume:
+            done = read_results(results_path, header, draws)
+        if not (resume and results_path.exists()):
+            start_results(results_path, header)
+    base_design = base.design_key()
+    opts = worker_options(options)
+    todo = [i for i in range(samples) if i not in done]
+    tasks = [SampleTask(i, tuple(float(d) for d in draws[i]), data, opts, base_design)
+             for i in todo]
+
+    def on_result(index: int, result: Any) -> None:
+        if isinstance(result, TaskFailure):
+            result = empty_record(tasks[index].sample, tasks[index].draws) | {
+                "reason": result.error}
+        new[tasks[index].sample] = result
+        if results_path is not None:
+            append_result(results_path, result)
+
+    new: dict[int, dict[str, Any]] = {}
+    run_tasks(run_sample, tasks, executor, workers, scheduler, on_result=on_result,
+              progress=progress)
+    records = [done.get(i) or new[i] for i in range(samples)]
+    used = base.built_links[~base.built_links["internal"].astype(bool)]
+    return SweepResult(
+        samples=samples_frame(records), rows=rows, seed=seed, base=base,
+        results_path=results_path, resumed=len(done),
+        base_links=sorted(used[list(LINK_KEY)].itertuples(index=False, name=None)),
+    )
+
+
+def samples_frame(records: list[dict[str, Any]]) -> pd.DataFrame:
+    """One row per sample, in sample order (``draws`` and ``links`` stay lists)."""
+    frame = pd.DataFrame(records)
+    numeric = ["cost", "virgin", "co2e", "cost_baseline", "virgin_baseline", "co2e_baseline",
+               "saving", "fixed_cost", "regret", "seconds"]
+    for col in numeric:
+        frame[col] = pd.to_numeric(frame[col], errors="coerce").astype(float)
+    return frame.sort_values("sample").reset_index(drop=True)
+
+
+# --- the results file ---------------------------------------------------------------------
+
+
+def results_header(data: WorkbookData, rows: list[UncertainRow], seed: int,
+                   options: RunOptions) -> dict[str, Any]:
+    """What a results file must match to be resumed."""
+    return {"format": FORMAT, "workbook": data.name, "sha256": data.sha256, "seed": int(seed),
+            "objective": options.objective,
+            "uncertainty": [[r.label, r.distribution, r.p1, r.p2, r.p3] for r in rows]}
+
+
+def start_results(path: Path, header: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", encoding="utf-8") as fh:
+        fh.write(json.dumps({"header": header}) + "\n")
+
+
+def append_result(path: Path, record: dict[str, Any]) -> None:
+    """One JSON line per sample, flushed at once (a crash loses at most the line being
+    written, which ``--resume`` skips)."""
+    with open(path, "a", encoding="utf-8") as fh:
+        fh.write(json.dumps(_plain(record), allow_nan=False) + "\n")
+        fh.flush()
+
+
+def read_results(path: Path, header: dict[str, Any], draws: np.ndarray
+                 ) -> dict[int, dict[str, Any]]:
+    """Finished samples of a previous run with the same workbook, seed and uncertainty."""
+    if not path.exists():
+        return {}
+    out: dict[int, dict[str, Any]] = {}
+    with open(path, encoding="utf-8") as fh:
+        lines = fh.read().splitlines()
+    if not lines:
+        return {}
+    try:
+        first = json.loads(lines[0]).get("header")
+    except (json.JSONDecodeError, AttributeError):
+        first = None
+    if first != json.loads(json.dumps(header)):
+        raise InputError(
+            f"{path}: these results come from another workbook, seed, objective or "
+            "uncertainty sheet; delete the file or run without --resume"
+        )
+    for line in lines[1:]:
+        try:
+            record = json.loads(line)
+            sample = int(record["sample"])
+        except (json.JSONDecodeError, KeyError, TypeError, ValueError):
+            continue  # a line cut short by a crash
+        if sample < len(draws) and np.allclose(record.get("draws", []), draws[sample],
+                                               rtol=1e-12, atol=0.0):
+            out[sample] = record
+    return out
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, (float, np.floating)):
+        return float(value) if math.isfinite(value) else None
+    if isinstance(value, np.integer):
+        return int(value)
+    return value
+
+
+# --- summaries ----------------------------------------------------------------------------
+
+
+def stats(values: pd.Series) -> dict[str, float | None]:
+    """Mean and the 5th, 50th and 95th percentiles (None without values)."""
+    x = pd.to_numeric(values, errors="coerce").dropna().to_numpy(float)
+    if x.size == 0:
+        return {k: None for k in STATS}
+    p5, p50, p95 = np.percentile(x, [5, 50, 95])
+    return {"mean": float(x.mean()), "p5": float(p5), "p50": float(p50), "p95": float(p95)}
+
+
+def link_frequency(result: SweepResult) -> pd.DataFrame:
+    """Per link used by some sample or by the base design: samples using it and share."""
+    solved = result.solved
+    counts: dict[tuple, int] = {}
+    for links in solved["links"]:
+        for key in {tuple(k) for k in links}:
+            counts[key] = counts.get(key, 0) + 1
+    for key in result.base_links:
+        counts.setdefault(tuple(key), 0)
+    base = {tuple(k) for k in result.base_links}
+    n = len(solved)
+    rows = [dict(zip(LINK_KEY, key)) | {"in base design": key in base, "samples": c,
+                                        "share": c / n if n else 0.0}
+            for key, c in counts.items()]
+    frame = pd.DataFrame(rows, columns=[*LINK_KEY, "in base design", "samples", "share"])
+    return frame.sort_values(["share", *LINK_KEY], ascending=[False, *[True] * 5]
+                             ).reset_index(drop=True)
+
+
+def histogram(result: SweepResult, bins: int | None = None) -> pd.DataFrame:
+    """Sample design costs in equal-width bins."""
+    cost = result.solved["cost"].dropna().to_numpy(float)
+    cur = result.currency
+    columns = [f"cost bin [{cur}/yr]", "from", "to", "samples", "share [%]"]
+    if cost.size == 0:
+        return pd.DataFrame(columns=columns)
+    bins = bins or int(min(12, max(1, math.ceil(math.sqrt(cost.size)))))
+    lo, hi = float(cost.min()), float(cost.max())
+    if hi - lo <= 1e-9 * max(1.0, abs(hi)):
+        counts, edges = np.array([cost.size]), np.array([lo, hi])
+    else:
+        counts, edges = np.histogram(cost, bins=bins, range=(lo, hi))
+    return pd.DataFrame({
+        columns[0]: [f"{a:,.0f} – {b:,.0f}" for a, b in zip(edges[:-1], edges[1:])],
+        "from": edges[:-1], "to": edges[1:], "samples": counts.astype(int),
+        "share [%]": 100.0 * counts / cost.size,
+    })
+
+
+def robustness(result: SweepResult) -> dict[str, Any]:
+    """The base design over the samples: fixed-design cost and regret statistics."""
+    solved = result.solved
+    fixed_ok = solved[solved["fixed_status"].isin(SOLVED)]
+    regret = fixed_ok["regret"]
+    tol = 1e-6 * np.maximum(1.0, fixed_ok["cost"].abs())
+    n = len(solved)
+    return {
+        "fixed_cost": stats(fixed_ok["fixed_cost"]),
+        "regret": stats(regret) | {"max": number(regret.max()) if len(regret) else None},
+        "still_optimal_share": float((regret <= tol).sum() / n) if n else None,
+        "fixed_infeasible": int((solved["fixed_status"] == "infeasible").sum()),
+    }
+
+
+def sweep_json(result: SweepResult) -> dict[str, Any]:
+    """SPEC §6 ``sweep`` (plus the saving, failures and the base design's robustness)."""
+    solved = result.solved
+    freq = link_frequency(result)
+    return {
+        "samples": int(len(result.samples)),
+        "solved": int(len(solved)),
+        "failed": int(len(result.samples) - len(solved)),
+        "seed": int(result.seed),
+        "link_frequency": [
+            {k: str(r[k]) for k in LINK_KEY} | {"share": float(r["share"])}
+            for r in freq.to_dict("records")
+        ],
+        "metrics": {k: stats(solved[k]) for k in METRICS},
+        "saving": stats(solved["saving"]),
+        "robustness": robustness(result),
+    }
+
+
+def sweep_sheets(result: SweepResult) -> list[ExtraSheet]:
+    """Sweep (statistics), Sweep links (share, chart), Sweep histogram (chart), Sweep
+    samples (one row per sample)."""
+    cur = result.currency
+    solved = result.solved
+    base = result.base.metrics
+    rb = robustness(result)
+    units = {"cost": f"{cur}/yr", "virgin": "units/yr", "co2e": "kg/yr", "saving": f"{cur}/yr"}
+    base_values = {k: base[k]["design"] for k in METRICS} | {
+        "saving": base["cost"]["baseline"] - base["cost"]["design"]}
+    rows = []
+    for name, label in (("cost", "cost"), ("virgin", "virgin use"), ("co2e", "CO2e"),
+                        ("saving", "cost saving vs standalone")):
+        rows.append({"metric": label, "unit": units[name], "base workbook": base_values[name],
+                     **stats(solved[name])})
+    rows.append({"metric": "base design's cost (links fixed)", "unit": units["cost"],
+                 "base workbook": base_values["cost"], **rb["fixed_cost"]})
+    rows.append({"metric": "regret of the base design", "unit": units["cost"],
+                 "base workbook": 0.0, **rb["regret"]})
+    summary = pd.DataFrame(rows, columns=["metric", "unit", "base workbook", *STATS])
+    failed = len(result.samples) - len(solved)
+    notes = [
+        f"Monte Carlo sweep: {len(result.samples)} samples (seed {result.seed}), "
+        f"{len(solved)} with a design, {failed} without.",
+        "Each sample multiplies the cells named on the uncertainty sheet by one draw of the "
+        "row's distribution and is optimised on its own; statistics are over the samples "
+        "with a design (mean, 5th, 50th, 95th percentile).",
+        "Base design = the design of the workbook as it is. Its links are fixed in every "
+        "sample (no other link may be built); regret = its cost − the sample's optimal cost.",
+    ]
+    if rb["still_optimal_share"] is not None:
+        notes.append(f"The base design is still optimal in {100 * rb['still_optimal_share']:.0f} %"
+                     f" of the samples; it cannot operate in {rb['fixed_infeasible']}.")
+    if result.resumed:
+        notes.append(f"{result.resumed} samples were read back from {result.results_path}.")
+    notes.extend(f"Row {r.row}: {r.label} × {_dist_text(r)}" for r in result.rows)
+
+    freq = link_frequency(result)
+    freq.insert(0, "link", [link_label(r) for r in freq.to_dict("records")])
+    freq["share [%]"] = 100.0 * freq.pop("share")
+    hist = histogram(result)
+    return [
+        ExtraSheet("Sweep", summary, notes),
+        ExtraSheet("Sweep links", freq,
+                   ["Share of the samples with a design whose design uses the link."],
+                   ChartSpec(kind="bar", x="link", y=("share [%]",),
+                             title="How often each link is built", x_title="link",
+                             y_title="% of samples")),
+        ExtraSheet("Sweep histogram", hist,
+                   ["Design cost of the samples, in equal-width bins."],
+                   ChartSpec(kind="column", x=hist.columns[0], y=("samples",),
+                             title="Distribution of the design cost",
+                             x_title=f"cost [{cur}/yr]", y_title="samples")),
+        ExtraSheet("Sweep samples", sample_table(result), [
+            "One row per sample: the multipliers drawn, the status and the design's numbers; "
+            "fixed-design cost and regret evaluate the base design on the sample."]),
+    ]
+
+
+def sample_table(result: SweepResult) -> pd.DataFrame:
+    """The samples as a report table (multipliers as columns, units in headers)."""
+    cur = result.currency
+    s = result.samples
+    table = pd.DataFrame({"sample": s["sample"] + 1, "status": s["status"]})
+    for k, row in enumerate(result.rows):
+        table[f"× {row.label}"] = [d[k] for d in s["draws"]]
+    table[f"cost [{cur}/yr]"] = s["cost"]
+    table[f"saving [{cur}/yr]"] = s["saving"]
+    table["virgin [units/yr]"] = s["virgin"]
+    table["CO2e [kg/yr]"] = s["co2e"]
+    table["links used"] = [len(x) if st in SOLVED else None
+                           for x, st in zip(s["links"], s["status"])]
+    table["base design status"] = s["fixed_status"]
+    table[f"base design cost [{cur}/yr]"] = s["fixed_cost"]
+    table[f"regret [{cur}/yr]"] = s["regret"]
+    table["reason"] = [" ".join(x for x in (r, n) if isinstance(x, str) and x)
+                       for r, n in zip(s["reason"], s["note"])]
+    return table
+
+
+def link_label(link: dict[str, Any]) -> str:
+    """``A → B (water, pipe)``; a substitution reads ``(slag → cement, truck)``."""
+    a, b = link["from_resource"], link["to_resource"]
+    resource = a if a == b else f"{a} → {b}"
+    return f"{link['supplier']} → {link['receiver']} ({resource}, {link['mode']})"
+
+
+def _dist_text(row: UncertainRow) -> str:
+    if row.distribution == "uniform":
+        return f"uniform({row.p1:g}, {row.p2:g})"
+    if row.distribution == "triangular":
+        return f"triangular(low {row.p1:g}, mode {row.p2:g}, high {row.p3:g})"
+    if row.distribution == "normal":
+        return f"normal(mean {row.p1:g}, sd {row.p2:g})"
+    return f"lognormal(μ {row.p1:g}, σ {row.p2:g})"

@@ -1,0 +1,189 @@
+"""Run independent tasks one after the other, in local worker processes, or on Dask.
+
+A task is a plain picklable value; ``fn(task)`` runs in the worker, builds and solves its own
+model and returns plain data (dicts, DataFrames), never Pyomo objects. Solves never run in
+threads: ``local`` uses worker processes started with ``spawn``, and a Dask ``LocalCluster``
+has worker processes with one thread each (start remote Dask workers with ``--nthreads 1``).
+Results come back in task order whatever the executor; ``on_result(index, result)`` is
+called in the calling process as each result arrives (to append it to a results file). A
+task that raises does not stop the others: its result is a :class:`TaskFailure`.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import sys
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from typing import Any, TextIO
+
+from .errors import InputError
+
+EXECUTORS = ("serial", "local", "dask")
+
+OnResult = Callable[[int, Any], None]
+
+
+@dataclass(frozen=True)
+class TaskFailure:
+    """A task that raised (or whose worker died): the error in words."""
+
+    error: str
+
+
+def call(fn: Callable[[Any], Any], task: Any) -> Any:
+    """Run one task in the worker; an exception becomes a :class:`TaskFailure`."""
+    try:
+        return fn(task)
+    except Exception as exc:  # any failure of one task is reported, not raised
+        return TaskFailure(f"{type(exc).__name__}: {exc}")
+
+
+def run_tasks(
+    fn: Callable[[Any], Any],
+    tasks: Iterable[Any],
+    executor: str = "serial",
+    workers: int = 2,
+    scheduler: str | None = None,
+    on_result: OnResult | None = None,
+    progress: str | None = None,
+) -> list[Any]:
+    """``[fn(task) for task in tasks]``, run by ``executor``; results in task order.
+
+    - ``serial``: in this process, one after the other.
+    - ``local``: a ``ProcessPoolExecutor`` of ``workers`` processes (``spawn`` context).
+    - ``dask``: the Dask scheduler at ``scheduler`` (``tcp://host:8786``), or a
+      ``LocalCluster`` of ``workers`` single-threaded worker processes when none is given.
+
+    ``progress``: a label; a text progress bar is drawn on stderr when given.
+    """
+    tasks = list(tasks)
+    if executor not in EXECUTORS:
+        raise InputError(f"--executor {executor}: must be one of {', '.join(EXECUTORS)}")
+    if workers < 1:
+        raise InputError(f"--workers {workers}: must be at least 1")
+    results: list[Any] = [None] * len(tasks)
+    bar = ProgressBar(len(tasks), progress) if progress else None
+
+    def done(index: int, result: Any) -> None:
+        results[index] = result
+        if on_result is not None:
+            on_result(index, result)
+        if bar is not None:
+            bar.update()
+
+    if tasks:
+        runner = {"serial": _serial, "local": _local, "dask": _dask}[executor]
+        try:
+            runner(fn, tasks, done, workers, scheduler)
+        finally:
+            if bar is not None:
+                bar.close()
+    return results
+
+
+def _serial(fn: Callable[[Any], Any], tasks: list, done: OnResult, workers: int,
+            scheduler: str | None) -> None:
+    for index, task in enumerate(tasks):
+        done(index, call(fn, task))
+
+
+def _local(fn: Callable[[Any], Any], tasks: list, done: OnResult, workers: int,
+           scheduler: str | None) -> None:
+    context = multiprocessing.get_context("spawn")
+    pool = ProcessPoolExecutor(max_workers=min(workers, len(tasks)), mp_context=context)
+    try:
+        futures = {pool.submit(call, fn, task): index for index, task in enumerate(tasks)}
+        for future in as_completed(futures):
+            try:
+                result = future.result()
+            except Exception as exc:  # the worker process died (BrokenProcessPool, …)
+                result = TaskFailure(f"worker process failed: {type(exc).__name__}: {exc}")
+            done(futures[future], result)
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
+
+
+def _dask(fn: Callable[[Any], Any], tasks: list, done: OnResult, workers: int,
+          scheduler: str | None) -> None:
+    try:
+        from distributed import Client, LocalCluster
+        from distributed import as_completed as dask_completed
+    except ImportError:
+        raise InputError(
+            "--executor dask needs dask.distributed: pip install 'ecopark_opt[dask]'"
+        ) from None
+    cluster = None
+    try:
+        if scheduler:
+            client = Client(scheduler, timeout="10s")
+        else:
+            cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                   dashboard_address=None, silence_logs=logging.ERROR)
+            client = Client(cluster)
+    except (OSError, TimeoutError) as exc:
+        if cluster is not None:
+            cluster.close()
+        where = f"the scheduler at {scheduler}" if scheduler else "a local Dask cluster"
+        raise InputError(f"--executor dask: cannot start or reach {where} ({exc})") from None
+    try:
+        futures = [client.submit(call, fn, task, pure=False) for task in tasks]
+        index = {future.key: i for i, future in enumerate(futures)}
+        for future in dask_completed(futures):
+            try:
+                result = future.result()
+            except Exception as exc:  # a worker died or the task could not be sent
+                result = TaskFailure(f"dask task failed: {type(exc).__name__}: {exc}")
+            done(index[future.key], result)
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+class ProgressBar:
+    """``label [#####.....] 37/200  12 s``, redrawn in place on a terminal; on a pipe or
+    file, one line at every tenth of the work."""
+
+    WIDTH = 30
+
+    def __init__(self, total: int, label: str, stream: TextIO | None = None):
+        self.total = total
+        self.label = label
+        self.stream = stream or sys.stderr
+        self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
+        self.count = 0
+        self.started = time.perf_counter()
+        self.next_line = 0.1
+
+    def update(self, step: int = 1) -> None:
+        self.count += step
+        fraction = self.count / self.total if self.total else 1.0
+        if self.tty:
+            self.stream.write("\r" + self.text())
+            self.stream.flush()
+        elif fraction >= self.next_line - 1e-12 or self.count == self.total:
+            self.stream.write(self.text() + "\n")
+            self.stream.flush()
+            while self.next_line <= fraction + 1e-12:
+                self.next_line += 0.1
+
+    def text(self) -> str:
+        fraction = self.count / self.total if self.total else 1.0
+        filled = int(round(self.WIDTH * fraction))
+        elapsed = time.perf_counter() - self.started
+        left = ""
+        if 0 < self.count < self.total:
+            left = f", about {elapsed / self.count * (self.total - self.count):.0f} s left"
+        return (f"{self.label} [{'#' * filled}{'.' * (self.WIDTH - filled)}] "
+                f"{self.count}/{self.total}  {elapsed:.0f} s{left}")
+
+    def close(self) -> None:
+        if self.tty and self.count:
+            self.stream.write("\n")
+            self.stream.flush()

@@ -1,0 +1,571 @@
+"""Scenarios and uncertain inputs as data: overrides applied to a workbook's typed tables.
+
+An :class:`Override` changes one column of some rows of one input sheet: ``set`` a value,
+``scale`` it (multiply) or ``add`` to it. Overrides come from two sheets:
+
+- ``scenarios`` (SPEC §2): named sets of overrides; ``ecopark solve --scenario NAME`` and
+  ``ecopark compare --scenarios`` apply them.
+- ``uncertainty`` (docs/uncertainty.md): each row names cells and a distribution; a sweep
+  sample multiplies those cells by one draw (an override ``scale`` by the draw).
+
+Overrides are applied, in row order, to the typed tables of
+:func:`~ecopark_opt.reader.read_workbook` *before* the cross-sheet checks of
+:func:`~ecopark_opt.validate.assemble_park`, so a scenario's park is checked exactly like the
+base workbook. A row is named by its key: the id (``firm_id``, ``site_id``, ``resource_id``,
+``mode``, ``property``), ``firm_id/resource_id/direction`` on ``flows``,
+``from_resource/to_resource`` on ``substitutions``, ``from_site/to_site`` on ``distances``,
+the setting's name on ``settings`` (column ``value``); ``*`` means every row of the sheet.
+
+Every problem names the cell of the row that asked for the change
+(``scenarios!C5 (key): no firms row 'X'``), and a new value is checked against the column's
+type and range (``scenarios!F5 (value): scale 2 makes flows quantity of 'A/w/supply' -6;
+must be ≥ 0``). A problem that the cross-sheet checks then find in a changed cell says which
+row changed it. ``scale`` and ``add`` leave blank cells blank (a flow whose price is blank
+takes the resource's price: scale the resource's price instead).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import tempfile
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .errors import InputError
+from .park import Park
+from .reader import (
+    RawWorkbook,
+    Table,
+    _convert,
+    _number,
+    did_you_mean,
+    read_workbook,
+)
+from .schema import (
+    BOOL,
+    ENUM,
+    ID,
+    IDS,
+    INTEGER,
+    NUMBER,
+    SETTINGS,
+    SHEETS,
+    Column,
+    property_column,
+)
+
+SCENARIOS = "scenarios"
+UNCERTAINTY = "uncertainty"
+OPERATIONS = ("set", "scale", "add")
+NOT_CHANGEABLE = (SCENARIOS, UNCERTAINTY)  # sheets that hold overrides themselves
+MAX_ROW_PROBLEMS = 3  # per override, out-of-range rows listed before "and N more"
+TYPE_WORDS = {ID: "an id", IDS: "a list of ids", ENUM: "a choice", BOOL: "true/false"}
+
+
+@dataclass(frozen=True)
+class Override:
+    """One requested change: ``operation`` ``value`` on ``sheet``.``column`` of row ``key``.
+
+    ``cells`` maps each request field (sheet, key, column, operation, value) to the cell it
+    was written in, for messages; ``origin`` says in words where the request comes from.
+    """
+
+    sheet: str
+    key: str
+    column: str
+    operation: str
+    value: Any
+    cells: Mapping[str, str] = field(default_factory=dict)
+    origin: str = ""
+    labels: Mapping[str, str] = field(default_factory=dict)  # field → its name in messages
+
+    def where(self, part: str) -> str:
+        """``scenarios!C5 (key)`` for one field of the request."""
+        return f"{self.cells.get(part, self.origin)} ({self.labels.get(part, part)})"
+
+
+@dataclass(frozen=True)
+class UncertainRow:
+    """One row of the ``uncertainty`` sheet: which cells to multiply and by what draw."""
+
+    row: int
+    sheet: str
+    key: str
+    column: str
+    distribution: str
+    p1: float
+    p2: float
+    p3: float | None
+    cells: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def label(self) -> str:
+        """``flows.quantity[A/water/supply]``: how the row reads in reports."""
+        return f"{self.sheet}.{self.column}[{self.key}]"
+
+    def override(self, draw: float) -> Override:
+        """Multiply the named cells by ``draw``."""
+        where = self.cells.get("distribution", "")
+        return Override(self.sheet, self.key, self.column, "scale", float(draw),
+                        {**self.cells, "value": where, "operation": where},
+                        f"uncertainty row {self.row}",
+                        {"value": "draw", "operation": "distribution"})
+
+
+# --- reading the two sheets ---------------------------------------------------------------
+
+
+def _complete(raw: RawWorkbook, sheet: str) -> Table | None:
+    """The table of ``sheet`` when it was read with every required column, else None."""
+    table = raw.tables.get(sheet)
+    if table is None:
+        return None
+    required = [c.name for c in SHEETS[sheet].columns if c.required]
+    return table if all(name in table.letters for name in required) else None
+
+
+def scenario_names(raw: RawWorkbook) -> list[str]:
+    """Scenario names in the order they first appear on the ``scenarios`` sheet."""
+    table = _complete(raw, SCENARIOS)
+    if table is None:
+        return []
+    names: list[str] = []
+    for name in table.frame["scenario"]:
+        if isinstance(name, str) and name and name not in names:
+            names.append(name)
+    return names
+
+
+def scenario_overrides(raw: RawWorkbook, name: str) -> list[Override]:
+    """The overrides of scenario ``name``, in row order."""
+    table = _complete(raw, SCENARIOS)
+    if table is None:
+        return []
+    out = []
+    for rec in table.frame.to_dict("records"):
+        if rec["scenario"] != name:
+            continue
+        row = int(rec["excel_row"])
+        cells = {part: table.cell(part, row)
+                 for part in ("scenario", "sheet", "key", "column", "operation", "value")}
+        out.append(Override(
+            sheet=rec["sheet"], key=rec["key"], column=rec["column"],
+            operation=rec["operation"], value=rec["value"], cells=cells,
+            origin=f"scenario '{name}' on {table.title} row {row}",
+        ))
+    return out
+
+
+def uncertainty_rows(raw: RawWorkbook, problems: list[str]) -> list[UncertainRow]:
+    """The ``uncertainty`` rows whose cells were read; distribution parameters are checked
+    (problems appended), ignored ``p3`` cells give a warning."""
+    table = _complete(raw, UNCERTAINTY)
+    if table is None:
+        return []
+    out = []
+    for rec in table.frame.to_dict("records"):
+        row = int(rec["excel_row"])
+        needed = ("sheet", "key", "column", "distribution", "p1", "p2")
+        if any(_blank(rec.get(k)) for k in needed):
+            continue  # the reader has reported the blank or bad cell
+        cells = {part: table.cell(part, row) for part in (*needed, "p3")}
+        p1, p2 = float(rec["p1"]), float(rec["p2"])
+        p3 = None if _blank(rec.get("p3")) else float(rec["p3"])
+        dist = rec["distribution"]
+        before = len(problems)
+        if dist == "uniform" and p1 > p2:
+            problems.append(f"{cells['p2']} (p2): uniform needs low ≤ high, got low {p1:g} and "
+                            f"high {p2:g}")
+        elif dist == "triangular":
+            if p3 is None:
+                problems.append(f"{cells['p3']} (p3): triangular needs p3 (high)")
+            elif not (p1 <= p2 <= p3) or p1 == p3:
+                problems.append(f"{cells['p2']} (p2): triangular needs low ≤ mode ≤ high and "
+                                f"low < high, got {p1:g}, {p2:g}, {p3:g}")
+        elif dist in ("normal", "lognormal") and p2 < 0:
+            what = "standard deviation" if dist == "normal" else "σ"
+            problems.append(f"{cells['p2']} (p2): the {what} must be ≥ 0, got {p2:g}")
+        if dist != "triangular" and p3 is not None:
+            raw.warnings.append(f"{cells['p3']} (p3): ignored for a {dist} distribution")
+        if len(problems) > before:
+            continue
+        out.append(UncertainRow(row, rec["sheet"], rec["key"], rec["column"], dist, p1, p2,
+                                p3, cells))
+    return out
+
+
+# --- applying overrides -------------------------------------------------------------------
+
+
+def copy_raw(raw: RawWorkbook) -> RawWorkbook:
+    """A copy whose tables and problem lists can be changed without touching ``raw``."""
+    tables = {
+        name: replace(t, frame=t.frame.copy(deep=True), letters=dict(t.letters),
+                      extra=list(t.extra))
+        for name, t in raw.tables.items()
+    }
+    return replace(raw, tables=tables, problems=list(raw.problems),
+                   warnings=list(raw.warnings))
+
+
+def apply_overrides(raw: RawWorkbook, overrides: Iterable[Override]
+                    ) -> tuple[RawWorkbook, dict[str, str]]:
+    """A copy of ``raw`` with ``overrides`` applied in order, and the changed cells
+    (``flows!D3`` → origin). Problems are appended to the copy's ``problems``."""
+    work = copy_raw(raw)
+    changed: dict[str, str] = {}
+    for override in overrides:
+        _apply(work, override, work.problems, changed)
+    return work, changed
+
+
+def park_with_overrides(raw: RawWorkbook, overrides: Sequence[Override] = ()) -> Park:
+    """The park of ``raw`` with ``overrides`` applied, checked like any workbook."""
+    from .validate import assemble_park
+
+    work, changed = apply_overrides(raw, overrides)
+    try:
+        return assemble_park(work)
+    except InputError as exc:
+        raise InputError(annotate(exc.problems, changed)) from None
+
+
+def park_from_raw(raw: RawWorkbook, scenario: str | None = None) -> Park:
+    """``load_park``'s path for workbooks with scenarios or uncertainty rows.
+
+    Every scenario and every uncertainty row is checked (each scenario on a scratch copy), so
+    that ``validate`` reports a bad override whichever scenario is run; then ``scenario``,
+    when given, is applied and the result checked like the base workbook.
+    """
+    from .validate import assemble_park
+
+    problems = override_problems(raw)
+    if scenario is not None:
+        names = scenario_names(raw)
+        if scenario not in names:
+            listing = ", ".join(names) if names else "none (no scenarios sheet)"
+            raise InputError(f"--scenario {scenario}: no such scenario"
+                             f"{did_you_mean(scenario, names)}; the workbook has: {listing}")
+        work, changed = apply_overrides(raw, scenario_overrides(raw, scenario))
+        work.problems[len(raw.problems):] = []  # this scenario's problems are in `problems`
+    else:
+        work, changed = raw, {}
+    work.problems.extend(problems)
+    try:
+        return assemble_park(work)
+    except InputError as exc:
+        raise InputError(annotate(exc.problems, changed)) from None
+
+
+def override_problems(raw: RawWorkbook) -> list[str]:
+    """Problems of every scenario (each applied alone to a scratch copy) and of every
+    uncertainty row (its parameters, and its target as a numeric cell that exists)."""
+    problems: list[str] = []
+    for name in scenario_names(raw):
+        work, _ = apply_overrides(raw, scenario_overrides(raw, name))
+        problems.extend(work.problems[len(raw.problems):])
+    rows = uncertainty_rows(raw, problems)
+    if rows:
+        work, _ = apply_overrides(raw, [r.override(1.0) for r in rows])
+        problems.extend(work.problems[len(raw.problems):])
+    return list(dict.fromkeys(problems))
+
+
+def annotate(problems: Sequence[str], changed: Mapping[str, str]) -> list[str]:
+    """Say which override changed the cell a problem points at."""
+    if not changed:
+        return list(problems)
+    out = []
+    for problem in problems:
+        cell = problem.split(" ", 1)[0].rstrip(":")
+        origin = changed.get(cell)
+        out.append(f"{problem} (value set by {origin})" if origin else problem)
+    return out
+
+
+def _apply(raw: RawWorkbook, ov: Override, problems: list[str],
+           changed: dict[str, str]) -> None:
+    """Apply one override to ``raw``'s tables (in place); problems name the request."""
+    if ov.operation not in OPERATIONS or any(
+            _blank(v) or v == "" for v in (ov.sheet, ov.key, ov.column, ov.value)):
+        return  # the reader has reported the blank or bad cell
+    sheet = str(ov.sheet).strip().lower()
+    allowed = [s for s in SHEETS if s not in NOT_CHANGEABLE]
+    if sheet in NOT_CHANGEABLE:
+        problems.append(f"{ov.where('sheet')}: the {sheet} sheet cannot be changed by an "
+                        "override")
+        return
+    if sheet not in SHEETS:
+        problems.append(f"{ov.where('sheet')}: unknown sheet '{ov.sheet}'"
+                        f"{did_you_mean(sheet, allowed)}")
+        return
+    if sheet == "settings":
+        _apply_setting(raw, ov, problems, changed)
+        return
+    table = raw.tables.get(sheet)
+    if table is None:
+        problems.append(f"{ov.where('sheet')}: the workbook has no {sheet} sheet; an override "
+                        "changes rows that exist")
+        return
+    col = _target_column(raw, sheet, ov, problems)
+    if col is None:
+        return
+    frame = table.frame
+    keys = _row_keys(frame, sheet)
+    key = str(ov.key).strip()
+    if key == "*":
+        rows = list(frame.index)
+    else:
+        rows = [i for i, k in zip(frame.index, keys) if k == key]
+        if not rows:
+            form = "/".join(SHEETS[sheet].key)
+            problems.append(f"{ov.where('key')}: no {sheet} row '{key}' (key: {form})"
+                            f"{did_you_mean(key, [k for k in keys if k])}")
+            return
+    new_values = _new_values(frame, rows, keys, col, sheet, ov, problems)
+    for i, value in new_values.items():
+        _write(frame, i, col.name, value)
+        changed[table.cell(col.name, int(frame.at[i, "excel_row"]))] = ov.origin
+
+
+def _target_column(raw: RawWorkbook, sheet: str, ov: Override,
+                   problems: list[str]) -> Column | None:
+    """The schema column (or declared property column) an override changes."""
+    spec = SHEETS[sheet]
+    name = str(ov.column).strip().lower()
+    known = {c.name: c for c in spec.columns}
+    properties = _declared_properties(raw) if spec.property_columns else []
+    if name in spec.key:
+        problems.append(f"{ov.where('column')}: {name} identifies the row; an override cannot "
+                        "change it")
+        return None
+    if name in known:
+        return known[name]
+    if name in properties:
+        return property_column(name, sheet)
+    problems.append(f"{ov.where('column')}: unknown column '{ov.column}' on {sheet}"
+                    f"{did_you_mean(name, [*known, *properties])}")
+    return None
+
+
+def _declared_properties(raw: RawWorkbook) -> list[str]:
+    table = raw.tables.get("properties")
+    if table is None or "property" not in table.frame.columns:
+        return []
+    return [p.strip().lower() for p in table.frame["property"] if isinstance(p, str)]
+
+
+def _row_keys(frame: pd.DataFrame, sheet: str) -> list[str | None]:
+    """Each row's key as written in an override (None when a key cell is blank)."""
+    columns = SHEETS[sheet].key
+    keys: list[str | None] = []
+    for rec in frame[list(columns)].itertuples(index=False):
+        parts = list(rec)
+        if any(_blank(p) for p in parts):
+            keys.append(None)
+        else:
+            keys.append("/".join(str(p) for p in parts))
+    return keys
+
+
+def _new_values(frame: pd.DataFrame, rows: list, keys: list, col: Column, sheet: str,
+                ov: Override, problems: list[str]) -> dict:
+    """Row label → new typed value; rows whose new value is out of range are reported."""
+    if ov.operation == "set":
+        before = len(problems)
+        typed = _convert(col, ov.value, ov.where("value"), problems)
+        if len(problems) > before:
+            return {}
+        if typed is None and col.required:
+            problems.append(f"{ov.where('value')}: {sheet} {col.name} is required; it cannot "
+                            "be set blank")
+            return {}
+        return {i: typed for i in rows}
+    if col.type not in (NUMBER, INTEGER):
+        problems.append(f"{ov.where('operation')}: {ov.operation} needs a numeric column; "
+                        f"{sheet} {col.name} is {TYPE_WORDS.get(col.type, 'text')}")
+        return {}
+    before = len(problems)
+    operand = _number(ov.value, ov.where("value"), problems)
+    if operand is None or len(problems) > before:
+        return {}
+    label = dict(zip(frame.index, keys))
+    out: dict = {}
+    bad: list[str] = []
+    for i in rows:
+        current = _as_number(frame.at[i, col.name], col)
+        if current is None:
+            continue  # blank stays blank
+        new = current * operand if ov.operation == "scale" else current + operand
+        reason = _range_problem(col, new)
+        if reason:
+            bad.append(f"{ov.operation} {operand:g} makes {sheet} {col.name} of "
+                       f"'{label[i]}' {new:g}; {reason}")
+            continue
+        out[i] = int(round(new)) if col.type == INTEGER else float(new)
+    for text in bad[:MAX_ROW_PROBLEMS]:
+        problems.append(f"{ov.where('value')}: {text}")
+    if len(bad) > MAX_ROW_PROBLEMS:
+        problems.append(f"{ov.where('value')}: … and {len(bad) - MAX_ROW_PROBLEMS} more rows "
+                        "out of range")
+    return out
+
+
+def _apply_setting(raw: RawWorkbook, ov: Override, problems: list[str],
+                   changed: dict[str, str]) -> None:
+    """An override of the settings sheet: key = the setting's name, column = value."""
+    if str(ov.column).strip().lower() != "value":
+        problems.append(f"{ov.where('column')}: on settings the column to change is 'value', "
+                        f"got '{ov.column}'")
+        return
+    name = str(ov.key).strip().lower()
+    if name == "*":
+        problems.append(f"{ov.where('key')}: name one setting; * does not apply to settings")
+        return
+    if name not in SETTINGS:
+        problems.append(f"{ov.where('key')}: unknown setting '{ov.key}'"
+                        f"{did_you_mean(name, list(SETTINGS))}")
+        return
+    spec = SETTINGS[name]
+    col = Column(name, spec.type, spec.description, min=spec.min, max=spec.max,
+                 min_exclusive=spec.min_exclusive, max_exclusive=spec.max_exclusive,
+                 choices=spec.choices)
+    table = raw.tables.get("settings")
+    if table is None:
+        frame = pd.DataFrame({"key": pd.Series(dtype=object), "value": pd.Series(dtype=object),
+                              "excel_row": pd.Series(dtype=int)})
+        table = Table("settings", frame, {"key": "A", "value": "B"}, "settings")
+        raw.tables["settings"] = table
+    frame = table.frame
+    rows = [i for i, k in zip(frame.index, frame["key"])
+            if isinstance(k, str) and k.strip().lower() == name]
+    current: Any = spec.default
+    if rows:
+        value = frame.at[rows[0], "value"]
+        if not _blank(value) and value != "":
+            current = _convert(col, value, "", [])
+    if ov.operation == "set":
+        before = len(problems)
+        new = _convert(col, ov.value, ov.where("value"), problems)
+        if len(problems) > before:
+            return
+    else:
+        if spec.type not in (NUMBER, INTEGER):
+            problems.append(f"{ov.where('operation')}: {ov.operation} needs a numeric "
+                            f"setting; {name} is {TYPE_WORDS.get(spec.type, 'text')}")
+            return
+        before = len(problems)
+        operand = _number(ov.value, ov.where("value"), problems)
+        if operand is None or len(problems) > before or current is None:
+            return  # a blank setting (e.g. max_links) stays blank
+        new = current * operand if ov.operation == "scale" else current + operand
+        reason = _range_problem(col, new)
+        if reason:
+            problems.append(f"{ov.where('value')}: {ov.operation} {operand:g} makes setting "
+                            f"{name} {new:g}; {reason}")
+            return
+        new = int(round(new)) if spec.type == INTEGER else float(new)
+    if rows:
+        for i in rows:
+            _write(frame, i, "value", new)
+        cell = table.cell("value", int(frame.at[rows[0], "excel_row"]))
+    else:
+        record = {c: None for c in frame.columns} | {"key": name, "value": new, "excel_row": 0}
+        added = pd.DataFrame([record], columns=frame.columns).astype(
+            {"key": object, "value": object})
+        table.frame = added if frame.empty else pd.concat(
+            [frame.astype({"key": object, "value": object}), added], ignore_index=True)
+        cell = f"{table.title}!{name}"
+    changed[cell] = ov.origin
+
+
+def _as_number(value: Any, col: Column) -> float | None:
+    """A cell as a number (a property cell may still hold raw text), None when blank."""
+    if _blank(value):
+        return None
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    converted = _convert(col, value, "", [])
+    return None if converted is None else float(converted)
+
+
+def _range_problem(col: Column, number: float) -> str:
+    """Why ``number`` does not fit ``col`` ('' when it does)."""
+    if not math.isfinite(number) or abs(number) > 1e15:
+        return "out of the supported range (|x| ≤ 1e15)"
+    if col.type == INTEGER and abs(number - round(number)) > 1e-9:
+        return "must be a whole number"
+    lo, hi = col.min, col.max
+    if lo is not None and (number < lo or (col.min_exclusive and number == lo)):
+        return f"must be {col.range_text}"
+    if hi is not None and (number > hi or (col.max_exclusive and number == hi)):
+        return f"must be {col.range_text}"
+    return ""
+
+
+def _write(frame: pd.DataFrame, index: Any, column: str, value: Any) -> None:
+    """Set one cell, keeping numeric columns numeric."""
+    if column not in frame.columns:
+        frame[column] = pd.Series([None] * len(frame), index=frame.index, dtype=object)
+    dtype = frame[column].dtype
+    numeric = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if not (numeric and pd.api.types.is_numeric_dtype(dtype)
+            and not pd.api.types.is_bool_dtype(dtype)):
+        if not pd.api.types.is_object_dtype(dtype):
+            frame[column] = frame[column].astype(object)
+    frame.at[index, column] = value
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+# --- a workbook that travels to worker processes ------------------------------------------
+
+
+_RAW_CACHE: dict[str, RawWorkbook] = {}
+_CACHE_SIZE = 4
+
+
+@dataclass(frozen=True)
+class WorkbookData:
+    """A workbook's bytes and name: what a worker process needs to build a park itself."""
+
+    name: str
+    data: bytes
+    sha256: str
+
+    @classmethod
+    def from_path(cls, path: str | Path) -> WorkbookData:
+        path = Path(path)
+        data = path.read_bytes()
+        return cls(path.name, data, hashlib.sha256(data).hexdigest())
+
+    def raw(self) -> RawWorkbook:
+        """The workbook as read (cached per process: a sweep reads it once per worker)."""
+        cached = _RAW_CACHE.get(self.sha256)
+        if cached is None:
+            with tempfile.TemporaryDirectory(prefix="ecopark-") as folder:
+                path = Path(folder) / self.name
+                path.write_bytes(self.data)
+                cached = read_workbook(path)
+            cached.path = Path(self.name)
+            while len(_RAW_CACHE) >= _CACHE_SIZE:
+                _RAW_CACHE.pop(next(iter(_RAW_CACHE)))
+            _RAW_CACHE[self.sha256] = cached
+        return copy_raw(cached)
+
+    def park(self, scenario: str | None = None, overrides: Sequence[Override] = ()) -> Park:
+        """The park of this workbook, with a scenario and then ``overrides`` applied."""
+        raw = self.raw()
+        first: list[Override] = []
+        if scenario is not None:
+            if scenario not in scenario_names(raw):
+                raise InputError(f"--scenario {scenario}: no such scenario")
+            first = scenario_overrides(raw, scenario)
+        return park_with_overrides(raw, [*first, *overrides])
