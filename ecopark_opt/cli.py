@@ -19,6 +19,7 @@ import click
 
 from . import __version__
 from .errors import EcoparkError, InfeasibleError, InputError
+from .executors import EXECUTORS
 from .optimize import RunOptions, Timer
 from .park import Park
 from .solve import SolveResult
@@ -123,6 +124,35 @@ def template(path: str, quiet: bool, debug: bool) -> None:
 
 
 @main.command()
+@click.argument("out", type=click.Path(dir_okay=False))
+@click.option("--firms", type=click.IntRange(min=1), required=True, help="Existing firms.")
+@click.option("--resources", type=click.IntRange(min=1), default=20, show_default=True,
+              help="Resources (base list first, then numbered variants).")
+@click.option("--seed", type=int, default=0, show_default=True, help="Random seed.")
+@click.option("--plots", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Free plots near the clusters.")
+@click.option("--candidates", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Candidate firms (placed by the optimizer when there are plots).")
+@click.option("--force", is_flag=True, help="Overwrite OUT if it exists.")
+@common_options
+@command
+def generate(out: str, firms: int, resources: int, seed: int, plots: int, candidates: int,
+             force: bool, quiet: bool, debug: bool) -> None:
+    """Write a synthetic park of a given size (for benchmarks): clustered firms, sector
+    profiles, pipelines and trucks. The same arguments always give the same workbook."""
+    from .files import atomic_write, check_output_path
+    from .generate import write_generated
+
+    path = check_output_path(out)
+    if path.exists() and not force:
+        raise InputError(f"{out}: already exists; use --force to overwrite it")
+    atomic_write(path, lambda tmp: write_generated(tmp, firms, resources, seed, plots,
+                                                   candidates))
+    Console(quiet).say(f"park written: {out} ({firms} firms, {resources} resources, "
+                       f"{plots} plots, {candidates} candidates, seed {seed})")
+
+
+@main.command()
 @click.argument("workbook", type=click.Path())
 @common_options
 @command
@@ -144,23 +174,49 @@ def validate(workbook: str, quiet: bool, debug: bool) -> None:
 
 @main.command()
 @click.argument("workbook", type=click.Path())
+@click.option("--scenario", default=None, metavar="NAME",
+              help="Apply this scenario of the scenarios sheet to the workbook first.")
+@click.option("--alternatives", type=click.IntRange(min=0), default=0, metavar="K",
+              help="Also find K structurally different designs within --within % of the optimum.")
+@click.option("--within", type=click.FloatRange(min=0), default=5.0, show_default=True,
+              metavar="P", help="Cost slack for --alternatives, in % of the optimal cost.")
+@click.option("--resilience", "with_resilience", is_flag=True,
+              help="Add the N-1 defection analysis of the design (see `ecopark resilience`).")
 @solver_options
 @common_options
 @command
-def solve(workbook: str, out: str | None, json_path: str | None, objective: str | None,
-          time_limit: float | None, mip_gap: float | None, threads: int | None,
-          solver_log: bool, quiet: bool, debug: bool) -> int:
+def solve(workbook: str, scenario: str | None, alternatives: int, within: float,
+          with_resilience: bool, out: str | None, json_path: str | None,
+          objective: str | None, time_limit: float | None, mip_gap: float | None,
+          threads: int | None, solver_log: bool, quiet: bool, debug: bool) -> int:
     """Optimise the park and write the Excel report."""
     from .analyses.candidates import analyse_candidates
 
     console = Console(quiet)
-    out_path = report_path(workbook, out)
-    park = load(workbook, console)
+    out_path = report_path(workbook, out, suffix=scenario_suffix(scenario))
+    check_json_path(json_path, workbook)
+    park = load(workbook, console, scenario)
     options = RunOptions(objective, time_limit, mip_gap, threads, log=solver_log)
     timer = Timer(console.phase)
     model, solution = run_design(park, options, timer, json_path)
     sheets = analyse_candidates(model, solution, options, timer)
-    return finish(solution, out_path, json_path, console, timer, sheets)
+    extra_json: dict = {}
+    if alternatives:
+        from .analyses.pareto import alternatives as find_alternatives
+        from .analyses.pareto import alternatives_json, alternatives_sheets
+
+        with timer.phase("alternatives"):
+            found = find_alternatives(park, alternatives, within, options)
+        console.say(f"{len(found.alternatives)} alternative design(s) within {within:g} % of the "
+                    "optimal cost")
+        sheets += alternatives_sheets(found)
+        extra_json["alternatives"] = alternatives_json(found)
+    if with_resilience:
+        more, extra = analyse_resilience(park, solution, options, timer, by_link=False)
+        sheets += more
+        extra_json.update(extra)
+    return finish(solution, out_path, json_path, console, timer, sheets, extra_json,
+                  run_info={"scenario": scenario} if scenario else None)
 
 
 @main.command()
@@ -205,22 +261,198 @@ def pareto(workbook: str, points: int, x_metric: str, y_metric: str, out: str | 
 def resilience(workbook: str, by_link: bool, out: str | None, json_path: str | None,
                objective: str | None, time_limit: float | None, mip_gap: float | None,
                threads: int | None, solver_log: bool, quiet: bool, debug: bool) -> int:
-    """Solve, then remove each firm in turn (N-1): what breaks, what it costs."""
-    from .analyses.resilience import n_minus_1, resilience_json, resilience_sheets
+    """Solve, then remove each firm in turn (N-1): what breaks, what it costs.
 
+    When firms have a defection probability (settings or the firms column), the
+    defection-aware design is computed too and compared with the plain one."""
     console = Console(quiet)
     out_path = report_path(workbook, out, suffix="_resilience")
+    check_json_path(json_path, workbook)
     park = load(workbook, console)
     options = RunOptions(objective, time_limit, mip_gap, threads, log=solver_log)
     timer = Timer(console.phase)
     _, solution = run_design(park, options, timer, json_path)
+    sheets, extra = analyse_resilience(park, solution, options, timer, by_link)
+    return finish(solution, out_path, json_path, console, timer, sheets, extra)
+
+
+def analyse_resilience(park: Park, solution, options: RunOptions, timer: Timer,
+                       by_link: bool) -> tuple[list, dict]:
+    """N-1 sheets and JSON, plus the defection-aware comparison when probabilities are set."""
+    from .analyses.resilience import (
+        defection_aware_design,
+        defection_sheets,
+        n_minus_1,
+        resilience_json,
+        resilience_sheets,
+    )
+
     with timer.phase("N-1 analysis"):
         result = n_minus_1(park, solution, options, links=by_link)
-    return finish(solution, out_path, json_path, console, timer, resilience_sheets(result),
-                  {"resilience": resilience_json(result)})
+    sheets = list(resilience_sheets(result))
+    if (park.firms["defection_probability"] > 0).any():
+        with timer.phase("defection-aware"):
+            sheets += defection_sheets(defection_aware_design(park, options))
+    return sheets, {"resilience": resilience_json(result)}
+
+
+def check_json_path(json_path: str | None, workbook: str) -> None:
+    """Refuse a bad --json target before any solving."""
+    if json_path:
+        from .files import check_output_path
+
+        check_output_path(json_path, (workbook,), suffix=None)
+
+
+def executor_options(fn: Callable) -> Callable:
+    for option in reversed([
+        click.option("--executor", type=click.Choice(EXECUTORS), default="serial",
+                     show_default=True,
+                     help="Where the solves run: here one after the other, in local worker "
+                          "processes, or on Dask."),
+        click.option("--workers", type=click.IntRange(min=1), default=2, show_default=True,
+                     help="Worker processes (local, and a Dask LocalCluster)."),
+        click.option("--scheduler", default=None, metavar="ADDRESS",
+                     help="Dask scheduler (tcp://host:8786); without it a LocalCluster of "
+                          "--workers processes is started."),
+    ]):
+        fn = option(fn)
+    return fn
+
+
+@main.command()
+@click.argument("workbooks", nargs=-1, required=True, type=click.Path())
+@click.option("--scenarios", "by_scenarios", is_flag=True,
+              help="Compare the workbook with each scenario of its scenarios sheet.")
+@executor_options
+@solver_options
+@common_options
+@command
+def compare(workbooks: tuple[str, ...], by_scenarios: bool, executor: str, workers: int,
+            scheduler: str | None, out: str | None, json_path: str | None,
+            objective: str | None, time_limit: float | None, mip_gap: float | None,
+            threads: int | None, solver_log: bool, quiet: bool, debug: bool) -> int:
+    """Siting options (one workbook each) or the scenarios of one workbook, side by side."""
+    from .analyses.compare import (
+        compare_json,
+        compare_sheets,
+        no_design_error,
+        run_compare,
+        scenario_tasks,
+        workbook_tasks,
+    )
+    from .files import check_output_path
+    from .validate import load_park
+
+    if by_scenarios and len(workbooks) != 1:
+        raise InputError("--scenarios compares the scenarios of one workbook; give exactly one")
+    if not by_scenarios and len(workbooks) < 2:
+        raise InputError("compare needs two or more workbooks (one per siting option), or one "
+                         "workbook with --scenarios")
+    console = Console(quiet)
+    out_path = check_output_path(report_path(workbooks[0], out, suffix="_compare"), workbooks)
+    options = RunOptions(objective, time_limit, mip_gap, threads, log=solver_log)
+    timer = Timer(console.phase)
+    if by_scenarios:
+        load(workbooks[0], console)
+        tasks = scenario_tasks(workbooks[0], options)
+        check_scenarios(tasks)
+        source = f"the scenarios of {Path(workbooks[0]).name}"
+    else:
+        load_all(workbooks, console)
+        tasks = workbook_tasks(workbooks, options)
+        source = "siting options " + ", ".join(Path(w).name for w in workbooks)
+    paths = [workbooks[0]] * len(tasks) if by_scenarios else list(workbooks)
+    with timer.phase("compare"):
+        result = run_compare(tasks, by_scenarios, source, executor, workers, scheduler,
+                             progress=None if quiet else "compare")
+    if not result.reference:
+        write_failure_json(json_path, "infeasible", objective or "cost")
+        raise no_design_error(result)
+    index = [t.option for t in tasks].index(result.reference)
+    park = load_park(paths[index], tasks[index].scenario)  # checked above: no warnings again
+    _, solution = run_design(park, options, timer, json_path)
+    return finish(solution, out_path, json_path, console, timer, compare_sheets(result),
+                  {"compare": compare_json(result)},
+                  run_info={"compare": {"options": len(tasks), "executor": executor,
+                                        "reference option": result.reference}})
+
+
+@main.command()
+@click.argument("workbook", type=click.Path())
+@click.option("--samples", type=click.IntRange(min=1), default=100, show_default=True,
+              help="Number of Monte Carlo samples.")
+@click.option("--seed", type=int, default=0, show_default=True,
+              help="Seed of the draws: the same seed gives the same samples.")
+@click.option("--resume", is_flag=True,
+              help="Keep the samples already in <report>_samples.jsonl; run only the others.")
+@executor_options
+@solver_options
+@common_options
+@command
+def sweep(workbook: str, samples: int, seed: int, resume: bool, executor: str, workers: int,
+          scheduler: str | None, out: str | None, json_path: str | None,
+          objective: str | None, time_limit: float | None, mip_gap: float | None,
+          threads: int | None, solver_log: bool, quiet: bool, debug: bool) -> int:
+    """Monte Carlo over the uncertainty sheet: link shares, metric percentiles, regret."""
+    from .analyses.sweep import read_uncertainty, run_sweep, sweep_json, sweep_sheets
+    from .scenarios import WorkbookData
+
+    console = Console(quiet)
+    out_path = report_path(workbook, out, suffix="_sweep")
+    results_path = out_path.with_name(f"{out_path.stem}_samples.jsonl")
+    park = load(workbook, console)
+    read_uncertainty(WorkbookData.from_path(workbook))
+    options = RunOptions(objective, time_limit, mip_gap, threads, log=solver_log)
+    timer = Timer(console.phase)
+    _, base = run_design(park, options, timer, json_path)
+    with timer.phase("sweep"):
+        result = run_sweep(workbook, base, samples, seed, options, executor, workers,
+                           scheduler, results_path, resume,
+                           progress=None if quiet else "sweep")
+    console.say(f"samples written: {results_path}")
+    return finish(base, out_path, json_path, console, timer, sweep_sheets(result),
+                  {"sweep": sweep_json(result)},
+                  run_info={"sweep": {"samples": samples, "seed": seed, "executor": executor,
+                                      "resumed samples": result.resumed}})
 
 
 # --- shared steps --------------------------------------------------------------------------
+
+
+def scenario_suffix(scenario: str | None) -> str:
+    """``_<scenario>`` for a default report name (characters safe in file names)."""
+    if not scenario:
+        return ""
+    return "_" + "".join(c if c.isalnum() or c in "-_" else "_" for c in scenario)
+
+
+def load_all(workbooks: tuple[str, ...], console: Console) -> list[Park]:
+    """Load several workbooks; every problem of every one, each prefixed with its file."""
+    parks, problems = [], []
+    for workbook in workbooks:
+        try:
+            parks.append(load(workbook, console))
+        except InputError as exc:
+            problems += [f"{Path(workbook).name}: {p}" for p in exc.problems]
+    if problems:
+        raise InputError(problems)
+    return parks
+
+
+def check_scenarios(tasks) -> None:
+    """Every scenario's park passes the cross-sheet checks (before any solve)."""
+    problems = []
+    for task in tasks:
+        if task.scenario is None:
+            continue
+        try:
+            task.workbook.park(task.scenario)
+        except InputError as exc:
+            problems += [f"scenario {task.scenario}: {p}" for p in exc.problems]
+    if problems:
+        raise InputError(problems)
+
 
 
 def report_path(workbook: str, out: str | None, suffix: str = "") -> Path:
@@ -231,11 +463,11 @@ def report_path(workbook: str, out: str | None, suffix: str = "") -> Path:
     return check_output_path(path, (workbook,))
 
 
-def load(workbook: str, console: Console) -> Park:
+def load(workbook: str, console: Console, scenario: str | None = None) -> Park:
     from .validate import load_park
 
     start = time.perf_counter()
-    park = load_park(workbook)
+    park = load_park(workbook, scenario)
     console.phase("read + validate", time.perf_counter() - start)
     for warning in park.warnings:
         click.echo(f"warning: {warning}", err=True)
@@ -254,13 +486,14 @@ def run_design(park: Park, options: RunOptions, timer: Timer, json_path: str | N
 
 
 def finish(solution, out_path: Path, json_path: str | None, console: Console, timer: Timer,
-           extra_sheets=(), extra_json: dict | None = None) -> int:
+           extra_sheets=(), extra_json: dict | None = None, run_info: dict | None = None
+           ) -> int:
     """Write the report (and JSON), print the outcome line; the exit code is 0."""
     from .jsonout import solution_json, write_json
     from .report import write_report
 
     with timer.phase("report"):
-        write_report(solution, out_path, extra_sheets=extra_sheets)
+        write_report(solution, out_path, extra_sheets=extra_sheets, run_info=run_info)
     if json_path:
         data = solution_json(solution)
         data.update(extra_json or {})
