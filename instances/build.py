@@ -144,6 +144,11 @@ def _flow(firm: str, resource: str, direction: str, quantity: float, **extra: An
     }
 
 
+# Yearly probability that a partner leaves (defection-aware design): the coal-fired power
+# station is the likeliest to close or convert (Asnæs's coal unit was indeed retired); 2 % else.
+DEFECTION_PROBABILITY = {"ASNAES": 0.2}
+
+
 def kalundborg_tables() -> Tables:
     """A Kalundborg-like park: quantities per year, money in EUR (assumptions in the README)."""
     # fmt: off
@@ -265,7 +270,8 @@ def kalundborg_tables() -> Tables:
     for r in resource_rows:
         r["chloride"] = 30.0 if r["resource_id"] == "water" else None
     return {
-        "firms": [{"firm_id": f, "name": n, "sector": s, "status": "existing", "site": site}
+        "firms": [{"firm_id": f, "name": n, "sector": s, "status": "existing", "site": site,
+                   "defection_probability": DEFECTION_PROBABILITY.get(f, 0.02)}
                   for f, n, s, site in firms],
         "sites": [{"site_id": s, "x_km": x, "y_km": y, "kind": "fixed"} for s, x, y in sites],
         "resources": resource_rows,
