@@ -88,10 +88,13 @@ class Park:
         return self.settings.currency
 
     def cell(self, sheet: str, column: str, row: int) -> str:
-        """``sheet!C7`` of a record, for messages."""
+        """``sheet!C7`` of a record, for messages; ``sheet!7:7`` (the row) when the workbook has
+        no such column (its value came from a default or a scenario)."""
         title = self.sheet_titles.get(sheet, sheet)
-        letter = self.letters.get(sheet, {}).get(column, "A")
-        return f"{title}!{letter}{row}" if row else f"{title}"
+        if not row:
+            return title
+        letter = self.letters.get(sheet, {}).get(column)
+        return f"{title}!{letter}{row}" if letter else f"{title}!{row}:{row}"
 
     def flow_cell(self, flow_id: str, column: str = "quantity") -> str:
         return self.cell("flows", column, int(self.flows.at[flow_id, "excel_row"]))
