@@ -17,6 +17,8 @@ from ..sheets import ExtraSheet
 from ..solution import Solution
 from ..solve import solve
 
+OBJECTIVE_UNITS = {"cost": "{cur}/yr", "virgin": "virgin units/yr", "co2e": "kg CO2e/yr"}
+
 
 def candidate_values(model: pyo.ConcreteModel, design: Solution,
                      options: RunOptions = RunOptions()) -> pd.DataFrame:
@@ -114,7 +116,7 @@ def candidate_sheets(design: Solution, values: pd.DataFrame | None) -> list[Extr
     if values is not None and not values.empty:
         frame = values.rename(columns={
             "admission_cost": f"admission cost [{cur}/yr]", "site_cost": f"site cost [{cur}/yr]",
-            "value": f"value of the decision [{park.settings.objective} objective units/yr]",
+            "value": f"value of the decision [{OBJECTIVE_UNITS.get(park.settings.objective, 'objective units/yr').format(cur=cur)}]",
         })
         admitted = values[values["admitted"]]
         notes = [
