@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import hashlib
+import io
 import math
 import os
 import re
@@ -20,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import iterparse
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
@@ -38,6 +40,7 @@ from .schema import (
     Sheet,
     property_column,
 )
+from .sheetxml import content_rows_xml
 
 # Input limits (stated in the README): beyond them a workbook is refused, not read.
 MAX_FILE_BYTES = 100 * 2**20
@@ -50,6 +53,9 @@ MERGE_CELL_TAG = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}mer
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # compound file: .xls, .doc
 ERROR_VALUES = {"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA"}
 CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Excel stores control characters in strings as _xHHHH_; openpyxl leaves them escaped
+ESCAPED_CONTROL = re.compile(r"_x(00[01][0-9A-Fa-f]|007[Ff])_")
+LINE_BREAKS = re.compile(r"[\t\n\r]")
 # Sheets a workbook may carry that the reader skips without a warning: the template's README
 # and hidden dropdown lists.
 IGNORED_SHEETS = {"readme", "lists"}
@@ -142,9 +148,18 @@ def check_file(path: Path) -> None:
             names = {i.filename for i in infos}
             total = sum(i.file_size for i in infos)
             packed = sum(i.compress_size for i in infos) or 1
-            bad = archive.testzip() if size < 5 * 2**20 else None
-    except (zipfile.BadZipFile, zlib.error, OSError, ValueError, EOFError) as exc:
+            # the declared sizes are checked before anything is decompressed (zip bombs)
+            bomb = total > MAX_UNCOMPRESSED_BYTES or total / packed > MAX_COMPRESSION_RATIO
+            bad = archive.testzip() if size < 5 * 2**20 and not bomb else None
+    except (zipfile.BadZipFile, zlib.error, OSError, ValueError, EOFError,
+            NotImplementedError, RuntimeError) as exc:  # unknown method or version, encrypted
         raise InputError(f"{name}: corrupt .xlsx file ({exc})") from None
+    if bomb:
+        raise InputError(
+            f"{name}: refused: unpacks to {total / 2**20:.0f} MiB (ratio {total / packed:.0f}:1), "
+            f"above the limits of {MAX_UNCOMPRESSED_BYTES // 2**20} MiB and "
+            f"{MAX_COMPRESSION_RATIO}:1"
+        )
     if bad is not None:
         raise InputError(f"{name}: corrupt .xlsx file (damaged member '{bad}')")
     if "xl/workbook.xml" not in names:
@@ -152,12 +167,6 @@ def check_file(path: Path) -> None:
     if "xl/vbaProject.bin" in names:
         raise InputError(
             f"{name}: macro-enabled workbook (contains VBA); save it as a plain .xlsx workbook"
-        )
-    if total > MAX_UNCOMPRESSED_BYTES or total / packed > MAX_COMPRESSION_RATIO:
-        raise InputError(
-            f"{name}: refused: unpacks to {total / 2**20:.0f} MiB (ratio {total / packed:.0f}:1), "
-            f"above the limits of {MAX_UNCOMPRESSED_BYTES // 2**20} MiB and "
-            f"{MAX_COMPRESSION_RATIO}:1"
         )
 
 
@@ -169,6 +178,8 @@ def read_workbook(path: str | Path) -> RawWorkbook:
         values_book = load_workbook(path, read_only=True, data_only=True)
         formula_book = load_workbook(path, read_only=True, data_only=False)
     except Exception as exc:  # openpyxl raises many kinds on damaged files
+        if _xml_attack(exc):
+            raise InputError(f"{path}: {XML_ATTACK}") from None
         raise InputError(f"{path}: cannot be read as an .xlsx workbook ({exc})") from None
 
     raw = RawWorkbook(path=path, sha256=file_sha256(path), tables={})
@@ -191,6 +202,8 @@ def read_workbook(path: str | Path) -> RawWorkbook:
         except InputError:
             raise
         except Exception as exc:
+            if _xml_attack(exc):
+                raise InputError(f"{path}: sheet '{title}': {XML_ATTACK}") from None
             raw.problems.append(f"{title}: cannot be read ({type(exc).__name__}: {exc})")
     values_book.close()
     formula_book.close()
@@ -234,9 +247,42 @@ def _sheet_hint(name: str, titles: dict[str, str]) -> str:
     return f" (the sheet '{title}' looks like it; rename it '{name}')"
 
 
+XML_ATTACK = (
+    "refused: the workbook's XML declares entities or external references (an 'XML bomb' "
+    "or external-entity attack); Excel never writes these: re-save the file from Excel"
+)
+
+
+def _xml_attack(exc: BaseException) -> bool:
+    """Whether ``exc`` (or what caused it) is defusedxml refusing a dangerous XML construct."""
+    seen = 0
+    while exc is not None and seen < 20:
+        if isinstance(exc, DefusedXmlException):
+            return True
+        exc = exc.__cause__ or exc.__context__
+        seen += 1
+    return False
+
+
+def _read_efficiently(*sheets: Any) -> None:
+    """Make read-only sheets (views of one sheet XML) parse only the rows holding content
+    (:mod:`.sheetxml`), and ignore the stored dimension (some writers store a wrong one,
+    e.g. ``A1``, which would make openpyxl cut rows and columns off)."""
+    try:
+        with sheets[0]._get_source() as source:
+            xml = content_rows_xml(source)
+    except AttributeError:  # not a read-only sheet of a zip archive
+        return
+    for ws in sheets:
+        if xml is not None:
+            ws._get_source = lambda xml=xml: io.BytesIO(xml)
+        ws.reset_dimensions()
+
+
 def _sheet_rows(values_ws: Any, formula_ws: Any) -> list[tuple[int, list[Any]]]:
     """Rows as (Excel row number, cells); formula cells keep their cached value or a marker."""
     out: list[tuple[int, list[Any]]] = []
+    _read_efficiently(values_ws, formula_ws)
     formula_rows = formula_ws.iter_rows(values_only=True)
     for number, values in enumerate(values_ws.iter_rows(values_only=True), start=1):
         formulas = next(formula_rows, ())
@@ -368,7 +414,13 @@ def _read_sheet(
                 records[name].append(_convert(col, value, where, raw.problems))
             if len(raw.problems) > before:
                 flagged.add((name, number))
-    frame = pd.DataFrame(records)
+    # text columns stay object columns: pandas ≥ 3 would infer a string dtype and turn the
+    # None of a blank or refused cell into NaN, which later checks take for a value
+    frame = pd.DataFrame({
+        name: pd.Series(values, dtype=object)
+        if name in known and known[name].type in (ID, IDS, TEXT, ENUM) else values
+        for name, values in records.items()
+    })
     frame["excel_row"] = numbers
     for col in sheet.columns:
         if col.name not in frame.columns:
@@ -418,6 +470,7 @@ def _convert(col: Column, value: Any, where: str, problems: list[str]) -> Any:
     if value is None:
         return None
     if isinstance(value, str):
+        value = ESCAPED_CONTROL.sub(lambda m: chr(int(m.group(1), 16)), value)
         if CONTROL_CHARS.search(value):
             problems.append(f"{where}: contains control characters")
             return None
@@ -467,6 +520,9 @@ def _convert(col: Column, value: Any, where: str, problems: list[str]) -> Any:
     if kind == ID:
         if len(text) > MAX_ID_LENGTH:
             problems.append(f"{where}: id longer than {MAX_ID_LENGTH} characters")
+            return None
+        if LINE_BREAKS.search(text):
+            problems.append(f"{where}: id contains a tab or line break")
             return None
         return text
     if kind == IDS:

@@ -171,6 +171,12 @@ def build_solution(
         for f, s, a in zip(firms.index, firms["site"], out["admitted"])
     ]
     out["placed"] = [f in placed for f in firms.index]
+    # a floating candidate's internal arcs are on the plot it was placed on (None: not placed)
+    floating = links["internal"].astype(bool) & links["from_site"].isna()
+    if floating.any():
+        plot = links.loc[floating, "supplier"].map(out["site"])
+        links.loc[floating, "from_site"] = plot
+        links.loc[floating, "to_site"] = plot
     site_cost = park.sites["site_cost"].astype(float)
     out["admission_cost"] = np.where(
         (firms["status"] == "candidate") & out["admitted"], firms["admission_cost"].astype(float),

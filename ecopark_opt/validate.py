@@ -163,7 +163,7 @@ def _unique(table: Table, key: str, problems: list[str]) -> pd.DataFrame:
     folded: dict[str, tuple[str, int]] = {}
     keep = []
     for value, row in zip(frame[key], frame["excel_row"]):
-        if value is None:
+        if _nan(value):  # blank or refused: already reported
             keep.append(False)
             continue
         where = f"{table.cell(key, row)} ({key})"
