@@ -498,6 +498,8 @@ def finish(solution, out_path: Path, json_path: str | None, console: Console, ti
         data = solution_json(solution)
         data.update(extra_json or {})
         write_json(data, json_path)
+    for warning in solution.result.warnings:  # e.g. numbers too far apart for the solver
+        click.echo(f"warning: {warning}", err=True)
     console.say(outcome_line(solution))
     console.say(f"report written: {out_path}")
     return 0
