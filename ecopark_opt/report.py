@@ -545,6 +545,7 @@ def summary_sheet(sh: _Sheet, ctx: _Context) -> None:
             ),
         ),
     ]
+    pairs += [("warning", w) for w in s.result.warnings]
     row = sh.keyvalues(pairs, 4, formats={"relative MIP gap": "0.00%"})
     sh.put(4 + 2, 3, "design minus standalone baseline (negative = better)", measure=0)
     row += 1
@@ -911,6 +912,9 @@ def runinfo_sheet(sh: _Sheet, ctx: _Context, run_info: dict | None) -> None:
     if park.warnings:
         pairs.append(("Input warnings", _SECTION))
         pairs += [(f"warning {i}", w) for i, w in enumerate(park.warnings, start=1)]
+    if r.warnings:
+        pairs.append(("Solver warnings", _SECTION))
+        pairs += [(f"solver warning {i}", w) for i, w in enumerate(r.warnings, start=1)]
     if run_info:
         pairs.append(("Run", _SECTION))
         pairs += _flatten("", run_info)
