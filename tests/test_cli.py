@@ -147,3 +147,22 @@ def test_template_then_validate(tmp_path: Path):
     path = tmp_path / "blank.xlsx"
     assert run(["template", str(path)]).exit_code == 0
     assert path.exists()
+
+
+def test_pareto_and_alternatives_and_resilience_commands(park: Path, tmp_path: Path):
+    js = tmp_path / "p.json"
+    result = run(["pareto", str(park), "--points", "3", "--out", str(tmp_path / "p.xlsx"),
+                  "--json", str(js), "--quiet"])
+    assert result.exit_code == 0, result.output
+    front = json.loads(js.read_text())["pareto"]
+    # cost-min point builds the link (cost 110, virgin 0): it is also virgin-min → one point
+    assert front[0]["cost"] == pytest.approx(110.0) and front[0]["virgin"] == pytest.approx(0.0)
+    js = tmp_path / "s.json"
+    result = run(["solve", str(park), "--alternatives", "2", "--within", "200",
+                  "--resilience", "--out", str(tmp_path / "s.xlsx"), "--json", str(js),
+                  "--quiet"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(js.read_text())
+    # the only other design is no link at all: cost 260 ≤ 110·(1 + 200 %)
+    assert [a["cost"] for a in data["alternatives"]] == [pytest.approx(260.0)]
+    assert {r["firm"] for r in data["resilience"]} == {"A", "B"}
