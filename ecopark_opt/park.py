@@ -11,6 +11,18 @@ import pandas as pd
 
 from .schema import SETTINGS
 
+# The Park's input tables, in workbook order (settings aside).
+PARK_TABLES = (
+    "firms",
+    "sites",
+    "resources",
+    "flows",
+    "properties",
+    "substitutions",
+    "transport",
+    "distances",
+)
+
 
 @dataclass(frozen=True)
 class Settings:

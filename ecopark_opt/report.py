@@ -34,6 +34,7 @@ import ecopark_opt
 
 from .files import atomic_write, check_output_path, remove
 from .network import draw_network
+from .park import PARK_TABLES
 from .schema import SETTINGS
 from .sheets import ChartSpec, ExtraSheet
 from .solution import Solution, resource_summary
@@ -54,16 +55,6 @@ KM_FORMAT = "#,##0.0"
 PCT_FORMAT = "+0.0%;-0.0%;0.0%"
 SCI_FORMAT = "0.00E+00"
 MINUS = "\u2212"
-INPUT_TABLES = (
-    "firms",
-    "sites",
-    "resources",
-    "flows",
-    "properties",
-    "substitutions",
-    "transport",
-    "distances",
-)
 
 
 # --- entry point ----------------------------------------------------------------------------
@@ -770,7 +761,7 @@ def make_chart(ws: Worksheet, frame: pd.DataFrame, spec: ChartSpec, header: int,
 def input_frames(park) -> list[tuple[str, pd.DataFrame]]:
     """Every input table as used by the model (defaults filled in), then the settings."""
     out = []
-    for name in INPUT_TABLES:
+    for name in PARK_TABLES:
         frame: pd.DataFrame = getattr(park, name)
         frame = frame.drop(columns=["excel_row"], errors="ignore")
         if frame.index.name and frame.index.name not in frame.columns:

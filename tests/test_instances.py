@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 
 from ecopark_opt.optimize import RunOptions, optimize
-from ecopark_opt.park import Park, capital_recovery_factor
+from ecopark_opt.park import PARK_TABLES, Park, capital_recovery_factor
 from ecopark_opt.solution import Solution
 from ecopark_opt.validate import load_park
 from ecopark_opt.workbook import write_workbook
@@ -26,16 +26,6 @@ from ecopark_opt.workbook import write_workbook
 INSTANCES = Path(__file__).resolve().parent.parent / "instances"
 NAMES = ("kalundborg", "water_pinch", "two_firms", "siting_options")
 REL = 1e-6
-PARK_TABLES = (
-    "firms",
-    "sites",
-    "resources",
-    "flows",
-    "properties",
-    "substitutions",
-    "transport",
-    "distances",
-)
 
 
 def _build_module() -> ModuleType:
