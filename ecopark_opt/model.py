@@ -28,6 +28,7 @@ from collections import defaultdict
 import numpy as np
 import pandas as pd
 import pyomo.environ as pyo
+from pyomo.core.expr.numeric_expr import LinearExpression
 
 from .park import Park
 
@@ -103,7 +104,7 @@ def add_sets(m: pyo.ConcreteModel, park: Park, links: pd.DataFrame) -> None:
 
 def _group(links: pd.DataFrame, column: str) -> dict[str, list[int]]:
     groups: dict[str, list[int]] = defaultdict(list)
-    for link, key in zip(links.index, links[column]):
+    for link, key in zip(links.index.tolist(), links[column].tolist()):  # lists: fast to walk
         groups[key].append(link)
     return groups
 
@@ -178,12 +179,12 @@ def add_quality_limits(m: pyo.ConcreteModel) -> None:
     ============  =================================================  =========
     """
     park = m.park
-    flows = park.flows
+    value = {k: park.flows[k].astype(float).to_dict() for k in park.property_names}
     pairs = [
         (j, k)
         for k in park.property_names
         for j in m.DEMAND
-        if not np.isnan(flows.at[j, k]) and m.qty[j] > 0
+        if not np.isnan(value[k][j]) and m.qty[j] > 0
     ]
     if not pairs:
         return
@@ -191,10 +192,10 @@ def add_quality_limits(m: pyo.ConcreteModel) -> None:
     supply_of = m.links["supply_flow"].to_dict()
 
     def rule(m, j, k):
-        limit = float(flows.at[j, k])
+        limit = value[k][j]
         virgin = float(park.resources.at[m.resource_of[j], k])
         delivered = sum(
-            eta[l] * float(flows.at[supply_of[l], k]) * m.Flow[l] for l in m.links_in.get(j, ())
+            eta[l] * value[k][supply_of[l]] * m.Flow[l] for l in m.links_in.get(j, ())
         )
         return delivered + virgin * m.Purchase[j] <= limit * m.qty[j] * m.Admit[m.firm_of[j]]
 
@@ -227,10 +228,9 @@ def add_link_endpoints(m: pyo.ConcreteModel) -> None:
     rows = []
     candidates = set(m.CANDIDATES)
     floating = set(m.FLOATING)
-    for l, sup, rec, fs, ts, internal in zip(
-        links.index, links["supplier"], links["receiver"], links["from_site"], links["to_site"],
-        links["internal"],
-    ):
+    columns = ("supplier", "receiver", "from_site", "to_site", "internal")
+    for l, sup, rec, fs, ts, internal in zip(links.index.tolist(),
+                                             *(links[c].tolist() for c in columns)):
         if internal:
             continue
         for firm, site in ((sup, fs), (rec, ts)):
@@ -353,17 +353,20 @@ def add_firm_gains(m: pyo.ConcreteModel) -> None:
     fixed = links["fixed_cost"].to_dict()
     built = set(m.BUILT_LINKS)
 
-    def saving(l):
-        expr = unit_saving[l] * m.Flow[l]
-        return expr - fixed[l] * m.Build[l] if l in built else expr
-
-    shares: dict[str, list] = defaultdict(list)
-    for l, sup, rec in zip(links.index, links["supplier"], links["receiver"]):
-        shares[sup].append((sigma, l))
-        shares[rec].append((1 - sigma, l))
+    # σ s_l for the supplier, (1 − σ) s_l for the receiver, as flat coefficient lists
+    terms: dict[str, tuple[list, list]] = defaultdict(lambda: ([], []))
+    for l, sup, rec in zip(links.index.tolist(), links["supplier"].tolist(),
+                           links["receiver"].tolist()):
+        for firm, w in ((sup, sigma), (rec, 1 - sigma)):
+            coefs, variables = terms[firm]
+            coefs.append(w * unit_saving[l])
+            variables.append(m.Flow[l])
+            if l in built:
+                coefs.append(-w * fixed[l])
+                variables.append(m.Build[l])
     m.Gain = pyo.Expression(
         m.FIRMS,
-        rule=lambda m, f: sum(w * saving(l) for w, l in shares.get(f, ())),
+        rule=lambda m, f: linear(*terms[f]) if f in terms else 0,
         doc="firm's gain against standalone [money/yr]",
     )
 
@@ -410,21 +413,26 @@ def add_metrics(m: pyo.ConcreteModel) -> None:
     buy = [j for j in m.DEMAND if m.buyable[j]]
 
     m.Cost = pyo.Expression(
-        expr=sum(admission[f] * m.Admit[f] for f in m.CANDIDATES)
-        + sum(site_cost[s] * m.Place[f, s] for f, s in m.PLACEMENTS)
-        + sum(fixed[l] * m.Build[l] for l in m.BUILT_LINKS)
-        + sum(var[l] * m.Flow[l] for l in m.LINKS)
-        + sum(m.price[j] * m.Purchase[j] for j in buy)
-        + sum(m.price[i] * m.Discharge[i] for i in m.SUPPLY),
+        expr=linear_sum(
+            ((admission[f], m.Admit[f]) for f in m.CANDIDATES),
+            ((site_cost[s], m.Place[f, s]) for f, s in m.PLACEMENTS),
+            ((fixed[l], m.Build[l]) for l in m.BUILT_LINKS),
+            ((var[l], m.Flow[l]) for l in m.LINKS),
+            ((m.price[j], m.Purchase[j]) for j in buy),
+            ((m.price[i], m.Discharge[i]) for i in m.SUPPLY),
+        ),
         doc="annual cost of the design",
     )
     m.Virgin = pyo.Expression(
-        expr=sum(m.virgin_weight[j] * m.Purchase[j] for j in buy), doc="virgin resource use"
+        expr=linear_sum((m.virgin_weight[j], m.Purchase[j]) for j in buy),
+        doc="virgin resource use",
     )
     m.Co2e = pyo.Expression(
-        expr=sum(m.virgin_co2e[j] * m.Purchase[j] for j in buy)
-        + sum(m.disposal_co2e[i] * m.Discharge[i] for i in m.SUPPLY)
-        + sum(co2[l] * m.Flow[l] for l in m.LINKS),
+        expr=linear_sum(
+            ((m.virgin_co2e[j], m.Purchase[j]) for j in buy),
+            ((m.disposal_co2e[i], m.Discharge[i]) for i in m.SUPPLY),
+            ((co2[l], m.Flow[l]) for l in m.LINKS),
+        ),
         doc="emissions [kg CO2e/yr]",
     )
 
@@ -434,6 +442,22 @@ def add_metrics(m: pyo.ConcreteModel) -> None:
     m.CostBaseline = pyo.Expression(expr=baseline(m.base_cost), doc="standalone cost")
     m.VirginBaseline = pyo.Expression(expr=baseline(m.base_virgin), doc="standalone virgin use")
     m.Co2eBaseline = pyo.Expression(expr=baseline(m.base_co2e), doc="standalone emissions")
+
+
+def linear(coefs: list[float], variables: list) -> LinearExpression:
+    """Σ coefs·variables as one flat linear expression (built ≈2× faster than ``sum``)."""
+    return LinearExpression(constant=0.0, linear_coefs=coefs, linear_vars=variables)
+
+
+def linear_sum(*groups) -> LinearExpression:
+    """One linear expression from groups of (coefficient, variable) pairs, in order."""
+    coefs: list[float] = []
+    variables: list = []
+    for group in groups:
+        for c, v in group:
+            coefs.append(c)
+            variables.append(v)
+    return linear(coefs, variables)
 
 
 def objective_expression(m: pyo.ConcreteModel, objective: str):

@@ -136,33 +136,40 @@ def solve(model: pyo.ConcreteModel, options: SolveOptions = SolveOptions()) -> S
         seconds = time.perf_counter() - started
         return SolveResult("optimal", offset, offset, 0.0, seconds, version, True,
                            "nothing to decide")
-    h.passModel(
-        n_col, n_row, A.nnz, 1, 1, offset,  # column-wise matrix, minimise
-        cost, lower, upper, row_lower, row_upper,
-        A.indptr.astype(np.int32), A.indices.astype(np.int32), A.data.astype(float),
-        integer,
-    )
+    arrays = (n_col, n_row, A, offset, cost, lower, upper, row_lower, row_upper, integer)
+    _pass_model(h, *arrays)
     if options.warm_start:
         _set_start(h, columns)
     handoff = time.perf_counter() - started
     h.run()
     if scale and _finished_without_design(h):
-        # seen on small parks with candidates: HiGHS proves the scaled model optimal, but
-        # the design fails its check in the workbook's units. Solve again, unscaled.
+        # HiGHS finished the scaled model without any design: solve again, unscaled
         h.setOptionValue("user_bound_scale", 0)
         h.setOptionValue("time_limit", max(options.time_limit - (time.perf_counter() - started),
                                            1.0))
         h.clearSolver()
         h.run()
-    seconds = time.perf_counter() - started
     status = h.getModelStatus()
     info = h.getInfo()
     has_solution = info.primal_solution_status == 2
     S = highspy.HighsModelStatus
     is_mip = bool(integer.any())
     objective = float(info.objective_function_value) if has_solution else None
+    polished = None
+    if scale and is_mip and info.primal_solution_status == 1:
+        # the scaled design misses HiGHS's absolute tolerances once unscaled (by ~1e-6 on
+        # flows of 10^6): keep its decisions, solve for the flows in the workbook's units
+        polished = _polish(arrays, np.asarray(h.getSolution().col_value, dtype=float))
+        if polished is not None:
+            has_solution = True
+            objective = polished[0]
+    seconds = time.perf_counter() - started
     bound = float(info.mip_dual_bound) if is_mip and has_solution else objective
-    gap = _gap(info, has_solution) if is_mip else (0.0 if has_solution else None)
+    if polished is not None:
+        bound = min(bound, objective)
+        gap = abs(objective - bound) / abs(objective) if objective else 0.0
+    else:
+        gap = _gap(info, has_solution) if is_mip else (0.0 if has_solution else None)
     result = SolveResult(
         status="error", objective=objective, bound=bound, gap=gap, seconds=seconds,
         solver_version=version, has_solution=has_solution, message=h.modelStatusToString(status),
@@ -178,7 +185,8 @@ def solve(model: pyo.ConcreteModel, options: SolveOptions = SolveOptions()) -> S
                     S.kObjectiveBound, S.kObjectiveTarget, S.kMemoryLimit):
         result.status = "time_limit"
     if result.has_solution:
-        values = np.asarray(h.getSolution().col_value, dtype=float)
+        values = polished[1] if polished is not None else np.asarray(
+            h.getSolution().col_value, dtype=float)
         for var, x in zip(columns, values):
             if var.is_binary() or var.is_integer():
                 x = float(round(x))
@@ -186,11 +194,40 @@ def solve(model: pyo.ConcreteModel, options: SolveOptions = SolveOptions()) -> S
     return result
 
 
+def _pass_model(h: highspy.Highs, n_col: int, n_row: int, A, offset: float, cost, lower,
+                upper, row_lower, row_upper, integer) -> None:
+    h.passModel(
+        n_col, n_row, A.nnz, 1, 1, offset,  # column-wise matrix, minimise
+        cost, lower, upper, row_lower, row_upper,
+        A.indptr.astype(np.int32), A.indices.astype(np.int32), A.data.astype(float),
+        integer,
+    )
+
+
 def _finished_without_design(h: highspy.Highs) -> bool:
-    """HiGHS stopped for a reason other than time and has no feasible design to give."""
+    """HiGHS stopped for a reason other than time and has no design at all to give."""
     stopped = h.getModelStatus() in (highspy.HighsModelStatus.kTimeLimit,
                                      highspy.HighsModelStatus.kInterrupt)
-    return not stopped and h.getInfo().primal_solution_status != 2
+    return not stopped and h.getInfo().primal_solution_status == 0
+
+
+def _polish(arrays: tuple, incumbent: np.ndarray) -> tuple[float, np.ndarray] | None:
+    """The incumbent's integer decisions fixed, the rest solved unscaled (a small LP after
+    HiGHS's presolve): the design checked and completed in the workbook's units. Returns
+    (objective, column values), or None if even that fails."""
+    n_col, n_row, A, offset, cost, lower, upper, row_lower, row_upper, integer = arrays
+    fixed = integer.astype(bool)
+    lower, upper = lower.copy(), upper.copy()
+    lower[fixed] = upper[fixed] = np.round(incumbent[fixed])
+    h = new_highs()
+    h.setOptionValue("output_flag", False)
+    _pass_model(h, n_col, n_row, A, offset, cost, lower, upper, row_lower, row_upper, integer)
+    h.run()
+    info = h.getInfo()
+    if info.primal_solution_status != 2:
+        return None
+    return float(info.objective_function_value), np.asarray(h.getSolution().col_value,
+                                                            dtype=float)
 
 
 def _set_start(h: highspy.Highs, columns: list) -> None:
@@ -206,18 +243,26 @@ def _set_start(h: highspy.Highs, columns: list) -> None:
 
 def bound_scale(upper: np.ndarray, integer: np.ndarray) -> int:
     """HiGHS ``user_bound_scale``: the power of two (≤ 0) that brings the largest finite
-    upper bound of a continuous column (a yearly quantity) down to about ``SCALED_BOUND``.
+    upper bound of a continuous column (a yearly quantity) down to about ``SCALED_BOUND``,
+    but never the smallest positive one below 1.
 
     HiGHS then works on quantities in units of 2^k instead of the workbook's: the same model,
-    answers equal within tolerances, but link capacity rows F ≤ U·B no longer pair a 1 with a
-    U of 10^6, and the MIP gap closes much faster on parks with big flows (at 1 000 firms a
-    water component went from 2.2 % to 0.3 % gap in 15 s; benchmarks/formulation.py). Small
-    quantities are left alone (exponent 0).
+    but link capacity rows F ≤ U·B no longer pair a 1 with a U of 10^6, and the MIP gap
+    closes much faster on parks with big flows (at 1 000 firms a water component went from
+    2.2 % to 0.3 % gap in 15 s; benchmarks/formulation.py). The smallest quantity stays ≥ 1
+    unit of 2^k, far above HiGHS's absolute tolerances (1e-7), so no stream becomes
+    negligible: a park with a trace resource (1e-3 kg next to 1e7 t of water) is not scaled
+    at all. HiGHS checks the design again in the workbook's units; when its tolerances fail
+    there, :func:`_polish` completes the design's decisions unscaled, and a scaled solve that
+    ends with no design at all is run again unscaled.
     """
     bounds = np.abs(upper[(integer == 0) & np.isfinite(upper) & (np.abs(upper) < INF)])
+    bounds = bounds[bounds > 0]
     if not bounds.size or bounds.max() <= SCALED_BOUND:
         return 0
-    return -int(round(math.log2(bounds.max() / SCALED_BOUND)))
+    shrink = int(round(math.log2(bounds.max() / SCALED_BOUND)))
+    room = int(math.floor(math.log2(bounds.min()))) if bounds.min() >= 1 else 0
+    return -max(min(shrink, room), 0)
 
 
 def _span(values: np.ndarray) -> tuple[float, float] | None:
