@@ -198,7 +198,9 @@ def solve(workbook: str, scenario: str | None, alternatives: int, within: float,
     park = load(workbook, console, scenario)
     options = RunOptions(objective, time_limit, mip_gap, threads, log=solver_log)
     timer = Timer(console.phase)
-    model, solution = run_design(park, options, timer, json_path)
+    # the model is re-used only to value candidate firms
+    has_candidates = bool((park.firms["status"] == "candidate").any())
+    model, solution = run_design(park, options, timer, json_path, keep_model=has_candidates)
     sheets = analyse_candidates(model, solution, options, timer)
     extra_json: dict = {}
     if alternatives:
@@ -271,7 +273,7 @@ def resilience(workbook: str, by_link: bool, out: str | None, json_path: str | N
     park = load(workbook, console)
     options = RunOptions(objective, time_limit, mip_gap, threads, log=solver_log)
     timer = Timer(console.phase)
-    _, solution = run_design(park, options, timer, json_path)
+    _, solution = run_design(park, options, timer, json_path, keep_model=False)
     sheets, extra = analyse_resilience(park, solution, options, timer, by_link)
     return finish(solution, out_path, json_path, console, timer, sheets, extra)
 
@@ -371,7 +373,7 @@ def compare(workbooks: tuple[str, ...], by_scenarios: bool, executor: str, worke
         raise no_design_error(result)
     index = [t.option for t in tasks].index(result.reference)
     park = load_park(paths[index], tasks[index].scenario)  # checked above: no warnings again
-    _, solution = run_design(park, options, timer, json_path)
+    _, solution = run_design(park, options, timer, json_path, keep_model=False)
     return finish(solution, out_path, json_path, console, timer, compare_sheets(result),
                   {"compare": compare_json(result)},
                   run_info={"compare": {"options": len(tasks), "executor": executor,
@@ -405,7 +407,7 @@ def sweep(workbook: str, samples: int, seed: int, resume: bool, executor: str, w
     read_uncertainty(WorkbookData.from_path(workbook))
     options = RunOptions(objective, time_limit, mip_gap, threads, log=solver_log)
     timer = Timer(console.phase)
-    _, base = run_design(park, options, timer, json_path)
+    _, base = run_design(park, options, timer, json_path, keep_model=False)
     with timer.phase("sweep"):
         result = run_sweep(workbook, base, samples, seed, options, executor, workers,
                            scheduler, results_path, resume,
@@ -474,12 +476,13 @@ def load(workbook: str, console: Console, scenario: str | None = None) -> Park:
     return park
 
 
-def run_design(park: Park, options: RunOptions, timer: Timer, json_path: str | None):
+def run_design(park: Park, options: RunOptions, timer: Timer, json_path: str | None,
+               keep_model: bool = True):
     """The optimal design and its model; an infeasible park still gets its JSON status."""
     from .optimize import design_park
 
     try:
-        return design_park(park, options, timer)
+        return design_park(park, options, timer, keep_model)
     except InfeasibleError:
         write_failure_json(json_path, "infeasible", options.objective or park.settings.objective)
         raise

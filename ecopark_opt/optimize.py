@@ -16,7 +16,7 @@ import pandas as pd
 import pyomo.environ as pyo
 
 from .errors import InfeasibleError
-from .links import candidate_links
+from .links import candidate_links, prune_links
 from .model import build_model, objective_expression, set_objective
 from .park import Park
 from .solution import Solution, extract_solution
@@ -35,6 +35,10 @@ class RunOptions:
     threads: int | None = None
     seed: int = 0
     log: bool = False
+    # how the model is solved; none of these changes the optimum (benchmarks/formulation.py)
+    prune: bool = True  # drop links that can never pay (links.prune_links)
+    decompose: bool = True  # solve independent components apart (decompose.py)
+    workers: int = 1  # > 1: solve components in that many worker processes
 
     def solve_options(self, park: Park) -> SolveOptions:
         s = park.settings
@@ -68,32 +72,94 @@ class Timer:
 
 
 def prepare(park: Park, timer: Timer | None = None) -> tuple[pd.DataFrame, pyo.ConcreteModel]:
-    """Candidate links, pre-solve checks and the built model."""
+    """Candidate links, pre-solve checks and the built model (every candidate link, so that
+    analyses may change the objective or add constraints)."""
     timer = timer or Timer()
+    links = checked_links(park, timer)
+    with timer.phase("build model"):
+        model = build_model(park, links)
+    return links, model
+
+
+def checked_links(park: Park, timer: Timer) -> pd.DataFrame:
+    """Candidate links, after the pre-solve checks (which raise :class:`InfeasibleError`)."""
     with timer.phase("candidate links"):
         links = candidate_links(park)
     with timer.phase("pre-solve checks"):
         problems = presolve_problems(park, links)
     if problems:
         raise InfeasibleError(problems)
-    with timer.phase("build model"):
-        model = build_model(park, links)
-    return links, model
+    return links
 
 
 def optimize(park: Park, options: RunOptions = RunOptions(), timer: Timer | None = None
              ) -> Solution:
     """Design the park: the optimum of the chosen objective, ties broken by cost."""
-    return design_park(park, options, timer)[1]
+    return _design(park, options, timer, keep_model=False)[1]
 
 
-def design_park(park: Park, options: RunOptions = RunOptions(), timer: Timer | None = None
-                ) -> tuple[pyo.ConcreteModel, Solution]:
-    """Like :func:`optimize`, also returning the built model for analyses to re-use."""
+def design_park(park: Park, options: RunOptions = RunOptions(), timer: Timer | None = None,
+                keep_model: bool = True) -> tuple[pyo.ConcreteModel | None, Solution]:
+    """Like :func:`optimize`, also returning the built model for analyses to re-use: it has
+    every candidate link, and its variables hold the design. With ``keep_model`` False the
+    model is returned only when the solve built it anyway (None after a decomposed solve)."""
+    return _design(park, options, timer, keep_model)
+
+
+def _design(park: Park, options: RunOptions, timer: Timer | None, keep_model: bool
+            ) -> tuple[pyo.ConcreteModel | None, Solution]:
+    """Links → (pruning) → one model, or independent components solved apart.
+
+    Pruned links stay in the model with ``Build`` and ``Flow`` fixed at 0 for the solve and
+    released afterwards, so the model handed back is the full one. When the park splits into
+    components (:func:`.decompose.plan_pieces`), each is built and solved on its own and the
+    full model is built afterwards only if ``keep_model``.
+    """
+    from . import decompose
+
     timer = timer or Timer()
     park = with_objective(park, options.objective)
-    _, model = prepare(park, timer)
-    return model, solve_model(model, options.solve_options(park), timer)
+    links = checked_links(park, timer)
+    kept = links
+    if options.prune:
+        with timer.phase("prune"):
+            kept = prune_links(park, links)
+    solve_options = options.solve_options(park)
+    pieces = decompose.plan_pieces(park, kept) if options.decompose else None
+    if pieces is not None:
+        solution, values = decompose.solve_by_pieces(park, kept, links, pieces, solve_options,
+                                                     timer, options.workers)
+        solution.result.extra["pruned links"] = len(links) - len(kept)
+        model = None
+        if keep_model:
+            with timer.phase("build full model"):
+                model = build_model(park, links)
+            decompose.load_values(model, values)
+        return model, solution
+    with timer.phase("build model"):
+        model = build_model(park, links)
+    pruned = links.index.difference(kept.index)
+    with links_fixed_off(model, pruned):
+        solution = solve_model(model, solve_options, timer)
+    if len(pruned):
+        solution.result.extra["pruned links"] = len(pruned)
+    return model, solution
+
+
+@contextmanager
+def links_fixed_off(model: pyo.ConcreteModel, ids: pd.Index):
+    """Links ``ids`` fixed off (Build = Flow = 0) inside the block, released after it."""
+    for l in ids:
+        model.Flow[l].fix(0)
+        if l in model.Build:
+            model.Build[l].fix(0)
+    try:
+        yield
+    finally:
+        for l in ids:
+            model.Flow[l].unfix()
+            if l in model.Build:
+                model.Build[l].unfix()
 
 
 def with_objective(park: Park, objective: str | None) -> Park:
@@ -105,6 +171,18 @@ def with_objective(park: Park, objective: str | None) -> Park:
 
 def solve_model(model: pyo.ConcreteModel, options: SolveOptions, timer: Timer) -> Solution:
     """Solve a built model (lexicographically for virgin / co2e) and extract the design."""
+    result, stages = solve_stages(model, options, timer)
+    with timer.phase("extract"):
+        solution = extract_solution(model, result)
+    solution.timings = timer.seconds
+    solution.stage_results = stages
+    return solution
+
+
+def solve_stages(model: pyo.ConcreteModel, options: SolveOptions, timer: Timer
+                 ) -> tuple[SolveResult, list[SolveResult]]:
+    """Solve (then break ties by cost for virgin / co2e); the values stay in the model.
+    Returns the run's result and each stage's."""
     started = time.perf_counter()
     with timer.phase("solve"):
         result = solve(model, options)
@@ -121,11 +199,7 @@ def solve_model(model: pyo.ConcreteModel, options: SolveOptions, timer: Timer) -
             with timer.phase("solve"):
                 set_objective(model, model.objective_name)
                 result = solve(model, options)
-    with timer.phase("extract"):
-        solution = extract_solution(model, result)
-    solution.timings = timer.seconds
-    solution.stage_results = stages
-    return solution
+    return result, stages
 
 
 def check_result(model: pyo.ConcreteModel, result: SolveResult, options: SolveOptions) -> None:
@@ -225,15 +299,17 @@ def _quality_problems(park: Park, links: pd.DataFrame, j: str, row: pd.Series) -
     """A limit that neither the virgin resource nor any candidate source meets."""
     out = []
     resources = park.resources
-    sources = links.loc[links["demand_flow"] == j, "supply_flow"]
     for k in park.property_names:
         limit = row[k]
         if np.isnan(limit):
             continue
         virgin = float(resources.at[row["resource_id"], k])
         virgin_ok = not np.isnan(row["price"]) and virgin <= limit + 1e-12
+        if virgin_ok:  # the common case; the sources are looked up only when needed
+            continue
+        sources = links.loc[links["demand_flow"] == j, "supply_flow"]
         source_ok = (park.flows.loc[sources, k].astype(float) <= limit + 1e-12).any()
-        if not virgin_ok and not source_ok:
+        if not source_ok:
             out.append(
                 f"{park.flow_cell(j, k)} ({k}): {row['firm_id']} accepts at most {limit:g} "
                 f"{k} in {row['resource_id']}, but the virgin resource has {virgin:g} and no "

@@ -129,11 +129,12 @@ def candidate_sheets(design: Solution, values: pd.DataFrame | None) -> list[Extr
     return sheets
 
 
-def analyse_candidates(model: pyo.ConcreteModel, design: Solution, options: RunOptions,
-                       timer: Timer | None = None) -> list[ExtraSheet]:
-    """Everything the report says about candidates and plots."""
+def analyse_candidates(model: pyo.ConcreteModel | None, design: Solution,
+                       options: RunOptions, timer: Timer | None = None) -> list[ExtraSheet]:
+    """Everything the report says about candidates and plots (``model`` may be None when
+    the park has no candidate firms)."""
     timer = timer or Timer()
-    if not model.CANDIDATES:
+    if model is None or not model.CANDIDATES:
         return candidate_sheets(design, None)
     with timer.phase("candidate values"):
         values = candidate_values(model, design, options)

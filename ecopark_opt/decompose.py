@@ -1,0 +1,354 @@
+"""Solve a park as independent pieces when nothing in the model links them.
+
+A link joins one supply row to one demand row. When no constraint sums over more than that,
+the connected components of the bipartite graph *supply rows ↔ demand rows* (edges: the
+candidate links) are separate MILPs: the optimum of the park is the sum of the optima of the
+components. HiGHS does not split a model this way itself, and a branch-and-bound tree over
+several independent problems is far larger than the trees of the pieces, so solving each
+piece on its own reaches a given gap much sooner (see ``benchmarks/formulation.py``).
+
+Which constraints couple rows (SPEC §3):
+
+- per demand row — quality limits and the dependency limit: inside one component;
+- ``max_virgin`` sums the purchases of every demand row of a resource: the demand rows of a
+  capped resource are joined into one component;
+- admission of a candidate firm (its ``Admit`` multiplies all its rows), placement (plot
+  capacity), ``max_links`` (all links) and ``win_win`` (a firm's gain sums its links across
+  resources) couple everything: :func:`coupling` names them and the park is solved whole.
+
+Each component is a sub-park (its rows and their firms, every other table unchanged) with its
+own standalone baseline, so its objective, gap and cost tie-break (virgin / co2e) mean what
+they mean for the whole park; objectives and bounds add up. Components without links (rows
+that can only buy or discharge) and very small components are solved together in batches.
+
+The merged design is turned into the same :class:`~ecopark_opt.solution.Solution` as a
+monolithic solve (:func:`~ecopark_opt.solution.build_solution` over every candidate link).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyomo.environ as pyo
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+
+from .errors import InfeasibleError, SolverError
+from .model import build_model
+from .park import Park
+from .solution import Solution, build_solution
+from .solve import SolveOptions, SolveResult
+
+BATCH_LINKS = 200  # components with fewer links are solved together, up to this many links
+MIN_SECONDS = 1.0  # least time limit given to one piece
+FIRST_PASS = 0.5  # share of the budget for the first pass over every piece
+
+Values = dict[str, dict]  # variable name → {index: value}
+VARIABLES = ("Admit", "Place", "Build", "Flow", "Purchase", "Discharge")
+
+
+@dataclass
+class Piece:
+    """Flows rows solved together, and the links between them (ids of the link frame)."""
+
+    rows: list[str]
+    links: list[int]
+    components: int = 1  # components with links in the piece (batches hold several)
+
+
+@dataclass
+class PieceResult:
+    """What solving one piece returned: plain data, so it can come back from a worker."""
+
+    values: Values = field(default_factory=dict)
+    result: SolveResult | None = None
+    stages: list[SolveResult] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)  # build / solve phases
+    infeasible: list[str] = field(default_factory=list)  # reasons, when infeasible
+    error: str = ""  # a solver failure (no solution in the time limit)
+
+
+def coupling(park: Park) -> str | None:
+    """What makes the whole park one problem, in words; None when components are independent."""
+    s = park.settings
+    if (park.firms["status"] == "candidate").any():
+        return "candidate firms (admitting one switches all its rows on)"
+    if s.max_links is not None:
+        return "max_links (one cap over every link)"
+    if s.win_win:
+        return "win_win (a firm's gain sums its links over every resource)"
+    return None
+
+
+def component_labels(park: Park, links: pd.DataFrame) -> pd.Series:
+    """Component number of every flows row: rows joined by a link, or by a max_virgin cap
+    on their resource, share a number. Rows without links are components of their own."""
+    flows = park.flows
+    rows = pd.Index(flows.index)
+    a = [rows.get_indexer(links["supply_flow"])]
+    b = [rows.get_indexer(links["demand_flow"])]
+    capped = park.resources["max_virgin"].dropna().index
+    demand = flows[(flows["direction"] == "demand") & flows["resource_id"].isin(capped)]
+    for _, group in demand.groupby("resource_id"):  # chain the capped rows of each resource
+        position = rows.get_indexer(group.index)
+        a.append(position[:-1])
+        b.append(position[1:])
+    a, b = np.concatenate(a), np.concatenate(b)
+    graph = coo_matrix((np.ones(len(a)), (a, b)), shape=(len(rows), len(rows)))
+    _, labels = connected_components(graph, directed=False)
+    return pd.Series(labels, index=rows, name="component")
+
+
+def plan_pieces(park: Park, links: pd.DataFrame) -> list[Piece] | None:
+    """The pieces to solve, smallest first; None when the park must be solved whole
+    (:func:`coupling`) or has a single piece."""
+    if coupling(park) is not None:
+        return None
+    labels = component_labels(park, links)
+    rows_of = labels.groupby(labels).groups
+    links_of = links.groupby(labels.reindex(links["supply_flow"]).to_numpy()).groups
+    components = sorted(
+        (len(links_of.get(c, ())), c) for c in rows_of
+    )
+    pieces: list[Piece] = []
+    batch: Piece | None = None
+    for size, c in components:
+        rows, ids = list(rows_of[c]), list(links_of.get(c, ()))
+        if size >= BATCH_LINKS:
+            pieces.append(Piece(rows, ids))
+            continue
+        if batch is None or len(batch.links) + size > BATCH_LINKS:
+            batch = Piece([], [], components=0)
+            pieces.append(batch)
+        batch.rows += rows
+        batch.links += ids
+        batch.components += 1 if size else 0
+    if len(pieces) <= 1:
+        return None
+    return sorted(pieces, key=lambda p: len(p.links))
+
+
+def sub_park(park: Park, rows: list[str]) -> Park:
+    """The park restricted to some flows rows and the firms they belong to."""
+    flows = park.flows.loc[rows]
+    firms = park.firms.loc[park.firms.index.isin(flows["firm_id"])]
+    return replace(park, flows=flows, firms=firms)
+
+
+def variable_values(m: pyo.ConcreteModel) -> Values:
+    """Every decision's value, read once (unset values count as 0)."""
+    return {
+        name: {k: (v.value if v.value is not None else 0.0) for k, v in getattr(m, name).items()}
+        for name in VARIABLES
+    }
+
+
+def load_values(m: pyo.ConcreteModel, values: Values) -> None:
+    """Write a design's values into a model's variables (fixed variables keep theirs)."""
+    for name in VARIABLES:
+        var = getattr(m, name)
+        given = values.get(name, {})
+        for k, v in var.items():
+            if not v.fixed:
+                v.set_value(float(given.get(k, 0.0)), skip_validation=True)
+
+
+def solve_piece(task: tuple[Park, pd.DataFrame, SolveOptions]) -> PieceResult:
+    """Build and solve one piece (in this process or a worker); plain data out."""
+    park, links, options = task
+    seconds: dict[str, float] = {}
+    start = time.perf_counter()
+    m = build_model(park, links)
+    seconds["build model"] = time.perf_counter() - start
+    return _solve_built(m, options, seconds)
+
+
+def _solve_built(m: pyo.ConcreteModel, options: SolveOptions,
+                 seconds: dict[str, float] | None = None) -> PieceResult:
+    """Solve a piece's built model (the values stay in it)."""
+    from .optimize import Timer, solve_stages  # optimize imports this module
+
+    timer = Timer()
+    timer.seconds.update(seconds or {})
+    try:
+        result, stages = solve_stages(m, options, timer)
+    except InfeasibleError as exc:
+        return PieceResult(infeasible=exc.reasons, seconds=timer.seconds)
+    except SolverError as exc:
+        return PieceResult(error=str(exc), seconds=timer.seconds)
+    return PieceResult(variable_values(m), result, stages, timer.seconds)
+
+
+def solve_by_pieces(park: Park, links: pd.DataFrame, all_links: pd.DataFrame,
+                    pieces: list[Piece], options: SolveOptions, timer,
+                    workers: int = 1) -> tuple[Solution, Values]:
+    """Solve every piece and merge them into one design over ``all_links``; the design's
+    variable values too (for :func:`load_values`).
+
+    ``links`` are the links the pieces use (after pruning), ``all_links`` every candidate
+    (the solution lists them all; the others are not built). ``options.time_limit`` is the
+    budget of the whole solve and ``options.mip_gap`` the gap the merged design must reach;
+    see :func:`_solve_one_by_one` (``workers`` = 1) and :func:`_solve_side_by_side`.
+    """
+    started = time.perf_counter()
+    tasks = [(sub_park(park, p.rows), links.loc[p.links], options) for p in pieces]
+    if workers > 1:
+        outcomes = _solve_side_by_side(tasks, options, workers)
+    else:
+        outcomes = _solve_one_by_one(tasks, options)
+    for outcome in outcomes:
+        for phase, seconds in outcome.seconds.items():
+            timer.seconds[phase] = timer.seconds.get(phase, 0.0) + seconds
+    reasons = [r for o in outcomes for r in o.infeasible]
+    if reasons:
+        raise InfeasibleError(reasons)
+    errors = [o.error for o in outcomes if o.error]
+    if errors:
+        raise SolverError(errors[0])
+    wall = time.perf_counter() - started
+    result = combine([o.result for o in outcomes], options.mip_gap,
+                     wall if workers > 1 else None)
+    result.extra["components"] = int(sum(p.components for p in pieces))
+    result.extra["pieces solved"] = len(pieces)
+    values: Values = {name: {} for name in VARIABLES}
+    for outcome in outcomes:
+        for name in VARIABLES:
+            values[name].update(outcome.values[name])
+    with timer.phase("extract"):
+        solution = build_solution(park, all_links.copy(), *(values[n] for n in VARIABLES),
+                                  result, park.settings.objective)
+    solution.timings = timer.seconds
+    solution.stage_results = [result]
+    return solution, values
+
+
+def _solve_one_by_one(tasks: list, options: SolveOptions) -> list[PieceResult]:
+    """Two passes in this process, smallest piece first.
+
+    1. Every piece, with a share of ``FIRST_PASS`` × the budget in proportion to its links
+       among the pieces left (time a piece does not use goes to the next ones; at least
+       ``MIN_SECONDS``), and standalone operation (no link built) as HiGHS's starting
+       design. Most pieces are proved within the gap here.
+    2. While the merged gap is above ``options.mip_gap`` and time is left, the pieces that
+       stopped at their limit are solved again — any without a design yet first, then the
+       largest absolute gap (objective − bound) first — each with the time left in
+       proportion to its share of the open gap and its design as the start. Small
+       components can be much harder than big ones (quality-limited water networks), which
+       only the first pass can tell.
+
+    The budget counts solver time only (as for one model, where ``time_limit`` is HiGHS's),
+    not the building of the pieces' models.
+    """
+    spent = 0.0  # solver seconds so far
+    weight = np.array([max(len(sl), 1) for _, sl, _ in tasks], dtype=float)
+    outcomes: list[PieceResult] = []
+    open_models: dict[int, pyo.ConcreteModel] = {}
+    for n, (sp, sl, o) in enumerate(tasks):
+        left = FIRST_PASS * options.time_limit - spent
+        share = max(left * weight[n] / weight[n:].sum(), MIN_SECONDS)
+        built = time.perf_counter()
+        m = build_model(sp, sl)
+        for var in m.Build.values():  # start from standalone operation
+            var.set_value(0)
+        outcome = _solve_built(m, replace(o, time_limit=share, warm_start=True),
+                               {"build model": time.perf_counter() - built})
+        spent += outcome.seconds.get("solve", 0.0)
+        outcomes.append(outcome)
+        if outcome.infeasible:
+            return outcomes
+        if outcome.error or outcome.result.status != "optimal":
+            open_models[n] = m
+    gap_of = {n: _abs_gap(outcomes[n].result) for n in open_models}
+    for n in sorted(gap_of, key=gap_of.get, reverse=True):
+        left = options.time_limit - spent
+        results = [o.result for o in outcomes]
+        if left < MIN_SECONDS or (None not in results
+                                  and combine(results, options.mip_gap).gap <= options.mip_gap):
+            break
+        finite = sum(g for g in gap_of.values() if np.isfinite(g))
+        if np.isfinite(gap_of[n]) and finite > 0:
+            share = left * gap_of[n] / finite
+        else:  # no design yet: an equal share of what is left
+            share = left / len(gap_of)
+        del gap_of[n]
+        again = _solve_built(open_models.pop(n),
+                             replace(options, time_limit=max(share, MIN_SECONDS),
+                                     warm_start=True))
+        spent += again.seconds.get("solve", 0.0)
+        outcomes[n] = _better(outcomes[n], again)
+    return outcomes
+
+
+def _better(first: PieceResult, again: PieceResult) -> PieceResult:
+    """The outcome with the smaller absolute gap, charged with both solves' time."""
+    keep, other = (again, first) if _abs_gap(again.result) < _abs_gap(first.result) else (
+        first, again)
+    for phase, seconds in other.seconds.items():
+        keep.seconds[phase] = keep.seconds.get(phase, 0.0) + seconds
+    if keep.result is not None and other.result is not None:
+        keep.result.seconds += other.result.seconds
+        keep.result.handoff_seconds += other.result.handoff_seconds
+    if keep.result is not None:
+        keep.error = ""
+    return keep
+
+
+def _abs_gap(result: SolveResult | None) -> float:
+    """|objective − bound| of a piece; infinite when it has no design yet."""
+    if result is None:
+        return float("inf")
+    return abs(result.objective - (result.bound if result.bound is not None else
+                                   result.objective))
+
+
+def _solve_side_by_side(tasks: list, options: SolveOptions, workers: int) -> list[PieceResult]:
+    """The pieces in ``workers`` worker processes (``executors.run_tasks``), biggest first,
+    each with a fixed share of ``workers`` × the budget in proportion to its links (capped at
+    the budget); one pass."""
+    from .executors import TaskFailure, run_tasks
+
+    weight = np.array([max(len(sl), 1) for _, sl, _ in tasks], dtype=float)
+    limits = np.minimum(options.time_limit * workers * weight / weight.sum(), options.time_limit)
+    tasks = [(sp, sl, replace(o, time_limit=max(float(t), MIN_SECONDS)))
+             for (sp, sl, o), t in zip(tasks, limits)]
+    order = np.argsort(-weight, kind="stable")
+    done = run_tasks(solve_piece, [tasks[i] for i in order], executor="local", workers=workers)
+    outcomes: list[Any] = [None] * len(tasks)
+    for i, outcome in zip(order, done):
+        if isinstance(outcome, TaskFailure):
+            raise SolverError(f"a component's worker failed: {outcome.error}")
+        outcomes[i] = outcome
+    return outcomes
+
+
+def combine(results: list[SolveResult | None], mip_gap: float,
+            wall: float | None = None) -> SolveResult:
+    r"""One result for the pieces: objectives and bounds add up.
+
+    gap = (Σ objective − Σ bound) / |Σ objective| — at most the largest piece's gap when the
+    pieces' objectives have one sign (each saves against its baseline). ``optimal`` when
+    that gap is within ``mip_gap`` (or every piece was proved within its own). ``seconds``
+    is the sum of the pieces' solves, or the wall time when they ran side by side (``wall``).
+    Pieces not solved yet (None) are left out.
+    """
+    results = [r for r in results if r is not None]
+    objective = float(sum(r.objective for r in results))
+    bound = float(sum(r.bound if r.bound is not None else r.objective for r in results))
+    gap = abs(objective - bound) / abs(objective) if objective else 0.0
+    proved = all(r.status == "optimal" for r in results) or gap <= mip_gap
+    status = "optimal" if proved else "time_limit"
+    stopped = sum(r.status != "optimal" for r in results)
+    return SolveResult(
+        status=status, objective=objective, bound=bound, gap=gap,
+        seconds=wall if wall is not None else float(sum(r.seconds for r in results)),
+        solver_version=results[0].solver_version, has_solution=True,
+        message=f"{len(results)} independent pieces, {stopped} stopped at their time limit",
+        handoff_seconds=float(sum(r.handoff_seconds for r in results)),
+        rows=sum(r.rows for r in results), columns=sum(r.columns for r in results),
+        nonzeros=sum(r.nonzeros for r in results), integers=sum(r.integers for r in results),
+        warnings=list(dict.fromkeys(w for r in results for w in r.warnings)),
+    )

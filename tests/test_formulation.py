@@ -1,0 +1,333 @@
+"""Speed-ups that must not change answers: safe pruning, decomposition into independent
+components, the spatial pre-filter of candidate links and HiGHS bound scaling."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from ecopark_opt import decompose
+from ecopark_opt.generate import generate_park
+from ecopark_opt.links import candidate_links, prune_links
+from ecopark_opt.optimize import RunOptions, optimize
+from ecopark_opt.solve import bound_scale
+from ecopark_opt.validate import load_park
+from ecopark_opt.workbook import write_workbook
+from tests.helpers import two_firm_park
+
+EXACT = RunOptions(mip_gap=1e-9, time_limit=30)
+MONOLITHIC = RunOptions(mip_gap=1e-9, time_limit=30, prune=False, decompose=False)
+
+
+def generated(tmp_path: Path, firms: int, resources: int, seed: int, **extra) -> object:
+    tables = generate_park(firms, resources, seed, plots=extra.pop("plots", 0),
+                           candidates=extra.pop("candidates", 0))
+    tables["settings"] = {**tables["settings"], **extra}
+    return load_park(write_workbook(tmp_path / f"g{firms}_{resources}_{seed}.xlsx", tables))
+
+
+def pipe(opex: float, **more) -> dict:
+    return {"mode": "pipe", "opex_fixed": opex, "cost_per_unit_km": 0, **more}
+
+
+# --- pruning: hand cases -------------------------------------------------------------------
+# Two firms (helpers.two_firm_park): A supplies 100 t of water (disposal 1/t), B, 5 km away,
+# demands 80 t (virgin price 2/t). One pipe, cost-free per unit, so U = min(100, 80) = 80 and
+# the unit saving is η p_B + p_A − v = 2 + 1 − 0 = 3: the link can save at most
+# 80 × 3 = 240 a year against its fixed cost.
+
+
+def test_a_link_that_cannot_pay_its_fixed_cost_is_pruned(load):
+    park = load(two_firm_park(transport=[pipe(300)]))
+    links = candidate_links(park)
+    assert len(links) == 1
+    # 240 − 300 = −60 ≤ 0: never worth building
+    assert prune_links(park, links).empty
+    # the optimum is standalone operation either way (objective 0), and the solution still
+    # lists the candidate link, not built
+    pruned, full = optimize(park, EXACT), optimize(park, MONOLITHIC)
+    assert pruned.objective_value == pytest.approx(0.0, abs=1e-9)
+    assert full.objective_value == pytest.approx(0.0, abs=1e-9)
+    assert pruned.result.extra["pruned links"] == 1
+    assert len(pruned.links) == 1 and pruned.links["build"].sum() == 0
+
+
+def test_a_link_that_can_pay_is_kept(load):
+    park = load(two_firm_park(transport=[pipe(200)]))
+    links = candidate_links(park)
+    # 240 − 200 = 40 > 0
+    assert len(prune_links(park, links)) == 1
+    assert optimize(park, EXACT).objective_value == pytest.approx(-40.0)
+
+
+def test_a_link_needed_for_max_virgin_is_not_pruned(load):
+    tables = two_firm_park(transport=[pipe(300)])
+    tables["resources"][0]["max_virgin"] = 50
+    park = load(tables)
+    assert len(prune_links(park, candidate_links(park))) == 1
+    # B may buy at most 50, so the link must deliver ≥ 30; it costs 300 and saves 3 per
+    # unit, best used to the full 80: 300 − 240 = +60 against standalone
+    assert optimize(park, EXACT).objective_value == pytest.approx(60.0)
+
+
+def test_a_link_into_a_demand_that_cannot_be_bought_is_not_pruned(load):
+    tables = two_firm_park(transport=[pipe(300)])
+    tables["resources"][0]["virgin_price"] = None
+    park = load(tables)
+    assert len(prune_links(park, candidate_links(park))) == 1
+    # the 80 t must come through the link: cost 300 + discharge of the other 20 t (20),
+    # baseline = discharge of 100 t (100, the unbuyable demand adds nothing): +220
+    assert optimize(park, EXACT).objective_value == pytest.approx(220.0)
+
+
+def quality_park(virgin_salt: float) -> dict:
+    tables = two_firm_park(transport=[pipe(300)], properties=[{"property": "salt"}])
+    tables["resources"][0]["salt"] = virgin_salt
+    tables["flows"][0]["salt"] = 5  # A's water
+    tables["flows"][1]["salt"] = 10  # B accepts at most 10 in its mix
+    return tables
+
+
+def test_a_link_needed_for_a_quality_limit_is_not_pruned(load):
+    park = load(quality_park(virgin_salt=20))
+    assert len(prune_links(park, candidate_links(park))) == 1
+    # virgin water (20) is too salty for B on its own: 5 x + 20 (80 − x) ≤ 10 × 80 needs
+    # x ≥ 53.3 from A, so the link is built and best used in full: 300 − 240 = +60
+    assert optimize(park, EXACT).objective_value == pytest.approx(60.0)
+
+
+def test_a_quality_limit_does_not_block_pruning_when_virgin_is_cleaner(load):
+    # virgin 2 ≤ A's 5: buying instead never raises the mix, so the losing link goes
+    park = load(quality_park(virgin_salt=2))
+    assert prune_links(park, candidate_links(park)).empty
+    assert optimize(park, EXACT).objective_value == pytest.approx(0.0, abs=1e-9)
+
+
+def test_the_virgin_objective_keeps_links_that_lose_money(load):
+    tables = two_firm_park(transport=[pipe(300)], settings={"objective": "virgin"})
+    park = load(tables)
+    # each unit exchanged avoids one unit bought: the link helps the virgin objective
+    assert len(prune_links(park, candidate_links(park))) == 1
+    assert optimize(park, EXACT).objective_value == pytest.approx(-80.0)
+
+
+def test_a_dominated_parallel_mode_is_dropped(load):
+    modes = [
+        {"mode": "pipe", "opex_fixed": 100, "cost_per_unit_km": 0.1},
+        {"mode": "gold_pipe", "opex_fixed": 150, "cost_per_unit_km": 0.2},  # worse in all
+        {"mode": "truck", "opex_fixed": 0, "cost_per_unit_km": 0.5},  # cheaper to build
+    ]
+    park = load(two_firm_park(transport=modes))
+    links = candidate_links(park)
+    assert sorted(links["mode"]) == ["gold_pipe", "pipe", "truck"]
+    assert sorted(prune_links(park, links)["mode"]) == ["pipe", "truck"]
+    # pipe: 100 + 0.1 × 5 × 80 = 140 against 240 saved → −100; truck: 0.5 × 5 × 80 = 200 → −40
+    s = optimize(park, EXACT)
+    assert s.objective_value == pytest.approx(-100.0)
+    assert list(s.built_links["mode"]) == ["pipe"]
+
+
+def test_a_capacity_limited_mode_does_not_dominate(load):
+    modes = [{"mode": "pipe", "opex_fixed": 100, "cost_per_unit_km": 0.1, "capacity": 50},
+             {"mode": "gold_pipe", "opex_fixed": 150, "cost_per_unit_km": 0.2}]
+    park = load(two_firm_park(transport=modes))
+    # the cheap pipe carries at most 50 of the 80: it cannot take over gold_pipe's flow
+    assert len(prune_links(park, candidate_links(park))) == 2
+
+
+# --- pruning: generated parks --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("firms", "resources", "seed", "extra"),
+    [
+        (15, 6, 1, {}),
+        (20, 8, 2, {}),
+        (20, 8, 4, {"plots": 3, "candidates": 4}),
+        (20, 8, 5, {"win_win": True, "max_dependency_share": 0.6}),
+        (20, 8, 6, {"objective": "weighted", "weight_virgin": 0.5, "weight_co2e": 0.001}),
+        (25, 10, 3, {"objective": "co2e"}),  # nothing can be pruned: every link cuts CO2e
+    ],
+)
+def test_pruning_keeps_the_optimum_of_generated_parks(tmp_path, firms, resources, seed, extra):
+    park = generated(tmp_path, firms, resources, seed, **extra)
+    options = RunOptions(mip_gap=1e-9, time_limit=30, decompose=False)
+    pruned = optimize(park, options)
+    full = optimize(park, MONOLITHIC)
+    assert pruned.status == full.status == "optimal"
+    if park.settings.objective != "co2e":  # the test prunes something
+        assert pruned.result.extra.get("pruned links", 0) > 0
+    assert pruned.objective_value == pytest.approx(full.objective_value, rel=1e-6, abs=1e-6)
+    assert len(pruned.links) == len(full.links)  # every candidate is still reported
+
+
+# --- decomposition -------------------------------------------------------------------------
+
+
+def two_resources(**settings) -> dict:
+    """Water A → B and heat C → D, both 5 km, no substitution: two independent problems.
+
+    Water: 100 supplied (disposal 1), 80 demanded (price 2), pipe opex 100 → saves
+    240 − 100 = 140. Heat: 50 supplied (disposal 0), 40 demanded (price 10), pipe opex 100 →
+    saves 400 − 100 = 300. Together −440."""
+    return {
+        "firms": [{"firm_id": f, "site": f"S{f}"} for f in "ABCD"],
+        "sites": [{"site_id": "SA", "x_km": 0, "y_km": 0}, {"site_id": "SB", "x_km": 5, "y_km": 0},
+                  {"site_id": "SC", "x_km": 100, "y_km": 0},
+                  {"site_id": "SD", "x_km": 105, "y_km": 0}],
+        "resources": [
+            {"resource_id": "water", "unit": "t", "virgin_price": 2, "disposal_cost": 1},
+            {"resource_id": "heat", "unit": "MWh", "virgin_price": 10, "disposal_cost": 0},
+        ],
+        "flows": [
+            {"firm_id": "A", "resource_id": "water", "direction": "supply", "quantity": 100},
+            {"firm_id": "B", "resource_id": "water", "direction": "demand", "quantity": 80},
+            {"firm_id": "C", "resource_id": "heat", "direction": "supply", "quantity": 50},
+            {"firm_id": "D", "resource_id": "heat", "direction": "demand", "quantity": 40},
+        ],
+        "transport": [pipe(100, max_distance_km=10)],
+        "settings": settings,
+    }
+
+
+def test_components_are_found_on_a_hand_case(load):
+    park = load(two_resources())
+    links = candidate_links(park)
+    assert len(links) == 2  # A→B and C→D; the 100 km pairs are out of the pipe's reach
+    labels = decompose.component_labels(park, links)
+    assert labels["A/water/supply"] == labels["B/water/demand"]
+    assert labels["C/heat/supply"] == labels["D/heat/demand"]
+    assert labels["A/water/supply"] != labels["C/heat/supply"]
+
+
+def test_a_max_virgin_cap_joins_the_rows_of_its_resource(load):
+    tables = two_resources()
+    # a second water pair far away: two water components, joined by a cap on water
+    tables["resources"][1]["resource_id"] = "water2"
+    tables["flows"][2]["resource_id"] = tables["flows"][3]["resource_id"] = "water"
+    free = decompose.component_labels(load(tables), candidate_links(load(tables)))
+    assert free["B/water/demand"] != free["D/water/demand"]
+    tables["resources"][0]["max_virgin"] = 1000
+    park = load(tables)
+    capped = decompose.component_labels(park, candidate_links(park))
+    assert capped["B/water/demand"] == capped["D/water/demand"]
+
+
+def test_solving_components_apart_gives_the_monolithic_solution(load, monkeypatch):
+    monkeypatch.setattr(decompose, "BATCH_LINKS", 0)  # every component is its own piece
+    park = load(two_resources())
+    pieces = decompose.plan_pieces(park, candidate_links(park))
+    assert pieces is not None and len(pieces) == 2
+    apart, whole = optimize(park, EXACT), optimize(park, MONOLITHIC)
+    assert apart.result.extra["components"] == 2
+    assert apart.objective_value == pytest.approx(-440.0)  # −140 − 300, see two_resources
+    assert whole.objective_value == pytest.approx(-440.0)
+    assert apart.result.gap == pytest.approx(0.0, abs=1e-9)
+    pd.testing.assert_frame_equal(apart.links, whole.links)
+    pd.testing.assert_frame_equal(apart.rows, whole.rows)
+    pd.testing.assert_frame_equal(apart.firms, whole.firms)
+    # cost: links 100 + 100, discharge 20 × 1 of water → 220; baseline 80 × 2 + 100 × 1 +
+    # 40 × 10 = 660; virgin: 80 + 40 bought standalone, nothing with the links
+    for s in (apart, whole):
+        assert s.metrics["cost"] == pytest.approx({"design": 220.0, "baseline": 660.0})
+        assert s.metrics["virgin"] == pytest.approx({"design": 0.0, "baseline": 120.0})
+
+
+@pytest.mark.parametrize("settings", [{"win_win": True}, {"max_links": 1}])
+def test_coupling_settings_keep_the_park_whole(load, monkeypatch, settings):
+    monkeypatch.setattr(decompose, "BATCH_LINKS", 0)
+    park = load(two_resources(**settings))
+    assert decompose.coupling(park) is not None
+    assert decompose.plan_pieces(park, candidate_links(park)) is None
+
+
+def test_candidate_firms_keep_the_park_whole(load):
+    tables = two_resources()
+    tables["firms"][3]["status"] = "candidate"
+    park = load(tables)
+    assert "candidate" in decompose.coupling(park)
+
+
+@pytest.mark.parametrize(("firms", "resources", "seed", "objective"),
+                         [(25, 10, 3, "cost"), (30, 10, 4, "cost"), (20, 8, 2, "virgin")])
+def test_decomposition_matches_the_monolithic_model_on_generated_parks(
+        tmp_path, monkeypatch, firms, resources, seed, objective):
+    monkeypatch.setattr(decompose, "BATCH_LINKS", 0)
+    park = generated(tmp_path, firms, resources, seed, objective=objective)
+    apart = optimize(park, EXACT)
+    whole = optimize(park, MONOLITHIC)
+    assert apart.result.extra["components"] > 5  # really solved in pieces
+    assert apart.status == whole.status == "optimal"
+    assert apart.objective_value == pytest.approx(whole.objective_value, rel=1e-6)
+    # the other metrics agree to 1e-5: the cost tie-break of the virgin objective holds
+    # virgin within 1e-6 of its optimum (optimize.LEXICOGRAPHIC_TOL), per piece or in all
+    for metric in ("cost", "virgin", "co2e"):
+        for key in ("design", "baseline"):
+            assert apart.metrics[metric][key] == pytest.approx(
+                whole.metrics[metric][key], rel=1e-5, abs=1e-6)
+    # the same tables, index for index
+    assert apart.links.index.equals(whole.links.index)
+    assert list(apart.links.columns) == list(whole.links.columns)
+    assert apart.rows.index.equals(whole.rows.index)
+    assert apart.firms.index.equals(whole.firms.index)
+
+
+def test_a_design_park_model_holds_the_merged_design(tmp_path, monkeypatch):
+    from ecopark_opt.optimize import design_park
+
+    monkeypatch.setattr(decompose, "BATCH_LINKS", 0)
+    park = generated(tmp_path, 15, 6, 1)
+    model, solution = design_park(park, EXACT)
+    # the model has every candidate link and the design in its variables
+    assert len(model.LINKS) == len(solution.links)
+    sent = {l: model.Flow[l].value for l in model.LINKS}
+    assert np.allclose([sent[l] for l in solution.links.index], solution.links["sent"],
+                       atol=1e-6)
+
+
+# --- candidate links: spatial pre-filter ---------------------------------------------------
+
+
+def test_the_spatial_prefilter_gives_the_same_links_on_a_generated_park(tmp_path):
+    park = generated(tmp_path, 40, 20, 7, plots=4, candidates=5, internal_reuse=True)
+    fast, slow = candidate_links(park), candidate_links(park, spatial=False)
+    assert len(fast) > 100
+    pd.testing.assert_frame_equal(fast, slow)
+
+
+def test_the_spatial_prefilter_keeps_distance_overrides_and_geographic_sites(load):
+    tables = two_resources()
+    # lat/lon sites: A and B 0.04° of latitude apart (≈ 4.4 km), C and D ≈ 4.4 km apart too,
+    # 0.9° (≈ 100 km) from A and B; a distances row brings A next to D (3 km route)
+    tables["sites"] = [
+        {"site_id": "SA", "lat": 55.00, "lon": 11.0}, {"site_id": "SB", "lat": 55.04, "lon": 11.0},
+        {"site_id": "SC", "lat": 55.90, "lon": 11.0}, {"site_id": "SD", "lat": 55.94, "lon": 11.0},
+    ]
+    tables["flows"][3]["resource_id"] = "water"  # D now demands water too
+    tables["distances"] = [{"from_site": "SA", "to_site": "SD", "distance_km": 3}]
+    park = load(tables)
+    fast, slow = candidate_links(park), candidate_links(park, spatial=False)
+    pd.testing.assert_frame_equal(fast, slow)
+    # A → B (4.4 km) and A → D (3 km by the distances sheet); C has heat, nobody wants it
+    # within 10 km
+    assert sorted(zip(fast["supplier"], fast["receiver"])) == [("A", "B"), ("A", "D")]
+
+
+# --- bound scaling -------------------------------------------------------------------------
+
+
+def test_bound_scale_brings_big_quantities_near_2_to_the_8():
+    integer = np.array([0, 0, 1])
+    # largest continuous bound 1e6: log2(1e6 / 256) = 11.93 → 2^-12; the smallest, 1e4,
+    # stays 1e4 / 4096 = 2.4 ≥ 1
+    assert bound_scale(np.array([1e4, 1e6, 1.0]), integer) == -12
+    # a smallest bound of 100 allows only 2^-6 (100 / 64 = 1.6 ≥ 1; 2^-7 would give 0.8)
+    assert bound_scale(np.array([100.0, 1e6, 1.0]), integer) == -6
+    # a trace quantity (1e-3) next to a huge one: no scaling at all
+    assert bound_scale(np.array([1e-3, 1e7, 1.0]), integer) == 0
+    # binaries are not quantities; small quantities are left alone
+    assert bound_scale(np.array([100.0, 200.0, 1.0]), integer) == 0
+    assert bound_scale(np.array([np.inf, 10.0, 1.0]), integer) == 0
