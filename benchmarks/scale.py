@@ -44,7 +44,6 @@ of medians on stdout.
 from __future__ import annotations
 
 import argparse
-import csv
 import importlib.util
 import json
 import math
@@ -59,6 +58,8 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+from results_csv import read_rows, write_rows  # benchmarks/, the script's folder
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results"
@@ -629,7 +630,7 @@ def main(argv: list[str] | None = None) -> None:
         return
 
     if args.from_csv:
-        rows = _read_csv(args.from_csv)
+        rows = read_rows(args.from_csv)
         print(markdown(rows, any(r.get("pulp_solve_s") is not None for r in rows)))
         return
 
@@ -656,36 +657,9 @@ def main(argv: list[str] | None = None) -> None:
                       f"{row['highs_status']} gap {pct(row['highs_gap'])}"
                       + (f", CBC {row.get('cbc_result')}" if args.pulp else ""),
                       file=sys.stderr)
-                _write_csv(rows, args.out)
+                write_rows(rows, args.out)
     print(markdown(rows, args.pulp))
 
-
-def _write_csv(rows: list[dict[str, Any]], path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    keys: list[str] = []
-    for r in rows:
-        keys.extend(k for k in r if k not in keys)
-    with open(path, "w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=keys)
-        writer.writeheader()
-        writer.writerows(rows)
-
-
-def _read_csv(path: Path) -> list[dict[str, Any]]:
-    def value(text: str) -> Any:
-        if text == "":
-            return None
-        if text in ("True", "False"):
-            return text == "True"
-        for kind in (int, float):
-            try:
-                return kind(text)
-            except ValueError:
-                pass
-        return text
-
-    with open(path, newline="") as fh:
-        return [{k: value(v) for k, v in r.items()} for r in csv.DictReader(fh)]
 
 
 if __name__ == "__main__":

@@ -1,0 +1,280 @@
+"""Formulation benchmark: what safe pruning and decomposition buy on large generated parks.
+
+    python benchmarks/formulation.py --sizes 200 500 1000 2000 --budget 60 \\
+        --targets 1e-2 1e-3 --cap 600
+
+For each size N one synthetic park is generated (``ecopark_opt.generate``, N existing firms,
+20 resources, seed 1) and written once; every measurement then runs in a fresh Python
+process (memory peaks and HiGHS's once-per-process thread setting do not leak):
+
+1. **structure** — ``candidate_links`` (time, links, peak memory), ``prune_links`` (links
+   left), the connected components of supply ↔ demand rows over the kept links and the
+   pieces actually solved (``decompose.plan_pieces``: small components are batched).
+2. **monolithic** — the model as it was before this work: every candidate link, one model,
+   one HiGHS run (``RunOptions(prune=False, decompose=False)``), with the budget and gap
+   target 1e-4. HiGHS MIP callbacks give the HiGHS running time at which the gap first fell
+   to 1 % and 0.1 %.
+3. **decomposed** — the default route of ``ecopark solve`` (``design_park``: pruning,
+   components solved one by one, then the full model built for analyses), same budget and
+   gap target: phase times and the gap reached.
+4. **to target** — the default route again, once per gap target with the time cap as the
+   budget: the wall time until the design is proved within the target (``optimize``, from
+   the loaded park to the Solution; reading the workbook is shown on its own).
+
+Phases: links = ``candidate_links``; checks = pre-solve checks; prune; build = ``build_model``
+(summed over pieces); hand-off = standard-form compile + ``passModel``
+(``SolveResult.handoff_seconds``, summed); HiGHS = solve time − hand-off; extract. Overhead
+= everything but HiGHS's own run (``total − HiGHS``); peak memory is the process's peak
+resident set (``ru_maxrss``). Results: ``benchmarks/results/formulation.csv`` (one row per
+run) and markdown tables on stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from results_csv import read_rows, write_rows  # benchmarks/, the script's folder
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "benchmarks" / "results"
+GAPS = (1e-2, 1e-3)
+
+
+def peak_mb() -> float:
+    """Peak resident set of this process so far (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def load(workbook: str):
+    from ecopark_opt.validate import load_park
+
+    started = time.perf_counter()
+    park = load_park(workbook)
+    return park, time.perf_counter() - started
+
+
+# --- runs (each in its own process) --------------------------------------------------------
+
+
+def run_structure(workbook: str) -> dict[str, Any]:
+    from ecopark_opt.decompose import component_labels, plan_pieces
+    from ecopark_opt.links import candidate_links, prune_links
+
+    park, read_s = load(workbook)
+    before = peak_mb()
+    started = time.perf_counter()
+    links = candidate_links(park)
+    links_s = time.perf_counter() - started
+    links_mb = peak_mb() - before
+    started = time.perf_counter()
+    kept = prune_links(park, links)
+    prune_s = time.perf_counter() - started
+    labels = component_labels(park, kept)
+    with_links = labels.reindex(kept["supply_flow"]).nunique()
+    pieces = plan_pieces(park, kept) or []
+    biggest = max((len(p.links) for p in pieces), default=len(kept))
+    return {"read_s": read_s, "links": len(links), "links_s": links_s,
+            "links_peak_growth_mb": links_mb, "kept": len(kept), "prune_s": prune_s,
+            "components": int(with_links), "pieces": len(pieces), "biggest_piece": biggest}
+
+
+class GapClock:
+    """First HiGHS running time at which the MIP gap fell to each target (callbacks)."""
+
+    def __init__(self) -> None:
+        self.first: dict[float, float] = {}
+
+    def __call__(self, event) -> None:
+        gap = event.data_out.mip_gap
+        if gap is None or math.isnan(gap) or math.isinf(gap):
+            return
+        for target in GAPS:
+            if gap <= target and target not in self.first:
+                self.first[target] = float(event.data_out.running_time)
+
+
+def run_route(workbook: str, route: str, budget: float, gap: float) -> dict[str, Any]:
+    import ecopark_opt.solve as solve_module
+    from ecopark_opt.optimize import RunOptions, Timer, design_park, optimize
+
+    park, read_s = load(workbook)
+    clock = GapClock()
+    original = solve_module.new_highs
+
+    def new_highs():
+        h = original()
+        h.cbMipInterrupt += clock
+        h.cbMipImprovingSolution += clock
+        return h
+
+    timer = Timer()
+    started = time.perf_counter()
+    if route == "monolithic":
+        solve_module.new_highs = new_highs
+        options = RunOptions(time_limit=budget, mip_gap=gap, prune=False, decompose=False)
+        solution = optimize(park, options, timer)
+    elif route == "decomposed":
+        _, solution = design_park(park, RunOptions(time_limit=budget, mip_gap=gap), timer)
+    else:  # "target": the default route, without keeping a model
+        solution = optimize(park, RunOptions(time_limit=budget, mip_gap=gap), timer)
+    total = time.perf_counter() - started
+    r = solution.result
+    t = timer.seconds
+    highs = r.seconds - r.handoff_seconds
+    row = {
+        "route": route, "budget_s": budget, "gap_target": gap, "read_s": read_s,
+        "status": r.status, "gap": r.gap, "objective": r.objective, "bound": r.bound,
+        "links_s": t.get("candidate links", 0.0), "checks_s": t.get("pre-solve checks", 0.0),
+        "prune_s": t.get("prune", 0.0), "build_s": t.get("build model", 0.0),
+        "handoff_s": r.handoff_seconds, "highs_s": highs, "extract_s": t.get("extract", 0.0),
+        "full_model_s": t.get("build full model", 0.0), "total_s": total,
+        "overhead_s": total - highs, "overhead_pct_of_highs": 100 * (total - highs) / highs,
+        "peak_mb": peak_mb(), "rows": r.rows, "columns": r.columns, "integers": r.integers,
+        "components": r.extra.get("components"), "pruned": r.extra.get("pruned links"),
+    }
+    if route == "monolithic":
+        for target in GAPS:
+            seen = clock.first.get(target)
+            if seen is None and r.gap is not None and r.gap <= target:
+                seen = highs
+            row[f"highs_t_{target:g}_s"] = seen
+    return row
+
+
+# --- driver --------------------------------------------------------------------------------
+
+
+def in_process(args: list[str]) -> dict[str, Any]:
+    """Run one measurement in a fresh interpreter; its JSON row back."""
+    out = subprocess.run([sys.executable, __file__, "--worker", *args], capture_output=True,
+                         text=True, cwd=ROOT)
+    if out.returncode != 0:
+        raise RuntimeError(out.stderr[-3000:])
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def fmt(x: Any, digits: int = 2) -> str:
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "—"
+    if isinstance(x, float):
+        return f"{x:.{digits}f}"
+    return str(x)
+
+
+def pct(x: Any) -> str:
+    return "—" if x is None else f"{100 * x:.2f} %"
+
+
+def markdown(rows: list[dict[str, Any]]) -> str:
+    by = {(r["firms"], r["route"], r.get("gap_target")): r for r in rows}
+    sizes = sorted({r["firms"] for r in rows})
+    out = ["| firms | links | after pruning | components | pieces (largest, links) | "
+           "links s | links peak MB |", "|---|---|---|---|---|---|---|"]
+    for n in sizes:
+        s = by.get((n, "structure", None))
+        if s:
+            out.append(f"| {n} | {s['links']} | {s['kept']} | {s['components']} | "
+                       f"{s['pieces']} ({s['biggest_piece']}) | {fmt(s['links_s'])} | "
+                       f"{fmt(s['links_peak_growth_mb'], 0)} |")
+    out += ["", "| firms | route | status | gap in budget | links s | checks s | prune s | "
+            "build s | hand-off s | HiGHS s | extract s | full model s | total s | "
+            "overhead (% of HiGHS) | peak MB |", "|" + "---|" * 15]
+    for n in sizes:
+        for r in rows:
+            if r["firms"] == n and r["route"] in ("monolithic", "decomposed"):
+                out.append(
+                    f"| {n} | {r['route']} | {r['status']} | {pct(r['gap'])} | "
+                    f"{fmt(r['links_s'])} | {fmt(r['checks_s'])} | {fmt(r['prune_s'])} | "
+                    f"{fmt(r['build_s'])} | {fmt(r['handoff_s'])} | {fmt(r['highs_s'])} | "
+                    f"{fmt(r['extract_s'])} | {fmt(r['full_model_s'])} | {fmt(r['total_s'])} | "
+                    f"{fmt(r['overhead_s'])} ({r['overhead_pct_of_highs']:.0f} %) | "
+                    f"{fmt(r['peak_mb'], 0)} |")
+    out += ["", "| firms | monolithic: HiGHS t 1 % | t 0.1 % | decomposed: wall t 1 % "
+            "(gap, overhead % of HiGHS) | wall t 0.1 % (gap, overhead) | peak MB |",
+            "|---|---|---|---|---|---|"]
+    for n in sizes:
+        mono = by.get((n, "monolithic", 1e-4), {})
+        cells = []
+        for g in GAPS:
+            r = by.get((n, "target", g))
+            if r is None:
+                cells.append("—")
+                continue
+            reached = r["gap"] is not None and r["gap"] <= g
+            when = fmt(r["total_s"], 1) if reached else f"not in {fmt(r['budget_s'], 0)}"
+            cells.append(f"{when} ({pct(r['gap'])}, {r['overhead_pct_of_highs']:.0f} %)")
+        peak = max((r["peak_mb"] for r in rows if r["firms"] == n and r.get("peak_mb")),
+                   default=None)
+        out.append(f"| {n} | {fmt(mono.get('highs_t_0.01_s'), 1)} | "
+                   f"{fmt(mono.get('highs_t_0.001_s'), 1)} | {cells[0]} | {cells[1]} | "
+                   f"{fmt(peak, 0)} |")
+    return "\n".join(out)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[200, 500, 1000])
+    parser.add_argument("--resources", type=int, default=20)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--budget", type=float, default=60.0,
+                        help="seconds for the monolithic and decomposed runs")
+    parser.add_argument("--targets", type=float, nargs="*", default=list(GAPS),
+                        help="gap targets timed on the default route")
+    parser.add_argument("--cap", type=float, default=600.0, help="time limit of target runs")
+    parser.add_argument("--routes", nargs="+", default=["monolithic", "decomposed", "target"])
+    parser.add_argument("--out", type=Path, default=RESULTS / "formulation.csv")
+    parser.add_argument("--from-csv", type=Path, default=None,
+                        help="only print the tables of an earlier run's CSV")
+    parser.add_argument("--worker", nargs="+", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.worker:
+        kind, workbook, *rest = args.worker
+        if kind == "structure":
+            row = run_structure(workbook)
+        else:
+            row = run_route(workbook, kind, float(rest[0]), float(rest[1]))
+        print(json.dumps(row))
+        return
+    if args.from_csv:
+        print(markdown(read_rows(args.from_csv)))
+        return
+
+    from ecopark_opt.generate import write_generated
+
+    rows: list[dict[str, Any]] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for n in args.sizes:
+            book = str(write_generated(Path(tmp) / f"park_{n}.xlsx", n, args.resources,
+                                       args.seed))
+            plan = [("structure", [])]
+            if "monolithic" in args.routes:
+                plan.append(("monolithic", [args.budget, 1e-4]))
+            if "decomposed" in args.routes:
+                plan.append(("decomposed", [args.budget, 1e-4]))
+            if "target" in args.routes:
+                plan += [("target", [args.cap, g]) for g in args.targets]
+            for kind, extra in plan:
+                started = time.perf_counter()
+                row = {"firms": n, "route": kind, "load_avg_1min": os.getloadavg()[0],
+                       **in_process([kind, book, *map(str, extra)])}
+                rows.append(row)
+                print(f"{n} firms, {kind} {extra}: {time.perf_counter() - started:.0f} s, "
+                      f"{row.get('status', '')} gap {pct(row.get('gap'))}", file=sys.stderr)
+                write_rows(rows, args.out)
+    print(markdown(rows))
+
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(ROOT))
+    main()
