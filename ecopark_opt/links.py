@@ -127,7 +127,8 @@ def candidate_links(park: Park, spatial: bool = True) -> pd.DataFrame:
     """Every candidate link with its distance, delivered fraction, bound and costs.
 
     Columns: see ``LINK_COLUMNS``. ``upper`` is U, the most that can be sent:
-    min(supply quantity, demand quantity / (ratio × (1 − loss)), mode capacity).
+    min(supply quantity, demand quantity / (ratio × (1 − loss)), mode capacity, the most the
+    receiver's quality limits let through (:func:`quality_upper`)).
     ``fixed_cost`` is the annual cost of building it (annualised capex + fixed opex),
     ``var_cost`` the cost per unit sent (transport + treatment), ``co2e_per_unit`` the kg
     emitted per unit sent. Internal arcs (internal_reuse) have mode ``internal``.
@@ -185,12 +186,50 @@ def candidate_links(park: Park, spatial: bool = True) -> pd.DataFrame:
         links["supply_qty"], links["demand_qty"] / links["delivered_factor"]
     )
     links["upper"] = np.fmin(links["upper"], links["capacity"])
+    links["upper"] = np.minimum(links["upper"], quality_upper(park, links))
     links = links.sort_values(
         ["from_resource", "to_resource", "supplier", "receiver", "mode", "from_site", "to_site"],
         kind="stable",
     ).reset_index(drop=True)
     links.index.name = "link"
     return links[LINK_COLUMNS]
+
+
+def quality_upper(park: Park, links: pd.DataFrame) -> np.ndarray:
+    r"""The most a link can send without breaking its receiver's quality limits (inf where
+    no limit binds): a tighter big-M for F_l ≤ U_l B_l, valid in every design.
+
+    A demand row j is met exactly (η_l F_l + the rest = q_j), and the rest comes from other
+    links or the virgin resource, none cleaner than c^min_{j,k} = min(c_{i(l'),k} over every
+    candidate link l' into j, c^virgin_{r(j),k} when j can buy). When a source is dirtier
+    than the limit, c_{i(l),k} > L_{j,k} > c^min_{j,k}, the mix stays within the limit only if
+
+    .. math:: η_l F_l \, c_{i(l),k} + (q_j - η_l F_l) \, c^{min}_{j,k} \le L_{j,k} q_j
+              \iff F_l \le \frac{q_j (L_{j,k} - c^{min}_{j,k})}{η_l (c_{i(l),k} - c^{min}_{j,k})}
+
+    Using fewer links (a firm that leaves, a link left out) only raises c^min, so the bound
+    stays valid for every analysis built on these links.
+    """
+    upper = np.full(len(links), np.inf)
+    if links.empty or not park.property_names:
+        return upper
+    flows = park.flows
+    demand = links["demand_flow"].to_numpy()
+    buyable = flows["price"].reindex(demand).notna().to_numpy()
+    qty = links["demand_qty"].to_numpy(float)
+    eta = links["delivered_factor"].to_numpy(float)
+    for k in park.property_names:
+        limit = flows[k].reindex(demand).to_numpy(float)
+        source = flows[k].reindex(links["supply_flow"]).to_numpy(float)
+        virgin = park.resources[k].reindex(links["to_resource"]).to_numpy(float)
+        virgin = np.where(buyable, virgin, np.inf)
+        cleanest = pd.Series(source).groupby(demand).transform("min").to_numpy(float)
+        cleanest = np.fmin(cleanest, virgin)
+        binds = ~np.isnan(limit) & (source > limit) & (cleanest < limit) & (eta > 0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            bound = qty * (limit - cleanest) / (eta * (source - cleanest))
+        upper = np.where(binds, np.minimum(upper, bound), upper)
+    return upper
 
 
 def reach_km(park: Park) -> dict[str, float]:

@@ -106,6 +106,39 @@ def test_a_quality_limit_does_not_block_pruning_when_virgin_is_cleaner(load):
     assert optimize(park, EXACT).objective_value == pytest.approx(0.0, abs=1e-9)
 
 
+def test_a_dirty_source_is_bounded_by_the_receivers_quality_limit(load):
+    tables = quality_park(virgin_salt=0)
+    tables["transport"] = [pipe(50)]
+    tables["flows"][0]["salt"] = 30  # A's water is three times over B's limit of 10
+    park = load(tables)
+    links = candidate_links(park)
+    # the rest of B's 80 t is at best virgin (0): 30 F + 0 (80 − F) ≤ 10 × 80 → F ≤ 26.67,
+    # tighter than min(100, 80)
+    assert links["upper"].tolist() == pytest.approx([80 * 10 / 30])
+    # saving 3 per t on 26.67 t = 80 against the pipe's 50 a year: built, full to the limit
+    s = optimize(park, EXACT)
+    assert s.objective_value == pytest.approx(-30.0)
+    assert s.built_links["sent"].tolist() == pytest.approx([80 / 3])
+    # at 100 a year the best the link can do (80) does not pay: pruned
+    tables["transport"] = [pipe(100)]
+    park = load(tables)
+    assert prune_links(park, candidate_links(park)).empty
+
+
+def test_a_cleaner_source_relaxes_the_quality_bound(load):
+    tables = quality_park(virgin_salt=50)  # buying is no help: virgin water is saltier
+    tables["firms"].append({"firm_id": "C", "site": "S1"})
+    tables["flows"][0]["salt"] = 30
+    tables["flows"].append({"firm_id": "C", "resource_id": "water", "direction": "supply",
+                            "quantity": 100, "salt": 2})
+    park = load(tables)
+    links = candidate_links(park).set_index("supplier")
+    # the cleanest other source is C (2): 30 F + 2 (80 − F) ≤ 800 → F ≤ 640 / 28 = 22.86;
+    # C itself is within the limit and keeps min(100, 80)
+    assert links.at["A", "upper"] == pytest.approx(640 / 28)
+    assert links.at["C", "upper"] == pytest.approx(80)
+
+
 def test_the_virgin_objective_keeps_links_that_lose_money(load):
     tables = two_firm_park(transport=[pipe(300)], settings={"objective": "virgin"})
     park = load(tables)
