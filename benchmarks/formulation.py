@@ -1,7 +1,7 @@
 """Formulation benchmark: what safe pruning and decomposition buy on large generated parks.
 
     python benchmarks/formulation.py --sizes 200 500 1000 2000 --budget 60 \\
-        --targets 1e-2 1e-3 --cap 600
+        --targets 1e-2 1e-3 --cap 600 [--routes monolithic decomposed target cbc]
 
 For each size N one synthetic park is generated (``ecopark_opt.generate``, N existing firms,
 20 resources, seed 1) and written once; every measurement then runs in a fresh Python
@@ -20,6 +20,12 @@ process (memory peaks and HiGHS's once-per-process thread setting do not leak):
 4. **to target** — the default route again, once per gap target with the time cap as the
    budget: the wall time until the design is proved within the target (``optimize``, from
    the loaded park to the Solution; reading the workbook is shown on its own).
+
+5. **PuLP + CBC** (``--routes ... cbc``) — the same MILP written with PuLP (every candidate
+   link: ``scale.pulp_model``), solved by PuLP's bundled CBC until its absolute gap is
+   within the target × |the best objective HiGHS found| (CBC sees the objective without
+   its constant, so a relative gap would mean something else), capped at ``--cap``; its
+   answer is measured against the best bound HiGHS proved.
 
 Phases: links = ``candidate_links``; checks = pre-solve checks; prune; build = ``build_model``
 (summed over pieces); hand-off = standard-form compile + ``passModel``
@@ -151,6 +157,31 @@ def run_route(workbook: str, route: str, budget: float, gap: float) -> dict[str,
     return row
 
 
+def run_cbc(workbook: str, budget: float, gap: float, abs_gap: float) -> dict[str, Any]:
+    """PuLP + CBC on the same park (``scale.pulp_model``, every candidate link), stopped at
+    an absolute gap: CBC sees the objective without its constant (the standalone baseline),
+    so its relative gap has another denominator; ``abs_gap`` = ``gap`` × |the best objective
+    our route found| asks for the same absolute distance to the bound."""
+    import pulp as pl
+    from scale import pulp_model
+
+    from ecopark_opt.links import candidate_links
+
+    park, read_s = load(workbook)
+    started = time.perf_counter()
+    links = candidate_links(park)
+    prob = pulp_model(park, links)
+    build = time.perf_counter() - started
+    prob.solve(pl.PULP_CBC_CMD(msg=False, timeLimit=budget, gapAbs=abs_gap, gapRel=0))
+    total = time.perf_counter() - started
+    solved = prob.sol_status in (1, 2)
+    return {"route": "cbc", "budget_s": budget, "gap_target": gap, "read_s": read_s,
+            "build_s": build, "total_s": total, "abs_gap": abs_gap,
+            "status": "optimal" if prob.sol_status == 1 else
+            ("time_limit" if solved else pl.LpStatus[prob.status]),
+            "objective": pl.value(prob.objective) if solved else None, "peak_mb": peak_mb()}
+
+
 # --- driver --------------------------------------------------------------------------------
 
 
@@ -161,6 +192,21 @@ def in_process(args: list[str]) -> dict[str, Any]:
     if out.returncode != 0:
         raise RuntimeError(out.stderr[-3000:])
     return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def best_objective(rows: list[dict[str, Any]], firms: int) -> float:
+    """The lowest objective any HiGHS route found for this size (minimisation)."""
+    found = [r["objective"] for r in rows if r["firms"] == firms and r.get("objective")
+             is not None and r["route"] != "cbc"]
+    if not found:
+        raise SystemExit(f"{firms} firms: run a HiGHS route before 'cbc' (its gap is absolute)")
+    return min(found)
+
+
+def best_bound(rows: list[dict[str, Any]], firms: int) -> float | None:
+    """The highest bound any HiGHS route proved for this size."""
+    found = [r["bound"] for r in rows if r["firms"] == firms and r.get("bound") is not None]
+    return max(found) if found else None
 
 
 def fmt(x: Any, digits: int = 2) -> str:
@@ -218,6 +264,24 @@ def markdown(rows: list[dict[str, Any]]) -> str:
         out.append(f"| {n} | {fmt(mono.get('highs_t_0.01_s'), 1)} | "
                    f"{fmt(mono.get('highs_t_0.001_s'), 1)} | {cells[0]} | {cells[1]} | "
                    f"{fmt(peak, 0)} |")
+    cbc = [r for r in rows if r["route"] == "cbc"]
+    if cbc:
+        out += ["", "| firms | gap target | PuLP + CBC: wall s | status | gap vs best HiGHS "
+                "bound | ours: wall s (default route) | CBC / ours |", "|---|---|---|---|---|---|---|"]
+    for r in cbc:
+        n, g = r["firms"], r["gap_target"]
+        bound = best_bound(rows, n)
+        gap = (None if r["objective"] is None or bound is None
+               else (r["objective"] - bound) / abs(r["objective"]))
+        ours = by.get((n, "target", g), {})
+        ours_s = ours.get("total_s") if ours.get("gap") is not None and ours["gap"] <= g \
+            else None
+        reached = r["status"] == "optimal"
+        cbc_s = fmt(r["total_s"], 1) if reached else f"not in {fmt(r['budget_s'], 0)}"
+        ratio = ("—" if ours_s is None else
+                 f"{r['total_s'] / ours_s:.1f}×" if reached else f"> {r['total_s'] / ours_s:.1f}×")
+        out.append(f"| {n} | {pct(g)} | {cbc_s} | {r['status']} | {pct(gap)} | "
+                   f"{fmt(ours_s, 1)} | {ratio} |")
     return "\n".join(out)
 
 
@@ -231,7 +295,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--targets", type=float, nargs="*", default=list(GAPS),
                         help="gap targets timed on the default route")
     parser.add_argument("--cap", type=float, default=600.0, help="time limit of target runs")
-    parser.add_argument("--routes", nargs="+", default=["monolithic", "decomposed", "target"])
+    parser.add_argument("--routes", nargs="+", default=["monolithic", "decomposed", "target"],
+                        help="also 'cbc': PuLP + CBC to each --cbc-targets gap, capped at --cap "
+                             "(after the other routes of the size, whose best objective sets "
+                             "CBC's absolute gap)")
+    parser.add_argument("--append", type=Path, default=None,
+                        help="start from the rows of an earlier run's CSV (e.g. to add 'cbc')")
+    parser.add_argument("--cbc-targets", type=float, nargs="*", default=[1e-2])
     parser.add_argument("--out", type=Path, default=RESULTS / "formulation.csv")
     parser.add_argument("--from-csv", type=Path, default=None,
                         help="only print the tables of an earlier run's CSV")
@@ -241,6 +311,8 @@ def main(argv: list[str] | None = None) -> None:
         kind, workbook, *rest = args.worker
         if kind == "structure":
             row = run_structure(workbook)
+        elif kind == "cbc":
+            row = run_cbc(workbook, *map(float, rest))
         else:
             row = run_route(workbook, kind, float(rest[0]), float(rest[1]))
         print(json.dumps(row))
@@ -251,19 +323,24 @@ def main(argv: list[str] | None = None) -> None:
 
     from ecopark_opt.generate import write_generated
 
-    rows: list[dict[str, Any]] = []
+    rows: list[dict[str, Any]] = read_rows(args.append) if args.append else []
     with tempfile.TemporaryDirectory() as tmp:
         for n in args.sizes:
             book = str(write_generated(Path(tmp) / f"park_{n}.xlsx", n, args.resources,
                                        args.seed))
-            plan = [("structure", [])]
+            done = {r["route"] for r in rows if r["firms"] == n}
+            plan = [] if "structure" in done else [("structure", [])]
             if "monolithic" in args.routes:
                 plan.append(("monolithic", [args.budget, 1e-4]))
             if "decomposed" in args.routes:
                 plan.append(("decomposed", [args.budget, 1e-4]))
             if "target" in args.routes:
                 plan += [("target", [args.cap, g]) for g in args.targets]
+            if "cbc" in args.routes:
+                plan += [("cbc", [args.cap, g]) for g in args.cbc_targets]
             for kind, extra in plan:
+                if kind == "cbc":
+                    extra = [*extra, extra[1] * abs(best_objective(rows, n))]
                 started = time.perf_counter()
                 row = {"firms": n, "route": kind, "load_avg_1min": os.getloadavg()[0],
                        **in_process([kind, book, *map(str, extra)])}
