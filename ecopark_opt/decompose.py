@@ -46,6 +46,8 @@ from .solve import SolveOptions, SolveResult
 BATCH_LINKS = 200  # components with fewer links are solved together, up to this many links
 MIN_SECONDS = 1.0  # least time limit given to one piece
 FIRST_PASS = 0.5  # share of the budget for the first pass over every piece
+FIRST_CAP = 10.0  # longest first-pass time limit of one piece
+MAX_ROUNDS = 20  # rounds after the first pass (limits double each round)
 
 Values = dict[str, dict]  # variable name → {index: value}
 VARIABLES = ("Admit", "Place", "Build", "Flow", "Purchase", "Discharge")
@@ -227,34 +229,39 @@ def solve_by_pieces(park: Park, links: pd.DataFrame, all_links: pd.DataFrame,
 
 
 def _solve_one_by_one(tasks: list, options: SolveOptions) -> list[PieceResult]:
-    """Two passes in this process, smallest piece first.
+    """Rounds in this process, until the merged gap is within ``options.mip_gap`` or the
+    budget is spent.
 
-    1. Every piece, with a share of ``FIRST_PASS`` × the budget in proportion to its links
-       among the pieces left (time a piece does not use goes to the next ones; at least
-       ``MIN_SECONDS``), and standalone operation (no link built) as HiGHS's starting
-       design. Most pieces are proved within the gap here.
-    2. While the merged gap is above ``options.mip_gap`` and time is left, the pieces that
-       stopped at their limit are solved again — any without a design yet first, then the
-       largest absolute gap (objective − bound) first — each with the time left in
-       proportion to its share of the open gap and its design as the start. Small
-       components can be much harder than big ones (quality-limited water networks), which
-       only the first pass can tell.
+    1. Every piece, smallest first, with standalone operation (no link built) as HiGHS's
+       starting design and a short time limit: its share of ``FIRST_PASS`` × the budget in
+       proportion to its links among the pieces left (time a piece does not use goes to the
+       next ones), at least ``MIN_SECONDS`` and at most ``FIRST_CAP``. Most pieces are proved
+       within the gap here; small components can be much harder than big ones
+       (quality-limited water networks), which only this pass can tell.
+    2. Then, round after round, the pieces still open — the largest absolute gap
+       (objective − bound) first, any without a design before them — are solved again with
+       twice their last time limit (at most the time left) and their best design as the
+       start; the merged gap is checked before each. Doubling wastes at most about half of
+       a piece's time on restarts, and no piece gets a long limit before the merged gap
+       says it is needed, whatever the budget.
 
-    The budget counts solver time only (as for one model, where ``time_limit`` is HiGHS's),
-    not the building of the pieces' models.
+    Each piece keeps its best design and the best bound of its runs. The budget counts
+    solver time only (as for one model, where ``time_limit`` is HiGHS's), not the building
+    of the pieces' models.
     """
     spent = 0.0  # solver seconds so far
     weight = np.array([max(len(sl), 1) for _, sl, _ in tasks], dtype=float)
     outcomes: list[PieceResult] = []
     open_models: dict[int, pyo.ConcreteModel] = {}
+    limit: dict[int, float] = {}
     for n, (sp, sl, o) in enumerate(tasks):
         left = FIRST_PASS * options.time_limit - spent
-        share = max(left * weight[n] / weight[n:].sum(), MIN_SECONDS)
+        limit[n] = min(max(left * weight[n] / weight[n:].sum(), MIN_SECONDS), FIRST_CAP)
         built = time.perf_counter()
         m = build_model(sp, sl)
         for var in m.Build.values():  # start from standalone operation
             var.set_value(0)
-        outcome = _solve_built(m, replace(o, time_limit=share, warm_start=True),
+        outcome = _solve_built(m, replace(o, time_limit=limit[n], warm_start=True),
                                {"build model": time.perf_counter() - built})
         spent += outcome.seconds.get("solve", 0.0)
         outcomes.append(outcome)
@@ -262,36 +269,50 @@ def _solve_one_by_one(tasks: list, options: SolveOptions) -> list[PieceResult]:
             return outcomes
         if outcome.error or outcome.result.status != "optimal":
             open_models[n] = m
-    gap_of = {n: _abs_gap(outcomes[n].result) for n in open_models}
-    for n in sorted(gap_of, key=gap_of.get, reverse=True):
-        left = options.time_limit - spent
-        results = [o.result for o in outcomes]
-        if left < MIN_SECONDS or (None not in results
-                                  and combine(results, options.mip_gap).gap <= options.mip_gap):
+    for _ in range(MAX_ROUNDS):
+        if not open_models:
             break
-        finite = sum(g for g in gap_of.values() if np.isfinite(g))
-        if np.isfinite(gap_of[n]) and finite > 0:
-            share = left * gap_of[n] / finite
-        else:  # no design yet: an equal share of what is left
-            share = left / len(gap_of)
-        del gap_of[n]
-        again = _solve_built(open_models.pop(n),
-                             replace(options, time_limit=max(share, MIN_SECONDS),
-                                     warm_start=True))
-        spent += again.seconds.get("solve", 0.0)
-        outcomes[n] = _better(outcomes[n], again)
+        for n in sorted(open_models, key=lambda k: _abs_gap(outcomes[k].result), reverse=True):
+            left = options.time_limit - spent
+            results = [o.result for o in outcomes]
+            if left < MIN_SECONDS or (None not in results
+                                      and combine(results, options.mip_gap).gap
+                                      <= options.mip_gap):
+                return outcomes
+            m = open_models[n]
+            if outcomes[n].result is not None:
+                load_values(m, outcomes[n].values)  # its best design as the start
+            limit[n] = min(2 * limit[n], left)
+            again = _solve_built(m, replace(options, time_limit=max(limit[n], MIN_SECONDS),
+                                            warm_start=True))
+            spent += again.seconds.get("solve", 0.0)
+            outcomes[n] = _better(outcomes[n], again, options.mip_gap)
+            if outcomes[n].result is not None and outcomes[n].result.status == "optimal":
+                del open_models[n]
     return outcomes
 
 
-def _better(first: PieceResult, again: PieceResult) -> PieceResult:
-    """The outcome with the smaller absolute gap, charged with both solves' time."""
-    keep, other = (again, first) if _abs_gap(again.result) < _abs_gap(first.result) else (
-        first, again)
+def _better(first: PieceResult, again: PieceResult, mip_gap: float) -> PieceResult:
+    """Two runs of one piece: the better design, the better bound (both are valid), both
+    runs' time; ``optimal`` when that gap is within ``mip_gap``."""
+    if again.result is None:
+        keep, other = first, again
+    elif first.result is None or again.result.objective < first.result.objective:
+        keep, other = again, first
+    else:
+        keep, other = first, again
     for phase, seconds in other.seconds.items():
         keep.seconds[phase] = keep.seconds.get(phase, 0.0) + seconds
     if keep.result is not None and other.result is not None:
-        keep.result.seconds += other.result.seconds
-        keep.result.handoff_seconds += other.result.handoff_seconds
+        r = keep.result
+        r.seconds += other.result.seconds
+        r.handoff_seconds += other.result.handoff_seconds
+        if other.result.bound is not None:
+            r.bound = max(r.bound if r.bound is not None else -np.inf, other.result.bound)
+            r.bound = min(r.bound, r.objective)
+            r.gap = abs(r.objective - r.bound) / abs(r.objective) if r.objective else 0.0
+            if r.gap <= mip_gap:
+                r.status = "optimal"
     if keep.result is not None:
         keep.error = ""
     return keep
