@@ -25,6 +25,16 @@ quantity unit`` at a free spot along the arrow, the largest flows (relative to t
 largest) first; labels that find no free spot are left out and counted in the footnote (the
 Links sheet lists them all).
 
+**Large parks.** Beyond ``OVERVIEW_FIRMS`` drawn firms or ``OVERVIEW_LINKS`` links a
+picture cannot show every label, so it becomes an *overview*: firms are small dots coloured by
+sector (nudged apart only where they would overlap, by a k-d tree declutter; a dense cluster
+with far partners is spread by rank instead, schematic), links are thin straight lines
+(colour = resource, width and opacity grow with the relative quantity), and only the
+``TOP_FIRMS`` firms with the largest flows in + out (each flow relative to the largest in its
+unit) and the ``TOP_LINKS`` largest links carry a label — those links are drawn as arrows on
+top. Labels avoid each other exactly and avoid ink (dots, lines) through a grid of counts read
+in constant time. The footnote says what was left out.
+
 Drawing uses matplotlib's Agg canvas directly (no pyplot, no global backend switch) and
 networkx for the link multigraph. Everything is deterministic: the same solution gives the
 same PNG bytes.
@@ -43,10 +53,14 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.collections import LineCollection
+from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import FancyArrowPatch
 from matplotlib.ticker import MaxNLocator
+from scipy.spatial import cKDTree
+from scipy.stats import rankdata
 
 from .solution import Solution
 
@@ -61,6 +75,16 @@ LABEL_SPOTS = (0.5, 0.4, 0.6, 0.3, 0.7, 0.22, 0.78)  # where along an arrow its 
 UNEVEN = 0.15  # median nearest-neighbour distance / (span / √sites) below which: schematic
 KM_PER_DEG_LAT = 110.57
 KM_PER_DEG_LON = 111.32  # at the equator; times cos(latitude)
+# Beyond these many drawn firms or links the picture is an *overview* (see the module
+# docstring): on generated parks, 80 firms / 209 links still read, while at 120 firms / 312
+# links the firm labels overlap and not one link label finds room.
+OVERVIEW_FIRMS = 90
+OVERVIEW_LINKS = 250
+TOP_FIRMS = 25  # firm labels in an overview: the firms with the largest flows
+TOP_LINKS = 10  # link labels (and arrowheads) in an overview: the largest links
+OVERVIEW_NODE = 12.0  # marker area of a firm in an overview of up to 500 firms, points²
+TOP_NODE = 45.0  # marker area of a labelled firm in an overview, points²
+OVERVIEW_MARGIN = 28.0  # px of room round the firms in an overview, for the labels
 
 Point = tuple[float, float]
 Box = tuple[float, float, float, float]  # x0, y0, x1, y1 in display pixels
@@ -120,10 +144,6 @@ def unit_text(unit: str) -> str:
 
 def _cut(text: str, n: int) -> str:
     return text if len(text) <= n else text[: n - 1] + "…"
-
-
-def _overlap(a: Box, b: Box) -> bool:
-    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
 
 def arc_points(p: Point, q: Point, rad: float, ts) -> np.ndarray:
@@ -262,6 +282,7 @@ class Layout:
     to_scale: bool
     notes: list[str] = field(default_factory=list)
     frame: tuple[float, float, float, float] = (0.0, 0.0, 1.0, 1.0)  # x0, y0, x1, y1 to show
+    nudged: float = 0.0  # overview: how far crowded firms were moved off their site, km
 
 
 def _spread(centre: Point, members: list[str], radius: float) -> dict[str, Point]:
@@ -397,6 +418,133 @@ def _frame(
     return cx - half_w, cy - half_h, cx + half_w, cy + half_h
 
 
+def declutter_sparse(
+    xy: np.ndarray, min_gap: float, fixed: np.ndarray | None = None, iterations: int = 150
+) -> np.ndarray:
+    """``declutter`` for many points: pushes apart the pairs closer than ``min_gap`` (same
+    units as ``xy``), found by a k-d tree so that each step costs n log n, and pulls every
+    point gently back to its true spot, bar the last iterations; ``fixed`` points stay."""
+    n = len(xy)
+    z = np.array(xy, dtype=float)
+    if n < 2 or min_gap <= 0:
+        return z
+    home = z.copy()
+    free = np.ones((n, 1)) if fixed is None else (~np.asarray(fixed, dtype=bool))[:, None] * 1.0
+    angle = 2 * math.pi * np.arange(n) / n
+    tie = np.stack([np.cos(angle), np.sin(angle)], axis=1)
+    for it in range(iterations):
+        pairs = cKDTree(z).query_pairs(min_gap, output_type="ndarray")
+        if not len(pairs):
+            break
+        i, j = pairs[:, 0], pairs[:, 1]
+        d = z[i] - z[j]
+        dist = np.hypot(d[:, 0], d[:, 1])
+        d = np.where((dist < 1e-9 * min_gap)[:, None], tie[i] - tie[j], d)
+        norm = np.hypot(d[:, 0], d[:, 1])
+        norm[norm == 0] = 1.0
+        step = d / norm[:, None] * (0.25 * (min_gap - dist))[:, None]
+        delta = np.stack(
+            [
+                np.bincount(i, step[:, k], minlength=n) - np.bincount(j, step[:, k], minlength=n)
+                for k in (0, 1)
+            ],
+            axis=1,
+        )
+        z += free * delta
+        if it < iterations - 30:
+            z += free * 0.02 * (home - z)
+    return z
+
+
+def rank_spread(xy: np.ndarray) -> np.ndarray:
+    """Each coordinate halfway between its true value and its rank (spread evenly over the
+    same range): dense clusters open up, far points come closer, and the order west–east and
+    south–north is kept."""
+    out = np.array(xy, dtype=float)
+    n = len(out)
+    if n < 2:
+        return out
+    for k in (0, 1):
+        low, width = out[:, k].min(), np.ptp(out[:, k])
+        ranks = (rankdata(out[:, k]) - 1) / (n - 1)
+        out[:, k] = 0.5 * out[:, k] + 0.5 * (low + ranks * width)
+    return out
+
+
+def arrange_overview(
+    firm_site: dict[str, str],
+    site_km: dict[str, Point],
+    plots: list[str],
+    gap_px: float,
+    view_px: tuple[float, float],
+) -> Layout:
+    """Place many firms as dots: to scale, dots that would overlap nudged apart (no leader
+    lines), firms sharing a site on a small circle round it.
+
+    When the nudging would move most firms by more than two dot spacings (a dense cluster
+    with far partners), the sites are first spread by ``rank_spread`` (schematic, north up).
+    Every step is vectorised: k-d tree neighbour queries, no all-pairs loop.
+    """
+    order = {s: i for i, s in enumerate(site_km)}
+    sites = sorted(set(firm_site.values()), key=order.__getitem__)
+    members: dict[str, list[str]] = {s: [] for s in sites}
+    for f, s in firm_site.items():
+        members[s].append(f)
+    if len(sites) == 1:  # one site: a circle, not to scale
+        pos = _spread((0.0, 0.0), members[sites[0]], 1.0)
+        notes = [f"all firms on site {sites[0]}: arranged on a circle, not to scale"]
+        frame = _frame(pos.values(), view_px, OVERVIEW_MARGIN)
+        return Layout(pos, dict(pos), {}, False, notes, frame)
+    xy = np.array([site_km[s] for s in sites])
+    span = float(np.ptp(xy, axis=0).max()) or 1.0
+    gap = gap_px / max(min(view_px) - 2 * OVERVIEW_MARGIN, 1.0) * span  # km
+    notes: list[str] = []
+
+    def place(site_xy: np.ndarray) -> tuple[list[str], np.ndarray]:
+        names, points = [], []
+        for s, c in zip(sites, site_xy):
+            spread = _spread((float(c[0]), float(c[1])), members[s], 0.6 * gap)
+            names.extend(spread)
+            points.extend(spread.values())
+        return names, np.array(points)
+
+    names, start = place(xy)
+    laid = declutter_sparse(start, gap)
+    shift = np.hypot(*(laid - start).T)
+    to_scale = bool(np.median(shift) <= 2 * gap)
+    inside: dict[str, Point] = {}
+    if to_scale:
+        frame = _frame(laid, view_px, OVERVIEW_MARGIN)
+        x0, y0, x1, y1 = frame
+        inside = {
+            p: site_km[p]
+            for p in plots
+            if p in members or (x0 < site_km[p][0] < x1 and y0 < site_km[p][1] < y1)
+        }
+    else:
+        (bx0, by0), (bx1, by1) = xy.min(axis=0), xy.max(axis=0)
+        free = [
+            p
+            for p in plots
+            if p not in members and bx0 <= site_km[p][0] <= bx1 and by0 <= site_km[p][1] <= by1
+        ]
+        spread = rank_spread(np.array([site_km[s] for s in sites + free]))
+        names, start = place(spread[: len(sites)])
+        laid = declutter_sparse(start, gap)
+        plot_xy = {s: (float(x), float(y)) for s, (x, y) in zip(sites + free, spread)}
+        inside = {p: plot_xy[p] for p in plots if p in plot_xy}
+        frame = _frame(np.vstack([laid, spread[len(sites) :]]), view_px, OVERVIEW_MARGIN)
+        notes.append(
+            "schematic layout, not to scale: each site moved halfway to its rank west–east "
+            f"and south–north so that dense clusters open up (sites spread over {km_text(span)}"
+            " km); north is up"
+        )
+    pos = {f: (float(x), float(y)) for f, (x, y) in zip(names, laid)}
+    true = {f: site_km[firm_site[f]] for f in names} if to_scale else dict(pos)
+    nudged = float(shift.max()) if to_scale and shift.max() > 0.5 * gap else 0.0
+    return Layout(pos, true, inside, to_scale, notes, frame, nudged)
+
+
 # --- drawing ---------------------------------------------------------------------------------
 
 
@@ -412,6 +560,8 @@ class _Canvas:
     edges: np.ndarray = field(default_factory=lambda: np.zeros((0, 2)))  # sampled arrow points
     edge_of: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
     arc_index: dict = field(default_factory=dict)  # link → its index in edge_of
+    _hard_arr: np.ndarray = field(default_factory=lambda: np.zeros((0, 4)), repr=False)
+    _hard_n: int = 0
 
     def to_px(self, p: Point) -> Point:
         x, y = self.ax.transData.transform(p)
@@ -421,10 +571,24 @@ class _Canvas:
         x, y = self.ax.transData.inverted().transform(p)
         return float(x), float(y)
 
+    def _hard_boxes(self) -> np.ndarray:
+        """``hard`` as an (n, 4) array, rebuilt only when boxes were added."""
+        if self._hard_n != len(self.hard):
+            self._hard_arr = np.array(self.hard, dtype=float).reshape(-1, 4)
+            self._hard_n = len(self.hard)
+        return self._hard_arr
+
     def free(self, box: Box) -> bool:
         v = self.view
         inside = v[0] <= box[0] and box[2] <= v[2] and v[1] <= box[1] and box[3] <= v[3]
-        return inside and not any(_overlap(box, other) for other in self.hard)
+        if not inside:
+            return False
+        h = self._hard_boxes()
+        return not bool(
+            (
+                (box[0] < h[:, 2]) & (h[:, 0] < box[2]) & (box[1] < h[:, 3]) & (h[:, 1] < box[3])
+            ).any()
+        )
 
     def covered(self, box: Box) -> float:
         """Area of the box over other marks or outside the axes (pixels²)."""
@@ -433,12 +597,14 @@ class _Canvas:
         inner = max(0.0, min(box[2], v[2]) - max(box[0], v[0])) * max(
             0.0, min(box[3], v[3]) - max(box[1], v[1])
         )
-        total = area - inner
-        for o in self.hard:
-            total += max(0.0, min(box[2], o[2]) - max(box[0], o[0])) * max(
-                0.0, min(box[3], o[3]) - max(box[1], o[1])
-            )
-        return total
+        h = self._hard_boxes()
+        if not len(h):
+            return area - inner
+        over = np.maximum(0.0, np.minimum(box[2], h[:, 2]) - np.maximum(box[0], h[:, 0])) * (
+            np.maximum(0.0, np.minimum(box[3], h[:, 3]) - np.maximum(box[1], h[:, 1]))
+        )
+        # summed one after the other (cumsum), as a running total would: the same float
+        return float(np.cumsum(np.concatenate(([area - inner], over)))[-1])
 
     def crossings(self, box: Box, skip: int = -1) -> float:
         """Arrows through the box (and a little for how much of them), bar arrow ``skip``."""
@@ -475,6 +641,19 @@ class Drawn:
     omitted: int
     off_plots: list[str]
     notes: list[str]
+    overview: bool = False  # a large park drawn as an overview (dots and lines)
+    labelled: list[str] = field(default_factory=list)  # firms that carry a label
+
+
+def is_overview(n_firms: int, n_links: int) -> bool:
+    """Whether a park is drawn as an overview (see ``OVERVIEW_FIRMS`` / ``OVERVIEW_LINKS``)."""
+    return n_firms > OVERVIEW_FIRMS or n_links > OVERVIEW_LINKS
+
+
+def overview_node(n_firms: int) -> float:
+    """Marker area of a firm's dot in an overview: ``OVERVIEW_NODE`` up to 500 firms, then
+    shrinking as 1 / √firms (no smaller than 4 points²) so that clusters stay legible."""
+    return max(OVERVIEW_NODE * min(1.0, math.sqrt(500 / max(n_firms, 1))), 4.0)
 
 
 def render(solution: Solution) -> tuple[Figure, Drawn]:
@@ -488,10 +667,6 @@ def render(solution: Solution) -> tuple[Figure, Drawn]:
         if isinstance(s, str) and s in site_km
     }
     firms = admitted.loc[[f for f in admitted.index if str(f) in firm_site]]
-    many = len(firms) > 12
-    node_size = 150.0 if many else 360.0  # marker area, points²
-    radius_px = math.sqrt(node_size) / 2 * DPI / 72
-    gap_px = 2 * radius_px + (26 if many else 34)  # centre-to-centre room between firms
 
     kinds = park.sites["kind"].astype(str)
     plots = [str(s) for s in park.sites.index[kinds == "plot"] if str(s) in site_km]
@@ -505,38 +680,72 @@ def render(solution: Solution) -> tuple[Figure, Drawn]:
     unit_max = links.groupby(unit_of)["sent"].max()
     rel = (links["sent"] / unit_of.map(unit_max).replace(0, 1.0)).fillna(0.0).clip(lower=0.0)
     links = links.assign(rel=rel).sort_values(["rel", "sent"], ascending=False, kind="stable")
+    n_links = int((~links["internal"].astype(bool)).sum()) if len(links) else 0
+    overview = is_overview(len(firms), n_links)
+
+    many = len(firms) > 12
+    if overview:
+        node_size = overview_node(len(firms))
+        radius_px = math.sqrt(node_size) / 2 * DPI / 72
+        gap_px = 1.5 * radius_px + 0.5  # dots may overlap a little
+    else:
+        node_size = 150.0 if many else 360.0  # marker area, points²
+        radius_px = math.sqrt(node_size) / 2 * DPI / 72
+        gap_px = 2 * radius_px + (26 if many else 34)  # centre-to-centre room between firms
 
     fig = Figure(figsize=FIGSIZE, dpi=DPI)
     FigureCanvasAgg(fig)
     ax = fig.add_axes(AXES_BOX)
     view_px = (AXES_BOX[2] * FIGSIZE[0] * DPI, AXES_BOX[3] * FIGSIZE[1] * DPI)
     notes: list[str] = []
-    if firm_site:
-        lay = arrange(firm_site, site_km, plots, gap_px, view_px)
-    else:
+    if not firm_site:
         lay = Layout({}, {}, {}, True, ["no firm with a site to draw"])
+    elif overview:
+        lay = arrange_overview(firm_site, site_km, plots, gap_px, view_px)
+    else:
+        lay = arrange(firm_site, site_km, plots, gap_px, view_px)
     ax.set_xlim(lay.frame[0], lay.frame[2])
     ax.set_ylim(lay.frame[1], lay.frame[3])
     renderer = fig.canvas.get_renderer()
     bbox = ax.get_window_extent(renderer)
     canvas = _Canvas(fig, ax, renderer, (bbox.x0 + 2, bbox.y0 + 2, bbox.x1 - 2, bbox.y1 - 2))
     pos_px = {f: canvas.to_px(p) for f, p in lay.firms.items()}
-
-    _draw_plots(canvas, lay, firm_site, radius_px)
-    moved = _draw_leaders(canvas, lay, pos_px, radius_px)
-    graph = nx.MultiDiGraph()
-    graph.add_nodes_from(lay.firms)
-    for i, rec in links.iterrows():
-        graph.add_edge(str(rec["supplier"]), str(rec["receiver"]), key=i)
     resources = sorted(set(links["from_resource"].astype(str)))
     rcmap = matplotlib.colormaps["Dark2" if len(resources) <= 8 else "tab20"]
     rcolors = {r: rcmap(i % rcmap.N) for i, r in enumerate(resources)}
-    arcs = _draw_links(canvas, graph, links, pos_px, rcolors, radius_px)
-    by_sector, keys, colors = _draw_firms(canvas, firms, lay, pos_px, node_size, radius_px)
     labels = firm_labels(firms)
-    _label_firms(canvas, graph, labels, pos_px, radius_px, many)
-    omitted = _label_links(canvas, links, arcs, units, rcolors)
-    _label_plots(canvas, lay, radius_px)
+
+    if overview:
+        _draw_plots(canvas, lay, firm_site, radius_px)
+        shown = _draw_overview(canvas, firms, links, lay, pos_px, rcolors, units, labels, node_size)
+        by_sector, keys, colors, labelled, ranked, n_arcs, omitted = shown
+        notes.extend(
+            _overview_notes(len(firms), len(labelled), ranked, n_arcs, omitted, lay.nudged)
+        )
+        notes.extend(lay.notes)
+    else:
+        _draw_plots(canvas, lay, firm_site, radius_px)
+        moved = _draw_leaders(canvas, lay, pos_px, radius_px)
+        graph = nx.MultiDiGraph()
+        graph.add_nodes_from(lay.firms)
+        for i, rec in links.iterrows():
+            graph.add_edge(str(rec["supplier"]), str(rec["receiver"]), key=i)
+        arcs = _draw_links(canvas, graph, links, pos_px, rcolors, radius_px)
+        by_sector, keys, colors = _draw_firms(canvas, firms, lay, pos_px, node_size, radius_px)
+        _label_firms(canvas, graph, labels, pos_px, radius_px, many)
+        omitted = _label_links(canvas, links, arcs, units, rcolors)
+        _label_plots(canvas, lay, radius_px)
+        labelled, n_arcs = list(pos_px), len(arcs)
+        notes.extend(lay.notes)
+        if links.empty:
+            notes.append("no exchange link built")
+        if omitted:
+            notes.append(
+                f"{omitted} of {len(arcs)} link labels left out for lack of room (the largest "
+                "flows are labelled first): see the Links sheet"
+            )
+        if moved:
+            notes.append("crowded firms drawn apart; dotted lines lead to their true site")
 
     if lay.to_scale:
         ax.set_xlabel("longitude [°]" if geographic else "x [km]", fontsize=9)
@@ -551,33 +760,44 @@ def render(solution: Solution) -> tuple[Figure, Drawn]:
         ax.set_yticks([])
         for spine in ax.spines.values():
             spine.set_color("#bbbbbb")
-    n_links = int((~links["internal"].astype(bool)).sum()) if len(links) else 0
     ax.set_title(
-        f"Exchange network: {len(firms)} firms, {n_links} link{'s' if n_links != 1 else ''}",
+        f"Exchange network: {len(firms)} firms, {n_links} link{'s' if n_links != 1 else ''}"
+        + (" (overview)" if overview else ""),
         fontsize=12,
         fontweight="bold",
     )
 
-    notes.extend(lay.notes)
-    if links.empty:
-        notes.append("no exchange link built")
-    if omitted:
-        notes.append(
-            f"{omitted} of {len(arcs)} link labels left out for lack of room (the largest "
-            "flows are labelled first): see the Links sheet"
-        )
-    if moved:
-        notes.append("crowded firms drawn apart; dotted lines lead to their true site")
     off = off_plots(lay, plots, firm_site, site_km)
     if off:
         _mark_off_plots(canvas, off)
         notes.append(_off_note(off))
-    _footnote(fig, notes, lay.to_scale)
+    _footnote(fig, notes, lay.to_scale, width=165 if overview else 150)
     legend_bottom = _legend(
-        fig, ax, firms, by_sector, keys, colors, bool(lay.plots), resources, rcolors, units
+        fig,
+        ax,
+        firms,
+        by_sector,
+        keys,
+        colors,
+        bool(lay.plots),
+        resources,
+        rcolors,
+        units,
+        title="line width ∝ quantity sent" if overview else "arrow width ∝ quantity sent",
     )
-    _firm_key(fig, firms, labels, legend_bottom)
-    drawn = Drawn(lay.to_scale, pos_px, len(arcs) - omitted, omitted, [o[0] for o in off], notes)
+    with_label = set(labelled)
+    key_firms = firms.loc[[f for f in firms.index if str(f) in with_label]]
+    _firm_key(fig, key_firms, labels, legend_bottom)
+    drawn = Drawn(
+        lay.to_scale,
+        pos_px,
+        n_arcs - omitted,
+        omitted,
+        [o[0] for o in off],
+        notes,
+        overview,
+        labelled,
+    )
     return fig, drawn
 
 
@@ -665,7 +885,8 @@ def _draw_links(canvas: _Canvas, graph, links, pos_px, rcolors, radius_px: float
     return arcs
 
 
-def _draw_firms(canvas: _Canvas, firms, lay: Layout, pos_px, node_size: float, radius_px: float):
+def _firm_colors(firms) -> tuple[pd.Series, bool, list[str], dict]:
+    """Sector of each firm, whether colour is by sector (else by status), legend keys, colours."""
     sectors = firms["sector"].fillna("").astype(str)
     by_sector = bool((sectors != "").any())
     keys = (
@@ -679,6 +900,11 @@ def _draw_firms(canvas: _Canvas, firms, lay: Layout, pos_px, node_size: float, r
         if by_sector
         else STATUS_COLORS
     )
+    return sectors, by_sector, keys, colors
+
+
+def _draw_firms(canvas: _Canvas, firms, lay: Layout, pos_px, node_size: float, radius_px: float):
+    sectors, by_sector, keys, colors = _firm_colors(firms)
     for status, marker in (("existing", "o"), ("candidate", "D")):
         part = firms[firms["status"] == status]
         if part.empty:
@@ -720,24 +946,33 @@ def _label_firms(canvas: _Canvas, graph, labels, pos_px, radius_px: float, many:
                 cost += 1e4 + canvas.covered(box)
             if cost < best_cost:
                 best, best_cost, best_far = box, cost, far
-        x0, y0, x1, y1 = best
-        if best_far > 6:  # a leader from the marker's edge to the label's nearest point
-            lx, ly = min(max(x, x0), x1), min(max(y, y0), y1)
-            dist = math.hypot(lx - x, ly - y) or 1.0
-            start = (x + (lx - x) * radius_px / dist, y + (ly - y) * radius_px / dist)
-            (sx, sy), (ex, ey) = canvas.to_data(start), canvas.to_data((lx, ly))
-            canvas.ax.plot([sx, ex], [sy, ey], color="#666666", lw=0.6, zorder=5)
-        canvas.ax.text(
-            *canvas.to_data(((x0 + x1) / 2, (y0 + y1) / 2)),
-            labels[f],
-            ha="center",
-            va="center",
-            parse_math=False,
-            zorder=6,
-            bbox={"boxstyle": "round,pad=0.12", "fc": "white", "ec": "none", "alpha": 0.8},
-            **style,
-        )
-        canvas.hard.append(best)
+        _put_firm_label(canvas, (x, y), best, best_far, labels[f], radius_px, style,
+                        leader="#666666", alpha=0.8)
+
+
+def _put_firm_label(canvas: _Canvas, at: Point, box: Box, far: float, text: str,
+                    radius_px: float, style: dict, leader: str, alpha: float) -> None:
+    """A firm label in ``box`` (display pixels), with a leader line from the marker's edge
+    when the box stands more than 6 px off the marker; the box is taken."""
+    x, y = at
+    x0, y0, x1, y1 = box
+    if far > 6:  # a leader from the marker's edge to the label's nearest point
+        lx, ly = min(max(x, x0), x1), min(max(y, y0), y1)
+        dist = math.hypot(lx - x, ly - y) or 1.0
+        start = (x + (lx - x) * radius_px / dist, y + (ly - y) * radius_px / dist)
+        (sx, sy), (ex, ey) = canvas.to_data(start), canvas.to_data((lx, ly))
+        canvas.ax.plot([sx, ex], [sy, ey], color=leader, lw=0.6, zorder=5)
+    canvas.ax.text(
+        *canvas.to_data(((x0 + x1) / 2, (y0 + y1) / 2)),
+        text,
+        ha="center",
+        va="center",
+        parse_math=False,
+        zorder=6,
+        bbox={"boxstyle": "round,pad=0.12", "fc": "white", "ec": "none", "alpha": alpha},
+        **style,
+    )
+    canvas.hard.append(box)
 
 
 def _label_spots(x: float, y: float, w: float, h: float, r: float):
@@ -755,8 +990,10 @@ def _label_spots(x: float, y: float, w: float, h: float, r: float):
         yield x - d - w, y - d - h, extra
 
 
-def _label_links(canvas: _Canvas, links, arcs, units, rcolors) -> int:
-    """Labels along the arrows, largest flows first; returns how many found no room."""
+def _label_links(canvas: _Canvas, links, arcs, units, rcolors, crowd=None) -> int:
+    """Labels along the arrows, largest flows first; returns how many found no room.
+
+    With a ``crowd`` (overview), spots over many dots and lines cost more as well."""
     omitted = 0
     for key, rec in links.iterrows():
         if key not in arcs:
@@ -772,23 +1009,40 @@ def _label_links(canvas: _Canvas, links, arcs, units, rcolors) -> int:
         w, h = w + 5, h + 4  # the box's padding
         mid = arc_points(p, q, rad, LABEL_SPOTS)
         tangent = arc_points(p, q, rad, [min(t + 0.01, 1.0) for t in LABEL_SPOTS]) - mid
-        best, best_cost = None, math.inf
+        spots = []  # (box, the arrow's point it belongs to, i, j, extra cost)
         for i, (cx, cy) in enumerate(mid):
             tx, ty = tangent[i]
             norm = math.hypot(tx, ty) or 1.0
             nx_, ny_ = -ty / norm, tx / norm
-            for j, shift in enumerate((0.0, h * 0.6, -h * 0.6, h * 1.3, -h * 1.3)):
+            shifts = (0.0, h * 0.6, -h * 0.6, h * 1.3, -h * 1.3)
+            if crowd is not None:  # an overview: labels may stand further off their line
+                shifts += (h * 2.2, -h * 2.2, h * 3.2, -h * 3.2)
+            for j, shift in enumerate(shifts):
                 x, y = cx + nx_ * shift, cy + ny_ * shift
                 box = (x - w / 2, y - h / 2, x + w / 2, y + h / 2)
-                if not canvas.free(box):
-                    continue
-                cost = 2.0 * canvas.crossings(box, canvas.arc_index[key]) + 0.5 * i + 0.8 * j
-                if cost < best_cost:
-                    best, best_cost = box, cost
+                spots.append((box, (float(cx), float(cy)), i, j, 0.0))
+        if crowd is not None:  # then round the middle of a (short) arrow, as a firm's label
+            cx, cy = float(mid[0][0]), float(mid[0][1])
+            for k, (x0, y0, far) in enumerate(_label_spots(cx, cy, w, h, 4.0)):
+                spots.append(((x0, y0, x0 + w, y0 + h), (cx, cy), len(mid), k, 0.3 * far))
+        best, best_cost, anchor = None, math.inf, (0.0, 0.0)
+        for box, point, i, j, extra in spots:
+            if not canvas.free(box):
+                continue
+            cost = 2.0 * canvas.crossings(box, canvas.arc_index[key]) + 0.5 * i + 0.8 * j
+            if crowd is not None:
+                cost += extra + 0.1 * crowd(box)
+            if cost < best_cost:
+                best, best_cost, anchor = box, cost, point
         if best is None:
             omitted += 1
             continue
         x0, y0, x1, y1 = best
+        if crowd is not None and not (x0 <= anchor[0] <= x1 and y0 <= anchor[1] <= y1):
+            # an overview's label may stand off its (short) arrow: a leader joins them
+            near = (min(max(anchor[0], x0), x1), min(max(anchor[1], y0), y1))
+            (sx, sy), (ex, ey) = canvas.to_data(anchor), canvas.to_data(near)
+            canvas.ax.plot([sx, ex], [sy, ey], color="#555555", lw=0.6, zorder=5)
         canvas.ax.text(
             *canvas.to_data(((x0 + x1) / 2, (y0 + y1) / 2)),
             label,
@@ -807,6 +1061,230 @@ def _label_links(canvas: _Canvas, links, arcs, units, rcolors) -> int:
         )
         canvas.hard.append(best)
     return omitted
+
+
+class _Crowd:
+    """How much ink lies under a box (dots, line samples), counted on a grid of ``cell``-pixel
+    cells and read from a summed-area table in constant time: the overview's overlap test."""
+
+    def __init__(self, view: Box, cell: float = 4.0):
+        self.x0, self.y0, self.cell = view[0], view[1], cell
+        self.nx = max(int(math.ceil((view[2] - view[0]) / cell)), 1)
+        self.ny = max(int(math.ceil((view[3] - view[1]) / cell)), 1)
+        self.grid = np.zeros(self.nx * self.ny)
+        self.table = np.zeros((self.nx + 1, self.ny + 1))
+
+    def add(self, points: np.ndarray, weight: float) -> None:
+        points = np.asarray(points, dtype=float).reshape(-1, 2)
+        ix = np.floor((points[:, 0] - self.x0) / self.cell).astype(int)
+        iy = np.floor((points[:, 1] - self.y0) / self.cell).astype(int)
+        ok = (ix >= 0) & (ix < self.nx) & (iy >= 0) & (iy < self.ny)
+        flat = ix[ok] * self.ny + iy[ok]
+        self.grid += weight * np.bincount(flat, minlength=self.nx * self.ny)
+        self.table[1:, 1:] = self.grid.reshape(self.nx, self.ny).cumsum(0).cumsum(1)
+
+    def __call__(self, box: Box) -> float:
+        def cells(low: float, high: float, origin: float, n: int) -> tuple[int, int]:
+            a = min(max(int(math.floor((low - origin) / self.cell)), 0), n)
+            b = min(max(int(math.ceil((high - origin) / self.cell)), 0), n)
+            return a, b
+
+        i0, i1 = cells(box[0], box[2], self.x0, self.nx)
+        j0, j1 = cells(box[1], box[3], self.y0, self.ny)
+        t = self.table
+        return float(t[i1, j1] - t[i0, j1] - t[i1, j0] + t[i0, j0])
+
+
+def segment_samples(p: np.ndarray, q: np.ndarray, step: float = 3.0) -> np.ndarray:
+    """Points every ``step`` pixels (at least both ends) along the segments p[k] → q[k]."""
+    p, q = np.asarray(p, dtype=float).reshape(-1, 2), np.asarray(q, dtype=float).reshape(-1, 2)
+    if not len(p):
+        return np.zeros((0, 2))
+    count = np.maximum(np.ceil(np.hypot(*(q - p).T) / step).astype(int) + 1, 2)
+    seg = np.repeat(np.arange(len(p)), count)
+    first = np.cumsum(count) - count
+    t = (np.arange(len(seg)) - first[seg]) / (count[seg] - 1)
+    return p[seg] + t[:, None] * (q - p)[seg]
+
+
+def top_firms(links: pd.DataFrame, k: int) -> list[str]:
+    """The k firms with the largest flows in + out, each flow counted relative to the largest
+    flow in its unit (``rel``) so that tonnes and MWh weigh alike; ties by firm id."""
+    ext = links[~links["internal"].astype(bool)]
+    if ext.empty:
+        return []
+    score = (
+        pd.concat(
+            [
+                ext.groupby(ext["supplier"].astype(str))["rel"].sum(),
+                ext.groupby(ext["receiver"].astype(str))["rel"].sum(),
+            ]
+        )
+        .groupby(level=0)
+        .sum()
+    )
+    score = score[score > 0]
+    return sorted(score.index, key=lambda f: (-float(score[f]), f))[:k]
+
+
+def _draw_overview(
+    canvas: _Canvas, firms, links, lay: Layout, pos_px, rcolors, units, labels, node_size: float
+):
+    """A large park: every firm a small dot, every link a thin straight line (colour =
+    resource, width and opacity grow with the relative quantity), the largest links drawn
+    again as labelled arrows, and the firms with the largest flows labelled.
+
+    Returns (by_sector, keys, colors, labelled firms, firms meant to be labelled, links drawn,
+    link labels left out).
+    """
+    sectors, by_sector, keys, colors = _firm_colors(firms)
+    crowd = _Crowd(canvas.view)
+    ext = links[~links["internal"].astype(bool)]
+    sup, rec = ext["supplier"].astype(str).tolist(), ext["receiver"].astype(str).tolist()
+    p_px = np.array([pos_px[f] for f in sup]).reshape(-1, 2)
+    q_px = np.array([pos_px[f] for f in rec]).reshape(-1, 2)
+    drawn = np.hypot(*(q_px - p_px).T) >= 1.0 if len(ext) else np.zeros(0, dtype=bool)
+    ext, p_px, q_px = ext[drawn], p_px[drawn], q_px[drawn]
+    sup = [f for f, d in zip(sup, drawn) if d]
+    rec = [f for f, d in zip(rec, drawn) if d]
+    n_top = min(TOP_LINKS, len(ext))
+    crowd.add(segment_samples(p_px, q_px), 1.0)
+
+    # the thin lines, smallest first so that large flows lie on top
+    rest = np.arange(n_top, len(ext))[::-1]
+    if len(rest):
+        strength = np.sqrt(ext["rel"].to_numpy(dtype=float)[rest])
+        rgba = np.array([to_rgba(rcolors[str(r)]) for r in ext["from_resource"]])
+        rgba = rgba[rest]
+        rgba[:, 3] = 0.18 + 0.6 * strength
+        segments = np.stack(
+            [
+                np.array([lay.firms[sup[i]] for i in rest]),
+                np.array([lay.firms[rec[i]] for i in rest]),
+            ],
+            axis=1,
+        )
+        canvas.ax.add_collection(
+            LineCollection(segments, colors=rgba, linewidths=0.3 + 1.6 * strength, zorder=2)
+        )
+
+    # dots: all firms small, the labelled ones larger with a black edge
+    labelled = [f for f in top_firms(ext, TOP_FIRMS) if f in pos_px]
+    xy = np.array([lay.firms[str(f)] for f in firms.index]).reshape(-1, 2)
+    color_key = sectors if by_sector else firms["status"]
+    fill = [colors[k] for k in color_key]
+    with_label = set(labelled)
+    is_top = np.array([str(f) in with_label for f in firms.index], dtype=bool)
+    for status, marker in (("existing", "o"), ("candidate", "D")):
+        part = (firms["status"] == status).to_numpy()
+        for top, size, edge in ((False, node_size, 0.2), (True, TOP_NODE, 0.9)):
+            sel = part & (is_top == top)
+            if not sel.any():
+                continue
+            canvas.ax.scatter(
+                xy[sel, 0],
+                xy[sel, 1],
+                s=size if marker == "o" else 0.8 * size,
+                marker=marker,
+                c=[fill[i] for i in np.flatnonzero(sel)],
+                edgecolors="black" if top else "#333333",
+                linewidths=edge,
+                zorder=5 if top else 4,
+            )
+    crowd.add(np.array(list(pos_px.values())), 3.0)
+    top_r = math.sqrt(TOP_NODE) / 2 * DPI / 72  # a labelled dot's radius, px
+    for f in labelled:
+        x, y = pos_px[f]
+        canvas.hard.append((x - top_r, y - top_r, x + top_r, y + top_r))
+
+    # the largest links again as arrows, on top
+    arcs = {}
+    pairs: dict[tuple[str, str], int] = {}
+    for i in range(n_top):
+        key = ext.index[i]
+        a, b = sup[i], rec[i]
+        k = pairs.get((a, b), 0)
+        pairs[(a, b)] = k + 1
+        rad = 0.12 + 0.13 * k
+        strength = math.sqrt(float(ext["rel"].iloc[i]))
+        width = 0.8 + 2.2 * strength
+        p, q = tuple(p_px[i]), tuple(q_px[i])
+        canvas.ax.add_patch(
+            FancyArrowPatch(
+                canvas.to_data(p),
+                canvas.to_data(q),
+                connectionstyle=f"arc3,rad={rad}",
+                arrowstyle="-|>",
+                mutation_scale=6 + 2 * width,
+                linewidth=width,
+                color=rcolors[str(ext["from_resource"].iloc[i])],
+                alpha=0.95,
+                shrinkA=math.sqrt(TOP_NODE if a in with_label else node_size) / 2 + 0.5,
+                shrinkB=math.sqrt(TOP_NODE if b in with_label else node_size) / 2 + 0.5,
+                zorder=4.5,  # over the small dots, under the labelled ones
+            )
+        )
+        arcs[key] = (p, q, rad)
+    canvas.arc_index = {key: i for i, key in enumerate(arcs)}
+
+    placed = _label_top_firms(canvas, labelled, labels, pos_px, top_r + 1.0, crowd)
+    omitted = _label_links(canvas, ext.iloc[:n_top], arcs, units, rcolors, crowd=crowd)
+    return by_sector, keys, colors, placed, len(labelled), len(ext), omitted + len(ext) - n_top
+
+
+def _label_top_firms(canvas: _Canvas, order, labels, pos_px, radius_px: float, crowd) -> list[str]:
+    """Labels of the given firms (most important first) at the spot round the marker that is
+    free of other labels and lies over the fewest dots and lines; returns the firms labelled."""
+    style = {"fontsize": 7.5, "fontweight": "bold"}
+    placed = []
+    for f in order:
+        x, y = pos_px[f]
+        w, h = canvas.text_size(labels[f], **style)
+        w, h = w + 3, h + 2  # the box's padding
+        best, best_cost, best_far = None, math.inf, 0.0
+        for i, (x0, y0, far) in enumerate(_label_spots(x, y, w, h, radius_px)):
+            box = (x0, y0, x0 + w, y0 + h)
+            if not canvas.free(box):
+                continue
+            cost = 0.4 * i + 0.3 * far + 0.1 * crowd(box)
+            if cost < best_cost:
+                best, best_cost, best_far = box, cost, far
+        if best is None:
+            continue
+        _put_firm_label(canvas, (x, y), best, best_far, labels[f], radius_px, style,
+                        leader="#444444", alpha=0.85)
+        placed.append(f)
+    return placed
+
+
+def _overview_notes(
+    n_firms: int, labelled: int, ranked: int, n_links: int, omitted: int, nudged: float
+) -> list[str]:
+    """What an overview shows and what it leaves out, for the footnote (two lines)."""
+    nudge = f" (crowded ones nudged up to {km_text(nudged)} km apart)" if nudged else ""
+    if not n_links:
+        return [
+            f"overview: dots are firms{nudge}; no exchange link built, so no firm is labelled "
+            "(see the Firms sheet)"
+        ]
+    top = min(TOP_LINKS, n_links)
+    shown = n_links - omitted
+    links = f"the {top} largest links" if shown == top else f"{shown} of the {top} largest links"
+    firms = f"the {ranked} firms" if labelled == ranked else f"{labelled} of the {ranked} firms"
+    firms += " with the largest flows in + out"
+    counts = ((n_firms - labelled, "firm", "Firms"), (omitted, "link", "Links"))
+    left = [(f"{n} {what}", sheet) for n, what, sheet in counts if n]
+    left_out = ""
+    if left:
+        sheets = " and ".join(sheet for _, sheet in left) + (
+            " sheets" if len(left) > 1 else " sheet"
+        )
+        left_out = f"; left out: {' and '.join(t for t, _ in left)} labels (see the {sheets})"
+    return [
+        f"overview: dots are firms{nudge}, lines are links (width ∝ quantity sent, relative to "
+        "the largest flow in its unit)",
+        f"labelled: {firms}, {links} (arrows){left_out}",
+    ]
 
 
 def _label_plots(canvas: _Canvas, lay: Layout, radius_px: float) -> None:
@@ -924,11 +1402,11 @@ def _mark_off_plots(canvas: _Canvas, off: list[tuple[str, float, float]]) -> Non
         canvas.hard.extend([arrow_box, text_box])
 
 
-def _footnote(fig: Figure, notes: list[str], to_scale: bool) -> None:
+def _footnote(fig: Figure, notes: list[str], to_scale: bool, width: int = 150) -> None:
     """Notes under the axes: three lines below the x label, six where there is none."""
     if not notes:
         return
-    lines = [line for note in notes for line in textwrap.wrap(note, 150)]
+    lines = [line for note in notes for line in textwrap.wrap(note, width)]
     top, room = (0.05, 3) if to_scale else (0.095, 6)
     fig.text(
         0.07,
@@ -941,7 +1419,19 @@ def _footnote(fig: Figure, notes: list[str], to_scale: bool) -> None:
     )
 
 
-def _legend(fig, ax, firms, by_sector, keys, colors, plots, resources, rcolors, units) -> float:
+def _legend(
+    fig,
+    ax,
+    firms,
+    by_sector,
+    keys,
+    colors,
+    plots,
+    resources,
+    rcolors,
+    units,
+    title: str = "arrow width ∝ quantity sent",
+) -> float:
     """The legend right of the axes; returns its bottom edge in figure fractions."""
     handles = [
         Line2D(
@@ -996,7 +1486,7 @@ def _legend(fig, ax, firms, by_sector, keys, colors, plots, resources, rcolors, 
         bbox_to_anchor=(1.02, 1.0),
         fontsize=7 if many else 8,
         frameon=False,
-        title="arrow width ∝ quantity sent",
+        title=title,
         title_fontsize=8,
         labelspacing=0.35 if many else 0.5,
     )

@@ -683,8 +683,9 @@ def network_sheet(sh: _Sheet, ctx: _Context, png_path: Path | None, png_name: st
     sh.put(
         2,
         1,
-        "Arrows are the built links (width grows with the quantity sent, colour is the "
-        "resource); diamonds are admitted candidates; grey squares are plots.",
+        "Arrows (lines in the overview of a large park) are the built links (width grows "
+        "with the quantity sent, colour is the resource); diamonds are admitted candidates; "
+        "grey squares are plots.",
         measure=10,
     )
     if png_path is None:

@@ -15,16 +15,23 @@ import pandas as pd
 import pytest
 
 from ecopark_opt.network import (
+    TOP_FIRMS,
+    TOP_LINKS,
     arrange,
     compass,
+    declutter_sparse,
     draw_network,
     firm_labels,
+    is_overview,
     is_uneven,
     km_text,
     off_plots,
+    rank_spread,
     render,
+    segment_samples,
     short_label,
     stress_layout,
+    top_firms,
 )
 
 
@@ -225,3 +232,99 @@ def test_thirty_firms_draw_quickly(tmp_path, n):
     start = time.perf_counter()
     draw_network(fake_solution(sites, firms, links), tmp_path / "n.png")
     assert time.perf_counter() - start < 3.0
+
+
+# --- large parks: the overview ---------------------------------------------------------------
+
+
+def hub_park(rng_seed: int = 2):
+    """30 hubs H00..H29, hub k sending 40 − k t of water to each of 5 receivers of its own
+    (150 receivers R000..R149): 180 firms, 150 links, on random sites in a 40 km square."""
+    rng = np.random.default_rng(rng_seed)
+    hubs = [f"H{k:02d}" for k in range(30)]
+    receivers = [f"R{j:03d}" for j in range(150)]
+    names = hubs + receivers
+    xy = rng.uniform(0, 40, size=(len(names), 2))
+    sites = {f"S{i}": (x, y, "fixed") for i, (x, y) in enumerate(xy)}
+    firms = {
+        f: (f"S{i}", "", ("hub" if f[0] == "H" else "user"), "existing")
+        for i, f in enumerate(names)
+    }
+    links = [
+        (hubs[k], receivers[5 * k + m], "water", 40.0 - k) for k in range(30) for m in range(5)
+    ]
+    return sites, firms, links
+
+
+def test_overview_threshold():
+    assert not is_overview(90, 250)  # 80 firms / 209 links still read in the full picture
+    assert is_overview(91, 0)
+    assert is_overview(10, 251)
+
+
+def test_large_park_is_an_overview_labelling_the_largest_flows(tmp_path):
+    sites, firms, links = hub_park()
+    fig, drawn = render(fake_solution(sites, firms, links))
+    assert drawn.overview and drawn.to_scale  # 180 firms > 90; spread evenly: to scale
+    # the largest water flow is 40 t (hub 0), so a link of hub k counts (40 − k) / 40 and
+    # hub k scores 5 (40 − k) / 40: hub 24 scores 2.0, every receiver at most 1.0 → the 25
+    # labelled firms are H00..H24
+    assert len(drawn.labelled) <= TOP_FIRMS
+    assert drawn.labelled == [f"H{k:02d}" for k in range(25)]
+    # ten largest links labelled (those of hubs 0 and 1); 150 − 10 = 140 labels left out,
+    # and 180 − 25 = 155 firm labels
+    assert (drawn.link_labels, drawn.omitted) == (TOP_LINKS, 140)
+    assert any("left out: 155 firm and 140 link labels" in note for note in drawn.notes)
+    assert any(note.startswith("overview: dots are firms") for note in drawn.notes)
+    a = draw_network(fake_solution(sites, firms, links), tmp_path / "a.png")
+    b = draw_network(fake_solution(sites, firms, links), tmp_path / "b.png")
+    assert a.read_bytes() == b.read_bytes()
+
+
+def test_dense_cluster_overview_is_schematic():
+    # 120 firms within about a kilometre and two partners 40 and 60 km away: dots 2.5 px
+    # wide at ~10 px/km would pile up, so the sites are spread by rank (schematic)
+    rng = np.random.default_rng(4)
+    xy = np.vstack([rng.normal(0, 0.3, size=(120, 2)), [(40.0, 0.0), (0.0, -60.0)]])
+    sites = {f"S{i}": (x, y, "fixed") for i, (x, y) in enumerate(xy)}
+    firms = {f"F{i}": (f"S{i}", "", "x", "existing") for i in range(len(xy))}
+    links = [("F120", "F0", "heat", 10.0), ("F1", "F121", "heat", 5.0)]
+    fig, drawn = render(fake_solution(sites, firms, links))
+    assert drawn.overview and not drawn.to_scale
+    assert any(note.startswith("schematic layout, not to scale") for note in drawn.notes)
+    # only the four firms with a link can carry a label
+    assert sorted(drawn.labelled) == ["F0", "F1", "F120", "F121"]
+
+
+def test_top_firms_weigh_units_alike():
+    # A→B 100 t (the largest in t: 1.0), C→D 50 MWh of 200 MWh max (0.25), D→E 200 MWh (1.0),
+    # A→C 25 t (0.25): A 1.25, D 1.25, B 1.0, E 1.0, C 0.5 → ties by id
+    links = pd.DataFrame(
+        {
+            "supplier": ["A", "C", "D", "A"],
+            "receiver": ["B", "D", "E", "C"],
+            "rel": [1.0, 0.25, 1.0, 0.25],
+            "internal": [False] * 4,
+        }
+    )
+    assert top_firms(links, 3) == ["A", "D", "B"]
+    assert top_firms(links, 10) == ["A", "D", "B", "E", "C"]
+
+
+def test_sparse_declutter_and_rank_spread():
+    # two points on top of each other are pushed about a gap apart; a far one stays put
+    xy = np.array([(0.0, 0.0), (0.0, 0.0), (10.0, 10.0)])
+    out = declutter_sparse(xy, 1.0)
+    assert 0.9 < math.dist(out[0], out[1]) < 1.2
+    assert tuple(out[2]) == (10.0, 10.0)
+    # x = 0, 1, 2, 100: ranks 0, ⅓, ⅔, 1 of the range 100 → 0, 33.3, 66.7, 100; halfway:
+    # 0, 17.17, 34.33, 100 (y all 0 stays 0)
+    spread = rank_spread(np.array([(0.0, 0.0), (1.0, 0.0), (2.0, 0.0), (100.0, 0.0)]))
+    assert np.allclose(spread[:, 0], [0.0, 17.1667, 34.3333, 100.0], atol=1e-3)
+    assert np.allclose(spread[:, 1], 0.0)
+
+
+def test_segment_samples():
+    # 9 px at 3 px steps: ceil(9 / 3) + 1 = 4 points, 0, 3, 6, 9; a 1 px segment: its 2 ends
+    pts = segment_samples(np.array([(0.0, 0.0), (5.0, 5.0)]), np.array([(9.0, 0.0), (5.0, 6.0)]))
+    assert pts.tolist() == [[0, 0], [3, 0], [6, 0], [9, 0], [5, 5], [5, 6]]
