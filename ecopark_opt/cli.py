@@ -182,11 +182,14 @@ def validate(workbook: str, quiet: bool, debug: bool) -> None:
               metavar="P", help="Cost slack for --alternatives, in % of the optimal cost.")
 @click.option("--resilience", "with_resilience", is_flag=True,
               help="Add the N-1 defection analysis of the design (see `ecopark resilience`).")
+@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Solve the park's independent components in this many worker processes "
+                   "(the time limit is shared out among components by their size).")
 @solver_options
 @common_options
 @command
 def solve(workbook: str, scenario: str | None, alternatives: int, within: float,
-          with_resilience: bool, out: str | None, json_path: str | None,
+          with_resilience: bool, workers: int, out: str | None, json_path: str | None,
           objective: str | None, time_limit: float | None, mip_gap: float | None,
           threads: int | None, solver_log: bool, quiet: bool, debug: bool) -> int:
     """Optimise the park and write the Excel report."""
@@ -196,7 +199,8 @@ def solve(workbook: str, scenario: str | None, alternatives: int, within: float,
     out_path = report_path(workbook, out, suffix=scenario_suffix(scenario))
     check_json_path(json_path, workbook)
     park = load(workbook, console, scenario)
-    options = RunOptions(objective, time_limit, mip_gap, threads, log=solver_log)
+    options = RunOptions(objective, time_limit, mip_gap, threads, log=solver_log,
+                         workers=workers)
     timer = Timer(console.phase)
     # the model is re-used only to value candidate firms
     has_candidates = bool((park.firms["status"] == "candidate").any())

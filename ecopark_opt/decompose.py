@@ -47,6 +47,7 @@ BATCH_LINKS = 200  # components with fewer links are solved together, up to this
 MIN_SECONDS = 1.0  # least time limit given to one piece
 FIRST_PASS = 0.5  # share of the budget for the first pass over every piece
 FIRST_CAP = 10.0  # longest first-pass time limit of one piece
+FIRST_GAP = 1e-2  # loosest gap of the first pass (a good design for every piece, quickly)
 MAX_ROUNDS = 20  # rounds after the first pass (limits double each round)
 
 Values = dict[str, dict]  # variable name → {index: value}
@@ -233,11 +234,12 @@ def _solve_one_by_one(tasks: list, options: SolveOptions) -> list[PieceResult]:
     budget is spent.
 
     1. Every piece, smallest first, with standalone operation (no link built) as HiGHS's
-       starting design and a short time limit: its share of ``FIRST_PASS`` × the budget in
-       proportion to its links among the pieces left (time a piece does not use goes to the
-       next ones), at least ``MIN_SECONDS`` and at most ``FIRST_CAP``. Most pieces are proved
-       within the gap here; small components can be much harder than big ones
-       (quality-limited water networks), which only this pass can tell.
+       starting design, a gap of at most ``FIRST_GAP`` and a short time limit: its share of
+       ``FIRST_PASS`` × the budget in proportion to its links among the pieces left (time a
+       piece does not use goes to the next ones), at least ``MIN_SECONDS`` and at most
+       ``FIRST_CAP``. Every piece gets a good design before any gets a long run, and most
+       are proved within the park's gap here; small components can be much harder than big
+       ones (quality-limited water networks), which only this pass can tell.
     2. Then, round after round, the pieces still open — the largest absolute gap
        (objective − bound) first, any without a design before them — are solved again with
        twice their last time limit (at most the time left) and their best design as the
@@ -261,24 +263,22 @@ def _solve_one_by_one(tasks: list, options: SolveOptions) -> list[PieceResult]:
         m = build_model(sp, sl)
         for var in m.Build.values():  # start from standalone operation
             var.set_value(0)
-        outcome = _solve_built(m, replace(o, time_limit=limit[n], warm_start=True),
-                               {"build model": time.perf_counter() - built})
+        first = replace(o, time_limit=limit[n], warm_start=True,
+                        mip_gap=max(o.mip_gap, FIRST_GAP))
+        outcome = _solve_built(m, first, {"build model": time.perf_counter() - built})
         spent += outcome.seconds.get("solve", 0.0)
         outcomes.append(outcome)
         if outcome.infeasible:
             return outcomes
-        if outcome.error or outcome.result.status != "optimal":
+        if outcome.error or not _within(outcome.result, options.mip_gap):
             open_models[n] = m
     for _ in range(MAX_ROUNDS):
         if not open_models:
             break
         for n in sorted(open_models, key=lambda k: _abs_gap(outcomes[k].result), reverse=True):
-            left = options.time_limit - spent
-            results = [o.result for o in outcomes]
-            if left < MIN_SECONDS or (None not in results
-                                      and combine(results, options.mip_gap).gap
-                                      <= options.mip_gap):
+            if options.time_limit - spent < MIN_SECONDS or _done(outcomes, options.mip_gap):
                 return outcomes
+            left = options.time_limit - spent
             m = open_models[n]
             if outcomes[n].result is not None:
                 load_values(m, outcomes[n].values)  # its best design as the start
@@ -287,17 +287,42 @@ def _solve_one_by_one(tasks: list, options: SolveOptions) -> list[PieceResult]:
                                             warm_start=True))
             spent += again.seconds.get("solve", 0.0)
             outcomes[n] = _better(outcomes[n], again, options.mip_gap)
-            if outcomes[n].result is not None and outcomes[n].result.status == "optimal":
+            if _within(outcomes[n].result, options.mip_gap):
                 del open_models[n]
     return outcomes
 
 
+def _done(outcomes: list[PieceResult], mip_gap: float) -> bool:
+    """Every piece has a design, the merged gap is within ``mip_gap``, and so is every
+    piece's cost tie-break (virgin / co2e objectives)."""
+    results = [o.result for o in outcomes]
+    if None in results or combine(results, mip_gap).gap > mip_gap:
+        return False
+    return all((r.extra.get("tie_break_gap") or 0.0) <= mip_gap for r in results)
+
+
+def _within(result: SolveResult | None, mip_gap: float) -> bool:
+    """A piece proved within the gap the park asks for (the first pass asks for less), its
+    cost tie-break (virgin / co2e objectives) too."""
+    if result is None:
+        return False
+    tie_break = result.extra.get("tie_break_gap")
+    if tie_break is not None and tie_break > mip_gap:
+        return False
+    return (result.gap is not None and result.gap <= mip_gap) or _abs_gap(result) <= 1e-6
+
+
 def _better(first: PieceResult, again: PieceResult, mip_gap: float) -> PieceResult:
-    """Two runs of one piece: the better design, the better bound (both are valid), both
-    runs' time; ``optimal`` when that gap is within ``mip_gap``."""
+    """Two runs of one piece: the better design (the later one on a tie), the better bound
+    (both are valid), both runs' time; ``optimal`` when that gap is within ``mip_gap``."""
+    from .optimize import LEXICOGRAPHIC_TOL  # optimize imports this module
+
     if again.result is None:
         keep, other = first, again
-    elif first.result is None or again.result.objective < first.result.objective:
+    elif first.result is None or again.result.objective <= first.result.objective + (
+            LEXICOGRAPHIC_TOL * max(1.0, abs(first.result.objective))):
+        # the later run, also when the objectives tie: its cost tie-break (virgin / co2e)
+        # was solved to the tighter gap, from the earlier design
         keep, other = again, first
     else:
         keep, other = first, again
@@ -352,15 +377,16 @@ def combine(results: list[SolveResult | None], mip_gap: float,
 
     gap = (Σ objective − Σ bound) / |Σ objective| — at most the largest piece's gap when the
     pieces' objectives have one sign (each saves against its baseline). ``optimal`` when
-    that gap is within ``mip_gap`` (or every piece was proved within its own). ``seconds``
-    is the sum of the pieces' solves, or the wall time when they ran side by side (``wall``).
+    that gap is within ``mip_gap`` (or every piece was proved within it: :func:`_within`).
+    ``seconds`` is the sum of the pieces' solves, or the wall time when they ran side by side
+    (``wall``).
     Pieces not solved yet (None) are left out.
     """
     results = [r for r in results if r is not None]
     objective = float(sum(r.objective for r in results))
     bound = float(sum(r.bound if r.bound is not None else r.objective for r in results))
     gap = abs(objective - bound) / abs(objective) if objective else 0.0
-    proved = all(r.status == "optimal" for r in results) or gap <= mip_gap
+    proved = gap <= mip_gap or all(_within(r, mip_gap) for r in results)
     status = "optimal" if proved else "time_limit"
     stopped = sum(r.status != "optimal" for r in results)
     return SolveResult(
