@@ -41,7 +41,7 @@ from .errors import InfeasibleError, SolverError
 from .model import build_model
 from .park import Park
 from .solution import Solution, build_solution
-from .solve import SolveOptions, SolveResult
+from .solve import SolveOptions, SolveResult, relative_gap
 
 BATCH_LINKS = 200  # components with fewer links are solved together, up to this many links
 MIN_SECONDS = 1.0  # least time limit given to one piece
@@ -335,7 +335,7 @@ def _better(first: PieceResult, again: PieceResult, mip_gap: float) -> PieceResu
         if other.result.bound is not None:
             r.bound = max(r.bound if r.bound is not None else -np.inf, other.result.bound)
             r.bound = min(r.bound, r.objective)
-            r.gap = abs(r.objective - r.bound) / abs(r.objective) if r.objective else 0.0
+            r.gap = relative_gap(r.objective, r.bound)
             if r.gap <= mip_gap:
                 r.status = "optimal"
     if keep.result is not None:
@@ -385,7 +385,7 @@ def combine(results: list[SolveResult | None], mip_gap: float,
     results = [r for r in results if r is not None]
     objective = float(sum(r.objective for r in results))
     bound = float(sum(r.bound if r.bound is not None else r.objective for r in results))
-    gap = abs(objective - bound) / abs(objective) if objective else 0.0
+    gap = relative_gap(objective, bound)
     proved = gap <= mip_gap or all(_within(r, mip_gap) for r in results)
     status = "optimal" if proved else "time_limit"
     stopped = sum(r.status != "optimal" for r in results)

@@ -844,6 +844,26 @@ def _draw_leaders(canvas: _Canvas, lay: Layout, pos_px, radius_px: float) -> boo
     return moved
 
 
+def _arrow(canvas: _Canvas, p: Point, q: Point, rad: float, width: float, color, *,
+           head: float, alpha: float, shrink: tuple[float, float], zorder: float) -> None:
+    """A curved link arrow from p to q (display pixels); its head grows with its width."""
+    canvas.ax.add_patch(
+        FancyArrowPatch(
+            canvas.to_data(p),
+            canvas.to_data(q),
+            connectionstyle=f"arc3,rad={rad}",
+            arrowstyle="-|>",
+            mutation_scale=head + 2 * width,
+            linewidth=width,
+            color=color,
+            alpha=alpha,
+            shrinkA=shrink[0],
+            shrinkB=shrink[1],
+            zorder=zorder,
+        )
+    )
+
+
 def _draw_links(canvas: _Canvas, graph, links, pos_px, rcolors, radius_px: float) -> dict:
     """Curved arrows; returns {link: (p, q, rad)} in display pixels, for the labels."""
     arcs = {}
@@ -859,21 +879,8 @@ def _draw_links(canvas: _Canvas, graph, links, pos_px, rcolors, radius_px: float
         rad = 0.12 + 0.13 * k
         width = 0.8 + 3.2 * math.sqrt(float(rec["rel"]))
         color = rcolors[str(rec["from_resource"])]
-        canvas.ax.add_patch(
-            FancyArrowPatch(
-                canvas.to_data(p),
-                canvas.to_data(q),
-                connectionstyle=f"arc3,rad={rad}",
-                arrowstyle="-|>",
-                mutation_scale=8 + 2 * width,
-                linewidth=width,
-                color=color,
-                alpha=0.85,
-                shrinkA=shrink,
-                shrinkB=shrink,
-                zorder=3,
-            )
-        )
+        _arrow(canvas, p, q, rad, width, color, head=8, alpha=0.85, shrink=(shrink, shrink),
+               zorder=3)
         arcs[key] = (p, q, rad)
         n = max(int(math.dist(p, q) / 3), 8)
         samples.append(arc_points(p, q, rad, np.linspace(0.0, 1.0, n)))
@@ -1209,21 +1216,11 @@ def _draw_overview(
         strength = math.sqrt(float(ext["rel"].iloc[i]))
         width = 0.8 + 2.2 * strength
         p, q = tuple(p_px[i]), tuple(q_px[i])
-        canvas.ax.add_patch(
-            FancyArrowPatch(
-                canvas.to_data(p),
-                canvas.to_data(q),
-                connectionstyle=f"arc3,rad={rad}",
-                arrowstyle="-|>",
-                mutation_scale=6 + 2 * width,
-                linewidth=width,
-                color=rcolors[str(ext["from_resource"].iloc[i])],
-                alpha=0.95,
-                shrinkA=math.sqrt(TOP_NODE if a in with_label else node_size) / 2 + 0.5,
-                shrinkB=math.sqrt(TOP_NODE if b in with_label else node_size) / 2 + 0.5,
-                zorder=4.5,  # over the small dots, under the labelled ones
-            )
-        )
+        _arrow(canvas, p, q, rad, width, rcolors[str(ext["from_resource"].iloc[i])], head=6,
+               alpha=0.95,
+               shrink=(math.sqrt(TOP_NODE if a in with_label else node_size) / 2 + 0.5,
+                       math.sqrt(TOP_NODE if b in with_label else node_size) / 2 + 0.5),
+               zorder=4.5)  # over the small dots, under the labelled ones
         arcs[key] = (p, q, rad)
     canvas.arc_index = {key: i for i, key in enumerate(arcs)}
 

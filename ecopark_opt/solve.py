@@ -167,7 +167,7 @@ def solve(model: pyo.ConcreteModel, options: SolveOptions = SolveOptions()) -> S
     bound = float(info.mip_dual_bound) if is_mip and has_solution else objective
     if polished is not None:
         bound = min(bound, objective)
-        gap = abs(objective - bound) / abs(objective) if objective else 0.0
+        gap = relative_gap(objective, bound)
     else:
         gap = _gap(info, has_solution) if is_mip else (0.0 if has_solution else None)
     result = SolveResult(
@@ -296,6 +296,11 @@ def numeric_warnings(coefficients: np.ndarray, values: np.ndarray) -> list[str]:
                 "of t for a trace chemical, kt instead of t for bulk water)"
             )
     return out
+
+
+def relative_gap(objective: float, bound: float) -> float:
+    """|objective − bound| / |objective|, HiGHS's definition (0 when the objective is 0)."""
+    return abs(objective - bound) / abs(objective) if objective else 0.0
 
 
 def _gap(info: highspy.HighsInfo, has_solution: bool) -> float | None:
