@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field, replace
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -49,6 +48,8 @@ FIRST_PASS = 0.5  # share of the budget for the first pass over every piece
 FIRST_CAP = 10.0  # longest first-pass time limit of one piece
 FIRST_GAP = 1e-2  # loosest gap of the first pass (a good design for every piece, quickly)
 MAX_ROUNDS = 20  # rounds after the first pass (limits double each round)
+PIECE_SHARE = 0.1  # in the rounds a piece aims at this share of the park's gap
+WORKER_GRACE = 300.0  # seconds a worker may take beyond a run's time limit (build, start)
 
 Values = dict[str, dict]  # variable name → {index: value}
 VARIABLES = ("Admit", "Place", "Build", "Flow", "Purchase", "Discharge")
@@ -160,14 +161,25 @@ def load_values(m: pyo.ConcreteModel, values: Values) -> None:
                 v.set_value(float(given.get(k, 0.0)), skip_validation=True)
 
 
-def solve_piece(task: tuple[Park, pd.DataFrame, SolveOptions]) -> PieceResult:
-    """Build and solve one piece (in this process or a worker); plain data out."""
-    park, links, options = task
+def solve_piece(task: tuple[Park, pd.DataFrame, SolveOptions, Values | None]) -> PieceResult:
+    """Build and solve one piece (in this process or a worker), starting from a design
+    (None: standalone operation, no link built); plain data out."""
+    park, links, options, start = task
     seconds: dict[str, float] = {}
-    start = time.perf_counter()
+    began = time.perf_counter()
     m = build_model(park, links)
-    seconds["build model"] = time.perf_counter() - start
+    seconds["build model"] = time.perf_counter() - began
+    _start_from(m, start)
     return _solve_built(m, options, seconds)
+
+
+def _start_from(m: pyo.ConcreteModel, start: Values | None) -> None:
+    """Put a starting design into a piece's model: ``start``, or no link built."""
+    if start is None:
+        for var in m.Build.values():
+            var.set_value(0)
+    else:
+        load_values(m, start)
 
 
 def _solve_built(m: pyo.ConcreteModel, options: SolveOptions,
@@ -195,14 +207,21 @@ def solve_by_pieces(park: Park, links: pd.DataFrame, all_links: pd.DataFrame,
     ``links`` are the links the pieces use (after pruning), ``all_links`` every candidate
     (the solution lists them all; the others are not built). ``options.time_limit`` is the
     budget of the whole solve and ``options.mip_gap`` the gap the merged design must reach;
-    see :func:`_solve_one_by_one` (``workers`` = 1) and :func:`_solve_side_by_side`.
+    see :func:`_solve_in_rounds`. ``workers`` > 1 solves pieces side by side in that many
+    worker processes (one HiGHS thread each unless ``options.threads`` says otherwise).
     """
     started = time.perf_counter()
-    tasks = [(sub_park(park, p.rows), links.loc[p.links], options) for p in pieces]
+    tasks = [(sub_park(park, p.rows), links.loc[p.links]) for p in pieces]
     if workers > 1:
-        outcomes = _solve_side_by_side(tasks, options, workers)
+        if not options.threads:  # one HiGHS thread per worker process
+            options = replace(options, threads=1)
+        runner: _Runner = _WorkerProcesses(tasks, workers)
     else:
-        outcomes = _solve_one_by_one(tasks, options)
+        runner = _InThisProcess(tasks)
+    try:
+        outcomes = _solve_in_rounds(tasks, options, runner, park.settings.objective)
+    finally:
+        runner.close()
     for outcome in outcomes:
         for phase, seconds in outcome.seconds.items():
             timer.seconds[phase] = timer.seconds.get(phase, 0.0) + seconds
@@ -229,73 +248,130 @@ def solve_by_pieces(park: Park, links: pd.DataFrame, all_links: pd.DataFrame,
     return solution, values
 
 
-def _solve_one_by_one(tasks: list, options: SolveOptions) -> list[PieceResult]:
-    """Rounds in this process, until the merged gap is within ``options.mip_gap`` or the
-    budget is spent.
+def _solve_in_rounds(tasks: list, options: SolveOptions, runner: _Runner,
+                     objective: str) -> list[PieceResult]:
+    """Solve the pieces until the merged gap is within ``options.mip_gap`` or the budget —
+    ``options.time_limit`` solver seconds per worker — is spent.
 
-    1. Every piece, smallest first, with standalone operation (no link built) as HiGHS's
-       starting design, a gap of at most ``FIRST_GAP`` and a short time limit: its share of
-       ``FIRST_PASS`` × the budget in proportion to its links among the pieces left (time a
-       piece does not use goes to the next ones), at least ``MIN_SECONDS`` and at most
-       ``FIRST_CAP``. Every piece gets a good design before any gets a long run, and most
-       are proved within the park's gap here; small components can be much harder than big
-       ones (quality-limited water networks), which only this pass can tell.
-    2. Then, round after round, the pieces still open — the largest absolute gap
-       (objective − bound) first, any without a design before them — are solved again with
-       twice their last time limit (at most the time left) and their best design as the
-       start; the merged gap is checked before each. Doubling wastes at most about half of
-       a piece's time on restarts, and no piece gets a long limit before the merged gap
-       says it is needed, whatever the budget.
+    1. First pass: every piece, smallest first, with standalone operation (no link built)
+       as HiGHS's starting design, a gap of at most ``FIRST_GAP`` and a short time limit: its
+       share of ``FIRST_PASS`` × the budget in proportion to its links among the pieces not
+       started yet (time a piece does not use goes to the next ones), at least
+       ``MIN_SECONDS`` and at most ``FIRST_CAP``. Every piece gets a good design before any
+       gets a long run, and most are proved within the park's gap here; small components
+       can be much harder than big ones (quality-limited water networks), which only this
+       pass can tell.
+    2. Rounds: whenever a worker is free, an open piece is solved again from its best
+       design with twice its last time limit (HiGHS restarts its search, so doubling wastes
+       at most about half of a piece's time). It aims at ``PIECE_SHARE`` × the park's gap:
+       pieces that close easily leave room in the park's gap for those that do not — or
+       at the gap that makes the merged design within ``options.mip_gap`` given the other
+       pieces' present gaps (:func:`_gap_needed`), so a run stops as soon as the park is
+       done. A piece stays open until it reaches that aim or the park is done. The piece chosen
+       has the largest absolute gap (objective − bound) per second of its last limit; any
+       without a design comes first. A piece whose gap closes slowly (a hard water
+       network) thus waits while others close more gap in less time, instead of holding
+       the park's gap up with a long run. Each piece keeps its best design and the best
+       bound of its runs.
 
-    Each piece keeps its best design and the best bound of its runs. The budget counts
-    solver time only (as for one model, where ``time_limit`` is HiGHS's), not the building
-    of the pieces' models.
+    The budget counts solver time only (as for one model, where ``time_limit`` is HiGHS's),
+    not the building of the pieces' models; side by side, no run goes past
+    ``options.time_limit`` of wall time either.
     """
-    spent = 0.0  # solver seconds so far
-    weight = np.array([max(len(sl), 1) for _, sl, _ in tasks], dtype=float)
-    outcomes: list[PieceResult] = []
-    open_models: dict[int, pyo.ConcreteModel] = {}
+    started = time.perf_counter()
+    budget = options.time_limit * runner.workers
+    weight = np.array([max(len(sl), 1) for _, sl in tasks], dtype=float)
+    outcomes: list[PieceResult | None] = [None] * len(tasks)
+    first_pass = list(range(len(tasks)))
+    open_pieces: set[int] = set()
     limit: dict[int, float] = {}
-    for n, (sp, sl, o) in enumerate(tasks):
-        left = FIRST_PASS * options.time_limit - spent
-        limit[n] = min(max(left * weight[n] / weight[n:].sum(), MIN_SECONDS), FIRST_CAP)
-        built = time.perf_counter()
-        m = build_model(sp, sl)
-        for var in m.Build.values():  # start from standalone operation
-            var.set_value(0)
-        first = replace(o, time_limit=limit[n], warm_start=True,
-                        mip_gap=max(o.mip_gap, FIRST_GAP))
-        outcome = _solve_built(m, first, {"build model": time.perf_counter() - built})
-        spent += outcome.seconds.get("solve", 0.0)
-        outcomes.append(outcome)
-        if outcome.infeasible:
-            return outcomes
-        if outcome.error or not _within(outcome.result, options.mip_gap):
-            open_models[n] = m
-    for _ in range(MAX_ROUNDS):
-        if not open_models:
+    rounds: dict[int, int] = {}
+    running: dict[int, float] = {}  # piece → time limit of its run
+    spent = 0.0  # solver seconds of finished runs
+
+    def next_run() -> tuple[int, SolveOptions, Values | None] | None:
+        left = budget - spent - sum(running.values())
+        if runner.workers > 1:
+            left = min(left, options.time_limit - (time.perf_counter() - started))
+        if first_pass:
+            n = first_pass.pop(0)
+            share = FIRST_PASS * budget - spent - sum(running.values())
+            limit[n] = min(max(share * weight[n] / weight[[n, *first_pass]].sum(),
+                               MIN_SECONDS), FIRST_CAP)
+            return n, replace(options, time_limit=limit[n], warm_start=True,
+                              mip_gap=max(options.mip_gap, FIRST_GAP)), None
+        if left < MIN_SECONDS or _done(outcomes, options.mip_gap):
+            return None
+        waiting = [k for k in open_pieces if k not in running and rounds[k] < MAX_ROUNDS]
+        if not waiting:
+            return None
+        n = max(waiting, key=lambda k: _abs_gap(_result(outcomes[k])) / limit[k])
+        limit[n] = max(min(2 * limit[n], left), MIN_SECONDS)
+        rounds[n] += 1
+        outcome = outcomes[n]
+        start = outcome.values if outcome is not None and outcome.result is not None else None
+        gap = _gap_needed(outcomes, n, options.mip_gap, objective)
+        return n, replace(options, time_limit=limit[n], warm_start=True, mip_gap=gap), start
+
+    while True:
+        while len(running) < runner.workers:
+            run = next_run()
+            if run is None:
+                break
+            running[run[0]] = run[1].time_limit
+            runner.submit(*run)
+        if not running:
             break
-        for n in sorted(open_models, key=lambda k: _abs_gap(outcomes[k].result), reverse=True):
-            if options.time_limit - spent < MIN_SECONDS or _done(outcomes, options.mip_gap):
-                return outcomes
-            left = options.time_limit - spent
-            m = open_models[n]
-            if outcomes[n].result is not None:
-                load_values(m, outcomes[n].values)  # its best design as the start
-            limit[n] = min(2 * limit[n], left)
-            again = _solve_built(m, replace(options, time_limit=max(limit[n], MIN_SECONDS),
-                                            warm_start=True))
-            spent += again.seconds.get("solve", 0.0)
-            outcomes[n] = _better(outcomes[n], again, options.mip_gap)
-            if _within(outcomes[n].result, options.mip_gap):
-                del open_models[n]
-    return outcomes
+        n, outcome = runner.wait(max(running.values()) + WORKER_GRACE)
+        del running[n]
+        spent += outcome.seconds.get("solve", 0.0)
+        earlier = outcomes[n]
+        outcomes[n] = outcome if earlier is None else _better(earlier, outcome, options.mip_gap)
+        if outcome.infeasible:
+            break
+        rounds.setdefault(n, 0)
+        if outcomes[n].error or not _within(outcomes[n].result, PIECE_SHARE * options.mip_gap):
+            open_pieces.add(n)
+        else:
+            open_pieces.discard(n)
+    return [o for o in outcomes if o is not None]
 
 
-def _done(outcomes: list[PieceResult], mip_gap: float) -> bool:
+def _gap_needed(outcomes: list[PieceResult | None], n: int, mip_gap: float,
+                objective: str) -> float:
+    r"""The relative gap piece n aims at in a round: ``PIECE_SHARE`` × ``mip_gap``, or
+    what the merged design needs to be within ``mip_gap`` with the other pieces' gaps as
+    they are, when that is looser:
+
+    .. math:: g_n = \max\left(s\,g,\ \min\left(\frac{g\,|\sum_k z_k| - \sum_{k \ne n} a_k}
+              {|z_n|},\ \tfrac12\,gap_n\right)\right)
+
+    (s = ``PIECE_SHARE``, z objectives, a absolute gaps; never more than half the piece's
+    present gap, so each run makes progress). Only s g while another piece has no design,
+    when the others leave no room, and for the virgin / co2e objectives, whose cost
+    tie-break must reach ``mip_gap`` on every piece.
+    """
+    aim = PIECE_SHARE * mip_gap
+    results = [_result(o) for o in outcomes]
+    own = results[n]
+    if objective != "cost" or own is None or None in results or not own.objective:
+        return aim
+    total = abs(sum(r.objective for r in results))
+    others = sum(_abs_gap(r) for k, r in enumerate(results) if k != n)
+    room = mip_gap * total - others
+    if room <= 0:
+        return aim
+    return max(aim, min(room / abs(own.objective), 0.5 * (own.gap or 0.0)))
+
+
+def _result(outcome: PieceResult | None) -> SolveResult | None:
+    return outcome.result if outcome is not None else None
+
+
+def _done(outcomes: list[PieceResult | None], mip_gap: float) -> bool:
     """Every piece has a design, the merged gap is within ``mip_gap``, and so is every
     piece's cost tie-break (virgin / co2e objectives)."""
-    results = [o.result for o in outcomes]
+    results = [_result(o) for o in outcomes]
     if None in results or combine(results, mip_gap).gap > mip_gap:
         return False
     return all((r.extra.get("tie_break_gap") or 0.0) <= mip_gap for r in results)
@@ -351,24 +427,81 @@ def _abs_gap(result: SolveResult | None) -> float:
                                    result.objective))
 
 
-def _solve_side_by_side(tasks: list, options: SolveOptions, workers: int) -> list[PieceResult]:
-    """The pieces in ``workers`` worker processes (``executors.run_tasks``), biggest first,
-    each with a fixed share of ``workers`` × the budget in proportion to its links (capped at
-    the budget); one pass."""
-    from .executors import TaskFailure, run_tasks
+class _Runner:
+    """Runs one piece at a time per worker: ``submit`` a run, ``wait`` for any to finish."""
 
-    weight = np.array([max(len(sl), 1) for _, sl, _ in tasks], dtype=float)
-    limits = np.minimum(options.time_limit * workers * weight / weight.sum(), options.time_limit)
-    tasks = [(sp, sl, replace(o, time_limit=max(float(t), MIN_SECONDS)))
-             for (sp, sl, o), t in zip(tasks, limits)]
-    order = np.argsort(-weight, kind="stable")
-    done = run_tasks(solve_piece, [tasks[i] for i in order], executor="local", workers=workers)
-    outcomes: list[Any] = [None] * len(tasks)
-    for i, outcome in zip(order, done):
-        if isinstance(outcome, TaskFailure):
-            raise SolverError(f"a component's worker failed: {outcome.error}")
-        outcomes[i] = outcome
-    return outcomes
+    workers = 1
+
+    def submit(self, n: int, options: SolveOptions, start: Values | None) -> None:
+        raise NotImplementedError
+
+    def wait(self, timeout: float) -> tuple[int, PieceResult]:
+        """The next finished run; :class:`SolverError` when none comes within ``timeout``."""
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Stop what is still running (its result is not needed)."""
+
+
+class _InThisProcess(_Runner):
+    """Solves in this process when asked for the result; each piece's model is built once
+    and keeps its values between runs."""
+
+    def __init__(self, tasks: list):
+        self.tasks = tasks
+        self.models: dict[int, pyo.ConcreteModel] = {}
+        self.queued: list[tuple[int, SolveOptions, Values | None]] = []
+
+    def submit(self, n: int, options: SolveOptions, start: Values | None) -> None:
+        self.queued.append((n, options, start))
+
+    def wait(self, timeout: float) -> tuple[int, PieceResult]:
+        n, options, start = self.queued.pop(0)
+        seconds = {}
+        if n not in self.models:
+            began = time.perf_counter()
+            self.models[n] = build_model(*self.tasks[n])
+            seconds["build model"] = time.perf_counter() - began
+        m = self.models[n]
+        _start_from(m, start)
+        return n, _solve_built(m, options, seconds)
+
+
+class _WorkerProcesses(_Runner):
+    """Solves in ``workers`` worker processes (``spawn``): each run builds its piece's model
+    there (:func:`solve_piece`) and sends back plain data."""
+
+    def __init__(self, tasks: list, workers: int):
+        import multiprocessing
+        import queue
+
+        self.tasks = tasks
+        self.workers = workers
+        self.pool = multiprocessing.get_context("spawn").Pool(workers)
+        self.finished: queue.SimpleQueue = queue.SimpleQueue()
+
+    def submit(self, n: int, options: SolveOptions, start: Values | None) -> None:
+        park, links = self.tasks[n]
+
+        def failed(exc: BaseException) -> None:
+            self.finished.put((n, PieceResult(error=f"a piece's worker failed: {exc}")))
+
+        self.pool.apply_async(solve_piece, ((park, links, options, start),),
+                              callback=lambda outcome: self.finished.put((n, outcome)),
+                              error_callback=failed)
+
+    def wait(self, timeout: float) -> tuple[int, PieceResult]:
+        import queue
+
+        try:
+            return self.finished.get(timeout=timeout)
+        except queue.Empty:  # e.g. workers that die as they start (a script without a
+            # __main__ guard re-runs itself in every spawned worker)
+            raise SolverError(f"no worker process answered within {timeout:.0f} s") from None
+
+    def close(self) -> None:
+        self.pool.terminate()
+        self.pool.join()
 
 
 def combine(results: list[SolveResult | None], mip_gap: float,

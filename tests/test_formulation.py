@@ -392,3 +392,112 @@ def test_the_solve_command_takes_workers(tmp_path):
     assert data["status"] == "optimal"
     assert data["metrics"]["cost"] == pytest.approx({"design": 220.0, "baseline": 660.0})
     assert len(data["links"]) == 2
+
+
+# --- how the pieces share the time ---------------------------------------------------------
+
+
+def piece(objective: float, bound: float, seconds: float = 1.0) -> decompose.PieceResult:
+    from ecopark_opt.solve import SolveResult, relative_gap
+
+    gap = relative_gap(objective, bound)
+    result = SolveResult("optimal" if gap <= 1e-4 else "time_limit", objective, bound, gap,
+                         seconds, "test", True)
+    return decompose.PieceResult(values={"Build": {seconds: 1.0}}, result=result,
+                                 seconds={"solve": seconds})
+
+
+def test_the_gap_a_piece_needs_leaves_room_for_the_others():
+    # objectives −100, −1000, −900: the park's 0.1 % is 2.0 of absolute gap
+    outcomes = [piece(-100, -101.0), piece(-1000, -1000.9), piece(-900, -900.7)]
+    # piece 0: the others use 1.6 → 0.4 left = 0.4 % of its 100 (half its 1 % gap is 0.5 %)
+    assert decompose._gap_needed(outcomes, 0, 1e-3, "cost") == pytest.approx(0.004)
+    # gaps 1.0, 0.2, 0.2: 1.6 left would allow 1.6 %, but a run must at least halve its gap
+    roomy = [piece(-100, -101.0), piece(-1000, -1000.2), piece(-900, -900.2)]
+    assert decompose._gap_needed(roomy, 0, 1e-3, "cost") == pytest.approx(0.005)
+    # the others alone exceed 2.0: a tenth of the park's gap (PIECE_SHARE), so that pieces
+    # that close easily leave room for those that do not
+    tight = [piece(-100, -101.0), piece(-1000, -1001.5), piece(-900, -901.0)]
+    assert decompose._gap_needed(tight, 0, 1e-3, "cost") == pytest.approx(1e-4)
+    # the cost tie-break of virgin / co2e must reach the park's gap on every piece
+    assert decompose._gap_needed(outcomes, 0, 1e-3, "virgin") == pytest.approx(1e-4)
+    # a piece without a design yet: nothing to lean on
+    assert decompose._gap_needed([outcomes[0], None], 0, 1e-3, "cost") == pytest.approx(1e-4)
+
+
+class ScriptedRunner(decompose._Runner):
+    """Returns scripted outcomes in order and records every run it was asked for."""
+
+    def __init__(self, script: dict[int, list[decompose.PieceResult]]):
+        self.script = script
+        self.asked: list[tuple[int, float, float, bool]] = []
+        self.queued: list[int] = []
+
+    def submit(self, n, options, start):
+        self.asked.append((n, options.time_limit, options.mip_gap, start is None))
+        self.queued.append(n)
+
+    def wait(self, timeout):
+        n = self.queued.pop(0)
+        return n, self.script[n].pop(0)
+
+
+def test_rounds_give_the_open_piece_the_time_left_and_stop_when_the_park_is_done():
+    from ecopark_opt.solve import SolveOptions
+
+    tasks = [(None, [0] * 10), (None, [0] * 30)]  # 10 and 30 links
+    runner = ScriptedRunner({
+        0: [piece(-100, -100, seconds=2)],  # proved at once
+        1: [piece(-1000, -1010, seconds=10),  # 1 % after its first-pass limit
+            piece(-1005, -1005.05, seconds=30)],  # within 1e-4 of the park: done
+    })
+    options = SolveOptions(time_limit=100, mip_gap=1e-4)
+    outcomes = decompose._solve_in_rounds(tasks, options, runner, "cost")
+    # first pass: half the budget (50 s) split by links, at most FIRST_CAP = 10 s, gap 1 %,
+    # from standalone operation: piece 0 gets min(50 × 10/40, 10) = 10 s and uses 2 s,
+    # piece 1 min((50 − 2) × 30/30, 10) = 10 s. Then piece 1, the only open piece, gets
+    # twice its limit, from its design, with the gap that closes the park: 1e-4 × 1100
+    # = 0.11 of absolute gap over its 1000 → 1.1e-4 (half its 1 % gap would be 0.5 %; a
+    # tenth of the park's gap, 1e-5, is tighter)
+    assert runner.asked == [(0, 10.0, 1e-2, True), (1, 10.0, 1e-2, True),
+                            (1, 20.0, pytest.approx(1.1e-4), False)]
+    merged = decompose.combine([o.result for o in outcomes], options.mip_gap)
+    assert merged.status == "optimal" and merged.objective == -1105
+    # the piece keeps the better bound of its two runs and both runs' time
+    assert outcomes[1].result.bound == -1005.05 and outcomes[1].result.seconds == 40
+
+
+def test_rounds_go_to_the_largest_gap_per_second_and_double_the_limit():
+    from ecopark_opt.solve import SolveOptions
+
+    tasks = [(None, [0] * 10), (None, [0] * 90)]
+    runner = ScriptedRunner({
+        0: [piece(-100, -104, seconds=1), piece(-100, -100.5, seconds=2)],
+        1: [piece(-1000, -1010, seconds=9), piece(-1000, -1006, seconds=18)],
+    })
+    outcomes = decompose._solve_in_rounds(tasks, SolveOptions(time_limit=20, mip_gap=1e-4),
+                                          runner, "cost")
+    # first pass, 10 s split by links: 1 s and 9 s. Then piece 0 has 4 of absolute gap per
+    # second of its limit, piece 1 10 / 9 = 1.1: piece 0 runs first, with 2 s; its 0.5 / 2
+    # is then below piece 1's 1.1, which gets twice its 9 s but only the 8 s left
+    assert [(n, limit) for n, limit, _, _ in runner.asked] == [
+        (0, 1.0), (1, 9.0), (0, 2.0), (1, 8.0)]
+    assert outcomes[0].result.bound == -100.5 and outcomes[1].result.bound == -1006
+
+
+def test_components_side_by_side_in_rounds_match_the_monolithic_model(tmp_path, monkeypatch):
+    monkeypatch.setattr(decompose, "BATCH_LINKS", 0)
+    # a first pass that stops at a 50 % gap: pieces go back to the workers with their designs
+    monkeypatch.setattr(decompose, "FIRST_GAP", 0.5)
+    runs = []
+    submit = decompose._WorkerProcesses.submit
+    monkeypatch.setattr(decompose._WorkerProcesses, "submit",
+                        lambda self, n, options, start: (runs.append(start is None),
+                                                         submit(self, n, options, start)))
+    park = generated(tmp_path, 25, 10, 3)
+    apart = optimize(park, RunOptions(mip_gap=1e-9, time_limit=30, workers=2))
+    pieces = apart.result.extra["pieces solved"]
+    assert pieces > 5
+    assert runs.count(True) == pieces and runs.count(False) > 0  # first pass, then rounds
+    assert apart.objective_value == pytest.approx(optimize(park, MONOLITHIC).objective_value,
+                                                  rel=1e-6)
