@@ -183,8 +183,9 @@ def validate(workbook: str, quiet: bool, debug: bool) -> None:
 @click.option("--resilience", "with_resilience", is_flag=True,
               help="Add the N-1 defection analysis of the design (see `ecopark resilience`).")
 @click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
-              help="Solve the park's independent components in this many worker processes "
-                   "(the time limit is shared out among components by their size).")
+              help="Solve the park's independent components in this many worker processes, "
+                   "one HiGHS thread each unless --threads is given (the time limit stays "
+                   "the wall-clock limit of the whole solve).")
 @solver_options
 @common_options
 @command

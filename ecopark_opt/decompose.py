@@ -263,16 +263,15 @@ def _solve_in_rounds(tasks: list, options: SolveOptions, runner: _Runner,
        pass can tell.
     2. Rounds: whenever a worker is free, an open piece is solved again from its best
        design with twice its last time limit (HiGHS restarts its search, so doubling wastes
-       at most about half of a piece's time). It aims at ``PIECE_SHARE`` × the park's gap:
-       pieces that close easily leave room in the park's gap for those that do not — or
-       at the gap that makes the merged design within ``options.mip_gap`` given the other
+       at most about half of a piece's time). It aims at ``PIECE_SHARE`` × the park's gap —
+       pieces that close easily leave room in the park's gap for those that do not — or at
+       the gap that puts the merged design within ``options.mip_gap`` given the other
        pieces' present gaps (:func:`_gap_needed`), so a run stops as soon as the park is
-       done. A piece stays open until it reaches that aim or the park is done. The piece chosen
-       has the largest absolute gap (objective − bound) per second of its last limit; any
-       without a design comes first. A piece whose gap closes slowly (a hard water
-       network) thus waits while others close more gap in less time, instead of holding
-       the park's gap up with a long run. Each piece keeps its best design and the best
-       bound of its runs.
+       done. A piece stays open until it reaches that aim. The piece chosen has the largest
+       absolute gap (objective − bound) per second of its last limit; any without a design
+       comes first. A piece whose gap closes slowly (a hard water network) thus waits while
+       others close more gap in less time, instead of holding the park's gap up with one
+       long run. Each piece keeps its best design and the best bound of its runs.
 
     The budget counts solver time only (as for one model, where ``time_limit`` is HiGHS's),
     not the building of the pieces' models; side by side, no run goes past
@@ -457,7 +456,7 @@ class _InThisProcess(_Runner):
 
     def wait(self, timeout: float) -> tuple[int, PieceResult]:
         n, options, start = self.queued.pop(0)
-        seconds = {}
+        seconds: dict[str, float] = {}
         if n not in self.models:
             began = time.perf_counter()
             self.models[n] = build_model(*self.tasks[n])
