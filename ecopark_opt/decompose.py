@@ -326,8 +326,8 @@ def _solve_in_rounds(tasks: list, options: SolveOptions, runner: _Runner,
         spent += outcome.seconds.get("solve", 0.0)
         earlier = outcomes[n]
         outcomes[n] = outcome if earlier is None else _better(earlier, outcome, options.mip_gap)
-        if outcome.infeasible:
-            break
+        if outcome.infeasible or (not first_pass and _done(outcomes, options.mip_gap)):
+            break  # runs still going are stopped: the park no longer needs them
         rounds.setdefault(n, 0)
         if outcomes[n].error or not _within(outcomes[n].result, PIECE_SHARE * options.mip_gap):
             open_pieces.add(n)

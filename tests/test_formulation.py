@@ -485,6 +485,25 @@ def test_rounds_go_to_the_largest_gap_per_second_and_double_the_limit():
     assert outcomes[0].result.bound == -100.5 and outcomes[1].result.bound == -1006
 
 
+def test_side_by_side_a_run_the_park_no_longer_needs_is_not_waited_for():
+    from ecopark_opt.solve import SolveOptions
+
+    tasks = [(None, [0] * 10), (None, [0] * 10)]
+    runner = ScriptedRunner({
+        0: [piece(-100, -110, seconds=5), piece(-100, -100, seconds=3)],
+        1: [piece(-100, -101.5, seconds=5), piece(-100, -100, seconds=10)],
+    })
+    runner.workers = 2
+    outcomes = decompose._solve_in_rounds(tasks, SolveOptions(time_limit=60, mip_gap=1e-2),
+                                          runner, "cost")
+    # both pieces are open after the first pass (10 % and 1.5 %, aim 0.1 %) and both run
+    # again side by side; piece 0 comes back closed: 1.5 of gap over 200 = 0.75 % ≤ 1 %,
+    # the park is done and piece 1's second run is not waited for
+    assert [n for n, *_ in runner.asked] == [0, 1, 0, 1]
+    assert len(runner.script[1]) == 1
+    assert decompose.combine([o.result for o in outcomes], 1e-2).gap == pytest.approx(0.0075)
+
+
 def test_components_side_by_side_in_rounds_match_the_monolithic_model(tmp_path, monkeypatch):
     monkeypatch.setattr(decompose, "BATCH_LINKS", 0)
     # a first pass that stops at a 50 % gap: pieces go back to the workers with their designs
