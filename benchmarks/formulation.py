@@ -33,9 +33,9 @@ Phases: links = ``candidate_links``; checks = pre-solve checks; prune; build = `
 (summed over pieces); hand-off = standard-form compile + ``passModel``
 (``SolveResult.handoff_seconds``, summed); HiGHS = solve time − hand-off; extract. Overhead
 = everything but HiGHS's own run (``total − HiGHS``); peak memory is the process's peak
-resident set (``ru_maxrss``; with 2 workers the largest worker's peak is
-recorded too, as ``worker_peak_mb``). Results: ``benchmarks/results/formulation.csv`` (one row per
-run) and markdown tables on stdout.
+resident set (``ru_maxrss``; with 2 workers the largest worker's peak is recorded too, as
+``worker_peak_mb``). Results: ``benchmarks/results/formulation.csv`` (one row per run) and
+markdown tables on stdout.
 """
 
 from __future__ import annotations
@@ -59,9 +59,10 @@ RESULTS = ROOT / "benchmarks" / "results"
 GAPS = (1e-2, 1e-3)
 
 
-def peak_mb() -> float:
-    """Peak resident set of this process so far (Linux reports KiB)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+def peak_mb(who: int = resource.RUSAGE_SELF) -> float:
+    """Peak resident set of this process so far, or of its largest child process
+    (``RUSAGE_CHILDREN``); Linux reports KiB."""
+    return resource.getrusage(who).ru_maxrss / 1024.0
 
 
 def load(workbook: str):
@@ -150,8 +151,8 @@ def run_route(workbook: str, route: str, budget: float, gap: float) -> dict[str,
         "handoff_s": r.handoff_seconds, "highs_s": highs, "extract_s": t.get("extract", 0.0),
         "full_model_s": t.get("build full model", 0.0), "total_s": total,
         "overhead_s": total - highs, "overhead_pct_of_highs": 100 * (total - highs) / highs,
-        "peak_mb": peak_mb(), "worker_peak_mb": resource.getrusage(
-            resource.RUSAGE_CHILDREN).ru_maxrss / 1024.0, "rows": r.rows, "columns": r.columns, "integers": r.integers,
+        "peak_mb": peak_mb(), "worker_peak_mb": peak_mb(resource.RUSAGE_CHILDREN),
+        "rows": r.rows, "columns": r.columns, "integers": r.integers,
         "components": r.extra.get("components"), "pruned": r.extra.get("pruned links"),
     }
     if route == "monolithic":

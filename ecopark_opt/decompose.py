@@ -27,6 +27,8 @@ monolithic solve (:func:`~ecopark_opt.solution.build_solution` over every candid
 
 from __future__ import annotations
 
+import multiprocessing
+import queue
 import time
 from dataclasses import dataclass, field, replace
 
@@ -165,12 +167,16 @@ def solve_piece(task: tuple[Park, pd.DataFrame, SolveOptions, Values | None]) ->
     """Build and solve one piece (in this process or a worker), starting from a design
     (None: standalone operation, no link built); plain data out."""
     park, links, options, start = task
-    seconds: dict[str, float] = {}
-    began = time.perf_counter()
-    m = build_model(park, links)
-    seconds["build model"] = time.perf_counter() - began
+    m, seconds = _build(park, links)
     _start_from(m, start)
     return _solve_built(m, options, seconds)
+
+
+def _build(park: Park, links: pd.DataFrame) -> tuple[pyo.ConcreteModel, dict[str, float]]:
+    """A piece's model and the time it took to build."""
+    began = time.perf_counter()
+    m = build_model(park, links)
+    return m, {"build model": time.perf_counter() - began}
 
 
 def _start_from(m: pyo.ConcreteModel, start: Values | None) -> None:
@@ -284,7 +290,7 @@ def _solve_in_rounds(tasks: list, options: SolveOptions, runner: _Runner,
     first_pass = list(range(len(tasks)))
     open_pieces: set[int] = set()
     limit: dict[int, float] = {}
-    rounds: dict[int, int] = {}
+    rounds = dict.fromkeys(range(len(tasks)), 0)  # runs after the first pass
     running: dict[int, float] = {}  # piece → time limit of its run
     spent = 0.0  # solver seconds of finished runs
 
@@ -299,7 +305,7 @@ def _solve_in_rounds(tasks: list, options: SolveOptions, runner: _Runner,
                                MIN_SECONDS), FIRST_CAP)
             return n, replace(options, time_limit=limit[n], warm_start=True,
                               mip_gap=max(options.mip_gap, FIRST_GAP)), None
-        if left < MIN_SECONDS or _done(outcomes, options.mip_gap):
+        if left < MIN_SECONDS:  # (a park within its gap stops the loop below)
             return None
         waiting = [k for k in open_pieces if k not in running and rounds[k] < MAX_ROUNDS]
         if not waiting:
@@ -328,7 +334,6 @@ def _solve_in_rounds(tasks: list, options: SolveOptions, runner: _Runner,
         outcomes[n] = outcome if earlier is None else _better(earlier, outcome, options.mip_gap)
         if outcome.infeasible or (not first_pass and _done(outcomes, options.mip_gap)):
             break  # runs still going are stopped: the park no longer needs them
-        rounds.setdefault(n, 0)
         if outcomes[n].error or not _within(outcomes[n].result, PIECE_SHARE * options.mip_gap):
             open_pieces.add(n)
         else:
@@ -458,9 +463,7 @@ class _InThisProcess(_Runner):
         n, options, start = self.queued.pop(0)
         seconds: dict[str, float] = {}
         if n not in self.models:
-            began = time.perf_counter()
-            self.models[n] = build_model(*self.tasks[n])
-            seconds["build model"] = time.perf_counter() - began
+            self.models[n], seconds = _build(*self.tasks[n])
         m = self.models[n]
         _start_from(m, start)
         return n, _solve_built(m, options, seconds)
@@ -471,9 +474,6 @@ class _WorkerProcesses(_Runner):
     there (:func:`solve_piece`) and sends back plain data."""
 
     def __init__(self, tasks: list, workers: int):
-        import multiprocessing
-        import queue
-
         self.tasks = tasks
         self.workers = workers
         self.pool = multiprocessing.get_context("spawn").Pool(workers)
@@ -490,8 +490,6 @@ class _WorkerProcesses(_Runner):
                               error_callback=failed)
 
     def wait(self, timeout: float) -> tuple[int, PieceResult]:
-        import queue
-
         try:
             return self.finished.get(timeout=timeout)
         except queue.Empty:  # e.g. workers that die as they start (a script without a
