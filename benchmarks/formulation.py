@@ -3,7 +3,7 @@
     python benchmarks/formulation.py --sizes 200 500 1000 2000 --budget 60 \\
         --targets 1e-2 1e-3 --cap 600 [--routes monolithic decomposed target cbc]
 
-For each size N one synthetic park is generated (``ecopark_opt.generate``, N existing firms,
+For each size N one synthetic park is generated (``ecopark_opt.inputs.generate``, N existing firms,
 20 resources, seed 1) and written once; every measurement then runs in a fresh Python
 process (memory peaks and HiGHS's once-per-process thread setting do not leak):
 
@@ -66,7 +66,7 @@ def peak_mb(who: int = resource.RUSAGE_SELF) -> float:
 
 
 def load(workbook: str):
-    from ecopark_opt.validate import load_park
+    from ecopark_opt.inputs.load import load_park
 
     started = time.perf_counter()
     park = load_park(workbook)
@@ -77,8 +77,9 @@ def load(workbook: str):
 
 
 def run_structure(workbook: str) -> dict[str, Any]:
-    from ecopark_opt.decompose import component_labels, plan_pieces
-    from ecopark_opt.links import candidate_links, prune_links
+    from ecopark_opt.core.decompose import component_labels, plan_pieces
+    from ecopark_opt.core.links import candidate_links
+    from ecopark_opt.core.prune import prune_links
 
     park, read_s = load(workbook)
     before = peak_mb()
@@ -114,8 +115,9 @@ class GapClock:
 
 
 def run_route(workbook: str, route: str, budget: float, gap: float) -> dict[str, Any]:
-    import ecopark_opt.solve as solve_module
-    from ecopark_opt.optimize import RunOptions, Timer, design_park, optimize
+    import ecopark_opt.core.solve as solve_module
+    from ecopark_opt.core.optimize import RunOptions, design_park, optimize
+    from ecopark_opt.core.stages import Timer
 
     park, read_s = load(workbook)
     clock = GapClock()
@@ -172,7 +174,7 @@ def run_cbc(workbook: str, budget: float, gap: float, abs_gap: float) -> dict[st
     import pulp as pl
     from scale import pulp_model
 
-    from ecopark_opt.links import candidate_links
+    from ecopark_opt.core.links import candidate_links
 
     park, read_s = load(workbook)
     started = time.perf_counter()
@@ -330,7 +332,7 @@ def main(argv: list[str] | None = None) -> None:
         print(markdown(read_rows(args.from_csv)))
         return
 
-    from ecopark_opt.generate import write_generated
+    from ecopark_opt.inputs.generate import write_generated
 
     rows: list[dict[str, Any]] = read_rows(args.append) if args.append else []
     with tempfile.TemporaryDirectory() as tmp:

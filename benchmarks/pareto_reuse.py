@@ -2,7 +2,7 @@
 
     python benchmarks/pareto_reuse.py [--firms 40] [--resources 8] [--points 10] [--seed 7]
 
-The park is synthetic (``ecopark_opt.generate``, ``--firms`` existing firms); the shipped
+The park is synthetic (``ecopark_opt.inputs.generate``, ``--firms`` existing firms); the shipped
 ``instances/kalundborg.xlsx`` is timed too when it exists. Both variants make the same solves
 and must give the same front; the table shows the time of each, the time spent building
 models and the largest difference between the two fronts.
@@ -15,11 +15,13 @@ import tempfile
 import time
 from pathlib import Path
 
-from ecopark_opt.analyses.pareto import pareto_json, trace_front
-from ecopark_opt.generate import write_generated
-from ecopark_opt.optimize import RunOptions, Timer, prepare
+from ecopark_opt.analyses.pareto import trace_front
+from ecopark_opt.core.optimize import RunOptions, prepare
+from ecopark_opt.core.stages import Timer
+from ecopark_opt.inputs.generate import write_generated
+from ecopark_opt.inputs.load import load_park
+from ecopark_opt.outputs.jsonout import pareto_json
 from ecopark_opt.park import Park
-from ecopark_opt.validate import load_park
 
 ROOT = Path(__file__).resolve().parent.parent
 

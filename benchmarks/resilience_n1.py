@@ -2,7 +2,7 @@
 
     python benchmarks/resilience_n1.py [--firms 20] [--seed 7] [--links]
 
-The park is synthetic (``ecopark_opt.generate``, ``--firms`` existing firms); when
+The park is synthetic (``ecopark_opt.inputs.generate``, ``--firms`` existing firms); when
 ``instances/kalundborg.xlsx`` exists it is timed too. Both variants make the same runs
 (fixed design and re-optimised, per admitted firm) and must give the same costs.
 """
@@ -15,11 +15,11 @@ import time
 from pathlib import Path
 
 from ecopark_opt.analyses.resilience import _DesignFixings, _restored, _run, n_minus_1
-from ecopark_opt.generate import write_generated
-from ecopark_opt.optimize import RunOptions, optimize, prepare
+from ecopark_opt.core.optimize import RunOptions, optimize, prepare
+from ecopark_opt.core.solution import Solution
+from ecopark_opt.inputs.generate import write_generated
+from ecopark_opt.inputs.load import load_park
 from ecopark_opt.park import Park
-from ecopark_opt.solution import Solution
-from ecopark_opt.validate import load_park
 
 ROOT = Path(__file__).resolve().parent.parent
 

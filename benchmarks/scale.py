@@ -4,7 +4,7 @@ solved by HiGHS alone (from MPS) and by PuLP + CBC.
     python benchmarks/scale.py --sizes 50 100 200 500 1000 2000 --repeats 3 \\
         --time-budget 60 --pulp
 
-For each size N a synthetic park (``ecopark_opt.generate``, N existing firms, 20 resources,
+For each size N a synthetic park (``ecopark_opt.inputs.generate``, N existing firms, 20 resources,
 seed 1) is written once; each repeat then runs three fresh Python processes (so memory peaks
 and HiGHS's once-per-process thread setting do not leak from one route to another):
 
@@ -14,13 +14,13 @@ and HiGHS's once-per-process thread setting do not leak from one route to anothe
    (``build_model``), ``handoff`` (standard-form compile + ``passModel``:
    ``SolveResult.handoff_seconds``), ``solve`` (HiGHS's ``run``), ``load`` (values written
    back into the Pyomo variables), ``extract`` (``extract_solution``) and ``report``
-   (``write_report``, when ``ecopark_opt.report`` exists); the model size (rows, columns,
+   (``write_report``, when ``ecopark_opt.outputs.report`` exists); the model size (rows, columns,
    nonzeros, integer columns) and the gap reached in the budget. Time to 1 % and to 0.1 %
    gap are read from HiGHS MIP callbacks (``cbMipInterrupt`` and ``cbMipImprovingSolution``
    record HiGHS's own ``mip_gap`` and ``running_time``; the clock starts at ``run``) in the
    same run as the full solve (gap target 1e-4). The model our route passed to HiGHS is then
-   written to MPS (``writeModel`` on the ``Highs`` object ``ecopark_opt.solve`` created,
-   captured by wrapping ``ecopark_opt.solve.new_highs``; no change to the core).
+   written to MPS (``writeModel`` on the ``Highs`` object ``ecopark_opt.core.solve`` created,
+   captured by wrapping ``ecopark_opt.core.solve.new_highs``; no change to the core).
 2. **HiGHS alone** — a fresh ``highspy.Highs`` reads that MPS and solves it with the same
    options and callbacks (``highs_total`` = read + solve).
 3. **PuLP + CBC** (``--pulp``) — the same MILP written with PuLP from the same park and
@@ -159,11 +159,11 @@ def run_ours(workbook: Path, budget: float, workdir: Path, mps: Path) -> dict[st
     """Our pipeline, phase by phase; writes the model HiGHS was given to ``mps``."""
     import highspy
 
-    import ecopark_opt.solve as solve_module
-    from ecopark_opt.links import candidate_links
-    from ecopark_opt.model import build_model
-    from ecopark_opt.solution import extract_solution
-    from ecopark_opt.validate import load_park
+    import ecopark_opt.core.solve as solve_module
+    from ecopark_opt.core.links import candidate_links
+    from ecopark_opt.core.model import build_model
+    from ecopark_opt.core.solution import extract_solution
+    from ecopark_opt.inputs.load import load_park
 
     meter = Meter()
     row = meter.row
@@ -200,8 +200,8 @@ def run_ours(workbook: Path, budget: float, workdir: Path, mps: Path) -> dict[st
     with meter.phase("extract"):
         solution = extract_solution(model, result)
     report_s = None
-    if importlib.util.find_spec("ecopark_opt.report") is not None:
-        from ecopark_opt.report import write_report
+    if importlib.util.find_spec("ecopark_opt.outputs.report") is not None:
+        from ecopark_opt.outputs.report import write_report
 
         with meter.phase("report"):
             write_report(solution, workdir / "report.xlsx")
@@ -265,8 +265,8 @@ def run_pulp(workbook: Path, budget: float) -> dict[str, Any]:
     it is the same as ours)."""
     import pulp as pl
 
-    from ecopark_opt.links import candidate_links
-    from ecopark_opt.validate import load_park
+    from ecopark_opt.core.links import candidate_links
+    from ecopark_opt.inputs.load import load_park
 
     park = load_park(workbook)
     links = candidate_links(park)
@@ -315,10 +315,11 @@ def verify_pulp(workdir: Path) -> list[str]:
     plots, solved to a 1e-7 gap by both HiGHS (our route) and CBC."""
     import pulp as pl
 
-    from ecopark_opt.generate import write_generated
-    from ecopark_opt.optimize import Timer, prepare, solve_model
-    from ecopark_opt.solve import SolveOptions
-    from ecopark_opt.validate import load_park
+    from ecopark_opt.core.optimize import prepare, solve_model
+    from ecopark_opt.core.solve import SolveOptions
+    from ecopark_opt.core.stages import Timer
+    from ecopark_opt.inputs.generate import write_generated
+    from ecopark_opt.inputs.load import load_park
 
     lines = []
     for seed, (firms, plots, candidates) in enumerate([(8, 2, 3), (12, 0, 3), (15, 3, 4)]):
@@ -343,20 +344,20 @@ def verify_pulp(workdir: Path) -> list[str]:
 def warm_up(workdir: Path) -> None:
     """The whole pipeline once on a 4-firm park, so that the phases measured after it are
     steady-state costs rather than first-use imports."""
-    from ecopark_opt.generate import write_generated
-    from ecopark_opt.optimize import RunOptions, optimize
-    from ecopark_opt.validate import load_park
+    from ecopark_opt.core.optimize import RunOptions, optimize
+    from ecopark_opt.inputs.generate import write_generated
+    from ecopark_opt.inputs.load import load_park
 
     solution = optimize(load_park(write_generated(workdir / "warm.xlsx", 4, 5, 0)),
                         RunOptions(time_limit=10))
-    if importlib.util.find_spec("ecopark_opt.report") is not None:
-        from ecopark_opt.report import write_report
+    if importlib.util.find_spec("ecopark_opt.outputs.report") is not None:
+        from ecopark_opt.outputs.report import write_report
 
         write_report(solution, workdir / "warm_report.xlsx")
 
 
 def pulp_model(park, links):
-    """The MILP of :mod:`ecopark_opt.model` (cost objective) written with PuLP.
+    """The MILP of :mod:`ecopark_opt.core.model` (cost objective) written with PuLP.
 
     Supported: supply and demand balances, quality limits, link capacity, link endpoints,
     siting and plot capacity, max_virgin; candidates and floating candidates. Not written
@@ -592,7 +593,7 @@ def versions() -> str:
     import pandas
     import pyomo
 
-    from ecopark_opt.solve import highs_version
+    from ecopark_opt.core.solve import highs_version
 
     parts = [f"Python {platform.python_version()}", f"Pyomo {pyomo.__version__}",
              f"highspy {highs_version()}", f"pandas {pandas.__version__}"]
@@ -634,7 +635,7 @@ def main(argv: list[str] | None = None) -> None:
         print(markdown(rows, any(r.get("pulp_solve_s") is not None for r in rows)))
         return
 
-    from ecopark_opt.generate import write_generated
+    from ecopark_opt.inputs.generate import write_generated
 
     rows: list[dict[str, Any]] = []
     print(versions(), file=sys.stderr)

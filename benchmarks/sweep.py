@@ -3,7 +3,7 @@
     python benchmarks/sweep.py [--firms 50] [--resources 8] [--samples 200] [--workers 2]
                                [--seed 1] [--executors serial,local,dask]
 
-The park is synthetic (``ecopark_opt.generate``) with an uncertainty sheet added: the
+The park is synthetic (``ecopark_opt.inputs.generate``) with an uncertainty sheet added: the
 virgin prices (one draw for all resources, uniform ±20 %), every flow quantity
 (normal, 5 % sd) and the capex per km of every mode (triangular 0.8 / 1 / 1.5). Every
 executor runs the same samples and must give the same results (checked); the script prints
@@ -21,10 +21,10 @@ from pathlib import Path
 import pandas as pd
 
 from ecopark_opt.analyses.sweep import run_sweep
-from ecopark_opt.generate import generate_park
-from ecopark_opt.optimize import RunOptions, optimize
-from ecopark_opt.validate import load_park
-from ecopark_opt.workbook import write_workbook
+from ecopark_opt.core.optimize import RunOptions, optimize
+from ecopark_opt.inputs.generate import generate_park
+from ecopark_opt.inputs.load import load_park
+from ecopark_opt.inputs.workbook import write_workbook
 
 UNCERTAINTY = [
     {"sheet": "resources", "key": "*", "column": "virgin_price", "distribution": "uniform",

@@ -18,11 +18,12 @@ from typing import Any
 import click
 
 from . import __version__
+from .analyses.executors import EXECUTORS
+from .core.optimize import RunOptions
+from .core.solve import SolveResult
+from .core.stages import Timer
 from .errors import EcoparkError, InfeasibleError, InputError
-from .executors import EXECUTORS
-from .optimize import RunOptions, Timer
 from .park import Park
-from .solve import SolveResult
 
 OBJECTIVE = click.Choice(["cost", "virgin", "co2e", "weighted"])
 
@@ -115,8 +116,8 @@ def main() -> None:
 @command
 def template(path: str, quiet: bool, debug: bool) -> None:
     """Write a blank input workbook with every sheet, column, unit and description."""
-    from .files import atomic_write, check_output_path
-    from .template import write_template
+    from .inputs.template import write_template
+    from .outputs.files import atomic_write, check_output_path
 
     check_output_path(path)
     atomic_write(path, write_template)
@@ -140,8 +141,8 @@ def generate(out: str, firms: int, resources: int, seed: int, plots: int, candid
              force: bool, quiet: bool, debug: bool) -> None:
     """Write a synthetic park of a given size (for benchmarks): clustered firms, sector
     profiles, pipelines and trucks. The same arguments always give the same workbook."""
-    from .files import atomic_write, check_output_path
-    from .generate import write_generated
+    from .inputs.generate import write_generated
+    from .outputs.files import atomic_write, check_output_path
 
     path = check_output_path(out)
     if path.exists() and not force:
@@ -158,8 +159,8 @@ def generate(out: str, firms: int, resources: int, seed: int, plots: int, candid
 @command
 def validate(workbook: str, quiet: bool, debug: bool) -> None:
     """Check a workbook and list every problem at once (exit 2 when there is any)."""
-    from .links import candidate_links
-    from .optimize import presolve_problems
+    from .core.links import candidate_links
+    from .inputs.presolve import presolve_problems
 
     console = Console(quiet)
     park = load(workbook, console)
@@ -195,6 +196,7 @@ def solve(workbook: str, scenario: str | None, alternatives: int, within: float,
           threads: int | None, solver_log: bool, quiet: bool, debug: bool) -> int:
     """Optimise the park and write the Excel report."""
     from .analyses.candidates import analyse_candidates
+    from .outputs.design_sheets import candidate_sheets
 
     console = Console(quiet)
     out_path = report_path(workbook, out, suffix=scenario_suffix(scenario))
@@ -206,11 +208,12 @@ def solve(workbook: str, scenario: str | None, alternatives: int, within: float,
     # the model is re-used only to value candidate firms
     has_candidates = bool((park.firms["status"] == "candidate").any())
     model, solution = run_design(park, options, timer, json_path, keep_model=has_candidates)
-    sheets = analyse_candidates(model, solution, options, timer)
+    sheets = candidate_sheets(solution, analyse_candidates(model, solution, options, timer))
     extra_json: dict = {}
     if alternatives:
-        from .analyses.pareto import alternatives as find_alternatives
-        from .analyses.pareto import alternatives_json, alternatives_sheets
+        from .analyses.alternatives import alternatives as find_alternatives
+        from .outputs.design_sheets import alternatives_sheets
+        from .outputs.jsonout import alternatives_json
 
         with timer.phase("alternatives"):
             found = find_alternatives(park, alternatives, within, options)
@@ -242,7 +245,9 @@ def pareto(workbook: str, points: int, x_metric: str, y_metric: str, out: str | 
            mip_gap: float | None, threads: int | None, solver_log: bool, quiet: bool,
            debug: bool) -> int:
     """Trace the trade-off between two metrics (ε-constraint front)."""
-    from .analyses.pareto import pareto_front, pareto_json, pareto_sheets
+    from .analyses.pareto import pareto_front
+    from .outputs.design_sheets import pareto_sheets
+    from .outputs.jsonout import pareto_json
 
     if x_metric == y_metric:
         raise InputError("--x and --y must be different metrics")
@@ -286,13 +291,10 @@ def resilience(workbook: str, by_link: bool, out: str | None, json_path: str | N
 def analyse_resilience(park: Park, solution, options: RunOptions, timer: Timer,
                        by_link: bool) -> tuple[list, dict]:
     """N-1 sheets and JSON, plus the defection-aware comparison when probabilities are set."""
-    from .analyses.resilience import (
-        defection_aware_design,
-        defection_sheets,
-        n_minus_1,
-        resilience_json,
-        resilience_sheets,
-    )
+    from .analyses.defection import defection_aware_design
+    from .analyses.resilience import n_minus_1
+    from .outputs.jsonout import resilience_json
+    from .outputs.resilience_sheets import defection_sheets, resilience_sheets
 
     with timer.phase("N-1 analysis"):
         result = n_minus_1(park, solution, options, links=by_link)
@@ -306,7 +308,7 @@ def analyse_resilience(park: Park, solution, options: RunOptions, timer: Timer,
 def check_json_path(json_path: str | None, workbook: str) -> None:
     """Refuse a bad --json target before any solving."""
     if json_path:
-        from .files import check_output_path
+        from .outputs.files import check_output_path
 
         check_output_path(json_path, (workbook,), suffix=None)
 
@@ -341,15 +343,15 @@ def compare(workbooks: tuple[str, ...], by_scenarios: bool, executor: str, worke
             threads: int | None, solver_log: bool, quiet: bool, debug: bool) -> int:
     """Siting options (one workbook each) or the scenarios of one workbook, side by side."""
     from .analyses.compare import (
-        compare_json,
-        compare_sheets,
         no_design_error,
         run_compare,
         scenario_tasks,
         workbook_tasks,
     )
-    from .files import check_output_path
-    from .validate import load_park
+    from .inputs.load import load_park
+    from .outputs.compare_sheets import compare_sheets
+    from .outputs.files import check_output_path
+    from .outputs.jsonout import compare_json
 
     if by_scenarios and len(workbooks) != 1:
         raise InputError("--scenarios compares the scenarios of one workbook; give exactly one")
@@ -402,8 +404,10 @@ def sweep(workbook: str, samples: int, seed: int, resume: bool, executor: str, w
           objective: str | None, time_limit: float | None, mip_gap: float | None,
           threads: int | None, solver_log: bool, quiet: bool, debug: bool) -> int:
     """Monte Carlo over the uncertainty sheet: link shares, metric percentiles, regret."""
-    from .analyses.sweep import read_uncertainty, run_sweep, sweep_json, sweep_sheets
-    from .scenarios import WorkbookData
+    from .analyses.sweep import read_uncertainty, run_sweep
+    from .inputs.scenarios import WorkbookData
+    from .outputs.jsonout import sweep_json
+    from .outputs.sweep_sheets import sweep_sheets
 
     console = Console(quiet)
     out_path = report_path(workbook, out, suffix="_sweep")
@@ -464,14 +468,14 @@ def check_scenarios(tasks) -> None:
 
 def report_path(workbook: str, out: str | None, suffix: str = "") -> Path:
     """Where the report goes; checked before any solving so a long run is never lost."""
-    from .files import check_output_path
+    from .outputs.files import check_output_path
 
     path = Path(out) if out else Path("reports") / f"{Path(workbook).stem}{suffix}.xlsx"
     return check_output_path(path, (workbook,))
 
 
 def load(workbook: str, console: Console, scenario: str | None = None) -> Park:
-    from .validate import load_park
+    from .inputs.load import load_park
 
     start = time.perf_counter()
     park = load_park(workbook, scenario)
@@ -484,7 +488,7 @@ def load(workbook: str, console: Console, scenario: str | None = None) -> Park:
 def run_design(park: Park, options: RunOptions, timer: Timer, json_path: str | None,
                keep_model: bool = True):
     """The optimal design and its model; an infeasible park still gets its JSON status."""
-    from .optimize import design_park
+    from .core.optimize import design_park
 
     try:
         return design_park(park, options, timer, keep_model)
@@ -497,8 +501,9 @@ def finish(solution, out_path: Path, json_path: str | None, console: Console, ti
            extra_sheets=(), extra_json: dict | None = None, run_info: dict | None = None
            ) -> int:
     """Write the report (and JSON), print the outcome line; the exit code is 0."""
-    from .jsonout import solution_json, write_json
-    from .report import write_report
+    from .core.records import solution_json
+    from .outputs.jsonout import write_json
+    from .outputs.report import write_report
 
     with timer.phase("report"):
         write_report(solution, out_path, extra_sheets=extra_sheets, run_info=run_info)
@@ -527,12 +532,10 @@ def outcome_line(solution) -> str:
 def write_failure_json(json_path: str | None, status: str, objective: str) -> None:
     if not json_path:
         return
-    from .jsonout import write_json
+    from .core.records import failure_json
+    from .outputs.jsonout import write_json
 
-    write_json({"status": status, "objective": objective, "mip_gap": None,
-                "metrics": {m: {"design": None, "baseline": None}
-                            for m in ("cost", "virgin", "co2e")},
-                "links": [], "purchases": [], "discharges": [], "firms": []}, json_path)
+    write_json(failure_json(status, objective), json_path)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -9,7 +9,7 @@ from typing import Any
 
 import pandas as pd
 
-from .schema import SETTINGS
+from .inputs.schema import SETTINGS
 
 # The Park's input tables, in workbook order (settings aside).
 PARK_TABLES = (

@@ -20,7 +20,7 @@ HERE = Path(__file__).resolve().parent
 if str(HERE.parent) not in sys.path:  # run as a script from a checkout
     sys.path.insert(0, str(HERE.parent))
 
-from ecopark_opt.workbook import write_workbook  # noqa: E402
+from ecopark_opt.inputs.workbook import write_workbook  # noqa: E402
 
 Tables = dict[str, Any]
 

@@ -8,7 +8,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from ecopark_opt.template import workbook_markdown  # noqa: E402
+from ecopark_opt.inputs.template import workbook_markdown  # noqa: E402
 
 DOCS_PAGE = ROOT / "docs" / "workbook.md"
 

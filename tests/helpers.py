@@ -6,11 +6,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from ecopark_opt.optimize import RunOptions, optimize
+from ecopark_opt.core.optimize import RunOptions, optimize
+from ecopark_opt.core.solution import Solution
+from ecopark_opt.inputs.load import load_park
+from ecopark_opt.inputs.workbook import write_workbook
 from ecopark_opt.park import Park
-from ecopark_opt.solution import Solution
-from ecopark_opt.validate import load_park
-from ecopark_opt.workbook import write_workbook
 
 Tables = Mapping[str, Any]
 

@@ -16,10 +16,10 @@ import pytest
 from click.testing import CliRunner
 from openpyxl import load_workbook
 
-from ecopark_opt import reader
 from ecopark_opt.cli import main
-from ecopark_opt.sheetxml import content_rows_xml, drop_empty_rows
-from ecopark_opt.validate import load_park
+from ecopark_opt.inputs import reader
+from ecopark_opt.inputs.load import load_park
+from ecopark_opt.inputs.sheetxml import content_rows_xml, drop_empty_rows
 from tests import adversarial as adv
 
 SECONDS = 10.0  # wall time allowed for one validate run
@@ -232,7 +232,7 @@ def test_row_filter_keeps_whatever_it_does_not_understand():
 
 def test_row_filter_streams_in_chunks(monkeypatch):
     # tiny chunks: rows and tags are cut anywhere between two reads
-    import ecopark_opt.sheetxml as sheetxml
+    import ecopark_opt.inputs.sheetxml as sheetxml
 
     rows = "".join(
         f'<row r="{r}"><c r="A{r}"><v>{r}</v></c></row>' if r % 7 == 0

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from ecopark_opt import solve as solve_module
 from ecopark_opt.cli import main
-from ecopark_opt.workbook import write_workbook
+from ecopark_opt.core import solve as solve_module
+from ecopark_opt.inputs.workbook import write_workbook
 
 TWO_FIRMS = {
     "firms": [{"firm_id": "A", "site": "S1"}, {"firm_id": "B", "site": "S2"}],
@@ -99,7 +99,7 @@ def test_no_solution_exit_4(park: Path, tmp_path: Path, monkeypatch):
     def no_solution(model, options=None):
         return solve_module.SolveResult("time_limit", has_solution=False, message="Time limit")
 
-    monkeypatch.setattr("ecopark_opt.optimize.solve", no_solution)
+    monkeypatch.setattr("ecopark_opt.core.stages.solve", no_solution)
     result = run(["solve", str(park), "--out", str(tmp_path / "r.xlsx")])
     assert result.exit_code == 4
     assert "without any feasible design" in result.output
@@ -109,7 +109,7 @@ def test_internal_error_exit_1_without_traceback(park: Path, tmp_path: Path, mon
     def boom(*args, **kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr("ecopark_opt.optimize.build_model", boom)
+    monkeypatch.setattr("ecopark_opt.core.optimize.build_model", boom)
     result = run(["solve", str(park), "--out", str(tmp_path / "r.xlsx")])
     assert result.exit_code == 1
     assert "internal error: RuntimeError: boom" in result.output

@@ -16,20 +16,20 @@ from scipy import stats as sps
 
 from ecopark_opt.analyses import sweep as sweep_module
 from ecopark_opt.analyses.compare import (
-    compare_json,
     firm_gains,
     link_matrix,
     run_compare,
     scenario_tasks,
     verdict_frame,
 )
-from ecopark_opt.analyses.sweep import draw_samples, run_sweep, sweep_json
+from ecopark_opt.analyses.executors import ProgressBar, TaskFailure, run_tasks
+from ecopark_opt.analyses.sweep import draw_samples, run_sweep
 from ecopark_opt.cli import main
+from ecopark_opt.core.optimize import RunOptions, optimize
 from ecopark_opt.errors import InputError
-from ecopark_opt.executors import ProgressBar, TaskFailure, run_tasks
-from ecopark_opt.optimize import RunOptions, optimize
-from ecopark_opt.scenarios import UncertainRow
-from ecopark_opt.validate import load_park
+from ecopark_opt.inputs.load import load_park
+from ecopark_opt.inputs.scenarios import UncertainRow
+from ecopark_opt.outputs.jsonout import compare_json, sweep_json
 from tests.helpers import park_file, two_firm_park
 
 PIPE = [{"mode": "pipe", "opex_fixed": 50, "cost_per_unit_km": 0.1}]

@@ -20,9 +20,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from ecopark_opt.optimize import RunOptions, optimize
-from ecopark_opt.validate import load_park
-from ecopark_opt.workbook import write_workbook
+from ecopark_opt.core.optimize import RunOptions, optimize
+from ecopark_opt.inputs.load import load_park
+from ecopark_opt.inputs.workbook import write_workbook
 
 LINK_COLUMNS = ["supplier", "receiver", "from_resource", "to_resource", "mode", "from_site",
                 "to_site", "build", "sent", "delivered", "annual_cost"]
@@ -85,9 +85,9 @@ def test_three_solves_give_identical_designs(workbook):
 
 SOLVE_AND_PRINT = """
 import json, sys
-from ecopark_opt.jsonout import solution_json
-from ecopark_opt.optimize import RunOptions, optimize
-from ecopark_opt.validate import load_park
+from ecopark_opt.core.records import solution_json
+from ecopark_opt.core.optimize import RunOptions, optimize
+from ecopark_opt.inputs.load import load_park
 print(json.dumps(solution_json(optimize(load_park(sys.argv[1]), RunOptions(time_limit=30)))))
 """
 

@@ -13,9 +13,9 @@ import math
 import pytest
 from pyomo.repn import generate_standard_repn
 
+from ecopark_opt.core.links import candidate_links
+from ecopark_opt.core.optimize import prepare
 from ecopark_opt.errors import InfeasibleError
-from ecopark_opt.links import candidate_links
-from ecopark_opt.optimize import prepare
 from ecopark_opt.park import capital_recovery_factor
 from tests.helpers import built, load_tables, row, solve_tables, two_firm_park
 

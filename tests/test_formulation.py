@@ -10,13 +10,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ecopark_opt import decompose
-from ecopark_opt.generate import generate_park
-from ecopark_opt.links import candidate_links, prune_links
-from ecopark_opt.optimize import RunOptions, optimize
-from ecopark_opt.solve import bound_scale
-from ecopark_opt.validate import load_park
-from ecopark_opt.workbook import write_workbook
+from ecopark_opt.core import decompose
+from ecopark_opt.core.links import candidate_links
+from ecopark_opt.core.optimize import RunOptions, optimize
+from ecopark_opt.core.prune import prune_links
+from ecopark_opt.core.solve import bound_scale
+from ecopark_opt.inputs.generate import generate_park
+from ecopark_opt.inputs.load import load_park
+from ecopark_opt.inputs.workbook import write_workbook
 from tests.helpers import two_firm_park
 
 EXACT = RunOptions(mip_gap=1e-9, time_limit=30)
@@ -310,7 +311,7 @@ def test_decomposition_matches_the_monolithic_model_on_generated_parks(
 
 
 def test_a_design_park_model_holds_the_merged_design(tmp_path, monkeypatch):
-    from ecopark_opt.optimize import design_park
+    from ecopark_opt.core.optimize import design_park
 
     monkeypatch.setattr(decompose, "BATCH_LINKS", 0)
     park = generated(tmp_path, 15, 6, 1)
@@ -398,7 +399,7 @@ def test_the_solve_command_takes_workers(tmp_path):
 
 
 def piece(objective: float, bound: float, seconds: float = 1.0) -> decompose.PieceResult:
-    from ecopark_opt.solve import SolveResult, relative_gap
+    from ecopark_opt.core.solve import SolveResult, relative_gap
 
     gap = relative_gap(objective, bound)
     result = SolveResult("optimal" if gap <= 1e-4 else "time_limit", objective, bound, gap,
@@ -443,7 +444,7 @@ class ScriptedRunner(decompose._Runner):
 
 
 def test_rounds_give_the_open_piece_the_time_left_and_stop_when_the_park_is_done():
-    from ecopark_opt.solve import SolveOptions
+    from ecopark_opt.core.solve import SolveOptions
 
     tasks = [(None, [0] * 10), (None, [0] * 30)]  # 10 and 30 links
     runner = ScriptedRunner({
@@ -468,7 +469,7 @@ def test_rounds_give_the_open_piece_the_time_left_and_stop_when_the_park_is_done
 
 
 def test_rounds_go_to_the_largest_gap_per_second_and_double_the_limit():
-    from ecopark_opt.solve import SolveOptions
+    from ecopark_opt.core.solve import SolveOptions
 
     tasks = [(None, [0] * 10), (None, [0] * 90)]
     runner = ScriptedRunner({
@@ -486,7 +487,7 @@ def test_rounds_go_to_the_largest_gap_per_second_and_double_the_limit():
 
 
 def test_side_by_side_a_run_the_park_no_longer_needs_is_not_waited_for():
-    from ecopark_opt.solve import SolveOptions
+    from ecopark_opt.core.solve import SolveOptions
 
     tasks = [(None, [0] * 10), (None, [0] * 10)]
     runner = ScriptedRunner({

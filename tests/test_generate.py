@@ -9,7 +9,9 @@ import pytest
 from click.testing import CliRunner
 
 from ecopark_opt.cli import main
-from ecopark_opt.generate import (
+from ecopark_opt.core.links import candidate_links
+from ecopark_opt.core.optimize import RunOptions, optimize
+from ecopark_opt.inputs.generate import (
     BASE,
     BASE_RESOURCES,
     MODES,
@@ -17,9 +19,7 @@ from ecopark_opt.generate import (
     generate_park,
     write_generated,
 )
-from ecopark_opt.links import candidate_links
-from ecopark_opt.optimize import RunOptions, optimize
-from ecopark_opt.validate import load_park
+from ecopark_opt.inputs.load import load_park
 
 
 def frames(tables: dict) -> dict[str, pd.DataFrame]:

@@ -17,11 +17,11 @@ from types import ModuleType
 import pandas as pd
 import pytest
 
-from ecopark_opt.optimize import RunOptions, optimize
+from ecopark_opt.core.optimize import RunOptions, optimize
+from ecopark_opt.core.solution import Solution
+from ecopark_opt.inputs.load import load_park
+from ecopark_opt.inputs.workbook import write_workbook
 from ecopark_opt.park import PARK_TABLES, Park, capital_recovery_factor
-from ecopark_opt.solution import Solution
-from ecopark_opt.validate import load_park
-from ecopark_opt.workbook import write_workbook
 
 INSTANCES = Path(__file__).resolve().parent.parent / "instances"
 NAMES = ("kalundborg", "water_pinch", "two_firms", "siting_options")

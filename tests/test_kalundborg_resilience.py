@@ -7,13 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from ecopark_opt.analyses.resilience import (
-    defection_aware_design,
-    n_minus_1,
-    resilience_sheets,
-)
-from ecopark_opt.optimize import RunOptions, optimize
-from ecopark_opt.validate import load_park
+from ecopark_opt.analyses.defection import defection_aware_design
+from ecopark_opt.analyses.resilience import n_minus_1
+from ecopark_opt.core.optimize import RunOptions, optimize
+from ecopark_opt.inputs.load import load_park
+from ecopark_opt.outputs.resilience_sheets import resilience_sheets
 
 KALUNDBORG = Path(__file__).resolve().parent.parent / "instances" / "kalundborg.xlsx"
 

@@ -1,4 +1,4 @@
-"""The network picture: framing, schematic layout, labels (ecopark_opt.network).
+"""The network picture: framing, schematic layout, labels (ecopark_opt.outputs.network).
 
 Most tests draw a stand-in for a solved design (the few tables the picture reads), so that
 they need no solver and stay fast.
@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ecopark_opt.network import (
+from ecopark_opt.outputs.network import (
     TOP_FIRMS,
     TOP_LINKS,
     arrange,

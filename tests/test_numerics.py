@@ -7,7 +7,7 @@ import pytest
 from click.testing import CliRunner
 
 from ecopark_opt.cli import main
-from ecopark_opt.solve import WIDE_MATRIX_RANGE, numeric_warnings
+from ecopark_opt.core.solve import WIDE_MATRIX_RANGE, numeric_warnings
 from tests.checker import check_design
 from tests.helpers import built, park_file, row, solve_tables
 

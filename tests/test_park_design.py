@@ -12,11 +12,11 @@ from typing import Any
 
 import pytest
 
+from ecopark_opt.core.optimize import RunOptions, optimize
+from ecopark_opt.core.solution import Solution
 from ecopark_opt.errors import InfeasibleError
-from ecopark_opt.optimize import RunOptions, optimize
-from ecopark_opt.solution import Solution
-from ecopark_opt.validate import load_park
-from ecopark_opt.workbook import write_workbook
+from ecopark_opt.inputs.load import load_park
+from ecopark_opt.inputs.workbook import write_workbook
 
 TOL = 1e-6
 

@@ -26,10 +26,11 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from ecopark_opt.optimize import LEXICOGRAPHIC_TOL, RunOptions, design_park, prepare
-from ecopark_opt.solve import SolveOptions, solve
-from ecopark_opt.validate import load_park
-from ecopark_opt.workbook import write_workbook
+from ecopark_opt.core.optimize import RunOptions, design_park, prepare
+from ecopark_opt.core.solve import SolveOptions, solve
+from ecopark_opt.core.stages import LEXICOGRAPHIC_TOL
+from ecopark_opt.inputs.load import load_park
+from ecopark_opt.inputs.workbook import write_workbook
 from tests.checker import check_design
 
 SETTINGS = dict(deadline=None, derandomize=True, print_blob=True,

@@ -14,12 +14,13 @@ import pytest
 from openpyxl import Workbook, load_workbook
 from openpyxl.chart import BarChart, ScatterChart
 
+from ecopark_opt.core.optimize import optimize
+from ecopark_opt.core.records import solution_json
 from ecopark_opt.errors import InputError
-from ecopark_opt.jsonout import solution_json, write_json
-from ecopark_opt.network import draw_network, quantity_label
-from ecopark_opt.optimize import optimize
-from ecopark_opt.report import build_workbook, status_text, write_report
-from ecopark_opt.sheets import ChartSpec, ExtraSheet
+from ecopark_opt.outputs.jsonout import write_json
+from ecopark_opt.outputs.network import draw_network, quantity_label
+from ecopark_opt.outputs.report import build_workbook, status_text, write_report
+from ecopark_opt.outputs.sheets import ChartSpec, ExtraSheet
 from tests.helpers import load_tables, solve_tables
 
 # A (site S1) supplies 100 m3 of water, B (site S2, 5 km away) demands 80 m3; water costs 2 to
@@ -322,7 +323,7 @@ def test_extra_sheet_chart(two, tmp_path):
 
 
 def test_report_survives_a_failed_picture(two, tmp_path, monkeypatch):
-    import ecopark_opt.report as report
+    import ecopark_opt.outputs.report as report
 
     def broken(solution, path):
         raise ValueError("no coordinates")

@@ -10,16 +10,12 @@ import random
 
 import pytest
 
-from ecopark_opt.analyses.resilience import (
-    defection_aware_design,
-    defection_scenarios,
-    defection_sheets,
-    n_minus_1,
-    resilience_json,
-    resilience_sheets,
-)
+from ecopark_opt.analyses.defection import defection_aware_design, defection_scenarios
+from ecopark_opt.analyses.resilience import n_minus_1
+from ecopark_opt.core.optimize import RunOptions, optimize
 from ecopark_opt.errors import InputError
-from ecopark_opt.optimize import RunOptions, optimize
+from ecopark_opt.outputs.jsonout import resilience_json
+from ecopark_opt.outputs.resilience_sheets import defection_sheets, resilience_sheets
 from tests.helpers import two_firm_park
 
 PIPE = [{"mode": "pipe", "opex_fixed": 50, "cost_per_unit_km": 0.1}]

@@ -11,10 +11,10 @@ import pytest
 from click.testing import CliRunner
 
 from ecopark_opt.cli import main
+from ecopark_opt.core.optimize import optimize
 from ecopark_opt.errors import InputError
-from ecopark_opt.optimize import optimize
-from ecopark_opt.reader import read_workbook
-from ecopark_opt.validate import load_park
+from ecopark_opt.inputs.load import load_park
+from ecopark_opt.inputs.reader import read_workbook
 from tests.helpers import park_file, two_firm_park
 
 

@@ -10,18 +10,18 @@ import pytest
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter, range_boundaries
 
+from ecopark_opt.core.optimize import optimize
 from ecopark_opt.errors import InputError
-from ecopark_opt.optimize import optimize
-from ecopark_opt.reader import IGNORED_SHEETS, read_workbook
-from ecopark_opt.schema import BOOL, ENUM, SETTINGS, SHEETS
-from ecopark_opt.template import (
+from ecopark_opt.inputs.load import load_park
+from ecopark_opt.inputs.reader import IGNORED_SHEETS, read_workbook
+from ecopark_opt.inputs.schema import BOOL, ENUM, SETTINGS, SHEETS
+from ecopark_opt.inputs.template import (
     BOOL_CHOICES,
     LISTS_SHEET,
     README_SHEET,
     workbook_markdown,
     write_template,
 )
-from ecopark_opt.validate import load_park
 
 ROOT = Path(__file__).resolve().parent.parent
 

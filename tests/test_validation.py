@@ -18,10 +18,10 @@ from typing import Any
 import pytest
 from openpyxl import load_workbook
 
+from ecopark_opt.core.optimize import prepare
 from ecopark_opt.errors import InfeasibleError, InputError
-from ecopark_opt.optimize import prepare
-from ecopark_opt.validate import load_park
-from ecopark_opt.workbook import write_workbook
+from ecopark_opt.inputs.load import load_park
+from ecopark_opt.inputs.workbook import write_workbook
 from tests.helpers import two_firm_park
 
 

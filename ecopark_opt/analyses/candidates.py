@@ -11,13 +11,11 @@ from __future__ import annotations
 import pandas as pd
 import pyomo.environ as pyo
 
-from ..optimize import RunOptions, Timer
+from ..core.optimize import RunOptions
+from ..core.solution import Solution
+from ..core.solve import solve
+from ..core.stages import Timer
 from ..park import Park
-from ..sheets import ExtraSheet
-from ..solution import Solution
-from ..solve import solve
-
-OBJECTIVE_UNITS = {"cost": "{cur}/yr", "virgin": "virgin units/yr", "co2e": "kg CO2e/yr"}
 
 
 def candidate_values(model: pyo.ConcreteModel, design: Solution,
@@ -101,41 +99,12 @@ def siting_table(design: Solution) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def candidate_sheets(design: Solution, values: pd.DataFrame | None) -> list[ExtraSheet]:
-    """The Siting and Candidates sheets of the report (only when the park has candidates)."""
-    park = design.park
-    cur = park.currency
-    sheets = []
-    plots = park.sites[park.sites["kind"] == "plot"]
-    if not plots.empty:
-        table = siting_table(design).rename(columns={"site_cost": f"site cost [{cur}/yr]"})
-        sheets.append(ExtraSheet(
-            "Siting", table,
-            notes=["Each free plot, the candidate placed on it and the links it enables."],
-        ))
-    if values is not None and not values.empty:
-        frame = values.rename(columns={
-            "admission_cost": f"admission cost [{cur}/yr]", "site_cost": f"site cost [{cur}/yr]",
-            "value": f"value of the decision [{OBJECTIVE_UNITS.get(park.settings.objective, 'objective units/yr').format(cur=cur)}]",
-        })
-        admitted = values[values["admitted"]]
-        notes = [
-            f"{len(admitted)} of {len(values)} candidates admitted: "
-            + (", ".join(f"{r.name} on {r.site}" for r in admitted.itertuples()) or "none"),
-            "value = how much worse the objective gets if the decision is flipped "
-            "(admitted kept out, rejected forced in), from a re-solve.",
-        ]
-        sheets.append(ExtraSheet("Candidates", frame, notes=notes))
-    return sheets
-
-
 def analyse_candidates(model: pyo.ConcreteModel | None, design: Solution,
-                       options: RunOptions, timer: Timer | None = None) -> list[ExtraSheet]:
-    """Everything the report says about candidates and plots (``model`` may be None when
-    the park has no candidate firms)."""
+                       options: RunOptions, timer: Timer | None = None) -> pd.DataFrame | None:
+    """The value of every candidate firm's decision (:func:`candidate_values`); None when
+    the park has no candidate firms (``model`` may then be None)."""
     timer = timer or Timer()
     if model is None or not model.CANDIDATES:
-        return candidate_sheets(design, None)
+        return None
     with timer.phase("candidate values"):
-        values = candidate_values(model, design, options)
-    return candidate_sheets(design, values)
+        return candidate_values(model, design, options)

@@ -30,16 +30,15 @@ from typing import Any
 
 import pandas as pd
 
+from ..core.optimize import RunOptions, optimize
+from ..core.records import failure_json, solution_json
+from ..core.solution import Solution
+from ..core.vocabulary import METRICS, SOLVED
 from ..errors import EcoparkError, InfeasibleError
-from ..executors import TaskFailure, run_tasks
-from ..jsonout import failure_json, number, solution_json
-from ..optimize import RunOptions, optimize
-from ..scenarios import WorkbookData, scenario_names
-from ..sheets import ChartSpec, ExtraSheet
-from ..solution import METRICS, Solution
+from ..inputs.scenarios import WorkbookData, scenario_names
+from .executors import TaskFailure, run_tasks
 
 BASE = "base"
-SOLVED = ("optimal", "time_limit")
 TIE = 1e-6
 LINK_KEY = ("supplier", "receiver", "from_resource", "to_resource", "mode")
 
@@ -193,11 +192,11 @@ def no_design_error(result: CompareResult) -> InfeasibleError:
 # --- tables -------------------------------------------------------------------------------
 
 
-def _metrics(record: dict[str, Any]) -> dict[str, dict[str, float | None]]:
+def option_metrics(record: dict[str, Any]) -> dict[str, dict[str, float | None]]:
     return record["json"]["metrics"]
 
 
-def _links(record: dict[str, Any]) -> list[dict[str, Any]]:
+def option_links(record: dict[str, Any]) -> list[dict[str, Any]]:
     return [lk for lk in record["json"]["links"] if lk["mode"] != "internal"]
 
 
@@ -212,7 +211,7 @@ def kpi_frame(result: CompareResult) -> pd.DataFrame:
     cur = result.currency
     rows = []
     for o in result.options:
-        m = _metrics(o)
+        m = option_metrics(o)
         solved = o["status"] in SOLVED
         cost, base = m["cost"]["design"], m["cost"]["baseline"]
         saving = {k: (m[k]["baseline"] - m[k]["design"]) if solved else None for k in METRICS}
@@ -228,7 +227,7 @@ def kpi_frame(result: CompareResult) -> pd.DataFrame:
             "virgin saving [%]": _pct(saving["virgin"], m["virgin"]["baseline"]),
             "CO2e [kg/yr]": m["co2e"]["design"],
             "CO2e saving [%]": _pct(saving["co2e"], m["co2e"]["baseline"]),
-            "links": len(_links(o)) if solved else None,
+            "links": len(option_links(o)) if solved else None,
             "admitted firms": sum(1 for f in firms if f["admitted"]) if solved else None,
             "candidates admitted": ", ".join(o["candidates"]) if solved else "",
             "MIP gap [%]": 100.0 * o["json"]["mip_gap"] if o["json"]["mip_gap"] is not None
@@ -256,7 +255,7 @@ def verdict_frame(result: CompareResult) -> pd.DataFrame:
     rows = []
     for label, read, unit, lower in VERDICT_METRICS:
         unit = f"{cur}/yr" if unit == "money" else unit
-        scored = [(o["option"], read(_metrics(o))) for o in result.solved]
+        scored = [(o["option"], read(option_metrics(o))) for o in result.solved]
         scored.sort(key=lambda t: t[1] if lower else -t[1])
         if not scored:
             continue
@@ -284,7 +283,7 @@ def link_matrix(result: CompareResult) -> pd.DataFrame:
     seen: dict[tuple, int] = {}
     present: dict[tuple, set[str]] = {}
     for n, o in enumerate(result.options):
-        for lk in _links(o):
+        for lk in option_links(o):
             key = tuple(lk[k] for k in LINK_KEY)
             seen.setdefault(key, n)
             present.setdefault(key, set()).add(o["option"])
@@ -329,72 +328,3 @@ def savings_frame(result: CompareResult) -> pd.DataFrame:
 # --- report sheets and JSON ---------------------------------------------------------------
 
 
-def compare_sheets(result: CompareResult) -> list[ExtraSheet]:
-    """Comparison (KPIs, cost chart), savings chart, verdict, links matrix, per-firm gains."""
-    cur = result.currency
-    kpis = kpi_frame(result)
-    verdict = verdict_frame(result)
-    notes = [f"Comparison of {result.source}: {len(result.options)} options, "
-             f"{len(result.solved)} with a design."]
-    if not verdict.empty:
-        notes.append("Verdict: " + "; ".join(f"{r['metric']}: {r['best option']}"
-                                             for r in verdict.to_dict("records")) + ".")
-    if result.reference:
-        notes.append(f"The Summary, Links, Firms, Balances and Network sheets describe option "
-                     f"'{result.reference}'.")
-    failed = [o for o in result.options if o["status"] not in SOLVED]
-    notes.extend(f"Option '{o['option']}' has no design ({o['status']}): {o['reason']}"
-                 for o in failed)
-    notes.append("Savings are against every admitted firm operating alone (standalone "
-                 "baseline), in each option's own park.")
-    cost_chart = ChartSpec(kind="column", x="option",
-                           y=(f"cost [{cur}/yr]", f"standalone cost [{cur}/yr]"),
-                           title="Annual cost by option", x_title="option",
-                           y_title=f"{cur}/yr")
-    sheets = [ExtraSheet("Comparison", kpis, notes, cost_chart)]
-    savings = savings_frame(result)
-    sheets.append(ExtraSheet(
-        "Comparison savings", savings,
-        ["Savings against standalone operation, in % of the baseline, per option."],
-        ChartSpec(kind="bar", x="option",
-                  y=("cost saving [%]", "virgin saving [%]", "CO2e saving [%]"),
-                  title="Savings against standalone operation", x_title="option",
-                  y_title="%"),
-    ))
-    sheets.append(ExtraSheet(
-        "Comparison verdict", verdict,
-        ["Best option per metric among the options with a design; ties are all named. "
-         "Margin = how much the runner-up is behind."],
-    ))
-    sheets.append(ExtraSheet(
-        "Comparison links", link_matrix(result),
-        ["1 = the option's design uses the link (built and carrying flow)."],
-        ChartSpec(kind="bar", x="link", y=("options using it",),
-                  title="How many options use each link", x_title="link",
-                  y_title="options"),
-    ))
-    gains = firm_gains(result)
-    gain_columns = tuple(c for c in gains.columns if c != "firm")
-    sheets.append(ExtraSheet(
-        "Comparison firms", gains,
-        ["Each firm's yearly gain against operating alone, per option (blank = not in that "
-         "option's park)."],
-        ChartSpec(kind="column", x="firm", y=gain_columns, title="Per-firm gain by option",
-                  x_title="firm", y_title=f"{cur}/yr") if gain_columns else None,
-    ))
-    return sheets
-
-
-def compare_json(result: CompareResult) -> list[dict[str, Any]]:
-    """SPEC §6 ``compare``: per option its status, absolute metrics and links used."""
-    out = []
-    for o in result.options:
-        m = _metrics(o)
-        out.append({
-            "option": o["option"],
-            "status": o["json"]["status"],
-            "metrics": {k: {"design": number(m[k]["design"]),
-                            "baseline": number(m[k]["baseline"])} for k in METRICS},
-            "links": len(_links(o)),
-        })
-    return out

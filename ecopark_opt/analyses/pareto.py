@@ -62,47 +62,20 @@ alternative is then near-optimal in both senses.
 from __future__ import annotations
 
 import time
-from collections import Counter
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 import pyomo.environ as pyo
 
+from ..core.model import objective_expression, set_objective
+from ..core.optimize import RunOptions, prepare
+from ..core.solution import Solution, extract_solution
+from ..core.solve import SolveOptions, SolveResult, solve
+from ..core.stages import check_result
+from ..core.vocabulary import LINK_KEY, METRICS, tolerance
 from ..errors import InputError
-from ..jsonout import json_gap, link_records, number
-from ..model import objective_expression, set_objective
-from ..optimize import RunOptions, check_result, prepare
 from ..park import Park
-from ..sheets import ChartSpec, ExtraSheet
-from ..solution import METRICS, Solution, extract_solution
-from ..solve import SolveOptions, SolveResult, solve
-
-REL_TOL = 1e-6
-MIN_FLOW_SHARE = 1e-4
-LINK_COLUMNS = ["supplier", "receiver", "from_resource", "to_resource", "mode", "from_site",
-                "to_site"]
-
-
-def _tol(value: float) -> float:
-    return REL_TOL * max(1.0, abs(value))
-
-
-def metric_units(park: Park) -> dict[str, str]:
-    """The unit of each metric (virgin use is weighted by ``virgin_weight``)."""
-    return {"cost": f"{park.currency}/yr", "virgin": "units/yr", "co2e": "kg/yr"}
-
-
-def metric_labels(park: Park, suffix: str = "") -> dict[str, str]:
-    """Column labels with units, e.g. ``cost [EUR/yr]`` or ``cost vs baseline [EUR/yr]``."""
-    return {k: f"{k}{suffix} [{u}]" for k, u in metric_units(park).items()}
-
-
-def used_links(solution: Solution) -> pd.Index:
-    """Model indexes of the links a design uses: built, carrying flow, not internal arcs."""
-    links = solution.links
-    mask = (links["build"] > 0.5) & (links["sent"] > 0) & ~links["internal"].astype(bool)
-    return links.index[mask]
 
 
 def relative(solution: Solution, metric: str) -> float:
@@ -219,7 +192,7 @@ def lexicographic(m: pyo.ConcreteModel, primary: str, secondary: str, report_as:
     check_result(m, first, options)
     best = float(first.objective)
     m.pareto_hold = pyo.Constraint(
-        expr=objective_expression(m, primary) <= best + _tol(best), doc="hold the primary")
+        expr=objective_expression(m, primary) <= best + tolerance(best), doc="hold the primary")
     try:
         set_objective(m, secondary)
         second = solve(m, options)
@@ -261,7 +234,7 @@ def trace_front(park: Park, points: int, x: str = "cost", y: str = "virgin",
             last = lexicographic(m, y, x, x, solve_options)
             found.append((last, np.nan))
             high, low = relative(first, y), relative(last, y)
-            if points > 2 and high - low > _tol(high):
+            if points > 2 and high - low > tolerance(high):
                 step = (high - low) / (points - 1)
                 for k in range(1, points - 1):
                     eps = high - k * step
@@ -308,8 +281,8 @@ def non_dominated(found: list[tuple[Solution, float]], x: str, y: str
     keep = []
     for i, (px, py) in enumerate(values):
         dominated = any(
-            qx <= px + _tol(px) and qy <= py + _tol(py)
-            and (qx < px - _tol(px) or qy < py - _tol(py))
+            qx <= px + tolerance(px) and qy <= py + tolerance(py)
+            and (qx < px - tolerance(px) or qy < py - tolerance(py))
             for j, (qx, qy) in enumerate(values) if j != i
         )
         if not dominated:
@@ -318,7 +291,7 @@ def non_dominated(found: list[tuple[Solution, float]], x: str, y: str
     out: list[int] = []
     for i in keep:
         px, py = values[i]
-        if any(abs(px - values[j][0]) <= _tol(px) and abs(py - values[j][1]) <= _tol(py)
+        if any(abs(px - values[j][0]) <= tolerance(px) and abs(py - values[j][1]) <= tolerance(py)
                for j in out):
             continue  # the same point again (the same design, or a tie)
         out.append(i)
@@ -331,23 +304,11 @@ def front_frame(kept: list[tuple[Solution, float]]) -> pd.DataFrame:
         row: dict = {"point": n}
         row |= {k: s.metrics[k]["design"] for k in METRICS}
         row |= {f"{k}_vs_baseline": relative(s, k) for k in METRICS}
-        row |= {"links": len(used_links(s)), "gap": s.gap, "status": s.status, "epsilon": eps}
+        row |= {"links": len(s.used_links), "gap": s.gap, "status": s.status, "epsilon": eps}
         rows.append(row)
     columns = ["point", *METRICS, *(f"{k}_vs_baseline" for k in METRICS), "links", "gap",
                "status", "epsilon"]
     return pd.DataFrame(rows, columns=columns)
-
-
-def pareto_json(result: ParetoResult) -> list[dict]:
-    """SPEC §6 ``pareto``: absolute metrics, links used, gap; sorted by x."""
-    return [
-        {"cost": number(s.metrics["cost"]["design"]),
-         "virgin": number(s.metrics["virgin"]["design"]),
-         "co2e": number(s.metrics["co2e"]["design"]),
-         "links": int(len(used_links(s))),
-         "gap": json_gap(s)}
-        for s in result.solutions
-    ]
 
 
 def link_table(solutions: list[Solution], labels: list[str]) -> pd.DataFrame:
@@ -355,282 +316,19 @@ def link_table(solutions: list[Solution], labels: list[str]) -> pd.DataFrame:
     first_seen: dict[tuple, int] = {}
     present: dict[tuple, set[int]] = {}
     for n, s in enumerate(solutions):
-        links = s.links.loc[used_links(s), LINK_COLUMNS]
+        links = s.used_links[list(LINK_KEY)]
         for key in links.itertuples(index=False, name=None):
             first_seen.setdefault(key, n)
             present.setdefault(key, set()).add(n)
     keys = sorted(first_seen, key=lambda k: (first_seen[k], k))
     rows = [
-        dict(zip(LINK_COLUMNS, key))
+        dict(zip(LINK_KEY, key))
         | {label: int(n in present[key]) for n, label in enumerate(labels)}
         for key in keys
     ]
-    return pd.DataFrame(rows, columns=[*LINK_COLUMNS, *labels])
-
-
-def pareto_sheets(result: ParetoResult) -> list[ExtraSheet]:
-    """``Pareto`` (one row per point, scatter chart of x vs y) and ``Pareto links``."""
-    park = result.park
-    labels = metric_labels(park)
-    versus = metric_labels(park, " vs baseline")
-    x_col, y_col = labels[result.x], labels[result.y]
-    frame = result.frame.rename(columns={
-        **labels,
-        **{f"{k}_vs_baseline": versus[k] for k in METRICS},
-        "links": "links used",
-        "epsilon": f"{result.y} − baseline bound [{metric_units(park)[result.y]}]",
-    })
-    notes = [
-        f"Trade-off between {result.x} and {result.y}: {len(result.solutions)} non-dominated "
-        f"points of {result.requested} requested, sorted by {result.x}.",
-        f"Point 1 is the least-{result.x} design (ties broken by {result.y}); the last point "
-        f"is the least-{result.y} design (ties broken by {result.x}); points between minimise "
-        f"{result.x} with {result.y} capped at the bound shown (ε-constraint method).",
-        "Metrics are absolute yearly values of the design; the 'vs baseline' columns compare "
-        "them with every firm operating alone (what the optimizer minimises).",
-    ]
-    if result.dropped:
-        notes.append(f"{result.dropped} solve(s) gave a dominated or repeated point and were "
-                     "left out.")
-    notes.extend(f"No design found for {s}" for s in result.skipped)
-    chart = ChartSpec(kind="scatter", x=x_col, y=(y_col,),
-                      title=f"Pareto front: {result.x} vs {result.y}", x_title=x_col,
-                      y_title=y_col)
-    points = [f"point {n}" for n in range(1, len(result.solutions) + 1)]
-    links = link_table(result.solutions, points)
-    link_notes = [
-        f"Which links each point of the front uses (1 = used), from the least-{result.x} "
-        f"point to the least-{result.y} point: links appear as {result.y} is pushed down.",
-    ]
-    return [ExtraSheet("Pareto", frame, notes, chart),
-            ExtraSheet("Pareto links", links, link_notes)]
+    return pd.DataFrame(rows, columns=[*LINK_KEY, *labels])
 
 
 # --- alternatives -----------------------------------------------------------------------------
 
 
-@dataclass
-class AlternativesResult:
-    """The cost optimum and up to ``requested`` structurally different near-optimal designs.
-
-    ``frame`` has one row per design (the optimum first): ``design``, absolute ``cost``,
-    ``virgin``, ``co2e``, ``links`` (number used), ``cost_vs_optimum_pct``, ``gap``,
-    ``status``.
-    """
-
-    optimum: Solution
-    alternatives: list[Solution]
-    requested: int
-    within_pct: float
-    cost_bound: float
-    frame: pd.DataFrame
-    stopped: str = ""
-    seconds: float = 0.0
-
-    @property
-    def designs(self) -> list[Solution]:
-        return [self.optimum, *self.alternatives]
-
-
-def add_alternative_limits(m: pyo.ConcreteModel, cost: float, objective: float,
-                           slack: float) -> None:
-    r"""Near-optimality and "built means used" for the alternatives search.
-
-    .. math:: C \le C^* + s + τ, \qquad \hat C \le \hat C^* + s + τ, \qquad
-              F_l \ge μ U_l B_l \ (U_l > 0), \qquad B_l = 0 \ (U_l = 0)
-    """
-    m.alternative_cost_limit = pyo.Constraint(
-        expr=m.Cost <= cost + slack + _tol(cost), doc="design cost within the slack")
-    m.alternative_objective_limit = pyo.Constraint(
-        expr=objective_expression(m, "cost") <= objective + slack + _tol(objective),
-        doc="cost against baseline within the slack")
-    upper = m.links["upper"].to_dict()
-
-    def rule(m, l):
-        if upper[l] <= 0:
-            return m.Build[l] <= 0
-        return m.Flow[l] >= MIN_FLOW_SHARE * upper[l] * m.Build[l]
-
-    if m.BUILT_LINKS:
-        m.alternative_min_flow = pyo.Constraint(m.BUILT_LINKS, rule=rule,
-                                                doc="a built link carries flow")
-    m.alternative_cuts = pyo.ConstraintList(doc="exclude designs already found")
-
-
-def add_cut(m: pyo.ConcreteModel, used: set) -> None:
-    r"""No-good cut: the next design's link set differs from ``used``.
-
-    .. math:: \sum_{l \in S} (1 - B_l) + \sum_{l \notin S} B_l \ge 1
-    """
-    m.alternative_cuts.add(
-        sum(1 - m.Build[l] for l in used)
-        + sum(m.Build[l] for l in m.BUILT_LINKS if l not in used) >= 1
-    )
-
-
-def structure(m: pyo.ConcreteModel, designs: list[set]):
-    r"""Overlap with the designs found, plus the unused share of the links built.
-
-    .. math:: Σ = \sum_l w_l B_l + \frac{1}{2|L|} \sum_{l \in L} (B_l - F_l / U_l)
-    """
-    weight = Counter(l for d in designs for l in d)
-    upper = m.links["upper"].to_dict()
-    overlap = sum(w * m.Build[l] for l, w in weight.items())
-    built = [l for l in m.BUILT_LINKS if upper[l] > 0]
-    if not built:
-        return overlap
-    unused = sum(m.Build[l] - m.Flow[l] / upper[l] for l in built)
-    return overlap + (0.5 / len(built)) * unused
-
-
-def next_design(m: pyo.ConcreteModel, designs: list[set], options: SolveOptions
-                ) -> SolveResult:
-    """Least structure, then least cost with the structure held (values left in the model)."""
-    m.del_component(m.objective)
-    m.objective = pyo.Objective(expr=structure(m, designs), sense=pyo.minimize)
-    first = solve(m, options)
-    if not first.has_solution:
-        return first
-    best = float(first.objective)
-    m.alternative_structure_hold = pyo.Constraint(expr=structure(m, designs) <= best + _tol(best))
-    try:
-        set_objective(m, "cost")
-        second = solve(m, options)
-    finally:
-        m.del_component(m.alternative_structure_hold)
-    # without a second solution the first stage's values are still in the model
-    return combine([first, second]) if second.has_solution else combine([first])
-
-
-def remove_alternative_helpers(m: pyo.ConcreteModel) -> None:
-    for name in ("alternative_structure_hold", "alternative_cost_limit",
-                 "alternative_objective_limit", "alternative_min_flow", "alternative_cuts"):
-        if hasattr(m, name):
-            m.del_component(name)
-    set_objective(m, "cost")
-
-
-def alternatives(park: Park, k: int, within_pct: float,
-                 options: RunOptions = RunOptions()) -> AlternativesResult:
-    """The cost optimum, then up to ``k`` designs with new link sets within ``within_pct`` %.
-
-    The search is always around the least-cost design (``options.objective`` is not used);
-    ``options`` time limit and gap apply to each solve (two per alternative). Stops early,
-    without error, when no further design fits the cost bound (see ``stopped``).
-    """
-    problems = []
-    if int(k) < 0:
-        problems.append(f"number of alternatives {k}: must be ≥ 0")
-    if not within_pct >= 0:
-        problems.append(f"cost slack {within_pct} %: must be ≥ 0")
-    if problems:
-        raise InputError(problems)
-    started = time.perf_counter()
-    solve_options = options.solve_options(park)
-    _, m = prepare(park)
-    set_objective(m, "cost")
-    result = solve(m, solve_options)
-    check_result(m, result, solve_options)
-    optimum = extract_solution(m, result)
-    cost = float(pyo.value(m.Cost))
-    objective = float(result.objective)
-    slack = abs(cost) * within_pct / 100.0
-    found: list[Solution] = []
-    designs = [set(used_links(optimum))]
-    stopped = ""
-    add_alternative_limits(m, cost, objective, slack)
-    try:
-        for _ in range(int(k)):
-            add_cut(m, designs[-1])
-            step = next_design(m, designs, solve_options)
-            if not step.has_solution:
-                stopped = (f"no further design within {within_pct:g} % of the optimum cost"
-                           if step.status == "infeasible"
-                           else f"the search stopped: {step.status} ({step.message})")
-                break
-            design = extract_solution(m, step)
-            used = set(used_links(design))
-            if used in designs:  # cannot happen with the cuts; never report a repeat
-                stopped = "the solver returned a design already found"
-                break
-            designs.append(used)
-            found.append(design)
-    finally:
-        remove_alternative_helpers(m)
-    frame = alternatives_frame(optimum, found)
-    return AlternativesResult(optimum=optimum, alternatives=found, requested=int(k),
-                              within_pct=float(within_pct), cost_bound=cost + slack,
-                              frame=frame, stopped=stopped,
-                              seconds=time.perf_counter() - started)
-
-
-def alternatives_frame(optimum: Solution, found: list[Solution]) -> pd.DataFrame:
-    best = optimum.metrics["cost"]["design"]
-    rows = []
-    for n, s in enumerate([optimum, *found]):
-        c = s.metrics["cost"]["design"]
-        rows.append({
-            "design": "optimum" if n == 0 else f"alternative {n}",
-            **{k: s.metrics[k]["design"] for k in METRICS},
-            "links": len(used_links(s)),
-            "cost_vs_optimum_pct": 100.0 * (c - best) / abs(best) if best else np.nan,
-            "gap": s.gap,
-            "status": s.status,
-        })
-    return pd.DataFrame(rows)
-
-
-def alternatives_json(result: AlternativesResult) -> list[dict]:
-    """SPEC §6 ``alternatives``: the alternative designs (the optimum is the main result)."""
-    return [
-        {"cost": number(s.metrics["cost"]["design"]),
-         "virgin": number(s.metrics["virgin"]["design"]),
-         "co2e": number(s.metrics["co2e"]["design"]),
-         "links": link_records(s.built_links)}
-        for s in result.alternatives
-    ]
-
-
-def alternatives_sheets(result: AlternativesResult) -> list[ExtraSheet]:
-    """``Alternatives``: the optimum and each alternative side by side, then their links."""
-    park = result.optimum.park
-    names = metric_labels(park)
-    frame = result.frame
-    labels = list(frame["design"])
-    items = {
-        **{names[k]: list(frame[k]) for k in METRICS},
-        "links used": list(frame["links"]),
-        "cost vs optimum [%]": list(frame["cost_vs_optimum_pct"]),
-        "gap": list(frame["gap"]),
-    }
-    table = pd.DataFrame(
-        [{"item": name, **dict(zip(labels, values))} for name, values in items.items()],
-        columns=["item", *labels],
-    )
-    links = link_table(result.designs, labels)
-    if not links.empty:
-        link_names = [
-            f"link {r.supplier} → {r.receiver}: {_resource(r)} by {r.mode} "
-            f"({r.from_site} → {r.to_site})"
-            for r in links.itertuples()
-        ]
-        table = pd.concat([table, links[labels].assign(item=link_names)[["item", *labels]]],
-                          ignore_index=True)
-    notes = [
-        f"The least-cost design and {len(result.alternatives)} alternative(s) of "
-        f"{result.requested} requested, each with a different set of links and a cost at most "
-        f"{result.within_pct:g} % above the optimum (≤ {result.cost_bound:,.2f} "
-        f"{park.currency}/yr).",
-        "Each alternative uses as few of the links of the designs before it as it can, uses the "
-        "links it builds as fully as it can, and is the cheapest such design; link rows show 1 "
-        "where the design uses the link.",
-    ]
-    if result.stopped:
-        notes.append(f"Fewer designs than requested: {result.stopped}.")
-    return [ExtraSheet("Alternatives", table, notes)]
-
-
-def _resource(r) -> str:
-    if r.from_resource == r.to_resource:
-        return str(r.from_resource)
-    return f"{r.from_resource} → {r.to_resource}"

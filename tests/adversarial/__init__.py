@@ -19,7 +19,7 @@ from typing import Any
 
 from openpyxl import load_workbook
 
-from ecopark_opt.workbook import write_workbook
+from ecopark_opt.inputs.workbook import write_workbook
 
 MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 

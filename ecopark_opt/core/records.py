@@ -1,19 +1,17 @@
-"""The machine-readable result (SPEC §6): plain JSON with fixed keys, for scripts and pipelines.
+"""A design as plain data with the fixed keys of the JSON result (docs/results.md).
 
 Every number is a plain Python ``float`` (never a numpy type); a value that is unknown or not
-finite is ``null``. The file is written atomically, like the report.
+finite is ``None``. These records are what crosses a process boundary (workers of
+``compare``), what analyses list, and what :mod:`ecopark_opt.outputs.jsonout` writes.
 """
 
 from __future__ import annotations
 
-import json
 import math
-from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
-from .files import atomic_write
-from .solution import METRICS, Solution
+from .solution import Solution
+from .vocabulary import METRICS
 
 STATUSES = ("optimal", "time_limit", "infeasible", "error")
 LINK_KEYS = (
@@ -129,14 +127,5 @@ def failure_json(status: str, objective: str) -> dict[str, Any]:
         "discharges": [],
         "firms": [],
     }
-
-
-def write_json(data: Mapping[str, Any], path: str | Path) -> Path:
-    """Write ``data`` as indented JSON, atomically.
-
-    NaN and infinities are refused (they are not JSON): convert them to None first.
-    """
-    text_out = json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
-    return atomic_write(path, lambda tmp: tmp.write_text(text_out, encoding="utf-8"))
 
 

@@ -1,47 +1,29 @@
 """Cross-sheet checks and the assembly of a :class:`Park` from a read workbook.
 
 One ``check_*`` function per rule; each appends messages of the form
-``sheet!cell (column): message`` to a shared list. ``load_park`` raises once with all of them.
+``sheet!cell (column): message`` to a shared list. :func:`assemble_park` raises once with all of them.
 """
 
 from __future__ import annotations
 
 import math
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from .errors import InputError
-from .park import Park, Settings, capital_recovery_factor, flow_id
+from ..errors import InputError
+from ..park import Park, Settings, capital_recovery_factor, flow_id
 from .reader import (
     RawWorkbook,
     Table,
     _convert,
     did_you_mean,
-    read_workbook,
     reread_with_properties,
 )
 from .schema import SETTINGS, SHEETS, Column
 
 DEFAULT_MODE = "pipeline"
 COORDINATES = ("x_km", "y_km", "lat", "lon")
-
-
-def load_park(path: str | Path, scenario: str | None = None) -> Park:
-    """Read, type and check a workbook; raise :class:`InputError` listing every problem.
-
-    ``scenario`` names a scenario of the ``scenarios`` sheet to apply to the base workbook;
-    overrides on the ``scenarios`` and ``uncertainty`` sheets are checked in any case
-    (:mod:`.scenarios`).
-    """
-    raw = read_workbook(path)
-    if scenario is not None or {"scenarios", "uncertainty"} & raw.tables.keys():
-        from .scenarios import park_from_raw
-
-        return park_from_raw(raw, scenario)
-    park = assemble_park(raw)
-    return park
 
 
 def assemble_park(raw: RawWorkbook) -> Park:

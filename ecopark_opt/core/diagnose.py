@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pyomo.environ as pyo
 
-from .park import Park
+from ..park import Park
 from .solve import SolveOptions, solve
 
 ELASTIC = (

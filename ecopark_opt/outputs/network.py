@@ -62,7 +62,7 @@ from matplotlib.ticker import MaxNLocator
 from scipy.spatial import cKDTree
 from scipy.stats import rankdata
 
-from .solution import Solution
+from ..core.solution import Solution
 
 FIGSIZE = (10.0, 7.0)
 DPI = 120

@@ -30,7 +30,7 @@ import pandas as pd
 import pyomo.environ as pyo
 from pyomo.core.expr.numeric_expr import LinearExpression
 
-from .park import Park
+from ..park import Park
 
 OBJECTIVES = ("cost", "virgin", "co2e", "weighted")
 

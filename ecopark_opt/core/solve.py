@@ -22,7 +22,7 @@ import pyomo.environ as pyo
 from pyomo.common.errors import InfeasibleConstraintException
 from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 
-from .errors import SolverError
+from ..errors import SolverError
 
 INF = highspy.kHighsInf
 # Beyond these spans HiGHS's tolerances (≈1e-7 absolute feasibility, 1e-6 integrality) are no

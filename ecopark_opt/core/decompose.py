@@ -38,11 +38,12 @@ import pyomo.environ as pyo
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from .errors import InfeasibleError, SolverError
+from ..errors import InfeasibleError, SolverError
+from ..park import Park
 from .model import build_model
-from .park import Park
 from .solution import Solution, build_solution
 from .solve import SolveOptions, SolveResult, relative_gap
+from .stages import LEXICOGRAPHIC_TOL, Timer, solve_stages
 
 BATCH_LINKS = 200  # components with fewer links are solved together, up to this many links
 MIN_SECONDS = 1.0  # least time limit given to one piece
@@ -191,8 +192,6 @@ def _start_from(m: pyo.ConcreteModel, start: Values | None) -> None:
 def _solve_built(m: pyo.ConcreteModel, options: SolveOptions,
                  seconds: dict[str, float] | None = None) -> PieceResult:
     """Solve a piece's built model (the values stay in it)."""
-    from .optimize import Timer, solve_stages  # optimize imports this module
-
     timer = Timer()
     timer.seconds.update(seconds or {})
     try:
@@ -395,8 +394,6 @@ def _within(result: SolveResult | None, mip_gap: float) -> bool:
 def _better(first: PieceResult, again: PieceResult, mip_gap: float) -> PieceResult:
     """Two runs of one piece: the better design (the later one on a tie), the better bound
     (both are valid), both runs' time; ``optimal`` when that gap is within ``mip_gap``."""
-    from .optimize import LEXICOGRAPHIC_TOL  # optimize imports this module
-
     if again.result is None:
         keep, other = first, again
     elif first.result is None or again.result.objective <= first.result.objective + (

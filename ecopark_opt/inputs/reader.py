@@ -26,7 +26,7 @@ from defusedxml.ElementTree import iterparse
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 
-from .errors import InputError
+from ..errors import InputError
 from .schema import (
     BOOL,
     ENUM,

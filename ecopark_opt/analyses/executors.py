@@ -20,7 +20,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from typing import Any, TextIO
 
-from .errors import InputError
+from ..errors import InputError
 
 EXECUTORS = ("serial", "local", "dask")
 

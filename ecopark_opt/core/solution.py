@@ -13,11 +13,11 @@ import numpy as np
 import pandas as pd
 import pyomo.environ as pyo
 
-from .park import Park
+from ..park import Park
 from .solve import SolveResult
+from .vocabulary import METRICS, link_keys, used_mask
 
 ZERO = 1e-7  # flows below this (relative to the row's quantity) are reported as 0
-METRICS = ("cost", "virgin", "co2e")
 
 
 @dataclass
@@ -47,8 +47,13 @@ class Solution:
 
     @property
     def built_links(self) -> pd.DataFrame:
-        """Links built and carrying flow (what the report and JSON list)."""
+        """Links built and carrying flow, internal arcs too (what the report and JSON list)."""
         return self.links[(self.links["build"] > 0.5) & (self.links["sent"] > 0)]
+
+    @property
+    def used_links(self) -> pd.DataFrame:
+        """The links the design uses (:func:`~.vocabulary.used_mask`: no internal arcs)."""
+        return self.links[used_mask(self.links)]
 
     @property
     def status(self) -> str:
@@ -61,10 +66,7 @@ class Solution:
     def design_key(self) -> frozenset:
         """The set of built links, to tell designs apart."""
         b = self.links[(self.links["build"] > 0.5) & ~self.links["internal"]]
-        return frozenset(
-            zip(b["supplier"], b["receiver"], b["from_resource"], b["to_resource"], b["mode"],
-                b["from_site"], b["to_site"])
-        )
+        return frozenset(link_keys(b))
 
 
 def _values(var: pyo.Var) -> dict:

@@ -11,7 +11,7 @@ import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from .errors import InputError
+from ..errors import InputError
 
 
 def check_output_path(

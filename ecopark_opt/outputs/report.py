@@ -32,12 +32,12 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 import ecopark_opt
 
+from ..core.solution import Solution, resource_summary
+from ..inputs.schema import SETTINGS
+from ..park import PARK_TABLES
 from .files import atomic_write, check_output_path, remove
 from .network import draw_network
-from .park import PARK_TABLES
-from .schema import SETTINGS
 from .sheets import ChartSpec, ExtraSheet
-from .solution import Solution, resource_summary
 
 FIXED_BEFORE = ("Summary", "Links", "Firms", "Balances", "Network")
 FIXED_AFTER = ("Inputs", "RunInfo")

@@ -10,7 +10,7 @@ An :class:`Override` changes one column of some rows of one input sheet: ``set``
 
 Overrides are applied, in row order, to the typed tables of
 :func:`~ecopark_opt.reader.read_workbook` *before* the cross-sheet checks of
-:func:`~ecopark_opt.validate.assemble_park`, so a scenario's park is checked exactly like the
+:func:`~ecopark_opt.inputs.validate.assemble_park`, so a scenario's park is checked exactly like the
 base workbook. A row is named by its key: the id (``firm_id``, ``site_id``, ``resource_id``,
 ``mode``, ``property``), ``firm_id/resource_id/direction`` on ``flows``,
 ``from_resource/to_resource`` on ``substitutions``, ``from_site/to_site`` on ``distances``,
@@ -36,8 +36,8 @@ from typing import Any
 
 import pandas as pd
 
-from .errors import InputError
-from .park import Park
+from ..errors import InputError
+from ..park import Park
 from .reader import (
     RawWorkbook,
     Table,
@@ -58,6 +58,7 @@ from .schema import (
     Column,
     property_column,
 )
+from .validate import assemble_park
 
 SCENARIOS = "scenarios"
 UNCERTAINTY = "uncertainty"
@@ -226,8 +227,6 @@ def apply_overrides(raw: RawWorkbook, overrides: Iterable[Override]
 
 def park_with_overrides(raw: RawWorkbook, overrides: Sequence[Override] = ()) -> Park:
     """The park of ``raw`` with ``overrides`` applied, checked like any workbook."""
-    from .validate import assemble_park
-
     work, changed = apply_overrides(raw, overrides)
     try:
         return assemble_park(work)
@@ -242,8 +241,6 @@ def park_from_raw(raw: RawWorkbook, scenario: str | None = None) -> Park:
     that ``validate`` reports a bad override whichever scenario is run; then ``scenario``,
     when given, is applied and the result checked like the base workbook.
     """
-    from .validate import assemble_park
-
     problems = override_problems(raw)
     if scenario is not None:
         names = scenario_names(raw)

@@ -1,0 +1,156 @@
+"""The core pipeline: park → candidate links → checks → model → HiGHS → solution.
+
+Analyses (Pareto, resilience, scenarios) call these same steps; nothing here knows about
+reports or the command line.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+
+import pandas as pd
+import pyomo.environ as pyo
+
+from ..errors import InfeasibleError
+from ..inputs.presolve import presolve_problems
+from ..park import Park
+from . import decompose
+from .links import candidate_links
+from .model import build_model
+from .prune import prune_links
+from .solution import Solution, extract_solution
+from .solve import SolveOptions
+from .stages import Timer, solve_stages
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """Command-line overrides of the workbook's settings; None keeps the workbook's value."""
+
+    objective: str | None = None
+    time_limit: float | None = None
+    mip_gap: float | None = None
+    threads: int | None = None
+    seed: int = 0
+    log: bool = False
+    # how the model is solved; none of these changes the optimum (benchmarks/formulation.py)
+    prune: bool = True  # drop links that can never pay (links.prune_links)
+    decompose: bool = True  # solve independent components apart (decompose.py)
+    workers: int = 1  # > 1: solve components in that many worker processes
+
+    def solve_options(self, park: Park) -> SolveOptions:
+        s = park.settings
+        return SolveOptions(
+            time_limit=self.time_limit if self.time_limit is not None else s.time_limit_s,
+            mip_gap=self.mip_gap if self.mip_gap is not None else s.mip_gap,
+            threads=self.threads if self.threads is not None else s.threads,
+            seed=self.seed,
+            log=self.log,
+        )
+
+
+def prepare(park: Park, timer: Timer | None = None) -> tuple[pd.DataFrame, pyo.ConcreteModel]:
+    """Candidate links, pre-solve checks and the built model (every candidate link, so that
+    analyses may change the objective or add constraints)."""
+    timer = timer or Timer()
+    links = checked_links(park, timer)
+    with timer.phase("build model"):
+        model = build_model(park, links)
+    return links, model
+
+
+def checked_links(park: Park, timer: Timer) -> pd.DataFrame:
+    """Candidate links, after the pre-solve checks (which raise :class:`InfeasibleError`)."""
+    with timer.phase("candidate links"):
+        links = candidate_links(park)
+    with timer.phase("pre-solve checks"):
+        problems = presolve_problems(park, links)
+    if problems:
+        raise InfeasibleError(problems)
+    return links
+
+
+def optimize(park: Park, options: RunOptions = RunOptions(), timer: Timer | None = None
+             ) -> Solution:
+    """Design the park: the optimum of the chosen objective, ties broken by cost."""
+    return _design(park, options, timer, keep_model=False)[1]
+
+
+def design_park(park: Park, options: RunOptions = RunOptions(), timer: Timer | None = None,
+                keep_model: bool = True) -> tuple[pyo.ConcreteModel | None, Solution]:
+    """Like :func:`optimize`, also returning the built model for analyses to re-use: it has
+    every candidate link, and its variables hold the design. With ``keep_model`` False the
+    model is returned only when the solve built it anyway (None after a decomposed solve)."""
+    return _design(park, options, timer, keep_model)
+
+
+def _design(park: Park, options: RunOptions, timer: Timer | None, keep_model: bool
+            ) -> tuple[pyo.ConcreteModel | None, Solution]:
+    """Links → (pruning) → one model, or independent components solved apart.
+
+    Pruned links stay in the model with ``Build`` and ``Flow`` fixed at 0 for the solve and
+    released afterwards, so the model handed back is the full one. When the park splits into
+    components (:func:`.decompose.plan_pieces`), each is built and solved on its own and the
+    full model is built afterwards only if ``keep_model``.
+    """
+    timer = timer or Timer()
+    park = with_objective(park, options.objective)
+    links = checked_links(park, timer)
+    kept = links
+    if options.prune:
+        with timer.phase("prune"):
+            kept = prune_links(park, links)
+    solve_options = options.solve_options(park)
+    pieces = decompose.plan_pieces(park, kept) if options.decompose else None
+    if pieces is not None:
+        solution, values = decompose.solve_by_pieces(park, kept, links, pieces, solve_options,
+                                                     timer, options.workers)
+        solution.result.extra["pruned links"] = len(links) - len(kept)
+        model = None
+        if keep_model:
+            with timer.phase("build full model"):
+                model = build_model(park, links)
+            decompose.load_values(model, values)
+        return model, solution
+    with timer.phase("build model"):
+        model = build_model(park, links)
+    pruned = links.index.difference(kept.index)
+    with links_fixed_off(model, pruned):
+        solution = solve_model(model, solve_options, timer)
+    if len(pruned):
+        solution.result.extra["pruned links"] = len(pruned)
+    return model, solution
+
+
+@contextmanager
+def links_fixed_off(model: pyo.ConcreteModel, ids: pd.Index):
+    """Links ``ids`` fixed off (Build = Flow = 0) inside the block, released after it."""
+    for l in ids:
+        model.Flow[l].fix(0)
+        if l in model.Build:
+            model.Build[l].fix(0)
+    try:
+        yield
+    finally:
+        for l in ids:
+            model.Flow[l].unfix()
+            if l in model.Build:
+                model.Build[l].unfix()
+
+
+def with_objective(park: Park, objective: str | None) -> Park:
+    """The park with settings.objective overridden (the input park is left unchanged)."""
+    if objective is None or objective == park.settings.objective:
+        return park
+    return replace(park, settings=park.settings.with_(objective=objective))
+
+
+def solve_model(model: pyo.ConcreteModel, options: SolveOptions, timer: Timer) -> Solution:
+    """Solve a built model (lexicographically for virgin / co2e) and extract the design."""
+    result, stages = solve_stages(model, options, timer)
+    with timer.phase("extract"):
+        solution = extract_solution(model, result)
+    solution.timings = timer.seconds
+    solution.stage_results = stages
+    return solution

@@ -1,0 +1,57 @@
+"""The words every layer shares: objectives, metrics and their units, what identifies a link,
+what a used link is, which statuses come with a design, and when two numbers are equal.
+
+Each fact is stated once here; every other module imports it (docs/architecture.md).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from ..inputs.schema import OBJECTIVES
+
+__all__ = [
+    "LINK_KEY",
+    "METRICS",
+    "OBJECTIVES",
+    "SOLVED",
+    "link_keys",
+    "metric_labels",
+    "metric_units",
+    "tolerance",
+    "used_mask",
+]
+
+METRICS = ("cost", "virgin", "co2e")  # the three yearly metrics of a design (docs/model.md)
+SOLVED = ("optimal", "time_limit")  # statuses that come with a design
+REL_TOL = 1e-6  # relative tolerance of "equal" objectives (at least an absolute 1e-6)
+
+# What identifies a link across runs, parks and scenarios: who sends what to whom, by which
+# mode, between which sites (a candidate placed on another plot is another link).
+LINK_KEY = ("supplier", "receiver", "from_resource", "to_resource", "mode", "from_site",
+            "to_site")
+
+
+def tolerance(value: float, rel: float = REL_TOL) -> float:
+    """How far from ``value`` another number may be and still count as equal."""
+    return rel * max(1.0, abs(value))
+
+
+def metric_units(currency: str) -> dict[str, str]:
+    """The unit of each metric; virgin use is weighted by ``virgin_weight``."""
+    return {"cost": f"{currency}/yr", "virgin": "units/yr", "co2e": "kg CO2e/yr"}
+
+
+def metric_labels(currency: str, suffix: str = "") -> dict[str, str]:
+    """Column labels with units, e.g. ``cost [EUR/yr]`` or ``cost vs baseline [EUR/yr]``."""
+    return {k: f"{k}{suffix} [{u}]" for k, u in metric_units(currency).items()}
+
+
+def used_mask(links: pd.DataFrame) -> pd.Series:
+    """The links a design uses: built, carrying flow, not internal arcs."""
+    return (links["build"] > 0.5) & (links["sent"] > 0) & ~links["internal"].astype(bool)
+
+
+def link_keys(links: pd.DataFrame) -> list[tuple]:
+    """The :data:`LINK_KEY` of every row of a link frame, in order."""
+    return list(zip(*(links[c] for c in LINK_KEY)))
