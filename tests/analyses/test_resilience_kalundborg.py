@@ -13,7 +13,7 @@ from ecopark_opt.core.optimize import RunOptions, optimize
 from ecopark_opt.inputs.load import load_park
 from ecopark_opt.outputs.resilience_sheets import resilience_sheets
 
-KALUNDBORG = Path(__file__).resolve().parent.parent / "instances" / "kalundborg.xlsx"
+KALUNDBORG = Path(__file__).resolve().parents[2] / "instances" / "kalundborg.xlsx"
 
 
 @pytest.fixture(scope="module")

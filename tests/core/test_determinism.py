@@ -26,7 +26,7 @@ from ecopark_opt.inputs.workbook import write_workbook
 
 LINK_COLUMNS = ["supplier", "receiver", "from_resource", "to_resource", "mode", "from_site",
                 "to_site", "build", "sent", "delivered", "annual_cost"]
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def tied_park(seed: int = 7, firms: int = 12) -> dict:

@@ -23,7 +23,7 @@ from ecopark_opt.inputs.template import (
     write_template,
 )
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")

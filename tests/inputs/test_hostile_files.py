@@ -1,6 +1,6 @@
 """Hostile and damaged workbooks: each is refused by ``ecopark validate`` with exit 2 and a
 clear message (or, when it is valid, read correctly), quickly, in bounded memory and without
-a traceback. The files are built at run time by :mod:`tests.adversarial`.
+a traceback. The files are built at run time by :mod:`tests.inputs.adversarial`.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from ecopark_opt.cli import main
 from ecopark_opt.inputs import reader
 from ecopark_opt.inputs.load import load_park
 from ecopark_opt.inputs.sheetxml import content_rows_xml, drop_empty_rows
-from tests import adversarial as adv
+from tests.inputs import adversarial as adv
 
 SECONDS = 10.0  # wall time allowed for one validate run
 MEMORY_MIB = 1024  # growth of the process's peak memory allowed for one run
