@@ -94,9 +94,17 @@ def run_structure(workbook: str) -> dict[str, Any]:
     with_links = labels.reindex(kept["supply_flow"]).nunique()
     pieces = plan_pieces(park, kept) or []
     biggest = max((len(p.links) for p in pieces), default=len(kept))
-    return {"read_s": read_s, "links": len(links), "links_s": links_s,
-            "links_peak_growth_mb": links_mb, "kept": len(kept), "prune_s": prune_s,
-            "components": int(with_links), "pieces": len(pieces), "biggest_piece": biggest}
+    return {
+        "read_s": read_s,
+        "links": len(links),
+        "links_s": links_s,
+        "links_peak_growth_mb": links_mb,
+        "kept": len(kept),
+        "prune_s": prune_s,
+        "components": int(with_links),
+        "pieces": len(pieces),
+        "biggest_piece": biggest,
+    }
 
 
 class GapClock:
@@ -139,23 +147,40 @@ def run_route(workbook: str, route: str, budget: float, gap: float) -> dict[str,
         _, solution = design_park(park, RunOptions(time_limit=budget, mip_gap=gap), timer)
     else:  # "target" / "target2": the default route, without keeping a model
         workers = 2 if route == "target2" else 1
-        solution = optimize(park, RunOptions(time_limit=budget, mip_gap=gap, workers=workers),
-                            timer)
+        solution = optimize(
+            park, RunOptions(time_limit=budget, mip_gap=gap, workers=workers), timer
+        )
     total = time.perf_counter() - started
     r = solution.result
     t = timer.seconds
     highs = r.seconds - r.handoff_seconds
     row = {
-        "route": route, "budget_s": budget, "gap_target": gap, "read_s": read_s,
-        "status": r.status, "gap": r.gap, "objective": r.objective, "bound": r.bound,
-        "links_s": t.get("candidate links", 0.0), "checks_s": t.get("pre-solve checks", 0.0),
-        "prune_s": t.get("prune", 0.0), "build_s": t.get("build model", 0.0),
-        "handoff_s": r.handoff_seconds, "highs_s": highs, "extract_s": t.get("extract", 0.0),
-        "full_model_s": t.get("build full model", 0.0), "total_s": total,
-        "overhead_s": total - highs, "overhead_pct_of_highs": 100 * (total - highs) / highs,
-        "peak_mb": peak_mb(), "worker_peak_mb": peak_mb(resource.RUSAGE_CHILDREN),
-        "rows": r.rows, "columns": r.columns, "integers": r.integers,
-        "components": r.extra.get("components"), "pruned": r.extra.get("pruned links"),
+        "route": route,
+        "budget_s": budget,
+        "gap_target": gap,
+        "read_s": read_s,
+        "status": r.status,
+        "gap": r.gap,
+        "objective": r.objective,
+        "bound": r.bound,
+        "links_s": t.get("candidate links", 0.0),
+        "checks_s": t.get("pre-solve checks", 0.0),
+        "prune_s": t.get("prune", 0.0),
+        "build_s": t.get("build model", 0.0),
+        "handoff_s": r.handoff_seconds,
+        "highs_s": highs,
+        "extract_s": t.get("extract", 0.0),
+        "full_model_s": t.get("build full model", 0.0),
+        "total_s": total,
+        "overhead_s": total - highs,
+        "overhead_pct_of_highs": 100 * (total - highs) / highs,
+        "peak_mb": peak_mb(),
+        "worker_peak_mb": peak_mb(resource.RUSAGE_CHILDREN),
+        "rows": r.rows,
+        "columns": r.columns,
+        "integers": r.integers,
+        "components": r.extra.get("components"),
+        "pruned": r.extra.get("pruned links"),
     }
     if route == "monolithic":
         for target in GAPS:
@@ -184,11 +209,20 @@ def run_cbc(workbook: str, budget: float, gap: float, abs_gap: float) -> dict[st
     prob.solve(pl.PULP_CBC_CMD(msg=False, timeLimit=budget, gapAbs=abs_gap, gapRel=0))
     total = time.perf_counter() - started
     solved = prob.sol_status in (1, 2)
-    return {"route": "cbc", "budget_s": budget, "gap_target": gap, "read_s": read_s,
-            "build_s": build, "total_s": total, "abs_gap": abs_gap,
-            "status": "optimal" if prob.sol_status == 1 else
-            ("time_limit" if solved else pl.LpStatus[prob.status]),
-            "objective": pl.value(prob.objective) if solved else None, "peak_mb": peak_mb()}
+    return {
+        "route": "cbc",
+        "budget_s": budget,
+        "gap_target": gap,
+        "read_s": read_s,
+        "build_s": build,
+        "total_s": total,
+        "abs_gap": abs_gap,
+        "status": "optimal"
+        if prob.sol_status == 1
+        else ("time_limit" if solved else pl.LpStatus[prob.status]),
+        "objective": pl.value(prob.objective) if solved else None,
+        "peak_mb": peak_mb(),
+    }
 
 
 # --- driver --------------------------------------------------------------------------------
@@ -196,8 +230,9 @@ def run_cbc(workbook: str, budget: float, gap: float, abs_gap: float) -> dict[st
 
 def in_process(args: list[str]) -> dict[str, Any]:
     """Run one measurement in a fresh interpreter; its JSON row back."""
-    out = subprocess.run([sys.executable, __file__, "--worker", *args], capture_output=True,
-                         text=True, cwd=ROOT)
+    out = subprocess.run(
+        [sys.executable, __file__, "--worker", *args], capture_output=True, text=True, cwd=ROOT
+    )
     if out.returncode != 0:
         raise RuntimeError(out.stderr[-3000:])
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -205,8 +240,11 @@ def in_process(args: list[str]) -> dict[str, Any]:
 
 def best_objective(rows: list[dict[str, Any]], firms: int) -> float:
     """The lowest objective any HiGHS route found for this size (minimisation)."""
-    found = [r["objective"] for r in rows if r["firms"] == firms and r.get("objective")
-             is not None and r["route"] != "cbc"]
+    found = [
+        r["objective"]
+        for r in rows
+        if r["firms"] == firms and r.get("objective") is not None and r["route"] != "cbc"
+    ]
     if not found:
         raise SystemExit(f"{firms} firms: run a HiGHS route before 'cbc' (its gap is absolute)")
     return min(found)
@@ -233,17 +271,26 @@ def pct(x: Any) -> str:
 def markdown(rows: list[dict[str, Any]]) -> str:
     by = {(r["firms"], r["route"], r.get("gap_target")): r for r in rows}
     sizes = sorted({r["firms"] for r in rows})
-    out = ["| firms | links | after pruning | components | pieces (largest, links) | "
-           "links s | links peak MB |", "|---|---|---|---|---|---|---|"]
+    out = [
+        "| firms | links | after pruning | components | pieces (largest, links) | "
+        "links s | links peak MB |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for n in sizes:
         s = by.get((n, "structure", None))
         if s:
-            out.append(f"| {n} | {s['links']} | {s['kept']} | {s['components']} | "
-                       f"{s['pieces']} ({s['biggest_piece']}) | {fmt(s['links_s'])} | "
-                       f"{fmt(s['links_peak_growth_mb'], 0)} |")
-    out += ["", "| firms | route | status | gap in budget | links s | checks s | prune s | "
-            "build s | hand-off s | HiGHS s | extract s | full model s | total s | "
-            "overhead (% of HiGHS) | peak MB |", "|" + "---|" * 15]
+            out.append(
+                f"| {n} | {s['links']} | {s['kept']} | {s['components']} | "
+                f"{s['pieces']} ({s['biggest_piece']}) | {fmt(s['links_s'])} | "
+                f"{fmt(s['links_peak_growth_mb'], 0)} |"
+            )
+    out += [
+        "",
+        "| firms | route | status | gap in budget | links s | checks s | prune s | "
+        "build s | hand-off s | HiGHS s | extract s | full model s | total s | "
+        "overhead (% of HiGHS) | peak MB |",
+        "|" + "---|" * 15,
+    ]
     for n in sizes:
         for r in rows:
             if r["firms"] == n and r["route"] in ("monolithic", "decomposed"):
@@ -253,10 +300,15 @@ def markdown(rows: list[dict[str, Any]]) -> str:
                     f"{fmt(r['build_s'])} | {fmt(r['handoff_s'])} | {fmt(r['highs_s'])} | "
                     f"{fmt(r['extract_s'])} | {fmt(r['full_model_s'])} | {fmt(r['total_s'])} | "
                     f"{fmt(r['overhead_s'])} ({r['overhead_pct_of_highs']:.0f} %) | "
-                    f"{fmt(r['peak_mb'], 0)} |")
-    out += ["", "| firms | monolithic: HiGHS t 1 % | t 0.1 % | decomposed: wall t 1 % "
-            "(gap, overhead % of HiGHS) | wall t 0.1 % (gap, overhead) | 2 workers: wall t 1 % "
-            "(gap) | wall t 0.1 % (gap) | peak MB |", "|---|---|---|---|---|---|---|---|"]
+                    f"{fmt(r['peak_mb'], 0)} |"
+                )
+    out += [
+        "",
+        "| firms | monolithic: HiGHS t 1 % | t 0.1 % | decomposed: wall t 1 % "
+        "(gap, overhead % of HiGHS) | wall t 0.1 % (gap, overhead) | 2 workers: wall t 1 % "
+        "(gap) | wall t 0.1 % (gap) | peak MB |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for n in sizes:
         mono = by.get((n, "monolithic", 1e-4), {})
         cells = []
@@ -270,29 +322,45 @@ def markdown(rows: list[dict[str, Any]]) -> str:
                 when = fmt(r["total_s"], 1) if reached else f"not in {fmt(r['budget_s'], 0)}"
                 overhead = f", {r['overhead_pct_of_highs']:.0f} %" if route == "target" else ""
                 cells.append(f"{when} ({pct(r['gap'])}{overhead})")
-        peak = max((r["peak_mb"] for r in rows if r["firms"] == n and r.get("peak_mb")),
-                   default=None)
-        out.append(f"| {n} | {fmt(mono.get('highs_t_0.01_s'), 1)} | "
-                   f"{fmt(mono.get('highs_t_0.001_s'), 1)} | {' | '.join(cells)} | "
-                   f"{fmt(peak, 0)} |")
+        peak = max(
+            (r["peak_mb"] for r in rows if r["firms"] == n and r.get("peak_mb")), default=None
+        )
+        out.append(
+            f"| {n} | {fmt(mono.get('highs_t_0.01_s'), 1)} | "
+            f"{fmt(mono.get('highs_t_0.001_s'), 1)} | {' | '.join(cells)} | "
+            f"{fmt(peak, 0)} |"
+        )
     cbc = [r for r in rows if r["route"] == "cbc"]
     if cbc:
-        out += ["", "| firms | gap target | PuLP + CBC: wall s | status | gap vs best HiGHS "
-                "bound | ours: wall s (default route) | CBC / ours |", "|---|---|---|---|---|---|---|"]
+        out += [
+            "",
+            "| firms | gap target | PuLP + CBC: wall s | status | gap vs best HiGHS "
+            "bound | ours: wall s (default route) | CBC / ours |",
+            "|---|---|---|---|---|---|---|",
+        ]
     for r in cbc:
         n, g = r["firms"], r["gap_target"]
         bound = best_bound(rows, n)
-        gap = (None if r["objective"] is None or bound is None
-               else (r["objective"] - bound) / abs(r["objective"]))
+        gap = (
+            None
+            if r["objective"] is None or bound is None
+            else (r["objective"] - bound) / abs(r["objective"])
+        )
         ours = by.get((n, "target", g), {})
-        ours_s = ours.get("total_s") if ours.get("gap") is not None and ours["gap"] <= g \
-            else None
+        ours_s = ours.get("total_s") if ours.get("gap") is not None and ours["gap"] <= g else None
         reached = r["status"] == "optimal"
         cbc_s = fmt(r["total_s"], 1) if reached else f"not in {fmt(r['budget_s'], 0)}"
-        ratio = ("—" if ours_s is None else
-                 f"{r['total_s'] / ours_s:.1f}×" if reached else f"> {r['total_s'] / ours_s:.1f}×")
-        out.append(f"| {n} | {pct(g)} | {cbc_s} | {r['status']} | {pct(gap)} | "
-                   f"{fmt(ours_s, 1)} | {ratio} |")
+        ratio = (
+            "—"
+            if ours_s is None
+            else f"{r['total_s'] / ours_s:.1f}×"
+            if reached
+            else f"> {r['total_s'] / ours_s:.1f}×"
+        )
+        out.append(
+            f"| {n} | {pct(g)} | {cbc_s} | {r['status']} | {pct(gap)} | "
+            f"{fmt(ours_s, 1)} | {ratio} |"
+        )
     return "\n".join(out)
 
 
@@ -301,21 +369,36 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[200, 500, 1000])
     parser.add_argument("--resources", type=int, default=20)
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--budget", type=float, default=60.0,
-                        help="seconds for the monolithic and decomposed runs")
-    parser.add_argument("--targets", type=float, nargs="*", default=list(GAPS),
-                        help="gap targets timed on the default route")
+    parser.add_argument(
+        "--budget", type=float, default=60.0, help="seconds for the monolithic and decomposed runs"
+    )
+    parser.add_argument(
+        "--targets",
+        type=float,
+        nargs="*",
+        default=list(GAPS),
+        help="gap targets timed on the default route",
+    )
     parser.add_argument("--cap", type=float, default=600.0, help="time limit of target runs")
-    parser.add_argument("--routes", nargs="+", default=["monolithic", "decomposed", "target"],
-                        help="also 'cbc': PuLP + CBC to each --cbc-targets gap, capped at --cap "
-                             "(after the other routes of the size, whose best objective sets "
-                             "CBC's absolute gap)")
-    parser.add_argument("--append", type=Path, default=None,
-                        help="start from the rows of an earlier run's CSV (e.g. to add 'cbc')")
+    parser.add_argument(
+        "--routes",
+        nargs="+",
+        default=["monolithic", "decomposed", "target"],
+        help="also 'cbc': PuLP + CBC to each --cbc-targets gap, capped at --cap "
+        "(after the other routes of the size, whose best objective sets "
+        "CBC's absolute gap)",
+    )
+    parser.add_argument(
+        "--append",
+        type=Path,
+        default=None,
+        help="start from the rows of an earlier run's CSV (e.g. to add 'cbc')",
+    )
     parser.add_argument("--cbc-targets", type=float, nargs="*", default=[1e-2])
     parser.add_argument("--out", type=Path, default=RESULTS / "formulation.csv")
-    parser.add_argument("--from-csv", type=Path, default=None,
-                        help="only print the tables of an earlier run's CSV")
+    parser.add_argument(
+        "--from-csv", type=Path, default=None, help="only print the tables of an earlier run's CSV"
+    )
     parser.add_argument("--worker", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
@@ -337,8 +420,7 @@ def main(argv: list[str] | None = None) -> None:
     rows: list[dict[str, Any]] = read_rows(args.append) if args.append else []
     with tempfile.TemporaryDirectory() as tmp:
         for n in args.sizes:
-            book = str(write_generated(Path(tmp) / f"park_{n}.xlsx", n, args.resources,
-                                       args.seed))
+            book = str(write_generated(Path(tmp) / f"park_{n}.xlsx", n, args.resources, args.seed))
             done = {r["route"] for r in rows if r["firms"] == n}
             plan = [] if "structure" in done else [("structure", [])]
             if "monolithic" in args.routes:
@@ -354,14 +436,20 @@ def main(argv: list[str] | None = None) -> None:
                 if kind == "cbc":
                     extra = [*extra, extra[1] * abs(best_objective(rows, n))]
                 started = time.perf_counter()
-                row = {"firms": n, "route": kind, "load_avg_1min": os.getloadavg()[0],
-                       **in_process([kind, book, *map(str, extra)])}
+                row = {
+                    "firms": n,
+                    "route": kind,
+                    "load_avg_1min": os.getloadavg()[0],
+                    **in_process([kind, book, *map(str, extra)]),
+                }
                 rows.append(row)
-                print(f"{n} firms, {kind} {extra}: {time.perf_counter() - started:.0f} s, "
-                      f"{row.get('status', '')} gap {pct(row.get('gap'))}", file=sys.stderr)
+                print(
+                    f"{n} firms, {kind} {extra}: {time.perf_counter() - started:.0f} s, "
+                    f"{row.get('status', '')} gap {pct(row.get('gap'))}",
+                    file=sys.stderr,
+                )
                 write_rows(rows, args.out)
     print(markdown(rows))
-
 
 
 if __name__ == "__main__":

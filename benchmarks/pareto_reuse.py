@@ -39,14 +39,24 @@ def bench(name: str, park: Park, points: int, x: str, y: str) -> dict:
     rebuilt = trace_front(park, points, x, y, options, reuse_model=False)
     rebuild_s = time.perf_counter() - started
     a, b = pareto_json(reused), pareto_json(rebuilt)
-    diff = max(
-        (abs(p[k] - q[k]) / max(1.0, abs(p[k])) for p, q in zip(a, b) for k in (x, y)),
-        default=0.0,
-    ) if len(a) == len(b) else float("nan")
+    diff = (
+        max(
+            (abs(p[k] - q[k]) / max(1.0, abs(p[k])) for p, q in zip(a, b) for k in (x, y)),
+            default=0.0,
+        )
+        if len(a) == len(b)
+        else float("nan")
+    )
     return {
-        "park": name, "firms": len(park.firms), "links": len(links), "points": len(a),
-        "build_s": build_s, "reuse_s": reuse_s, "rebuild_s": rebuild_s,
-        "builds": (reused.model_builds, rebuilt.model_builds), "diff": diff,
+        "park": name,
+        "firms": len(park.firms),
+        "links": len(links),
+        "points": len(a),
+        "build_s": build_s,
+        "reuse_s": reuse_s,
+        "rebuild_s": rebuild_s,
+        "builds": (reused.model_builds, rebuilt.model_builds),
+        "diff": diff,
     }
 
 
@@ -62,23 +72,27 @@ def main() -> None:
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         path = write_generated(Path(tmp) / "park.xlsx", args.firms, args.resources, args.seed)
-        rows.append(bench(f"synthetic (seed {args.seed})", load_park(path), args.points,
-                          args.x, args.y))
+        rows.append(
+            bench(f"synthetic (seed {args.seed})", load_park(path), args.points, args.x, args.y)
+        )
     kalundborg = ROOT / "instances" / "kalundborg.xlsx"
     if kalundborg.exists():
-        rows.append(bench("kalundborg.xlsx", load_park(kalundborg), args.points, args.x,
-                          args.y))
+        rows.append(bench("kalundborg.xlsx", load_park(kalundborg), args.points, args.x, args.y))
     print(f"{args.points}-point front, {args.x} vs {args.y}")
-    header = (f"{'park':<22}{'firms':>6}{'links':>7}{'points':>7}{'one build [s]':>14}"
-              f"{'re-use [s]':>12}{'rebuild [s]':>13}{'speed-up':>10}{'builds':>9}"
-              f"{'max diff':>10}")
+    header = (
+        f"{'park':<22}{'firms':>6}{'links':>7}{'points':>7}{'one build [s]':>14}"
+        f"{'re-use [s]':>12}{'rebuild [s]':>13}{'speed-up':>10}{'builds':>9}"
+        f"{'max diff':>10}"
+    )
     print(header)
     print("-" * len(header))
     for r in rows:
         builds = f"{r['builds'][0]}/{r['builds'][1]}"
-        print(f"{r['park']:<22}{r['firms']:>6}{r['links']:>7}{r['points']:>7}"
-              f"{r['build_s']:>14.2f}{r['reuse_s']:>12.2f}{r['rebuild_s']:>13.2f}"
-              f"{r['rebuild_s'] / r['reuse_s']:>9.2f}×{builds:>9}{r['diff']:>10.1e}")
+        print(
+            f"{r['park']:<22}{r['firms']:>6}{r['links']:>7}{r['points']:>7}"
+            f"{r['build_s']:>14.2f}{r['reuse_s']:>12.2f}{r['rebuild_s']:>13.2f}"
+            f"{r['rebuild_s'] / r['reuse_s']:>9.2f}×{builds:>9}{r['diff']:>10.1e}"
+        )
 
 
 if __name__ == "__main__":

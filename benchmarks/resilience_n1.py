@@ -65,13 +65,19 @@ def bench(name: str, park: Park, links: bool) -> None:
         default=0.0,
     )
     firm_solves = result.solves - (2 * len(result.links) if result.links else 0)
-    print(f"{name}: {len(park.firms)} firms, {len(park.flows)} flows rows, "
-          f"{len(links_frame)} candidate links, {len(design.built_links)} built; "
-          f"design {design_s:.2f} s")
-    print(f"  N-1 re-using one model: {reuse_s:.2f} s, {result.solves} solves"
-          + (f" ({len(result.links)} links too)" if result.links else ""))
-    print(f"  N-1 rebuilding per run: {rebuild_s:.2f} s, {rebuilt_solves} solves "
-          f"(firm runs only; re-use made {firm_solves})")
+    print(
+        f"{name}: {len(park.firms)} firms, {len(park.flows)} flows rows, "
+        f"{len(links_frame)} candidate links, {len(design.built_links)} built; "
+        f"design {design_s:.2f} s"
+    )
+    print(
+        f"  N-1 re-using one model: {reuse_s:.2f} s, {result.solves} solves"
+        + (f" ({len(result.links)} links too)" if result.links else "")
+    )
+    print(
+        f"  N-1 rebuilding per run: {rebuild_s:.2f} s, {rebuilt_solves} solves "
+        f"(firm runs only; re-use made {firm_solves})"
+    )
     if not links:
         print(f"  speed-up {rebuild_s / reuse_s:.2f}×; largest cost difference {worst:.3g}")
     critical = [r for r in result.firms if r.critical]

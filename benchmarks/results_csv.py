@@ -21,6 +21,7 @@ def write_rows(rows: list[dict[str, Any]], path: Path) -> None:
 
 def read_rows(path: Path) -> list[dict[str, Any]]:
     """Rows of :func:`write_rows`, with numbers, booleans and blanks (None) restored."""
+
     def value(text: str) -> Any:
         if text == "":
             return None

@@ -194,7 +194,8 @@ def run_ours(workbook: Path, budget: float, workdir: Path, mps: Path) -> dict[st
     try:
         with meter.phase("solve_call"):
             result = solve_module.solve(
-                model, solve_module.SolveOptions(time_limit=budget, mip_gap=1e-4))
+                model, solve_module.SolveOptions(time_limit=budget, mip_gap=1e-4)
+            )
     finally:
         solve_module.new_highs = original_new_highs
     with meter.phase("extract"):
@@ -209,11 +210,21 @@ def run_ours(workbook: Path, budget: float, workdir: Path, mps: Path) -> dict[st
 
     run_s = result.seconds - result.handoff_seconds
     row.update(
-        firms=len(park.firms), flows=len(park.flows), candidate_links=len(links),
-        rows=result.rows, cols=result.columns, nonzeros=result.nonzeros,
-        integers=result.integers, status=result.status, objective=result.objective,
-        bound=result.bound, gap=result.gap, handoff_s=result.handoff_seconds, solve_s=run_s,
-        load_s=row["solve_call_s"] - result.seconds, report_s=report_s,
+        firms=len(park.firms),
+        flows=len(park.flows),
+        candidate_links=len(links),
+        rows=result.rows,
+        cols=result.columns,
+        nonzeros=result.nonzeros,
+        integers=result.integers,
+        status=result.status,
+        objective=result.objective,
+        bound=result.bound,
+        gap=result.gap,
+        handoff_s=result.handoff_seconds,
+        solve_s=run_s,
+        load_s=row["solve_call_s"] - result.seconds,
+        report_s=report_s,
         solver=f"HiGHS {result.solver_version}",
     )
     for target, t in ours_clock.times(result.gap, run_s).items():
@@ -253,7 +264,9 @@ def run_highs(mps: Path, budget: float) -> dict[str, Any]:
         highs_status=h.modelStatusToString(h.getModelStatus()),
         highs_objective=float(info.objective_function_value) if has else None,
         highs_bound=float(info.mip_dual_bound) if has else None,
-        highs_gap=gap, highs_solve_s=run_s, highs_read_s=row["highs_total_s"] - run_s,
+        highs_gap=gap,
+        highs_solve_s=run_s,
+        highs_read_s=row["highs_total_s"] - run_s,
     )
     for target, t in clock.times(gap, run_s).items():
         row[f"highs_t_gap_{target:g}_s"] = t
@@ -278,8 +291,10 @@ def run_pulp(workbook: Path, budget: float) -> dict[str, Any]:
         prob.solve(solver)
     row = meter.row
     row.update(
-        pulp_version=pl.__version__, pulp_status=pl.LpStatus[prob.status],
-        pulp_sol_status=prob.sol_status, cbc_result=cbc_result(prob.sol_status),
+        pulp_version=pl.__version__,
+        pulp_status=pl.LpStatus[prob.status],
+        pulp_sol_status=prob.sol_status,
+        cbc_result=cbc_result(prob.sol_status),
         pulp_objective=pl.value(prob.objective) if prob.sol_status in (1, 2) else None,
     )
     return row
@@ -295,13 +310,14 @@ def compare(row: dict[str, Any]) -> None:
     best_bound = max(bounds) if bounds else None  # minimisation: the tightest lower bound
     row["pulp_gap_vs_highs_bound"] = (
         (pobj - best_bound) / max(abs(pobj), 1e-9)
-        if pobj is not None and best_bound is not None else None)
+        if pobj is not None and best_bound is not None
+        else None
+    )
     row["pulp_objective_matches"] = None
     if row["status"] == "optimal" and row["pulp_sol_status"] == 1 and pobj is not None:
         tol = 2e-4 * max(abs(row["objective"]), 1.0)  # both stopped at a 1e-4 gap target
         row["pulp_objective_matches"] = abs(pobj - row["objective"]) <= tol
-    row["pulp_total_s"] = (row["read_s"] + row["links_s"] + row["pulp_build_s"]
-                           + row["pulp_solve_s"])
+    row["pulp_total_s"] = row["read_s"] + row["links_s"] + row["pulp_build_s"] + row["pulp_solve_s"]
 
 
 def cbc_result(sol_status: int | None) -> str:
@@ -323,19 +339,23 @@ def verify_pulp(workdir: Path) -> list[str]:
 
     lines = []
     for seed, (firms, plots, candidates) in enumerate([(8, 2, 3), (12, 0, 3), (15, 3, 4)]):
-        path = write_generated(workdir / f"verify_{seed}.xlsx", firms, 12, seed, plots,
-                               candidates)
+        path = write_generated(workdir / f"verify_{seed}.xlsx", firms, 12, seed, plots, candidates)
         park = load_park(path)
         links, model = prepare(park)
         ours = solve_model(model, SolveOptions(time_limit=60, mip_gap=1e-7), Timer())
         prob = pulp_model(park, links)
         prob.solve(pl.PULP_CBC_CMD(msg=False, timeLimit=60, gapRel=1e-7))
         theirs = pl.value(prob.objective)
-        ok = (ours.result.status == "optimal" and prob.sol_status == 1
-              and abs(theirs - ours.result.objective) <= 1e-6 * abs(ours.result.objective))
-        lines.append(f"{firms} firms, {plots} plots, {candidates} candidates (seed {seed}): "
-                     f"ours {ours.result.objective:,.2f}, PuLP+CBC {theirs:,.2f} — "
-                     f"{'equal' if ok else 'DIFFERENT'}")
+        ok = (
+            ours.result.status == "optimal"
+            and prob.sol_status == 1
+            and abs(theirs - ours.result.objective) <= 1e-6 * abs(ours.result.objective)
+        )
+        lines.append(
+            f"{firms} firms, {plots} plots, {candidates} candidates (seed {seed}): "
+            f"ours {ours.result.objective:,.2f}, PuLP+CBC {theirs:,.2f} — "
+            f"{'equal' if ok else 'DIFFERENT'}"
+        )
         if not ok:
             raise SystemExit("PuLP model and ours disagree:\n" + "\n".join(lines))
     return lines
@@ -348,8 +368,9 @@ def warm_up(workdir: Path) -> None:
     from ecopark_opt.inputs.generate import write_generated
     from ecopark_opt.inputs.load import load_park
 
-    solution = optimize(load_park(write_generated(workdir / "warm.xlsx", 4, 5, 0)),
-                        RunOptions(time_limit=10))
+    solution = optimize(
+        load_park(write_generated(workdir / "warm.xlsx", 4, 5, 0)), RunOptions(time_limit=10)
+    )
     if importlib.util.find_spec("ecopark_opt.outputs.report") is not None:
         from ecopark_opt.outputs.report import write_report
 
@@ -368,11 +389,17 @@ def pulp_model(park, links):
     import pulp as pl
 
     s = park.settings
-    unsupported = [name for name, on in (
-        ("win_win", s.win_win), ("max_dependency_share", s.max_dependency_share < 1),
-        ("max_links", s.max_links is not None), ("internal_reuse", s.internal_reuse),
-        ("objective", s.objective != "cost"),
-    ) if on]
+    unsupported = [
+        name
+        for name, on in (
+            ("win_win", s.win_win),
+            ("max_dependency_share", s.max_dependency_share < 1),
+            ("max_links", s.max_links is not None),
+            ("internal_reuse", s.internal_reuse),
+            ("objective", s.objective != "cost"),
+        )
+        if on
+    ]
     if unsupported:
         raise ValueError(f"the PuLP comparison model does not write {', '.join(unsupported)}")
 
@@ -391,10 +418,13 @@ def pulp_model(park, links):
     prob = pl.LpProblem("ecopark", pl.LpMinimize)
     upper = links["upper"].to_numpy(float)
     flow = [pl.LpVariable(f"F_{k}", 0, float(upper[k])) for k in range(len(links))]
-    build = {k: pl.LpVariable(f"B_{k}", cat=pl.LpBinary)
-             for k in np.flatnonzero(~links["internal"].to_numpy(bool))}
-    purchase = {j: pl.LpVariable(f"P_{n}", 0, qty[j] if buyable[j] else 0.0)
-                for n, j in enumerate(demand)}
+    build = {
+        k: pl.LpVariable(f"B_{k}", cat=pl.LpBinary)
+        for k in np.flatnonzero(~links["internal"].to_numpy(bool))
+    }
+    purchase = {
+        j: pl.LpVariable(f"P_{n}", 0, qty[j] if buyable[j] else 0.0) for n, j in enumerate(demand)
+    }
     discharge = {i: pl.LpVariable(f"D_{n}", 0, qty[i]) for n, i in enumerate(supply)}
     admit: dict[str, Any] = {f: 1 for f in firms.index}  # existing (and must_join) firms: 1
     for n, f in enumerate(candidates):
@@ -410,11 +440,21 @@ def pulp_model(park, links):
         in_of.setdefault(j, []).append(k)
 
     for n, i in enumerate(supply):
-        prob += (pl.lpSum(flow[k] for k in out_of.get(i, ())) + discharge[i]
-                 == qty[i] * admit[firm_of[i]]), f"supply_{n}"
+        prob += (
+            (
+                pl.lpSum(flow[k] for k in out_of.get(i, ())) + discharge[i]
+                == qty[i] * admit[firm_of[i]]
+            ),
+            f"supply_{n}",
+        )
     for n, j in enumerate(demand):
-        prob += (pl.lpSum(eta[k] * flow[k] for k in in_of.get(j, ())) + purchase[j]
-                 == qty[j] * admit[firm_of[j]]), f"demand_{n}"
+        prob += (
+            (
+                pl.lpSum(eta[k] * flow[k] for k in in_of.get(j, ())) + purchase[j]
+                == qty[j] * admit[firm_of[j]]
+            ),
+            f"demand_{n}",
+        )
     supply_of = links["supply_flow"].to_numpy()
     for p, prop in enumerate(park.property_names):
         for n, j in enumerate(demand):
@@ -422,16 +462,24 @@ def pulp_model(park, links):
             if np.isnan(limit) or qty[j] <= 0:
                 continue
             virgin = float(res.at[resource_of[j], prop])
-            prob += (pl.lpSum(eta[k] * float(flows.at[supply_of[k], prop]) * flow[k]
-                              for k in in_of.get(j, ()))
-                     + virgin * purchase[j] <= float(limit) * qty[j] * admit[firm_of[j]]
-                     ), f"quality_{p}_{n}"
+            prob += (
+                (
+                    pl.lpSum(
+                        eta[k] * float(flows.at[supply_of[k], prop]) * flow[k]
+                        for k in in_of.get(j, ())
+                    )
+                    + virgin * purchase[j]
+                    <= float(limit) * qty[j] * admit[firm_of[j]]
+                ),
+                f"quality_{p}_{n}",
+            )
     for k, b in build.items():
         prob += flow[k] - float(upper[k]) * b <= 0, f"capacity_{k}"
     cand, floats = set(candidates), set(floating)
     ends = set()
-    for k, sup, rec, fs, ts in zip(links.index, links["supplier"], links["receiver"],
-                                   links["from_site"], links["to_site"]):
+    for k, sup, rec, fs, ts in zip(
+        links.index, links["supplier"], links["receiver"], links["from_site"], links["to_site"]
+    ):
         if k not in build:
             continue
         for firm, site in ((sup, fs), (rec, ts)):
@@ -446,8 +494,10 @@ def pulp_model(park, links):
         prob += (pl.lpSum(v for (g, _), v in place.items() if g == f) == admit[f]), f"plot_{n}"
     capacity = park.sites["capacity"].to_dict()
     for n, p in enumerate(sorted({p for _, p in placements})):
-        prob += (pl.lpSum(v for (_, q), v in place.items() if q == p)
-                 <= float(capacity[p])), f"plotcap_{n}"
+        prob += (
+            (pl.lpSum(v for (_, q), v in place.items() if q == p) <= float(capacity[p])),
+            f"plotcap_{n}",
+        )
     for n, (r, cap) in enumerate(res["max_virgin"].dropna().items()):
         rows = [purchase[j] for j in demand if resource_of[j] == r]
         if rows:
@@ -487,21 +537,33 @@ def worker(args: argparse.Namespace) -> None:
     Path(args.worker_out).write_text(json.dumps(row))
 
 
-def run_size(size: int, repeat: int, args: argparse.Namespace, workbook: Path,
-             tmp: Path) -> dict[str, Any] | None:
+def run_size(
+    size: int, repeat: int, args: argparse.Namespace, workbook: Path, tmp: Path
+) -> dict[str, Any] | None:
     """One repeat: our pipeline, HiGHS alone and PuLP + CBC, each in a fresh process."""
     mps = tmp / f"model_{size}.mps"
     row: dict[str, Any] = {"size": size, "repeat": repeat}
     for kind in ("ours", "highs", "pulp") if args.pulp else ("ours", "highs"):
         out = tmp / f"{kind}_{size}_{repeat}.json"
-        cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", kind,
-               "--workbook", str(workbook), "--mps", str(mps), "--worker-out", str(out),
-               "--time-budget", str(args.time_budget)]
-        done = subprocess.run(cmd, cwd=ROOT, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.PIPE, text=True)
+        cmd = [
+            sys.executable,
+            str(Path(__file__).resolve()),
+            "--worker",
+            kind,
+            "--workbook",
+            str(workbook),
+            "--mps",
+            str(mps),
+            "--worker-out",
+            str(out),
+            "--time-budget",
+            str(args.time_budget),
+        ]
+        done = subprocess.run(
+            cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+        )
         if done.returncode != 0 or not out.exists():
-            print(f"size {size} repeat {repeat} ({kind}) failed:\n{done.stderr}",
-                  file=sys.stderr)
+            print(f"size {size} repeat {repeat} ({kind}) failed:\n{done.stderr}", file=sys.stderr)
             return None
         row.update(json.loads(out.read_text()))
     compare(row)
@@ -536,49 +598,130 @@ def markdown(rows: list[dict[str, Any]], pulp: bool) -> str:
         lines.extend("| " + " | ".join(b) + " |" for b in body)
         lines.append("")
 
-    table(["firms", "runs", "links", "rows", "cols", "nonzeros", "integers", "read s",
-           "links s", "build s", "hand-off s", "solve s", "load s", "extract s", "report s",
-           "ours total s", "overhead s (% of total)"],
-          [[str(n), str(len(rs)), fmt(median(rs, "candidate_links"), 0),
-            fmt(median(rs, "rows"), 0), fmt(median(rs, "cols"), 0),
-            fmt(median(rs, "nonzeros"), 0), fmt(median(rs, "integers"), 0),
-            fmt(median(rs, "read_s")), fmt(median(rs, "links_s")), fmt(median(rs, "build_s")),
-            fmt(median(rs, "handoff_s")), fmt(median(rs, "solve_s")), fmt(median(rs, "load_s")),
-            fmt(median(rs, "extract_s")), fmt(median(rs, "report_s")),
-            fmt(median(rs, "ours_total_s")),
-            f"{fmt(median(rs, 'overhead_s'))} "
-            f"({100 * median(rs, 'overhead_s') / median(rs, 'ours_total_s'):.1f} %)"]
-           for n, rs in per.items()])
-    table(["firms", "first-use imports s", "RSS after build MB", "peak MB read", "links",
-           "build", "hand-off + solve", "extract", "report", "HiGHS alone (read + solve)",
-           "PuLP build"],
-          [[str(n), fmt(median(rs, "warmup_s")), fmt(median(rs, "build_rss_mb"), 0),
-            fmt(median(rs, "read_mb"), 0), fmt(median(rs, "links_mb"), 0),
-            fmt(median(rs, "build_mb"), 0), fmt(median(rs, "solve_call_mb"), 0),
-            fmt(median(rs, "extract_mb"), 0), fmt(median(rs, "report_mb"), 0),
-            fmt(median(rs, "highs_total_mb"), 0), fmt(median(rs, "pulp_build_mb"), 0)]
-           for n, rs in per.items()])
-    header = ["firms", "ours: status", "gap", "t 1 %", "t 0.1 %", "HiGHS alone: gap", "t 1 %",
-              "t 0.1 %", "total s", "ours / HiGHS alone (wall)", "(CPU)"]
+    table(
+        [
+            "firms",
+            "runs",
+            "links",
+            "rows",
+            "cols",
+            "nonzeros",
+            "integers",
+            "read s",
+            "links s",
+            "build s",
+            "hand-off s",
+            "solve s",
+            "load s",
+            "extract s",
+            "report s",
+            "ours total s",
+            "overhead s (% of total)",
+        ],
+        [
+            [
+                str(n),
+                str(len(rs)),
+                fmt(median(rs, "candidate_links"), 0),
+                fmt(median(rs, "rows"), 0),
+                fmt(median(rs, "cols"), 0),
+                fmt(median(rs, "nonzeros"), 0),
+                fmt(median(rs, "integers"), 0),
+                fmt(median(rs, "read_s")),
+                fmt(median(rs, "links_s")),
+                fmt(median(rs, "build_s")),
+                fmt(median(rs, "handoff_s")),
+                fmt(median(rs, "solve_s")),
+                fmt(median(rs, "load_s")),
+                fmt(median(rs, "extract_s")),
+                fmt(median(rs, "report_s")),
+                fmt(median(rs, "ours_total_s")),
+                f"{fmt(median(rs, 'overhead_s'))} "
+                f"({100 * median(rs, 'overhead_s') / median(rs, 'ours_total_s'):.1f} %)",
+            ]
+            for n, rs in per.items()
+        ],
+    )
+    table(
+        [
+            "firms",
+            "first-use imports s",
+            "RSS after build MB",
+            "peak MB read",
+            "links",
+            "build",
+            "hand-off + solve",
+            "extract",
+            "report",
+            "HiGHS alone (read + solve)",
+            "PuLP build",
+        ],
+        [
+            [
+                str(n),
+                fmt(median(rs, "warmup_s")),
+                fmt(median(rs, "build_rss_mb"), 0),
+                fmt(median(rs, "read_mb"), 0),
+                fmt(median(rs, "links_mb"), 0),
+                fmt(median(rs, "build_mb"), 0),
+                fmt(median(rs, "solve_call_mb"), 0),
+                fmt(median(rs, "extract_mb"), 0),
+                fmt(median(rs, "report_mb"), 0),
+                fmt(median(rs, "highs_total_mb"), 0),
+                fmt(median(rs, "pulp_build_mb"), 0),
+            ]
+            for n, rs in per.items()
+        ],
+    )
+    header = [
+        "firms",
+        "ours: status",
+        "gap",
+        "t 1 %",
+        "t 0.1 %",
+        "HiGHS alone: gap",
+        "t 1 %",
+        "t 0.1 %",
+        "total s",
+        "ours / HiGHS alone (wall)",
+        "(CPU)",
+    ]
     if pulp:
-        header += ["PuLP build s", "CBC s", "CBC status", "CBC gap vs HiGHS bound",
-                   "same objective (±2e-4)", "PuLP+CBC / ours"]
+        header += [
+            "PuLP build s",
+            "CBC s",
+            "CBC status",
+            "CBC gap vs HiGHS bound",
+            "same objective (±2e-4)",
+            "PuLP+CBC / ours",
+        ]
     body = []
     for n, rs in per.items():
         statuses = "/".join(sorted({r["status"] for r in rs}))
         ratio = _ratio(rs, "ours_total_s", "highs_total_s")
-        line = [str(n), statuses, pct(median(rs, "gap")), fmt(median(rs, "t_gap_0.01_s")),
-                fmt(median(rs, "t_gap_0.001_s")), pct(median(rs, "highs_gap")),
-                fmt(median(rs, "highs_t_gap_0.01_s")), fmt(median(rs, "highs_t_gap_0.001_s")),
-                fmt(median(rs, "highs_total_s")), fmt(ratio),
-                fmt(_ratio(rs, "ours_total_cpu_s", "highs_total_cpu_s"))]
+        line = [
+            str(n),
+            statuses,
+            pct(median(rs, "gap")),
+            fmt(median(rs, "t_gap_0.01_s")),
+            fmt(median(rs, "t_gap_0.001_s")),
+            pct(median(rs, "highs_gap")),
+            fmt(median(rs, "highs_t_gap_0.01_s")),
+            fmt(median(rs, "highs_t_gap_0.001_s")),
+            fmt(median(rs, "highs_total_s")),
+            fmt(ratio),
+            fmt(_ratio(rs, "ours_total_cpu_s", "highs_total_cpu_s")),
+        ]
         if pulp:
             matches = {r.get("pulp_objective_matches") for r in rs}
-            line += [fmt(median(rs, "pulp_build_s")), fmt(median(rs, "pulp_solve_s")),
-                     "/".join(sorted({cbc_result(r.get("pulp_sol_status")) for r in rs})),
-                     pct(median(rs, "pulp_gap_vs_highs_bound")),
-                     "yes" if matches == {True} else "no" if False in matches else "n/a",
-                     fmt(_ratio(rs, "pulp_total_s", "ours_total_s"))]
+            line += [
+                fmt(median(rs, "pulp_build_s")),
+                fmt(median(rs, "pulp_solve_s")),
+                "/".join(sorted({cbc_result(r.get("pulp_sol_status")) for r in rs})),
+                pct(median(rs, "pulp_gap_vs_highs_bound")),
+                "yes" if matches == {True} else "no" if False in matches else "n/a",
+                fmt(_ratio(rs, "pulp_total_s", "ours_total_s")),
+            ]
         body.append(line)
     table(header, body)
     return "\n".join(lines)
@@ -595,8 +738,12 @@ def versions() -> str:
 
     from ecopark_opt.core.solve import highs_version
 
-    parts = [f"Python {platform.python_version()}", f"Pyomo {pyomo.__version__}",
-             f"highspy {highs_version()}", f"pandas {pandas.__version__}"]
+    parts = [
+        f"Python {platform.python_version()}",
+        f"Pyomo {pyomo.__version__}",
+        f"highspy {highs_version()}",
+        f"pandas {pandas.__version__}",
+    ]
     try:
         import pulp
 
@@ -610,17 +757,20 @@ def versions() -> str:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[50, 100, 200])
-    parser.add_argument("--repeats", type=int, default=3,
-                        help="runs per size below --large (median quoted)")
-    parser.add_argument("--large", type=int, default=500,
-                        help="sizes from this one up are run once")
+    parser.add_argument(
+        "--repeats", type=int, default=3, help="runs per size below --large (median quoted)"
+    )
+    parser.add_argument(
+        "--large", type=int, default=500, help="sizes from this one up are run once"
+    )
     parser.add_argument("--time-budget", type=float, default=60.0, help="solver seconds")
     parser.add_argument("--resources", type=int, default=20)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--pulp", action="store_true", help="also PuLP + CBC")
     parser.add_argument("--out", type=Path, default=RESULTS / "scale.csv")
-    parser.add_argument("--from-csv", type=Path, default=None,
-                        help="only print the tables of an earlier run's CSV")
+    parser.add_argument(
+        "--from-csv", type=Path, default=None, help="only print the tables of an earlier run's CSV"
+    )
     parser.add_argument("--worker", choices=["ours", "highs", "pulp"], help=argparse.SUPPRESS)
     parser.add_argument("--workbook", help=argparse.SUPPRESS)
     parser.add_argument("--mps", help=argparse.SUPPRESS)
@@ -644,8 +794,9 @@ def main(argv: list[str] | None = None) -> None:
             for line in verify_pulp(Path(tmp)):
                 print(f"PuLP model check: {line}", file=sys.stderr)
         for size in args.sizes:
-            workbook = write_generated(Path(tmp) / f"park_{size}.xlsx", size, args.resources,
-                                       args.seed)
+            workbook = write_generated(
+                Path(tmp) / f"park_{size}.xlsx", size, args.resources, args.seed
+            )
             repeats = 1 if size >= args.large else args.repeats
             for repeat in range(repeats):
                 started = time.perf_counter()
@@ -653,14 +804,15 @@ def main(argv: list[str] | None = None) -> None:
                 if row is None:
                     continue
                 rows.append(row)
-                print(f"size {size} run {repeat + 1}/{repeats}: {time.perf_counter() - started:.0f}"
-                      f" s wall, ours {row['status']} gap {pct(row['gap'])}, HiGHS alone "
-                      f"{row['highs_status']} gap {pct(row['highs_gap'])}"
-                      + (f", CBC {row.get('cbc_result')}" if args.pulp else ""),
-                      file=sys.stderr)
+                print(
+                    f"size {size} run {repeat + 1}/{repeats}: {time.perf_counter() - started:.0f}"
+                    f" s wall, ours {row['status']} gap {pct(row['gap'])}, HiGHS alone "
+                    f"{row['highs_status']} gap {pct(row['highs_gap'])}"
+                    + (f", CBC {row.get('cbc_result')}" if args.pulp else ""),
+                    file=sys.stderr,
+                )
                 write_rows(rows, args.out)
     print(markdown(rows, args.pulp))
-
 
 
 if __name__ == "__main__":

@@ -27,12 +27,33 @@ from ecopark_opt.inputs.load import load_park
 from ecopark_opt.inputs.workbook import write_workbook
 
 UNCERTAINTY = [
-    {"sheet": "resources", "key": "*", "column": "virgin_price", "distribution": "uniform",
-     "p1": 0.8, "p2": 1.2, "p3": None},
-    {"sheet": "flows", "key": "*", "column": "quantity", "distribution": "normal",
-     "p1": 1.0, "p2": 0.05, "p3": None},
-    {"sheet": "transport", "key": "*", "column": "capex_per_km", "distribution": "triangular",
-     "p1": 0.8, "p2": 1.0, "p3": 1.5},
+    {
+        "sheet": "resources",
+        "key": "*",
+        "column": "virgin_price",
+        "distribution": "uniform",
+        "p1": 0.8,
+        "p2": 1.2,
+        "p3": None,
+    },
+    {
+        "sheet": "flows",
+        "key": "*",
+        "column": "quantity",
+        "distribution": "normal",
+        "p1": 1.0,
+        "p2": 0.05,
+        "p3": None,
+    },
+    {
+        "sheet": "transport",
+        "key": "*",
+        "column": "capex_per_km",
+        "distribution": "triangular",
+        "p1": 0.8,
+        "p2": 1.0,
+        "p3": 1.5,
+    },
 ]
 COMPARED = ["sample", "status", "cost", "virgin", "co2e", "fixed_status", "fixed_cost"]
 
@@ -54,29 +75,42 @@ def main() -> None:
         park = load_park(path)
         started = time.perf_counter()
         base = optimize(park, RunOptions(threads=1))
-        print(f"park: {args.firms} firms, {len(park.flows)} flows, "
-              f"{len(base.links)} candidate links; base design {base.status}, "
-              f"{len(base.built_links)} links, one solve {time.perf_counter() - started:.2f} s")
-        print(f"machine: {os.cpu_count()} cores; {args.samples} samples, "
-              f"{args.workers} workers")
+        print(
+            f"park: {args.firms} firms, {len(park.flows)} flows, "
+            f"{len(base.links)} candidate links; base design {base.status}, "
+            f"{len(base.built_links)} links, one solve {time.perf_counter() - started:.2f} s"
+        )
+        print(f"machine: {os.cpu_count()} cores; {args.samples} samples, {args.workers} workers")
         times: dict[str, float] = {}
         frames: dict[str, pd.DataFrame] = {}
         for executor in args.executors.split(","):
             started = time.perf_counter()
-            result = run_sweep(path, base, args.samples, args.seed, RunOptions(),
-                               executor=executor, workers=args.workers)
+            result = run_sweep(
+                path,
+                base,
+                args.samples,
+                args.seed,
+                RunOptions(),
+                executor=executor,
+                workers=args.workers,
+            )
             times[executor] = time.perf_counter() - started
             frames[executor] = result.samples
             solved = result.solved
-            print(f"{executor:>7}: {times[executor]:8.1f} s wall, {len(solved)} solved, "
-                  f"mean cost {solved['cost'].mean():,.0f}, "
-                  f"sum of per-sample times {result.samples['seconds'].sum():.1f} s", flush=True)
+            print(
+                f"{executor:>7}: {times[executor]:8.1f} s wall, {len(solved)} solved, "
+                f"mean cost {solved['cost'].mean():,.0f}, "
+                f"sum of per-sample times {result.samples['seconds'].sum():.1f} s",
+                flush=True,
+            )
         reference = next(iter(frames))
         for executor, frame in frames.items():
             same = frame[COMPARED].equals(frames[reference][COMPARED])
-            print(f"{executor:>7}: speed-up vs {reference} "
-                  f"{times[reference] / times[executor]:.2f}×, "
-                  f"results {'identical' if same else 'DIFFERENT'}")
+            print(
+                f"{executor:>7}: speed-up vs {reference} "
+                f"{times[reference] / times[executor]:.2f}×, "
+                f"results {'identical' if same else 'DIFFERENT'}"
+            )
 
 
 if __name__ == "__main__":

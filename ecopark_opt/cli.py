@@ -66,8 +66,10 @@ def command(fn: Callable[..., int | None]) -> Callable[..., None]:
         except Exception as exc:  # an internal error: say so plainly
             if debug:
                 traceback.print_exc()
-            click.echo(f"internal error: {type(exc).__name__}: {exc} (run with --debug for "
-                       "the traceback)", err=True)
+            click.echo(
+                f"internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)",
+                err=True,
+            )
             code = 1
         sys.exit(code)
 
@@ -75,30 +77,53 @@ def command(fn: Callable[..., int | None]) -> Callable[..., None]:
 
 
 def common_options(fn: Callable) -> Callable:
-    for option in reversed([
-        click.option("--quiet", is_flag=True, help="Print only problems."),
-        click.option("--debug", is_flag=True, help="Show tracebacks of internal errors."),
-    ]):
+    for option in reversed(
+        [
+            click.option("--quiet", is_flag=True, help="Print only problems."),
+            click.option("--debug", is_flag=True, help="Show tracebacks of internal errors."),
+        ]
+    ):
         fn = option(fn)
     return fn
 
 
 def solver_options(fn: Callable) -> Callable:
-    for option in reversed([
-        click.option("--out", type=click.Path(dir_okay=False), default=None,
-                     help="Report path (default reports/<workbook-stem>.xlsx)."),
-        click.option("--json", "json_path", type=click.Path(dir_okay=False), default=None,
-                     help="Also write the machine-readable result (SPEC §6)."),
-        click.option("--objective", type=OBJECTIVE, default=None,
-                     help="Override settings.objective."),
-        click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), default=None,
-                     help="Solver time limit in seconds."),
-        click.option("--mip-gap", type=click.FloatRange(0, 1), default=None,
-                     help="Relative MIP gap."),
-        click.option("--threads", type=click.IntRange(min=0), default=None,
-                     help="Solver threads (0 = HiGHS default)."),
-        click.option("--solver-log", is_flag=True, help="Show HiGHS's log on stdout."),
-    ]):
+    for option in reversed(
+        [
+            click.option(
+                "--out",
+                type=click.Path(dir_okay=False),
+                default=None,
+                help="Report path (default reports/<workbook-stem>.xlsx).",
+            ),
+            click.option(
+                "--json",
+                "json_path",
+                type=click.Path(dir_okay=False),
+                default=None,
+                help="Also write the machine-readable result (SPEC §6).",
+            ),
+            click.option(
+                "--objective", type=OBJECTIVE, default=None, help="Override settings.objective."
+            ),
+            click.option(
+                "--time-limit",
+                type=click.FloatRange(min=0, min_open=True),
+                default=None,
+                help="Solver time limit in seconds.",
+            ),
+            click.option(
+                "--mip-gap", type=click.FloatRange(0, 1), default=None, help="Relative MIP gap."
+            ),
+            click.option(
+                "--threads",
+                type=click.IntRange(min=0),
+                default=None,
+                help="Solver threads (0 = HiGHS default).",
+            ),
+            click.option("--solver-log", is_flag=True, help="Show HiGHS's log on stdout."),
+        ]
+    ):
         fn = option(fn)
     return fn
 
@@ -127,18 +152,42 @@ def template(path: str, quiet: bool, debug: bool) -> None:
 @main.command()
 @click.argument("out", type=click.Path(dir_okay=False))
 @click.option("--firms", type=click.IntRange(min=1), required=True, help="Existing firms.")
-@click.option("--resources", type=click.IntRange(min=1), default=20, show_default=True,
-              help="Resources (base list first, then numbered variants).")
+@click.option(
+    "--resources",
+    type=click.IntRange(min=1),
+    default=20,
+    show_default=True,
+    help="Resources (base list first, then numbered variants).",
+)
 @click.option("--seed", type=int, default=0, show_default=True, help="Random seed.")
-@click.option("--plots", type=click.IntRange(min=0), default=0, show_default=True,
-              help="Free plots near the clusters.")
-@click.option("--candidates", type=click.IntRange(min=0), default=0, show_default=True,
-              help="Candidate firms (placed by the optimizer when there are plots).")
+@click.option(
+    "--plots",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="Free plots near the clusters.",
+)
+@click.option(
+    "--candidates",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="Candidate firms (placed by the optimizer when there are plots).",
+)
 @click.option("--force", is_flag=True, help="Overwrite OUT if it exists.")
 @common_options
 @command
-def generate(out: str, firms: int, resources: int, seed: int, plots: int, candidates: int,
-             force: bool, quiet: bool, debug: bool) -> None:
+def generate(
+    out: str,
+    firms: int,
+    resources: int,
+    seed: int,
+    plots: int,
+    candidates: int,
+    force: bool,
+    quiet: bool,
+    debug: bool,
+) -> None:
     """Write a synthetic park of a given size (for benchmarks): clustered firms, sector
     profiles, pipelines and trucks. The same arguments always give the same workbook."""
     from .inputs.generate import write_generated
@@ -147,10 +196,11 @@ def generate(out: str, firms: int, resources: int, seed: int, plots: int, candid
     path = check_output_path(out)
     if path.exists() and not force:
         raise InputError(f"{out}: already exists; use --force to overwrite it")
-    atomic_write(path, lambda tmp: write_generated(tmp, firms, resources, seed, plots,
-                                                   candidates))
-    Console(quiet).say(f"park written: {out} ({firms} firms, {resources} resources, "
-                       f"{plots} plots, {candidates} candidates, seed {seed})")
+    atomic_write(path, lambda tmp: write_generated(tmp, firms, resources, seed, plots, candidates))
+    Console(quiet).say(
+        f"park written: {out} ({firms} firms, {resources} resources, "
+        f"{plots} plots, {candidates} candidates, seed {seed})"
+    )
 
 
 @main.command()
@@ -175,25 +225,62 @@ def validate(workbook: str, quiet: bool, debug: bool) -> None:
 
 @main.command()
 @click.argument("workbook", type=click.Path())
-@click.option("--scenario", default=None, metavar="NAME",
-              help="Apply this scenario of the scenarios sheet to the workbook first.")
-@click.option("--alternatives", type=click.IntRange(min=0), default=0, metavar="K",
-              help="Also find K structurally different designs within --within % of the optimum.")
-@click.option("--within", type=click.FloatRange(min=0), default=5.0, show_default=True,
-              metavar="P", help="Cost slack for --alternatives, in % of the optimal cost.")
-@click.option("--resilience", "with_resilience", is_flag=True,
-              help="Add the N-1 defection analysis of the design (see `ecopark resilience`).")
-@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
-              help="Solve the park's independent components in this many worker processes, "
-                   "one HiGHS thread each unless --threads is given (the time limit stays "
-                   "the wall-clock limit of the whole solve).")
+@click.option(
+    "--scenario",
+    default=None,
+    metavar="NAME",
+    help="Apply this scenario of the scenarios sheet to the workbook first.",
+)
+@click.option(
+    "--alternatives",
+    type=click.IntRange(min=0),
+    default=0,
+    metavar="K",
+    help="Also find K structurally different designs within --within % of the optimum.",
+)
+@click.option(
+    "--within",
+    type=click.FloatRange(min=0),
+    default=5.0,
+    show_default=True,
+    metavar="P",
+    help="Cost slack for --alternatives, in % of the optimal cost.",
+)
+@click.option(
+    "--resilience",
+    "with_resilience",
+    is_flag=True,
+    help="Add the N-1 defection analysis of the design (see `ecopark resilience`).",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Solve the park's independent components in this many worker processes, "
+    "one HiGHS thread each unless --threads is given (the time limit stays "
+    "the wall-clock limit of the whole solve).",
+)
 @solver_options
 @common_options
 @command
-def solve(workbook: str, scenario: str | None, alternatives: int, within: float,
-          with_resilience: bool, workers: int, out: str | None, json_path: str | None,
-          objective: str | None, time_limit: float | None, mip_gap: float | None,
-          threads: int | None, solver_log: bool, quiet: bool, debug: bool) -> int:
+def solve(
+    workbook: str,
+    scenario: str | None,
+    alternatives: int,
+    within: float,
+    with_resilience: bool,
+    workers: int,
+    out: str | None,
+    json_path: str | None,
+    objective: str | None,
+    time_limit: float | None,
+    mip_gap: float | None,
+    threads: int | None,
+    solver_log: bool,
+    quiet: bool,
+    debug: bool,
+) -> int:
     """Optimise the park and write the Excel report."""
     from .analyses.candidates import analyse_candidates
     from .outputs.design_sheets import candidate_sheets
@@ -202,8 +289,7 @@ def solve(workbook: str, scenario: str | None, alternatives: int, within: float,
     out_path = report_path(workbook, out, suffix=scenario_suffix(scenario))
     check_json_path(json_path, workbook)
     park = load(workbook, console, scenario)
-    options = RunOptions(objective, time_limit, mip_gap, threads, log=solver_log,
-                         workers=workers)
+    options = RunOptions(objective, time_limit, mip_gap, threads, log=solver_log, workers=workers)
     timer = Timer(console.phase)
     # the model is re-used only to value candidate firms
     has_candidates = bool((park.firms["status"] == "candidate").any())
@@ -217,33 +303,71 @@ def solve(workbook: str, scenario: str | None, alternatives: int, within: float,
 
         with timer.phase("alternatives"):
             found = find_alternatives(park, alternatives, within, options)
-        console.say(f"{len(found.alternatives)} alternative design(s) within {within:g} % of the "
-                    "optimal cost")
+        console.say(
+            f"{len(found.alternatives)} alternative design(s) within {within:g} % of the "
+            "optimal cost"
+        )
         sheets += alternatives_sheets(found)
         extra_json["alternatives"] = alternatives_json(found)
     if with_resilience:
         more, extra = analyse_resilience(park, solution, options, timer, by_link=False)
         sheets += more
         extra_json.update(extra)
-    return finish(solution, out_path, json_path, console, timer, sheets, extra_json,
-                  run_info={"scenario": scenario} if scenario else None)
+    return finish(
+        solution,
+        out_path,
+        json_path,
+        console,
+        timer,
+        sheets,
+        extra_json,
+        run_info={"scenario": scenario} if scenario else None,
+    )
 
 
 @main.command()
 @click.argument("workbook", type=click.Path())
-@click.option("--points", type=click.IntRange(min=2), default=7, show_default=True,
-              help="Number of points on the front.")
-@click.option("--x", "x_metric", type=click.Choice(["cost", "virgin", "co2e"]), default="cost",
-              show_default=True, help="Metric on the x axis.")
-@click.option("--y", "y_metric", type=click.Choice(["cost", "virgin", "co2e"]),
-              default="virgin", show_default=True, help="Metric on the y axis.")
+@click.option(
+    "--points",
+    type=click.IntRange(min=2),
+    default=7,
+    show_default=True,
+    help="Number of points on the front.",
+)
+@click.option(
+    "--x",
+    "x_metric",
+    type=click.Choice(["cost", "virgin", "co2e"]),
+    default="cost",
+    show_default=True,
+    help="Metric on the x axis.",
+)
+@click.option(
+    "--y",
+    "y_metric",
+    type=click.Choice(["cost", "virgin", "co2e"]),
+    default="virgin",
+    show_default=True,
+    help="Metric on the y axis.",
+)
 @solver_options
 @common_options
 @command
-def pareto(workbook: str, points: int, x_metric: str, y_metric: str, out: str | None,
-           json_path: str | None, objective: str | None, time_limit: float | None,
-           mip_gap: float | None, threads: int | None, solver_log: bool, quiet: bool,
-           debug: bool) -> int:
+def pareto(
+    workbook: str,
+    points: int,
+    x_metric: str,
+    y_metric: str,
+    out: str | None,
+    json_path: str | None,
+    objective: str | None,
+    time_limit: float | None,
+    mip_gap: float | None,
+    threads: int | None,
+    solver_log: bool,
+    quiet: bool,
+    debug: bool,
+) -> int:
     """Trace the trade-off between two metrics (ε-constraint front)."""
     from .analyses.pareto import pareto_front
     from .outputs.design_sheets import pareto_sheets
@@ -260,8 +384,15 @@ def pareto(workbook: str, points: int, x_metric: str, y_metric: str, out: str | 
         front = pareto_front(park, points, x=x_metric, y=y_metric, options=options)
     first = front.solutions[0]
     first.timings = timer.seconds
-    return finish(first, out_path, json_path, console, timer, pareto_sheets(front),
-                  {"pareto": pareto_json(front)})
+    return finish(
+        first,
+        out_path,
+        json_path,
+        console,
+        timer,
+        pareto_sheets(front),
+        {"pareto": pareto_json(front)},
+    )
 
 
 @main.command()
@@ -270,9 +401,19 @@ def pareto(workbook: str, points: int, x_metric: str, y_metric: str, out: str | 
 @solver_options
 @common_options
 @command
-def resilience(workbook: str, by_link: bool, out: str | None, json_path: str | None,
-               objective: str | None, time_limit: float | None, mip_gap: float | None,
-               threads: int | None, solver_log: bool, quiet: bool, debug: bool) -> int:
+def resilience(
+    workbook: str,
+    by_link: bool,
+    out: str | None,
+    json_path: str | None,
+    objective: str | None,
+    time_limit: float | None,
+    mip_gap: float | None,
+    threads: int | None,
+    solver_log: bool,
+    quiet: bool,
+    debug: bool,
+) -> int:
     """Solve, then remove each firm in turn (N-1): what breaks, what it costs.
 
     When firms have a defection probability (settings or the firms column), the
@@ -288,8 +429,9 @@ def resilience(workbook: str, by_link: bool, out: str | None, json_path: str | N
     return finish(solution, out_path, json_path, console, timer, sheets, extra)
 
 
-def analyse_resilience(park: Park, solution, options: RunOptions, timer: Timer,
-                       by_link: bool) -> tuple[list, dict]:
+def analyse_resilience(
+    park: Park, solution, options: RunOptions, timer: Timer, by_link: bool
+) -> tuple[list, dict]:
     """N-1 sheets and JSON, plus the defection-aware comparison when probabilities are set."""
     from .analyses.defection import defection_aware_design
     from .analyses.resilience import n_minus_1
@@ -314,33 +456,64 @@ def check_json_path(json_path: str | None, workbook: str) -> None:
 
 
 def executor_options(fn: Callable) -> Callable:
-    for option in reversed([
-        click.option("--executor", type=click.Choice(EXECUTORS), default="serial",
-                     show_default=True,
-                     help="Where the solves run: here one after the other, in local worker "
-                          "processes, or on Dask."),
-        click.option("--workers", type=click.IntRange(min=1), default=2, show_default=True,
-                     help="Worker processes (local, and a Dask LocalCluster)."),
-        click.option("--scheduler", default=None, metavar="ADDRESS",
-                     help="Dask scheduler (tcp://host:8786); without it a LocalCluster of "
-                          "--workers processes is started."),
-    ]):
+    for option in reversed(
+        [
+            click.option(
+                "--executor",
+                type=click.Choice(EXECUTORS),
+                default="serial",
+                show_default=True,
+                help="Where the solves run: here one after the other, in local worker "
+                "processes, or on Dask.",
+            ),
+            click.option(
+                "--workers",
+                type=click.IntRange(min=1),
+                default=2,
+                show_default=True,
+                help="Worker processes (local, and a Dask LocalCluster).",
+            ),
+            click.option(
+                "--scheduler",
+                default=None,
+                metavar="ADDRESS",
+                help="Dask scheduler (tcp://host:8786); without it a LocalCluster of "
+                "--workers processes is started.",
+            ),
+        ]
+    ):
         fn = option(fn)
     return fn
 
 
 @main.command()
 @click.argument("workbooks", nargs=-1, required=True, type=click.Path())
-@click.option("--scenarios", "by_scenarios", is_flag=True,
-              help="Compare the workbook with each scenario of its scenarios sheet.")
+@click.option(
+    "--scenarios",
+    "by_scenarios",
+    is_flag=True,
+    help="Compare the workbook with each scenario of its scenarios sheet.",
+)
 @executor_options
 @solver_options
 @common_options
 @command
-def compare(workbooks: tuple[str, ...], by_scenarios: bool, executor: str, workers: int,
-            scheduler: str | None, out: str | None, json_path: str | None,
-            objective: str | None, time_limit: float | None, mip_gap: float | None,
-            threads: int | None, solver_log: bool, quiet: bool, debug: bool) -> int:
+def compare(
+    workbooks: tuple[str, ...],
+    by_scenarios: bool,
+    executor: str,
+    workers: int,
+    scheduler: str | None,
+    out: str | None,
+    json_path: str | None,
+    objective: str | None,
+    time_limit: float | None,
+    mip_gap: float | None,
+    threads: int | None,
+    solver_log: bool,
+    quiet: bool,
+    debug: bool,
+) -> int:
     """Siting options (one workbook each) or the scenarios of one workbook, side by side."""
     from .analyses.compare import (
         no_design_error,
@@ -356,8 +529,10 @@ def compare(workbooks: tuple[str, ...], by_scenarios: bool, executor: str, worke
     if by_scenarios and len(workbooks) != 1:
         raise InputError("--scenarios compares the scenarios of one workbook; give exactly one")
     if not by_scenarios and len(workbooks) < 2:
-        raise InputError("compare needs two or more workbooks (one per siting option), or one "
-                         "workbook with --scenarios")
+        raise InputError(
+            "compare needs two or more workbooks (one per siting option), or one "
+            "workbook with --scenarios"
+        )
     console = Console(quiet)
     out_path = check_output_path(report_path(workbooks[0], out, suffix="_compare"), workbooks)
     options = RunOptions(objective, time_limit, mip_gap, threads, log=solver_log)
@@ -373,36 +548,82 @@ def compare(workbooks: tuple[str, ...], by_scenarios: bool, executor: str, worke
         source = "siting options " + ", ".join(Path(w).name for w in workbooks)
     paths = [workbooks[0]] * len(tasks) if by_scenarios else list(workbooks)
     with timer.phase("compare"):
-        result = run_compare(tasks, by_scenarios, source, executor, workers, scheduler,
-                             progress=None if quiet else "compare")
+        result = run_compare(
+            tasks,
+            by_scenarios,
+            source,
+            executor,
+            workers,
+            scheduler,
+            progress=None if quiet else "compare",
+        )
     if not result.reference:
         write_failure_json(json_path, "infeasible", objective or "cost")
         raise no_design_error(result)
     index = [t.option for t in tasks].index(result.reference)
     park = load_park(paths[index], tasks[index].scenario)  # checked above: no warnings again
     _, solution = run_design(park, options, timer, json_path, keep_model=False)
-    return finish(solution, out_path, json_path, console, timer, compare_sheets(result),
-                  {"compare": compare_json(result)},
-                  run_info={"compare": {"options": len(tasks), "executor": executor,
-                                        "reference option": result.reference}})
+    return finish(
+        solution,
+        out_path,
+        json_path,
+        console,
+        timer,
+        compare_sheets(result),
+        {"compare": compare_json(result)},
+        run_info={
+            "compare": {
+                "options": len(tasks),
+                "executor": executor,
+                "reference option": result.reference,
+            }
+        },
+    )
 
 
 @main.command()
 @click.argument("workbook", type=click.Path())
-@click.option("--samples", type=click.IntRange(min=1), default=100, show_default=True,
-              help="Number of Monte Carlo samples.")
-@click.option("--seed", type=int, default=0, show_default=True,
-              help="Seed of the draws: the same seed gives the same samples.")
-@click.option("--resume", is_flag=True,
-              help="Keep the samples already in <report>_samples.jsonl; run only the others.")
+@click.option(
+    "--samples",
+    type=click.IntRange(min=1),
+    default=100,
+    show_default=True,
+    help="Number of Monte Carlo samples.",
+)
+@click.option(
+    "--seed",
+    type=int,
+    default=0,
+    show_default=True,
+    help="Seed of the draws: the same seed gives the same samples.",
+)
+@click.option(
+    "--resume",
+    is_flag=True,
+    help="Keep the samples already in <report>_samples.jsonl; run only the others.",
+)
 @executor_options
 @solver_options
 @common_options
 @command
-def sweep(workbook: str, samples: int, seed: int, resume: bool, executor: str, workers: int,
-          scheduler: str | None, out: str | None, json_path: str | None,
-          objective: str | None, time_limit: float | None, mip_gap: float | None,
-          threads: int | None, solver_log: bool, quiet: bool, debug: bool) -> int:
+def sweep(
+    workbook: str,
+    samples: int,
+    seed: int,
+    resume: bool,
+    executor: str,
+    workers: int,
+    scheduler: str | None,
+    out: str | None,
+    json_path: str | None,
+    objective: str | None,
+    time_limit: float | None,
+    mip_gap: float | None,
+    threads: int | None,
+    solver_log: bool,
+    quiet: bool,
+    debug: bool,
+) -> int:
     """Monte Carlo over the uncertainty sheet: link shares, metric percentiles, regret."""
     from .analyses.sweep import read_uncertainty, run_sweep
     from .inputs.scenarios import WorkbookData
@@ -418,14 +639,37 @@ def sweep(workbook: str, samples: int, seed: int, resume: bool, executor: str, w
     timer = Timer(console.phase)
     _, base = run_design(park, options, timer, json_path, keep_model=False)
     with timer.phase("sweep"):
-        result = run_sweep(workbook, base, samples, seed, options, executor, workers,
-                           scheduler, results_path, resume,
-                           progress=None if quiet else "sweep")
+        result = run_sweep(
+            workbook,
+            base,
+            samples,
+            seed,
+            options,
+            executor,
+            workers,
+            scheduler,
+            results_path,
+            resume,
+            progress=None if quiet else "sweep",
+        )
     console.say(f"samples written: {results_path}")
-    return finish(base, out_path, json_path, console, timer, sweep_sheets(result),
-                  {"sweep": sweep_json(result)},
-                  run_info={"sweep": {"samples": samples, "seed": seed, "executor": executor,
-                                      "resumed samples": result.resumed}})
+    return finish(
+        base,
+        out_path,
+        json_path,
+        console,
+        timer,
+        sweep_sheets(result),
+        {"sweep": sweep_json(result)},
+        run_info={
+            "sweep": {
+                "samples": samples,
+                "seed": seed,
+                "executor": executor,
+                "resumed samples": result.resumed,
+            }
+        },
+    )
 
 
 # --- shared steps --------------------------------------------------------------------------
@@ -465,7 +709,6 @@ def check_scenarios(tasks) -> None:
         raise InputError(problems)
 
 
-
 def report_path(workbook: str, out: str | None, suffix: str = "") -> Path:
     """Where the report goes; checked before any solving so a long run is never lost."""
     from .outputs.files import check_output_path
@@ -485,8 +728,9 @@ def load(workbook: str, console: Console, scenario: str | None = None) -> Park:
     return park
 
 
-def run_design(park: Park, options: RunOptions, timer: Timer, json_path: str | None,
-               keep_model: bool = True):
+def run_design(
+    park: Park, options: RunOptions, timer: Timer, json_path: str | None, keep_model: bool = True
+):
     """The optimal design and its model; an infeasible park still gets its JSON status."""
     from .core.optimize import design_park
 
@@ -497,9 +741,16 @@ def run_design(park: Park, options: RunOptions, timer: Timer, json_path: str | N
         raise
 
 
-def finish(solution, out_path: Path, json_path: str | None, console: Console, timer: Timer,
-           extra_sheets=(), extra_json: dict | None = None, run_info: dict | None = None
-           ) -> int:
+def finish(
+    solution,
+    out_path: Path,
+    json_path: str | None,
+    console: Console,
+    timer: Timer,
+    extra_sheets=(),
+    extra_json: dict | None = None,
+    run_info: dict | None = None,
+) -> int:
     """Write the report (and JSON), print the outcome line; the exit code is 0."""
     from .core.records import solution_json
     from .outputs.jsonout import write_json
@@ -524,9 +775,15 @@ def outcome_line(solution) -> str:
     saving = cost["baseline"] - cost["design"]
     cur = solution.park.currency
     links = len(solution.built_links[~solution.built_links["internal"]])
-    state = "optimal" if r.status == "optimal" else f"stopped at the time limit, gap {100 * (r.gap or 0):.2f} %"
-    return (f"{state}: {links} links, cost {cost['design']:,.0f} {cur}/yr "
-            f"(saving {saving:,.0f} {cur}/yr against standalone operation)")
+    state = (
+        "optimal"
+        if r.status == "optimal"
+        else f"stopped at the time limit, gap {100 * (r.gap or 0):.2f} %"
+    )
+    return (
+        f"{state}: {links} links, cost {cost['design']:,.0f} {cur}/yr "
+        f"(saving {saving:,.0f} {cur}/yr against standalone operation)"
+    )
 
 
 def write_failure_json(json_path: str | None, status: str, objective: str) -> None:

@@ -58,14 +58,16 @@ def write(target: Path) -> None:
         for name, args in cases(tmp_path).items():
             json_path = target / f"{name}.json"
             out = tmp_path / f"{name}.xlsx"
-            code = _run([*args, "--json", str(json_path), "--out", str(out), "--quiet"],
-                        check=False)
+            code = _run(
+                [*args, "--json", str(json_path), "--out", str(out), "--quiet"], check=False
+            )
             print(f"{name:<28} exit {code}")
 
 
 def _run(args: list[str], check: bool = True) -> int:
-    done = subprocess.run([sys.executable, "-m", "ecopark_opt.cli", *args], cwd=ROOT,
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "ecopark_opt.cli", *args], cwd=ROOT, capture_output=True, text=True
+    )
     if check and done.returncode:
         raise SystemExit(f"ecopark {' '.join(args)} failed:\n{done.stderr}")
     return done.returncode

@@ -23,13 +23,26 @@ REL = 1e-6  # relative tolerance of every balance and limit
 EARTH_RADIUS_KM = 6371.0088
 
 SETTING_DEFAULTS = {
-    "objective": "cost", "weight_cost": 1.0, "weight_virgin": 0.0, "weight_co2e": 0.0,
-    "discount_rate": 0.08, "lifetime_years": 20.0, "internal_reuse": False,
+    "objective": "cost",
+    "weight_cost": 1.0,
+    "weight_virgin": 0.0,
+    "weight_co2e": 0.0,
+    "discount_rate": 0.08,
+    "lifetime_years": 20.0,
+    "internal_reuse": False,
 }
 MODE_DEFAULTS = {
-    "resources": "*", "capex_fixed": 0.0, "capex_per_km": 0.0, "lifetime_years": None,
-    "opex_fixed": 0.0, "cost_per_unit_km": 0.0, "capacity": None, "max_distance_km": None,
-    "loss_per_km": 0.0, "co2e_per_unit_km": 0.0, "detour_factor": 1.0,
+    "resources": "*",
+    "capex_fixed": 0.0,
+    "capex_per_km": 0.0,
+    "lifetime_years": None,
+    "opex_fixed": 0.0,
+    "cost_per_unit_km": 0.0,
+    "capacity": None,
+    "max_distance_km": None,
+    "loss_per_km": 0.0,
+    "co2e_per_unit_km": 0.0,
+    "detour_factor": 1.0,
 }
 
 
@@ -65,8 +78,10 @@ class Check:
             "co2e": self.co2e - self.co2e_baseline,
         }
         if name == "weighted":
-            return sum(float(value_or(settings, f"weight_{k}", SETTING_DEFAULTS[f"weight_{k}"]))
-                       * delta[k] for k in delta)
+            return sum(
+                float(value_or(settings, f"weight_{k}", SETTING_DEFAULTS[f"weight_{k}"])) * delta[k]
+                for k in delta
+            )
         return delta[name]
 
 
@@ -75,24 +90,29 @@ class RawPark:
 
     def __init__(self, tables: Mapping[str, Any]):
         self.tables = tables
-        self.settings = {**SETTING_DEFAULTS, **{
-            k: v for k, v in dict(tables.get("settings") or {}).items() if not blank(v)}}
+        self.settings = {
+            **SETTING_DEFAULTS,
+            **{k: v for k, v in dict(tables.get("settings") or {}).items() if not blank(v)},
+        }
         self.firms = {f["firm_id"]: f for f in tables["firms"]}
         self.sites = {s["site_id"]: s for s in tables["sites"]}
         self.resources = {r["resource_id"]: r for r in tables["resources"]}
         self.properties = [p["property"].strip().lower() for p in tables.get("properties", [])]
-        self.flows = {(f["firm_id"], f["resource_id"], f["direction"]): f
-                      for f in tables["flows"]}
+        self.flows = {(f["firm_id"], f["resource_id"], f["direction"]): f for f in tables["flows"]}
         if "transport" in tables:
-            self.modes = {m["mode"]: {**MODE_DEFAULTS, **{k: v for k, v in m.items()
-                                                          if not blank(v)}}
-                          for m in tables["transport"]}
+            self.modes = {
+                m["mode"]: {**MODE_DEFAULTS, **{k: v for k, v in m.items() if not blank(v)}}
+                for m in tables["transport"]
+            }
         else:  # SPEC: one cost-free pipeline mode carries everything
             self.modes = {"pipeline": dict(MODE_DEFAULTS)}
-        self.subs = {(s["from_resource"], s["to_resource"]): s
-                     for s in tables.get("substitutions", [])}
-        given = {(d["from_site"], d["to_site"]): float(d["distance_km"])
-                 for d in tables.get("distances", [])}
+        self.subs = {
+            (s["from_resource"], s["to_resource"]): s for s in tables.get("substitutions", [])
+        }
+        given = {
+            (d["from_site"], d["to_site"]): float(d["distance_km"])
+            for d in tables.get("distances", [])
+        }
         self.distances = dict(given)
         for (a, b), km in given.items():
             self.distances.setdefault((b, a), km)
@@ -117,20 +137,24 @@ class RawPark:
             return 0.0
         sa, sb = self.sites[a], self.sites[b]
         if not blank(sa.get("lat")):
-            la1, lo1, la2, lo2 = map(math.radians, (float(sa["lat"]), float(sa["lon"]),
-                                                    float(sb["lat"]), float(sb["lon"])))
-            h = (math.sin((la2 - la1) / 2) ** 2
-                 + math.cos(la1) * math.cos(la2) * math.sin((lo2 - lo1) / 2) ** 2)
+            la1, lo1, la2, lo2 = map(
+                math.radians,
+                (float(sa["lat"]), float(sa["lon"]), float(sb["lat"]), float(sb["lon"])),
+            )
+            h = (
+                math.sin((la2 - la1) / 2) ** 2
+                + math.cos(la1) * math.cos(la2) * math.sin((lo2 - lo1) / 2) ** 2
+            )
             straight = 2 * EARTH_RADIUS_KM * math.asin(math.sqrt(min(1.0, h)))
         else:
-            straight = math.hypot(float(sa["x_km"]) - float(sb["x_km"]),
-                                  float(sa["y_km"]) - float(sb["y_km"]))
+            straight = math.hypot(
+                float(sa["x_km"]) - float(sb["x_km"]), float(sa["y_km"]) - float(sb["y_km"])
+            )
         return straight * float(self.modes[mode]["detour_factor"])
 
     def crf(self, mode: str) -> float:
         rate = float(self.settings["discount_rate"])
-        years = float(value_or(self.modes[mode], "lifetime_years",
-                               self.settings["lifetime_years"]))
+        years = float(value_or(self.modes[mode], "lifetime_years", self.settings["lifetime_years"]))
         return 1.0 / years if rate == 0 else rate / (1.0 - (1.0 + rate) ** -years)
 
     def ratio(self, src: str, dst: str) -> float:
@@ -141,8 +165,9 @@ class RawPark:
 
     def fixed_cost(self, mode: str, km: float) -> float:
         m = self.modes[mode]
-        return ((float(m["capex_fixed"]) + float(m["capex_per_km"]) * km) * self.crf(mode)
-                + float(m["opex_fixed"]))
+        return (float(m["capex_fixed"]) + float(m["capex_per_km"]) * km) * self.crf(mode) + float(
+            m["opex_fixed"]
+        )
 
     def delivered_factor(self, mode: str | None, km: float, src: str, dst: str) -> float:
         loss = 0.0 if mode is None else float(self.modes[mode]["loss_per_km"]) * km
@@ -175,7 +200,8 @@ def check_design(tables: Mapping[str, Any], solution: Any) -> Check:
             continue
         plot = site_of[firm]
         allowed = ids(rec.get("allowed_sites")) or [
-            s for s, r in raw.sites.items() if value_or(r, "kind", "fixed") == "plot"]
+            s for s, r in raw.sites.items() if value_or(r, "kind", "fixed") == "plot"
+        ]
         if plot not in allowed:
             problems.append(f"floating candidate {firm} placed on {plot}, not in {allowed}")
             continue
@@ -206,8 +232,9 @@ def check_design(tables: Mapping[str, Any], solution: Any) -> Check:
             if not admitted[firm]:
                 problems.append(f"{name}: touches {firm}, which is not admitted")
         if (rec["from_site"], rec["to_site"]) != (site_of[sup], site_of[rcv]):
-            problems.append(f"{name}: ends are not where the firms stand "
-                            f"({site_of[sup]}→{site_of[rcv]})")
+            problems.append(
+                f"{name}: ends are not where the firms stand ({site_of[sup]}→{site_of[rcv]})"
+            )
         if src != dst and (src, dst) not in raw.subs:
             problems.append(f"{name}: {src} cannot replace {dst}")
         if (sup, src, "supply") not in raw.flows or (rcv, dst, "demand") not in raw.flows:
@@ -247,14 +274,17 @@ def check_design(tables: Mapping[str, Any], solution: Any) -> Check:
                 continue
             if blank(supply_row.get(prop)):
                 if sent > 0:
-                    problems.append(f"{name}: {prop} of the supply is unknown but the demand "
-                                    "limits it")
+                    problems.append(
+                        f"{name}: {prop} of the supply is unknown but the demand limits it"
+                    )
                 continue
             quality_in[(rcv, dst, prop)] += sent * eta * float(supply_row[prop])
 
     # --- rows: balances, market, quality -------------------------------------------------------
-    market = {(r["firm_id"], r["resource_id"], r["direction"]): float(r["market"])
-              for r in solution.rows.to_dict("records")}
+    market = {
+        (r["firm_id"], r["resource_id"], r["direction"]): float(r["market"])
+        for r in solution.rows.to_dict("records")
+    }
     for (firm, res, direction), row in raw.flows.items():
         q = float(row["quantity"])
         bought = market[(firm, res, direction)]
@@ -297,6 +327,7 @@ def check_design(tables: Mapping[str, Any], solution: Any) -> Check:
                 continue
             mix = quality_in[(firm, res, prop)] + bought * float(value_or(resource, prop, 0.0))
             if mix > float(limit) * q * (1 + REL) + 1e-9:
-                problems.append(f"{where}: {prop} in the delivered mix {mix / q:.9g} above the "
-                                f"limit {limit}")
+                problems.append(
+                    f"{where}: {prop} in the delivered mix {mix / q:.9g} above the limit {limit}"
+                )
     return out

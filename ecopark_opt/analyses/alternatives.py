@@ -46,18 +46,21 @@ class AlternativesResult:
         return [self.optimum, *self.alternatives]
 
 
-def add_alternative_limits(m: pyo.ConcreteModel, cost: float, objective: float,
-                           slack: float) -> None:
+def add_alternative_limits(
+    m: pyo.ConcreteModel, cost: float, objective: float, slack: float
+) -> None:
     r"""Near-optimality and "built means used" for the alternatives search.
 
     .. math:: C \le C^* + s + τ, \qquad \hat C \le \hat C^* + s + τ, \qquad
               F_l \ge μ U_l B_l \ (U_l > 0), \qquad B_l = 0 \ (U_l = 0)
     """
     m.alternative_cost_limit = pyo.Constraint(
-        expr=m.Cost <= cost + slack + tolerance(cost), doc="design cost within the slack")
+        expr=m.Cost <= cost + slack + tolerance(cost), doc="design cost within the slack"
+    )
     m.alternative_objective_limit = pyo.Constraint(
         expr=objective_expression(m, "cost") <= objective + slack + tolerance(objective),
-        doc="cost against baseline within the slack")
+        doc="cost against baseline within the slack",
+    )
     upper = m.links["upper"].to_dict()
 
     def rule(m, l):
@@ -66,8 +69,9 @@ def add_alternative_limits(m: pyo.ConcreteModel, cost: float, objective: float,
         return m.Flow[l] >= MIN_FLOW_SHARE * upper[l] * m.Build[l]
 
     if m.BUILT_LINKS:
-        m.alternative_min_flow = pyo.Constraint(m.BUILT_LINKS, rule=rule,
-                                                doc="a built link carries flow")
+        m.alternative_min_flow = pyo.Constraint(
+            m.BUILT_LINKS, rule=rule, doc="a built link carries flow"
+        )
     m.alternative_cuts = pyo.ConstraintList(doc="exclude designs already found")
 
 
@@ -77,8 +81,8 @@ def add_cut(m: pyo.ConcreteModel, used: set) -> None:
     .. math:: \sum_{l \in S} (1 - B_l) + \sum_{l \notin S} B_l \ge 1
     """
     m.alternative_cuts.add(
-        sum(1 - m.Build[l] for l in used)
-        + sum(m.Build[l] for l in m.BUILT_LINKS if l not in used) >= 1
+        sum(1 - m.Build[l] for l in used) + sum(m.Build[l] for l in m.BUILT_LINKS if l not in used)
+        >= 1
     )
 
 
@@ -97,8 +101,7 @@ def structure(m: pyo.ConcreteModel, designs: list[set]):
     return overlap + (0.5 / len(built)) * unused
 
 
-def next_design(m: pyo.ConcreteModel, designs: list[set], options: SolveOptions
-                ) -> SolveResult:
+def next_design(m: pyo.ConcreteModel, designs: list[set], options: SolveOptions) -> SolveResult:
     """Least structure, then least cost with the structure held (values left in the model)."""
     m.del_component(m.objective)
     m.objective = pyo.Objective(expr=structure(m, designs), sense=pyo.minimize)
@@ -106,7 +109,9 @@ def next_design(m: pyo.ConcreteModel, designs: list[set], options: SolveOptions
     if not first.has_solution:
         return first
     best = float(first.objective)
-    m.alternative_structure_hold = pyo.Constraint(expr=structure(m, designs) <= best + tolerance(best))
+    m.alternative_structure_hold = pyo.Constraint(
+        expr=structure(m, designs) <= best + tolerance(best)
+    )
     try:
         set_objective(m, "cost")
         second = solve(m, options)
@@ -117,15 +122,21 @@ def next_design(m: pyo.ConcreteModel, designs: list[set], options: SolveOptions
 
 
 def remove_alternative_helpers(m: pyo.ConcreteModel) -> None:
-    for name in ("alternative_structure_hold", "alternative_cost_limit",
-                 "alternative_objective_limit", "alternative_min_flow", "alternative_cuts"):
+    for name in (
+        "alternative_structure_hold",
+        "alternative_cost_limit",
+        "alternative_objective_limit",
+        "alternative_min_flow",
+        "alternative_cuts",
+    ):
         if hasattr(m, name):
             m.del_component(name)
     set_objective(m, "cost")
 
 
-def alternatives(park: Park, k: int, within_pct: float,
-                 options: RunOptions = RunOptions()) -> AlternativesResult:
+def alternatives(
+    park: Park, k: int, within_pct: float, options: RunOptions = RunOptions()
+) -> AlternativesResult:
     """The cost optimum, then up to ``k`` designs with new link sets within ``within_pct`` %.
 
     The search is always around the least-cost design (``options.objective`` is not used);
@@ -158,9 +169,11 @@ def alternatives(park: Park, k: int, within_pct: float,
             add_cut(m, designs[-1])
             step = next_design(m, designs, solve_options)
             if not step.has_solution:
-                stopped = (f"no further design within {within_pct:g} % of the optimum cost"
-                           if step.status == "infeasible"
-                           else f"the search stopped: {step.status} ({step.message})")
+                stopped = (
+                    f"no further design within {within_pct:g} % of the optimum cost"
+                    if step.status == "infeasible"
+                    else f"the search stopped: {step.status} ({step.message})"
+                )
                 break
             design = extract_solution(m, step)
             used = set(design.used_links.index)
@@ -172,10 +185,16 @@ def alternatives(park: Park, k: int, within_pct: float,
     finally:
         remove_alternative_helpers(m)
     frame = alternatives_frame(optimum, found)
-    return AlternativesResult(optimum=optimum, alternatives=found, requested=int(k),
-                              within_pct=float(within_pct), cost_bound=cost + slack,
-                              frame=frame, stopped=stopped,
-                              seconds=time.perf_counter() - started)
+    return AlternativesResult(
+        optimum=optimum,
+        alternatives=found,
+        requested=int(k),
+        within_pct=float(within_pct),
+        cost_bound=cost + slack,
+        frame=frame,
+        stopped=stopped,
+        seconds=time.perf_counter() - started,
+    )
 
 
 def alternatives_frame(optimum: Solution, found: list[Solution]) -> pd.DataFrame:
@@ -183,14 +202,14 @@ def alternatives_frame(optimum: Solution, found: list[Solution]) -> pd.DataFrame
     rows = []
     for n, s in enumerate([optimum, *found]):
         c = s.metrics["cost"]["design"]
-        rows.append({
-            "design": "optimum" if n == 0 else f"alternative {n}",
-            **{k: s.metrics[k]["design"] for k in METRICS},
-            "links": len(s.used_links),
-            "cost_vs_optimum_pct": 100.0 * (c - best) / abs(best) if best else np.nan,
-            "gap": s.gap,
-            "status": s.status,
-        })
+        rows.append(
+            {
+                "design": "optimum" if n == 0 else f"alternative {n}",
+                **{k: s.metrics[k]["design"] for k in METRICS},
+                "links": len(s.used_links),
+                "cost_vs_optimum_pct": 100.0 * (c - best) / abs(best) if best else np.nan,
+                "gap": s.gap,
+                "status": s.status,
+            }
+        )
     return pd.DataFrame(rows)
-
-

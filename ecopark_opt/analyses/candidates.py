@@ -18,8 +18,9 @@ from ..core.stages import Timer
 from ..park import Park
 
 
-def candidate_values(model: pyo.ConcreteModel, design: Solution,
-                     options: RunOptions = RunOptions()) -> pd.DataFrame:
+def candidate_values(
+    model: pyo.ConcreteModel, design: Solution, options: RunOptions = RunOptions()
+) -> pd.DataFrame:
     """Per candidate: admitted?, plot, and the objective change when the decision flips.
 
     ``value`` > 0 means the park is better off with the decision the optimizer took by that
@@ -49,14 +50,18 @@ def candidate_values(model: pyo.ConcreteModel, design: Solution,
             rows.append(_row(park, design, firm, admitted, None, note))
             continue
         change = result.objective - design.objective_value
-        note = ("keeping it out would worsen the objective by this much" if admitted
-                else "forcing it in would worsen the objective by this much")
+        note = (
+            "keeping it out would worsen the objective by this much"
+            if admitted
+            else "forcing it in would worsen the objective by this much"
+        )
         rows.append(_row(park, design, firm, admitted, change, note))
     return pd.DataFrame(rows)
 
 
-def _row(park: Park, design: Solution, firm: str, admitted: bool, value: float | None,
-         note: str) -> dict:
+def _row(
+    park: Park, design: Solution, firm: str, admitted: bool, value: float | None, note: str
+) -> dict:
     f = design.firms.loc[firm]
     return {
         "firm": firm,
@@ -80,27 +85,47 @@ def siting_table(design: Solution) -> pd.DataFrame:
     for plot, rec in plots.iterrows():
         firms = design.firms[design.firms["placed"] & (design.firms["site"] == plot)]
         if firms.empty:
-            rows.append({"plot": plot, "firm": None, "name": None,
-                         "site_cost": float(rec["site_cost"]), "capacity": int(rec["capacity"]),
-                         "why": "free"})
+            rows.append(
+                {
+                    "plot": plot,
+                    "firm": None,
+                    "name": None,
+                    "site_cost": float(rec["site_cost"]),
+                    "capacity": int(rec["capacity"]),
+                    "why": "free",
+                }
+            )
             continue
         for firm, f in firms.iterrows():
-            mine = built[((built["supplier"] == firm) & (built["from_site"] == plot))
-                         | ((built["receiver"] == firm) & (built["to_site"] == plot))]
+            mine = built[
+                ((built["supplier"] == firm) & (built["from_site"] == plot))
+                | ((built["receiver"] == firm) & (built["to_site"] == plot))
+            ]
             reasons = [
                 f"{r.from_resource}{'→' + r.to_resource if r.to_resource != r.from_resource else ''}"
                 f" {'to ' + r.receiver if r.supplier == firm else 'from ' + r.supplier}"
                 f" ({r.distance_km:.1f} km)"
                 for r in mine.itertuples()
             ]
-            rows.append({"plot": plot, "firm": firm, "name": f["name"],
-                         "site_cost": float(rec["site_cost"]), "capacity": int(rec["capacity"]),
-                         "why": "; ".join(reasons) or "admission value only"})
+            rows.append(
+                {
+                    "plot": plot,
+                    "firm": firm,
+                    "name": f["name"],
+                    "site_cost": float(rec["site_cost"]),
+                    "capacity": int(rec["capacity"]),
+                    "why": "; ".join(reasons) or "admission value only",
+                }
+            )
     return pd.DataFrame(rows)
 
 
-def analyse_candidates(model: pyo.ConcreteModel | None, design: Solution,
-                       options: RunOptions, timer: Timer | None = None) -> pd.DataFrame | None:
+def analyse_candidates(
+    model: pyo.ConcreteModel | None,
+    design: Solution,
+    options: RunOptions,
+    timer: Timer | None = None,
+) -> pd.DataFrame | None:
     """The value of every candidate firm's decision (:func:`candidate_values`); None when
     the park has no candidate firms (``model`` may then be None)."""
     timer = timer or Timer()

@@ -80,8 +80,10 @@ class CompareResult:
 def workbook_tasks(paths: Sequence[str | Path], options: RunOptions) -> list[OptionTask]:
     """One task per workbook; the option is the file's stem (made unique if two clash)."""
     names = option_names([Path(p) for p in paths])
-    return [OptionTask(name, WorkbookData.from_path(p), None, worker_options(options))
-            for name, p in zip(names, paths)]
+    return [
+        OptionTask(name, WorkbookData.from_path(p), None, worker_options(options))
+        for name, p in zip(names, paths)
+    ]
 
 
 def scenario_tasks(path: str | Path, options: RunOptions) -> list[OptionTask]:
@@ -116,8 +118,11 @@ def worker_options(options: RunOptions) -> RunOptions:
 def solve_option(task: OptionTask) -> dict[str, Any]:
     """Design one option (runs in a worker): its record, or its status and reason."""
     started = time.perf_counter()
-    record: dict[str, Any] = {"option": task.option, "scenario": task.scenario,
-                              "workbook": task.workbook.name}
+    record: dict[str, Any] = {
+        "option": task.option,
+        "scenario": task.scenario,
+        "workbook": task.workbook.name,
+    }
     try:
         park = task.workbook.park(task.scenario)
         solution = optimize(park, task.options)
@@ -133,31 +138,50 @@ def solve_option(task: OptionTask) -> dict[str, Any]:
 
 def failed_record(status: str, reason: str, task: OptionTask) -> dict[str, Any]:
     objective = task.options.objective or "cost"
-    return {"status": status, "reason": reason, "json": failure_json(status, objective),
-            "candidates": [], "currency": "EUR"}
+    return {
+        "status": status,
+        "reason": reason,
+        "json": failure_json(status, objective),
+        "candidates": [],
+        "currency": "EUR",
+    }
 
 
 def option_record(solution: Solution) -> dict[str, Any]:
     """What the comparison needs of one design, as plain data."""
     firms = solution.firms
     admitted = firms[firms["admitted"] & (firms["status"] == "candidate")]
-    return {"status": solution.status, "reason": "", "json": solution_json(solution),
-            "candidates": [str(f) for f in admitted.index],
-            "currency": solution.park.currency,
-            "objective_value": float(solution.objective_value)}
+    return {
+        "status": solution.status,
+        "reason": "",
+        "json": solution_json(solution),
+        "candidates": [str(f) for f in admitted.index],
+        "currency": solution.park.currency,
+        "objective_value": float(solution.objective_value),
+    }
 
 
-def run_compare(tasks: list[OptionTask], by_scenarios: bool, source: str,
-                executor: str = "serial", workers: int = 2, scheduler: str | None = None,
-                progress: str | None = None) -> CompareResult:
+def run_compare(
+    tasks: list[OptionTask],
+    by_scenarios: bool,
+    source: str,
+    executor: str = "serial",
+    workers: int = 2,
+    scheduler: str | None = None,
+    progress: str | None = None,
+) -> CompareResult:
     """Design every option and pick the reference one (see :func:`reference_option`)."""
     results = run_tasks(solve_option, tasks, executor, workers, scheduler, progress=progress)
     options = []
     for task, result in zip(tasks, results):
         if isinstance(result, TaskFailure):
-            result = {"option": task.option, "scenario": task.scenario,
-                      "workbook": task.workbook.name, "seconds": math.nan,
-                      **failed_record("error", result.error, task)}
+            result = {
+                "option": task.option,
+                "scenario": task.scenario,
+                "workbook": task.workbook.name,
+                "seconds": math.nan,
+                **failed_record("error", result.error, task),
+            }
         options.append(result)
     out = CompareResult(options, by_scenarios, source, "")
     out.reference = reference_option(out)
@@ -185,8 +209,9 @@ def reference_task(result: CompareResult, tasks: list[OptionTask]) -> OptionTask
 
 
 def no_design_error(result: CompareResult) -> InfeasibleError:
-    return InfeasibleError([f"option {o['option']}: {o['status']}: {o['reason']}"
-                            for o in result.options])
+    return InfeasibleError(
+        [f"option {o['option']}: {o['status']}: {o['reason']}" for o in result.options]
+    )
 
 
 # --- tables -------------------------------------------------------------------------------
@@ -216,33 +241,40 @@ def kpi_frame(result: CompareResult) -> pd.DataFrame:
         cost, base = m["cost"]["design"], m["cost"]["baseline"]
         saving = {k: (m[k]["baseline"] - m[k]["design"]) if solved else None for k in METRICS}
         firms = o["json"]["firms"]
-        rows.append({
-            "option": o["option"],
-            "status": o["status"],
-            f"cost [{cur}/yr]": cost,
-            f"standalone cost [{cur}/yr]": base,
-            f"cost saving [{cur}/yr]": saving["cost"],
-            "cost saving [%]": _pct(saving["cost"], base),
-            "virgin use [units/yr]": m["virgin"]["design"],
-            "virgin saving [%]": _pct(saving["virgin"], m["virgin"]["baseline"]),
-            "CO2e [kg/yr]": m["co2e"]["design"],
-            "CO2e saving [%]": _pct(saving["co2e"], m["co2e"]["baseline"]),
-            "links": len(option_links(o)) if solved else None,
-            "admitted firms": sum(1 for f in firms if f["admitted"]) if solved else None,
-            "candidates admitted": ", ".join(o["candidates"]) if solved else "",
-            "MIP gap [%]": 100.0 * o["json"]["mip_gap"] if o["json"]["mip_gap"] is not None
-            else None,
-            "solve time [s]": o.get("seconds"),
-            "reason": o["reason"],
-        })
+        rows.append(
+            {
+                "option": o["option"],
+                "status": o["status"],
+                f"cost [{cur}/yr]": cost,
+                f"standalone cost [{cur}/yr]": base,
+                f"cost saving [{cur}/yr]": saving["cost"],
+                "cost saving [%]": _pct(saving["cost"], base),
+                "virgin use [units/yr]": m["virgin"]["design"],
+                "virgin saving [%]": _pct(saving["virgin"], m["virgin"]["baseline"]),
+                "CO2e [kg/yr]": m["co2e"]["design"],
+                "CO2e saving [%]": _pct(saving["co2e"], m["co2e"]["baseline"]),
+                "links": len(option_links(o)) if solved else None,
+                "admitted firms": sum(1 for f in firms if f["admitted"]) if solved else None,
+                "candidates admitted": ", ".join(o["candidates"]) if solved else "",
+                "MIP gap [%]": 100.0 * o["json"]["mip_gap"]
+                if o["json"]["mip_gap"] is not None
+                else None,
+                "solve time [s]": o.get("seconds"),
+                "reason": o["reason"],
+            }
+        )
     return pd.DataFrame(rows)
 
 
 VERDICT_METRICS = (
     # (label, how to read it from a record, unit key, lower is better)
     ("lowest cost", lambda m: m["cost"]["design"], "money", True),
-    ("largest cost saving vs standalone",
-     lambda m: m["cost"]["baseline"] - m["cost"]["design"], "money", False),
+    (
+        "largest cost saving vs standalone",
+        lambda m: m["cost"]["baseline"] - m["cost"]["design"],
+        "money",
+        False,
+    ),
     ("least virgin use", lambda m: m["virgin"]["design"], "units/yr", True),
     ("least CO2e", lambda m: m["co2e"]["design"], "kg/yr", True),
 )
@@ -264,17 +296,29 @@ def verdict_frame(result: CompareResult) -> pd.DataFrame:
         best = [name for name, v in scored if abs(v - best_value) <= tol]
         others = [(name, v) for name, v in scored if name not in best]
         runner, runner_value = others[0] if others else ("", None)
-        rows.append({
-            "metric": label,
-            "best option": " = ".join(best) + (" (tie)" if len(best) > 1 else ""),
-            "value": best_value,
-            "unit": unit,
-            "runner-up": runner,
-            "runner-up value": runner_value,
-            "margin": abs(runner_value - best_value) if runner_value is not None else None,
-        })
-    return pd.DataFrame(rows, columns=["metric", "best option", "value", "unit", "runner-up",
-                                       "runner-up value", "margin"])
+        rows.append(
+            {
+                "metric": label,
+                "best option": " = ".join(best) + (" (tie)" if len(best) > 1 else ""),
+                "value": best_value,
+                "unit": unit,
+                "runner-up": runner,
+                "runner-up value": runner_value,
+                "margin": abs(runner_value - best_value) if runner_value is not None else None,
+            }
+        )
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "metric",
+            "best option",
+            "value",
+            "unit",
+            "runner-up",
+            "runner-up value",
+            "margin",
+        ],
+    )
 
 
 def link_matrix(result: CompareResult) -> pd.DataFrame:
@@ -292,10 +336,14 @@ def link_matrix(result: CompareResult) -> pd.DataFrame:
     for key in sorted(seen, key=lambda k: (seen[k], k)):
         supplier, receiver, r_from, r_to, mode = key
         resource = r_from if r_from == r_to else f"{r_from} → {r_to}"
-        rows.append({"link": f"{supplier} → {receiver} ({resource}, {mode})",
-                     **dict(zip(LINK_KEY, key)),
-                     **{name: int(name in present[key]) for name in names},
-                     "options using it": len(present[key])})
+        rows.append(
+            {
+                "link": f"{supplier} → {receiver} ({resource}, {mode})",
+                **dict(zip(LINK_KEY, key)),
+                **{name: int(name in present[key]) for name in names},
+                "options using it": len(present[key]),
+            }
+        )
     return pd.DataFrame(rows, columns=["link", *LINK_KEY, *names, "options using it"])
 
 
@@ -314,8 +362,10 @@ def firm_gains(result: CompareResult) -> pd.DataFrame:
                 gains[f["firm"]] = {}
             gains[f["firm"]][o["option"]] = f["gain"] if f["admitted"] else None
     columns = {o["option"]: f"{o['option']} [{cur}/yr]" for o in result.solved}
-    rows = [{"firm": firm, **{label: gains[firm].get(name) for name, label in columns.items()}}
-            for firm in order]
+    rows = [
+        {"firm": firm, **{label: gains[firm].get(name) for name, label in columns.items()}}
+        for firm in order
+    ]
     return pd.DataFrame(rows, columns=["firm", *columns.values()])
 
 
@@ -326,5 +376,3 @@ def savings_frame(result: CompareResult) -> pd.DataFrame:
 
 
 # --- report sheets and JSON ---------------------------------------------------------------
-
-

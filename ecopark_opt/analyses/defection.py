@@ -104,8 +104,10 @@ def defection_scenarios(park: Park) -> pd.DataFrame:
             "the scenarios 'firm k leaves' are exclusive, so their sum must be at most 1"
         )
     rows = [{"firm": None, "label": NOBODY, "probability": max(0.0, 1.0 - total)}]
-    rows += [{"firm": f, "label": f"{park.firms.at[f, 'name']} leaves", "probability": float(q)}
-             for f, q in p.items()]
+    rows += [
+        {"firm": f, "label": f"{park.firms.at[f, 'name']} leaves", "probability": float(q)}
+        for f, q in p.items()
+    ]
     out = pd.DataFrame(rows)
     out["firm"] = out["firm"].astype(object).where(out["firm"].notna(), None)
     out.index.name = "scenario"
@@ -117,8 +119,10 @@ def defection_aware_design(park: Park, options: RunOptions = RunOptions()) -> De
     cost-optimal design evaluated over the same scenarios."""
     started = time.perf_counter()
     if options.objective not in (None, "cost"):
-        raise InputError(f"the defection-aware design minimises expected cost; objective "
-                         f"'{options.objective}' is not supported")
+        raise InputError(
+            f"the defection-aware design minimises expected cost; objective "
+            f"'{options.objective}' is not supported"
+        )
     candidates = list(park.firms.index[park.firms["status"] == "candidate"])
     if candidates:
         raise InputError(
@@ -127,13 +131,17 @@ def defection_aware_design(park: Park, options: RunOptions = RunOptions()) -> De
         )
     notes = []
     if park.settings.objective != "cost":
-        notes.append(f"The workbook's objective is {park.settings.objective}; both designs "
-                     "here minimise cost.")
+        notes.append(
+            f"The workbook's objective is {park.settings.objective}; both designs "
+            "here minimise cost."
+        )
         park = replace(park, settings=park.settings.with_(objective="cost"))
     scenarios = defection_scenarios(park)
     if len(scenarios) == 1:
-        notes.append("No firm has a defection probability (firms column or the "
-                     "defection_probability setting): the two designs coincide.")
+        notes.append(
+            "No firm has a defection probability (firms column or the "
+            "defection_probability setting): the two designs coincide."
+        )
     solve_options = options.solve_options(park)
 
     plain = optimize(park, replace(options, objective="cost"))
@@ -172,11 +180,18 @@ def defection_aware_design(park: Park, options: RunOptions = RunOptions()) -> De
         or aware_eval.expected_cost >= plain_expected - COST_TOL * max(1.0, abs(plain_expected))
     ):
         aware_eval = replace(plain_eval, name="defection-aware")
-        notes.append("Building for defection does not pay here: the defection-aware design "
-                     "is the plain design.")
+        notes.append(
+            "Building for defection does not pay here: the defection-aware design "
+            "is the plain design."
+        )
     return DefectionResult(
-        park=park, scenarios=scenarios, plain=plain_eval, aware=aware_eval,
-        status=result.status, gap=result.gap, seconds=time.perf_counter() - started,
+        park=park,
+        scenarios=scenarios,
+        plain=plain_eval,
+        aware=aware_eval,
+        status=result.status,
+        gap=result.gap,
+        seconds=time.perf_counter() - started,
         notes=notes,
     )
 
@@ -185,8 +200,9 @@ def scenario_problems(park: Park, links: pd.DataFrame, scenarios: pd.DataFrame) 
     """A demand that cannot be bought must still be deliverable when a firm leaves."""
     problems = []
     flows = park.flows
-    demand = flows[(flows["direction"] == "demand") & flows["price"].isna()
-                   & (flows["quantity"] > 0)]
+    demand = flows[
+        (flows["direction"] == "demand") & flows["price"].isna() & (flows["quantity"] > 0)
+    ]
     reach = links["upper"] * links["delivered_factor"]
     for gone in scenarios["firm"]:
         if gone is None:
@@ -207,8 +223,9 @@ def scenario_problems(park: Park, links: pd.DataFrame, scenarios: pd.DataFrame) 
     return problems
 
 
-def build_defection_model(park: Park, links: pd.DataFrame,
-                          scenarios: pd.DataFrame) -> pyo.ConcreteModel:
+def build_defection_model(
+    park: Park, links: pd.DataFrame, scenarios: pd.DataFrame
+) -> pyo.ConcreteModel:
     """The two-stage model: shared ``Build``, per-scenario operation, expected cost."""
     m = pyo.ConcreteModel(name="ecopark_defection")
     add_scenario_sets(m, park, links, scenarios)
@@ -225,8 +242,9 @@ def build_defection_model(park: Park, links: pd.DataFrame,
     return m
 
 
-def add_scenario_sets(m: pyo.ConcreteModel, park: Park, links: pd.DataFrame,
-                      scenarios: pd.DataFrame) -> None:
+def add_scenario_sets(
+    m: pyo.ConcreteModel, park: Park, links: pd.DataFrame, scenarios: pd.DataFrame
+) -> None:
     """Scenarios s (0 = nobody leaves) and the rows and links that remain in each.
 
     =========  ==================================================  =====
@@ -265,13 +283,24 @@ def add_scenario_variables(m: pyo.ConcreteModel) -> None:
     """``Build`` (first stage, shared); ``Flow``, ``Purchase``, ``Discharge`` per scenario."""
     upper = m.links["upper"].to_dict()
     m.Build = pyo.Var(m.BUILT_LINKS, within=pyo.Binary, doc="1 if the link is built")
-    m.Flow = pyo.Var(m.S_LINKS, within=pyo.NonNegativeReals,
-                     bounds=lambda _, s, l: (0, upper[l]),
-                     doc="quantity sent on a link in a scenario [supplied unit/yr]")
-    m.Purchase = pyo.Var(m.S_DEMAND, within=pyo.NonNegativeReals,
-                         bounds=lambda _, s, j: (0, m.qty[j]), doc="virgin purchase [unit/yr]")
-    m.Discharge = pyo.Var(m.S_SUPPLY, within=pyo.NonNegativeReals,
-                          bounds=lambda _, s, i: (0, m.qty[i]), doc="discharge [unit/yr]")
+    m.Flow = pyo.Var(
+        m.S_LINKS,
+        within=pyo.NonNegativeReals,
+        bounds=lambda _, s, l: (0, upper[l]),
+        doc="quantity sent on a link in a scenario [supplied unit/yr]",
+    )
+    m.Purchase = pyo.Var(
+        m.S_DEMAND,
+        within=pyo.NonNegativeReals,
+        bounds=lambda _, s, j: (0, m.qty[j]),
+        doc="virgin purchase [unit/yr]",
+    )
+    m.Discharge = pyo.Var(
+        m.S_SUPPLY,
+        within=pyo.NonNegativeReals,
+        bounds=lambda _, s, i: (0, m.qty[i]),
+        doc="discharge [unit/yr]",
+    )
     for s, j in m.S_DEMAND:
         if not m.buyable[j]:
             m.Purchase[s, j].fix(0)
@@ -318,8 +347,12 @@ def add_scenario_quality_limits(m: pyo.ConcreteModel) -> None:
     """
     park = m.park
     flows = park.flows
-    triples = [(s, j, k) for k in park.property_names for s, j in m.S_DEMAND
-               if not np.isnan(flows.at[j, k]) and m.qty[j] > 0]
+    triples = [
+        (s, j, k)
+        for k in park.property_names
+        for s, j in m.S_DEMAND
+        if not np.isnan(flows.at[j, k]) and m.qty[j] > 0
+    ]
     if not triples:
         return
     eta = m.links["delivered_factor"].to_dict()
@@ -328,8 +361,10 @@ def add_scenario_quality_limits(m: pyo.ConcreteModel) -> None:
     def rule(m, s, j, k):
         limit = float(flows.at[j, k])
         virgin = float(park.resources.at[m.resource_of[j], k])
-        delivered = sum(eta[l] * float(flows.at[supply_of[l], k]) * m.Flow[s, l]
-                        for l in m.links_in.get((s, j), ()))
+        delivered = sum(
+            eta[l] * float(flows.at[supply_of[l], k]) * m.Flow[s, l]
+            for l in m.links_in.get((s, j), ())
+        )
         return delivered + virgin * m.Purchase[s, j] <= limit * m.qty[j]
 
     m.S_QUALITY = triples
@@ -348,8 +383,10 @@ def add_scenario_link_capacity(m: pyo.ConcreteModel) -> None:
     upper = m.links["upper"].to_dict()
     m.S_BUILT = pairs
     m.link_capacity = pyo.Constraint(
-        m.S_BUILT, rule=lambda m, s, l: m.Flow[s, l] <= upper[l] * m.Build[l],
-        doc="flow only on built links")
+        m.S_BUILT,
+        rule=lambda m, s, l: m.Flow[s, l] <= upper[l] * m.Build[l],
+        doc="flow only on built links",
+    )
 
 
 def add_scenario_max_virgin(m: pyo.ConcreteModel) -> None:
@@ -368,7 +405,8 @@ def add_scenario_max_virgin(m: pyo.ConcreteModel) -> None:
     m.max_virgin = pyo.Constraint(
         m.S_CAPPED,
         rule=lambda m, s, r: sum(m.Purchase[s, j] for j in rows_of[s, r]) <= float(caps[r]),
-        doc="virgin purchase cap per scenario")
+        doc="virgin purchase cap per scenario",
+    )
 
 
 def add_scenario_dependency_limit(m: pyo.ConcreteModel) -> None:
@@ -393,9 +431,11 @@ def add_scenario_dependency_limit(m: pyo.ConcreteModel) -> None:
     m.S_DEPENDENCIES = list(groups)
     m.dependency_limit = pyo.Constraint(
         m.S_DEPENDENCIES,
-        rule=lambda m, s, j, g: sum(eta[l] * m.Flow[s, l] for l in groups[s, j, g])
-        <= share * m.qty[j],
-        doc="dependency limit per scenario")
+        rule=lambda m, s, j, g: (
+            sum(eta[l] * m.Flow[s, l] for l in groups[s, j, g]) <= share * m.qty[j]
+        ),
+        doc="dependency limit per scenario",
+    )
 
 
 def add_shared_max_links(m: pyo.ConcreteModel) -> None:
@@ -419,8 +459,11 @@ def add_planned_win_win(m: pyo.ConcreteModel) -> None:
         return
     links = m.links
     sigma = m.park.settings.supplier_share
-    unit = (links["delivered_factor"] * links["receiver_price"] + links["supplier_price"]
-            - links["var_cost"]).to_dict()
+    unit = (
+        links["delivered_factor"] * links["receiver_price"]
+        + links["supplier_price"]
+        - links["var_cost"]
+    ).to_dict()
     fixed = links["fixed_cost"].to_dict()
     built = set(m.BUILT_LINKS)
     planned = m.SCENARIOS[0]
@@ -435,8 +478,10 @@ def add_planned_win_win(m: pyo.ConcreteModel) -> None:
 
     m.WIN_WIN_FIRMS = sorted(shares)
     m.win_win = pyo.Constraint(
-        m.WIN_WIN_FIRMS, rule=lambda m, f: sum(w * saving(l) for w, l in shares[f]) >= 0,
-        doc="every firm gains in the planned park")
+        m.WIN_WIN_FIRMS,
+        rule=lambda m, f: sum(w * saving(l) for w, l in shares[f]) >= 0,
+        doc="every firm gains in the planned park",
+    )
 
 
 def add_expected_cost(m: pyo.ConcreteModel) -> None:
@@ -456,25 +501,30 @@ def add_expected_cost(m: pyo.ConcreteModel) -> None:
     m.ExpectedCost = pyo.Expression(
         expr=sum(fixed[l] * m.Build[l] for l in m.BUILT_LINKS)
         + sum(m.prob[s] * var[l] * m.Flow[s, l] for s, l in m.S_LINKS if var[l])
-        + sum(m.prob[s] * m.price[j] * m.Purchase[s, j] for s, j in m.S_DEMAND
-              if m.buyable[j] and m.price[j])
-        + sum(m.prob[s] * m.price[i] * m.Discharge[s, i] for s, i in m.S_SUPPLY
-              if m.price[i]),
+        + sum(
+            m.prob[s] * m.price[j] * m.Purchase[s, j]
+            for s, j in m.S_DEMAND
+            if m.buyable[j] and m.price[j]
+        )
+        + sum(m.prob[s] * m.price[i] * m.Discharge[s, i] for s, i in m.S_SUPPLY if m.price[i]),
         doc="expected annual cost [money/yr]",
     )
     m.objective = pyo.Objective(expr=m.ExpectedCost, sense=pyo.minimize)
 
 
-def _evaluate(m: pyo.ConcreteModel, result: SolveResult, name: str,
-              scenarios: pd.DataFrame) -> DesignUnderDefection:
+def _evaluate(
+    m: pyo.ConcreteModel, result: SolveResult, name: str, scenarios: pd.DataFrame
+) -> DesignUnderDefection:
     """Read the solved values once; cost, virgin and co2e of every scenario."""
     links = m.links
     park = m.park
     if not result.has_solution:
-        frame = pd.DataFrame({"cost": math.nan, "virgin": math.nan, "co2e": math.nan},
-                             index=scenarios.index)
-        return DesignUnderDefection(name, result.status, links.iloc[0:0][BUILT_COLUMNS],
-                                    frame, math.nan)
+        frame = pd.DataFrame(
+            {"cost": math.nan, "virgin": math.nan, "co2e": math.nan}, index=scenarios.index
+        )
+        return DesignUnderDefection(
+            name, result.status, links.iloc[0:0][BUILT_COLUMNS], frame, math.nan
+        )
     build = {l: round(v.value or 0.0) for l, v in m.Build.items()}
     flow = {k: v.value or 0.0 for k, v in m.Flow.items()}
     purchase = {k: v.value or 0.0 for k, v in m.Purchase.items()}

@@ -85,14 +85,16 @@ def run_tasks(
     return results
 
 
-def _serial(fn: Callable[[Any], Any], tasks: list, done: OnResult, workers: int,
-            scheduler: str | None) -> None:
+def _serial(
+    fn: Callable[[Any], Any], tasks: list, done: OnResult, workers: int, scheduler: str | None
+) -> None:
     for index, task in enumerate(tasks):
         done(index, call(fn, task))
 
 
-def _local(fn: Callable[[Any], Any], tasks: list, done: OnResult, workers: int,
-           scheduler: str | None) -> None:
+def _local(
+    fn: Callable[[Any], Any], tasks: list, done: OnResult, workers: int, scheduler: str | None
+) -> None:
     context = multiprocessing.get_context("spawn")
     pool = ProcessPoolExecutor(max_workers=min(workers, len(tasks)), mp_context=context)
     try:
@@ -109,8 +111,9 @@ def _local(fn: Callable[[Any], Any], tasks: list, done: OnResult, workers: int,
     pool.shutdown(wait=True)
 
 
-def _dask(fn: Callable[[Any], Any], tasks: list, done: OnResult, workers: int,
-          scheduler: str | None) -> None:
+def _dask(
+    fn: Callable[[Any], Any], tasks: list, done: OnResult, workers: int, scheduler: str | None
+) -> None:
     try:
         from distributed import Client, LocalCluster
         from distributed import as_completed as dask_completed
@@ -123,8 +126,13 @@ def _dask(fn: Callable[[Any], Any], tasks: list, done: OnResult, workers: int,
         if scheduler:
             client = Client(scheduler, timeout="10s")
         else:
-            cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                   dashboard_address=None, silence_logs=logging.ERROR)
+            cluster = LocalCluster(
+                n_workers=workers,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=None,
+                silence_logs=logging.ERROR,
+            )
             client = Client(cluster)
     except (OSError, TimeoutError) as exc:
         if cluster is not None:
@@ -180,8 +188,10 @@ class ProgressBar:
         left = ""
         if 0 < self.count < self.total:
             left = f", about {elapsed / self.count * (self.total - self.count):.0f} s left"
-        return (f"{self.label} [{'#' * filled}{'.' * (self.WIDTH - filled)}] "
-                f"{self.count}/{self.total}  {elapsed:.0f} s{left}")
+        return (
+            f"{self.label} [{'#' * filled}{'.' * (self.WIDTH - filled)}] "
+            f"{self.count}/{self.total}  {elapsed:.0f} s{left}"
+        )
 
     def close(self) -> None:
         if self.tty and self.count:

@@ -159,7 +159,8 @@ def add_epsilon_limit(m: pyo.ConcreteModel, metric: str) -> None:
     """
     m.pareto_epsilon = pyo.Param(mutable=True, initialize=0.0, doc="bound on y − baseline")
     m.pareto_epsilon_limit = pyo.Constraint(
-        expr=objective_expression(m, metric) <= m.pareto_epsilon, doc="ε-constraint")
+        expr=objective_expression(m, metric) <= m.pareto_epsilon, doc="ε-constraint"
+    )
     m.pareto_epsilon_limit.deactivate()
 
 
@@ -178,8 +179,9 @@ def remove_helpers(m: pyo.ConcreteModel) -> None:
             m.del_component(name)
 
 
-def lexicographic(m: pyo.ConcreteModel, primary: str, secondary: str, report_as: str,
-                  options: SolveOptions) -> Solution:
+def lexicographic(
+    m: pyo.ConcreteModel, primary: str, secondary: str, report_as: str, options: SolveOptions
+) -> Solution:
     r"""Minimise ``primary``, then ``secondary`` with the primary held at its optimum.
 
     .. math:: \min \hat s \ \text{s.t.}\ \hat p \le \hat p^* + τ
@@ -192,7 +194,8 @@ def lexicographic(m: pyo.ConcreteModel, primary: str, secondary: str, report_as:
     check_result(m, first, options)
     best = float(first.objective)
     m.pareto_hold = pyo.Constraint(
-        expr=objective_expression(m, primary) <= best + tolerance(best), doc="hold the primary")
+        expr=objective_expression(m, primary) <= best + tolerance(best), doc="hold the primary"
+    )
     try:
         set_objective(m, secondary)
         second = solve(m, options)
@@ -204,8 +207,9 @@ def lexicographic(m: pyo.ConcreteModel, primary: str, secondary: str, report_as:
     return extract_solution(m, result)
 
 
-def pareto_front(park: Park, points: int, x: str = "cost", y: str = "virgin",
-                 options: RunOptions = RunOptions()) -> ParetoResult:
+def pareto_front(
+    park: Park, points: int, x: str = "cost", y: str = "virgin", options: RunOptions = RunOptions()
+) -> ParetoResult:
     """The ε-constraint front of x against y (SPEC §7), on one model built once.
 
     ``points`` solves are made (two for each end point); ``options`` time limit and gap apply
@@ -216,8 +220,14 @@ def pareto_front(park: Park, points: int, x: str = "cost", y: str = "virgin",
     return trace_front(park, points, x, y, options, reuse_model=True)
 
 
-def trace_front(park: Park, points: int, x: str = "cost", y: str = "virgin",
-                options: RunOptions = RunOptions(), reuse_model: bool = True) -> ParetoResult:
+def trace_front(
+    park: Park,
+    points: int,
+    x: str = "cost",
+    y: str = "virgin",
+    options: RunOptions = RunOptions(),
+    reuse_model: bool = True,
+) -> ParetoResult:
     """:func:`pareto_front`, optionally rebuilding the model for every point (benchmarks)."""
     _check_front(points, x, y)
     started = time.perf_counter()
@@ -244,8 +254,9 @@ def trace_front(park: Park, points: int, x: str = "cost", y: str = "virgin",
                     result = solve(m, solve_options)
                     set_epsilon(m, None)
                     if not result.has_solution:
-                        skipped.append(f"{y} − baseline ≤ {eps:g}: {result.status} "
-                                       f"({result.message})")
+                        skipped.append(
+                            f"{y} − baseline ≤ {eps:g}: {result.status} ({result.message})"
+                        )
                         continue
                     found.append((extract_solution(m, result), eps))
     finally:
@@ -253,9 +264,17 @@ def trace_front(park: Park, points: int, x: str = "cost", y: str = "virgin",
     kept = non_dominated(found, x, y)
     solutions = [s for s, _ in kept]
     frame = front_frame(kept)
-    return ParetoResult(x=x, y=y, requested=points, solutions=solutions, frame=frame,
-                        dropped=len(found) - len(kept), skipped=skipped,
-                        seconds=time.perf_counter() - started, model_builds=models.builds)
+    return ParetoResult(
+        x=x,
+        y=y,
+        requested=points,
+        solutions=solutions,
+        frame=frame,
+        dropped=len(found) - len(kept),
+        skipped=skipped,
+        seconds=time.perf_counter() - started,
+        model_builds=models.builds,
+    )
 
 
 def _check_front(points: int, x: str, y: str) -> None:
@@ -271,8 +290,9 @@ def _check_front(points: int, x: str, y: str) -> None:
         raise InputError(problems)
 
 
-def non_dominated(found: list[tuple[Solution, float]], x: str, y: str
-                  ) -> list[tuple[Solution, float]]:
+def non_dominated(
+    found: list[tuple[Solution, float]], x: str, y: str
+) -> list[tuple[Solution, float]]:
     """Drop weakly dominated points, merge points equal in both metrics; sort by x.
 
     q dominates p when q is no worse in both (within τ) and better in one (beyond τ).
@@ -281,9 +301,11 @@ def non_dominated(found: list[tuple[Solution, float]], x: str, y: str
     keep = []
     for i, (px, py) in enumerate(values):
         dominated = any(
-            qx <= px + tolerance(px) and qy <= py + tolerance(py)
+            qx <= px + tolerance(px)
+            and qy <= py + tolerance(py)
             and (qx < px - tolerance(px) or qy < py - tolerance(py))
-            for j, (qx, qy) in enumerate(values) if j != i
+            for j, (qx, qy) in enumerate(values)
+            if j != i
         )
         if not dominated:
             keep.append(i)
@@ -291,8 +313,10 @@ def non_dominated(found: list[tuple[Solution, float]], x: str, y: str
     out: list[int] = []
     for i in keep:
         px, py = values[i]
-        if any(abs(px - values[j][0]) <= tolerance(px) and abs(py - values[j][1]) <= tolerance(py)
-               for j in out):
+        if any(
+            abs(px - values[j][0]) <= tolerance(px) and abs(py - values[j][1]) <= tolerance(py)
+            for j in out
+        ):
             continue  # the same point again (the same design, or a tie)
         out.append(i)
     return [found[i] for i in out]
@@ -306,8 +330,15 @@ def front_frame(kept: list[tuple[Solution, float]]) -> pd.DataFrame:
         row |= {f"{k}_vs_baseline": relative(s, k) for k in METRICS}
         row |= {"links": len(s.used_links), "gap": s.gap, "status": s.status, "epsilon": eps}
         rows.append(row)
-    columns = ["point", *METRICS, *(f"{k}_vs_baseline" for k in METRICS), "links", "gap",
-               "status", "epsilon"]
+    columns = [
+        "point",
+        *METRICS,
+        *(f"{k}_vs_baseline" for k in METRICS),
+        "links",
+        "gap",
+        "status",
+        "epsilon",
+    ]
     return pd.DataFrame(rows, columns=columns)
 
 
@@ -322,13 +353,10 @@ def link_table(solutions: list[Solution], labels: list[str]) -> pd.DataFrame:
             present.setdefault(key, set()).add(n)
     keys = sorted(first_seen, key=lambda k: (first_seen[k], k))
     rows = [
-        dict(zip(LINK_KEY, key))
-        | {label: int(n in present[key]) for n, label in enumerate(labels)}
+        dict(zip(LINK_KEY, key)) | {label: int(n in present[key]) for n, label in enumerate(labels)}
         for key in keys
     ]
     return pd.DataFrame(rows, columns=[*LINK_KEY, *labels])
 
 
 # --- alternatives -----------------------------------------------------------------------------
-
-

@@ -72,8 +72,17 @@ SHORTAGE_TOL = 1e-7  # slack (relative, at least absolute) on the least shortage
 QTY_TOL = 1e-6  # quantities below this (relative to the row's quantity) count as zero
 NOBODY = "nobody leaves"
 COST_TOL = 1e-9  # relative: expected costs closer than this are equal
-BUILT_COLUMNS = ["supplier", "receiver", "from_resource", "to_resource", "mode", "from_site",
-                 "to_site", "distance_km", "fixed_cost"]
+BUILT_COLUMNS = [
+    "supplier",
+    "receiver",
+    "from_resource",
+    "to_resource",
+    "mode",
+    "from_site",
+    "to_site",
+    "distance_km",
+    "fixed_cost",
+]
 
 
 # --- N-1 results ---------------------------------------------------------------------------
@@ -102,9 +111,10 @@ class RunOutcome:
         return getattr(self, name)
 
     def as_dict(self) -> dict[str, float | None]:
-        return {k: (None if math.isnan(v) else float(v))
-                for k, v in (("cost", self.cost), ("virgin", self.virgin),
-                             ("co2e", self.co2e))}
+        return {
+            k: (None if math.isnan(v) else float(v))
+            for k, v in (("cost", self.cost), ("virgin", self.virgin), ("co2e", self.co2e))
+        }
 
 
 @dataclass
@@ -175,8 +185,9 @@ class ResilienceResult:
 # --- N-1 analysis --------------------------------------------------------------------------
 
 
-def n_minus_1(park: Park, design: Solution, options: RunOptions = RunOptions(),
-              links: bool = False) -> ResilienceResult:
+def n_minus_1(
+    park: Park, design: Solution, options: RunOptions = RunOptions(), links: bool = False
+) -> ResilienceResult:
     """Remove each admitted firm of ``design`` in turn: fixed-design and re-optimised runs."""
     started = time.perf_counter()
     objective = options.objective or design.objective
@@ -209,11 +220,17 @@ def n_minus_1(park: Park, design: Solution, options: RunOptions = RunOptions(),
                 m.Build[link].fix(0)
                 _, reopt = _run(m, objective, solve_options, counter)
             link_removals.append(
-                _link_removal(park, design, m.links, link, fixed_sol, fixed, reopt))
+                _link_removal(park, design, m.links, link, fixed_sol, fixed, reopt)
+            )
         link_removals.sort(key=Removal.criticality)
     return ResilienceResult(
-        park=park, design=design, objective=objective, firms=removals, links=link_removals,
-        seconds=time.perf_counter() - started, solves=counter[0],
+        park=park,
+        design=design,
+        objective=objective,
+        firms=removals,
+        links=link_removals,
+        seconds=time.perf_counter() - started,
+        solves=counter[0],
     )
 
 
@@ -231,8 +248,10 @@ class _DesignFixings:
     def of(cls, m: pyo.ConcreteModel, design: Solution) -> _DesignFixings:
         firms = design.firms
         admit = {f: int(bool(firms.at[f, "admitted"])) for f in m.FIRMS}
-        place = {(f, s): int(bool(firms.at[f, "placed"]) and firms.at[f, "site"] == s)
-                 for f, s in m.PLACEMENTS}
+        place = {
+            (f, s): int(bool(firms.at[f, "placed"]) and firms.at[f, "site"] == s)
+            for f, s in m.PLACEMENTS
+        }
         model_id = {key: l for l, key in zip(m.links.index, link_keys(m.links))}
         build: dict[int, int] = {l: 0 for l in m.BUILT_LINKS}
         used = []
@@ -248,8 +267,9 @@ class _DesignFixings:
         admitted = [f for f in m.FIRMS if admit[f]]
         return cls(admit, place, build, admitted, used)
 
-    def apply(self, m: pyo.ConcreteModel, gone_firm: str | None = None,
-              gone_link: int | None = None) -> None:
+    def apply(
+        self, m: pyo.ConcreteModel, gone_firm: str | None = None, gone_link: int | None = None
+    ) -> None:
         """Fix every decision at the design's value, without ``gone_firm`` / ``gone_link``.
 
         Stranded links stay built: the link-end rule of a gone candidate and win-win are
@@ -296,8 +316,9 @@ def _restored(m: pyo.ConcreteModel) -> Iterator[None]:
         set_objective(m, objective)
 
 
-def _run(m: pyo.ConcreteModel, objective: str, options: SolveOptions,
-         counter: list[int]) -> tuple[Solution | None, RunOutcome]:
+def _run(
+    m: pyo.ConcreteModel, objective: str, options: SolveOptions, counter: list[int]
+) -> tuple[Solution | None, RunOutcome]:
     """Solve with the current fixings: the objective (then cost for virgin/co2e); when no
     operation is feasible, first the least shortage of demand that cannot be bought."""
     set_objective(m, objective)
@@ -313,15 +334,17 @@ def _run(m: pyo.ConcreteModel, objective: str, options: SolveOptions,
     return solution, _outcome(solution)
 
 
-def _tie_break(m: pyo.ConcreteModel, first: SolveResult, options: SolveOptions,
-               counter: list[int]) -> SolveResult:
+def _tie_break(
+    m: pyo.ConcreteModel, first: SolveResult, options: SolveOptions, counter: list[int]
+) -> SolveResult:
     second = tie_break_by_cost(m, first, options)
     counter[0] += 1
     return merge_stages(first, second) if second.has_solution else first
 
 
-def _solve_least_shortage(m: pyo.ConcreteModel, objective: str, options: SolveOptions,
-                          counter: list[int]) -> SolveResult:
+def _solve_least_shortage(
+    m: pyo.ConcreteModel, objective: str, options: SolveOptions, counter: list[int]
+) -> SolveResult:
     r"""Lexicographic: minimise the shortage S = Σ_j P_j over demand rows that cannot be
     bought (their ``Purchase`` unfixed, acting as unmet demand), then the objective with
     S ≤ S* + tol · max(1, S*)."""
@@ -331,8 +354,9 @@ def _solve_least_shortage(m: pyo.ConcreteModel, objective: str, options: SolveOp
         return infeasible
     for j in rows:
         m.Purchase[j].unfix()
-    m.resilience_shortage = pyo.Expression(expr=sum(m.Purchase[j] for j in rows),
-                                           doc="demand that cannot be met")
+    m.resilience_shortage = pyo.Expression(
+        expr=sum(m.Purchase[j] for j in rows), doc="demand that cannot be met"
+    )
     m.del_component(m.objective)
     m.objective = pyo.Objective(expr=m.resilience_shortage, sense=pyo.minimize)
     first = solve(m, options)
@@ -341,7 +365,8 @@ def _solve_least_shortage(m: pyo.ConcreteModel, objective: str, options: SolveOp
         return first
     least = max(first.objective, 0.0)
     m.resilience_shortage_cap = pyo.Constraint(
-        expr=m.resilience_shortage <= least + SHORTAGE_TOL * max(1.0, least))
+        expr=m.resilience_shortage <= least + SHORTAGE_TOL * max(1.0, least)
+    )
     set_objective(m, objective)
     result = solve(m, options)
     counter[0] += 1
@@ -362,9 +387,12 @@ def _outcome(solution: Solution) -> RunOutcome:
         cost=solution.metrics["cost"]["design"],
         virgin=virgin,
         co2e=co2e,
-        shortage=[(f, r, _rounded(q, total)) for f, r, q, total in
-                  zip(short["firm_id"], short["resource_id"], short["market"],
-                      short["quantity"])],
+        shortage=[
+            (f, r, _rounded(q, total))
+            for f, r, q, total in zip(
+                short["firm_id"], short["resource_id"], short["market"], short["quantity"]
+            )
+        ],
         links_built=int(((links["build"] > 0.5) & ~links["internal"]).sum()),
     )
 
@@ -389,20 +417,23 @@ def _reference(design: Solution, firm: str | None) -> dict[str, float]:
     return ref
 
 
-def _unmet(park: Park, design: Solution, fixed: Solution | None, gone_firm: str | None,
-           gone_link=None) -> pd.DataFrame:
+def _unmet(
+    park: Park, design: Solution, fixed: Solution | None, gone_firm: str | None, gone_link=None
+) -> pd.DataFrame:
     """Per remaining demand row: delivered by exchange in the design minus in the fixed run.
 
     Without a fixed-run solution, what the removed firm or link delivered (a lower bound).
     """
     columns = ["firm", "resource", "quantity", "unit", "cannot_buy"]
     rows = design.rows
-    demand = rows[(rows["direction"] == "demand") & rows["admitted"]
-                  & (rows["firm_id"] != gone_firm)]
+    demand = rows[
+        (rows["direction"] == "demand") & rows["admitted"] & (rows["firm_id"] != gone_firm)
+    ]
     if fixed is None:
         d = design.links
-        kept = ~((d["supplier"] == gone_firm) | (d["receiver"] == gone_firm)
-                 | (d.index == gone_link))
+        kept = ~(
+            (d["supplier"] == gone_firm) | (d["receiver"] == gone_firm) | (d.index == gone_link)
+        )
         now = d[kept].groupby("demand_flow")["delivered"].sum().reindex(demand.index)
         now = now.fillna(0.0)
     else:
@@ -414,8 +445,7 @@ def _unmet(park: Park, design: Solution, fixed: Solution | None, gone_firm: str 
         {
             "firm": demand.loc[lost.index, "firm_id"],
             "resource": demand.loc[lost.index, "resource_id"],
-            "quantity": [_rounded(q, t) for q, t in
-                         zip(lost, demand.loc[lost.index, "quantity"])],
+            "quantity": [_rounded(q, t) for q, t in zip(lost, demand.loc[lost.index, "quantity"])],
             "unit": [units.get(r, "") for r in demand.loc[lost.index, "resource_id"]],
             "cannot_buy": ~demand.loc[lost.index, "buyable"].astype(bool),
         },
@@ -440,30 +470,56 @@ def _idle_links(design: Solution, fixed: Solution | None, skip=None) -> list[str
     return [_link_label(d, l) for l in used.index if l != skip and now.get(l, 0.0) <= 0.0]
 
 
-def _firm_removal(park: Park, design: Solution, firm: str, fixed_sol: Solution | None,
-                  fixed: RunOutcome, reopt: RunOutcome) -> Removal:
+def _firm_removal(
+    park: Park,
+    design: Solution,
+    firm: str,
+    fixed_sol: Solution | None,
+    fixed: RunOutcome,
+    reopt: RunOutcome,
+) -> Removal:
     d = design.links
     used = d[(d["build"] > 0.5) & ~d["internal"] & (d["sent"] > 0)]
-    stranded = [_link_label(d, l) for l in used.index
-                if firm in (used.at[l, "supplier"], used.at[l, "receiver"])]
+    stranded = [
+        _link_label(d, l)
+        for l in used.index
+        if firm in (used.at[l, "supplier"], used.at[l, "receiver"])
+    ]
     return Removal(
-        kind="firm", key=firm, label=str(park.firms.at[firm, "name"]),
-        reference=_reference(design, firm), fixed=fixed, reoptimized=reopt,
+        kind="firm",
+        key=firm,
+        label=str(park.firms.at[firm, "name"]),
+        reference=_reference(design, firm),
+        fixed=fixed,
+        reoptimized=reopt,
         unmet=_unmet(park, design, fixed_sol, firm),
-        idle_links=_idle_links(design, fixed_sol), stranded_links=stranded,
+        idle_links=_idle_links(design, fixed_sol),
+        stranded_links=stranded,
     )
 
 
-def _link_removal(park: Park, design: Solution, model_links: pd.DataFrame, link: int,
-                  fixed_sol: Solution | None, fixed: RunOutcome,
-                  reopt: RunOutcome) -> Removal:
+def _link_removal(
+    park: Park,
+    design: Solution,
+    model_links: pd.DataFrame,
+    link: int,
+    fixed_sol: Solution | None,
+    fixed: RunOutcome,
+    reopt: RunOutcome,
+) -> Removal:
     label = _link_label(model_links, link)
     design_id = {key: l for l, key in zip(design.links.index, link_keys(design.links))}
     own = design_id[link_keys(model_links.loc[[link]])[0]]
     return Removal(
-        kind="link", key=label, label=label, reference=_reference(design, None),
-        fixed=fixed, reoptimized=reopt, unmet=_unmet(park, design, fixed_sol, None, own),
-        idle_links=_idle_links(design, fixed_sol, skip=own), stranded_links=[label],
+        kind="link",
+        key=label,
+        label=label,
+        reference=_reference(design, None),
+        fixed=fixed,
+        reoptimized=reopt,
+        unmet=_unmet(park, design, fixed_sol, None, own),
+        idle_links=_idle_links(design, fixed_sol, skip=own),
+        stranded_links=[label],
     )
 
 

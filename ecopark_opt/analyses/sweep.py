@@ -106,9 +106,11 @@ def read_uncertainty(data: WorkbookData) -> list[UncertainRow]:
     if problems:
         raise InputError(problems)
     if not rows:
-        raise InputError(f"{data.name}: no uncertainty rows to sample; add an 'uncertainty' "
-                         "sheet (columns sheet, key, column, distribution, p1, p2, p3; see "
-                         "docs/uncertainty.md)")
+        raise InputError(
+            f"{data.name}: no uncertainty rows to sample; add an 'uncertainty' "
+            "sheet (columns sheet, key, column, distribution, p1, p2, p3; see "
+            "docs/uncertainty.md)"
+        )
     return rows
 
 
@@ -150,11 +152,25 @@ def run_sample(task: SampleTask) -> dict[str, Any]:
 
 
 def empty_record(sample: int, draws: tuple[float, ...]) -> dict[str, Any]:
-    return {"sample": int(sample), "draws": [float(d) for d in draws], "status": "error",
-            "reason": "", "cost": None, "virgin": None, "co2e": None, "cost_baseline": None,
-            "virgin_baseline": None, "co2e_baseline": None, "saving": None, "links": [],
-            "fixed_status": None, "fixed_cost": None, "regret": None, "note": "",
-            "seconds": None}
+    return {
+        "sample": int(sample),
+        "draws": [float(d) for d in draws],
+        "status": "error",
+        "reason": "",
+        "cost": None,
+        "virgin": None,
+        "co2e": None,
+        "cost_baseline": None,
+        "virgin_baseline": None,
+        "co2e_baseline": None,
+        "saving": None,
+        "links": [],
+        "fixed_status": None,
+        "fixed_cost": None,
+        "regret": None,
+        "note": "",
+        "seconds": None,
+    }
 
 
 def design_record(solution: Solution) -> dict[str, Any]:
@@ -165,8 +181,9 @@ def design_record(solution: Solution) -> dict[str, Any]:
         **{k: float(m[k]["design"]) for k in METRICS},
         **{f"{k}_baseline": float(m[k]["baseline"]) for k in METRICS},
         "saving": float(m["cost"]["baseline"] - m["cost"]["design"]),
-        "links": sorted([list(map(str, key))
-                         for key in used[list(LINK_KEY)].itertuples(index=False, name=None)]),
+        "links": sorted(
+            [list(map(str, key)) for key in used[list(LINK_KEY)].itertuples(index=False, name=None)]
+        ),
     }
 
 
@@ -187,8 +204,9 @@ def fixed_design(model, park, solution: Solution, task: SampleTask) -> dict[str,
             present.add(key)
         model.Build[index].fix(1 if inside else 0)
     missing = len(task.base_design - present)
-    note = (f"{missing} link(s) of the base design are not candidates in this sample"
-            if missing else "")
+    note = (
+        f"{missing} link(s) of the base design are not candidates in this sample" if missing else ""
+    )
     try:
         fixed = solve_model(model, task.options.solve_options(park), Timer())
     except InfeasibleError as exc:
@@ -196,8 +214,12 @@ def fixed_design(model, park, solution: Solution, task: SampleTask) -> dict[str,
     except SolverError as exc:
         return {"fixed_status": "error", "note": "; ".join([note, str(exc)]).strip("; ")}
     fixed_cost = float(fixed.metrics["cost"]["design"])
-    return {"fixed_status": fixed.status, "fixed_cost": fixed_cost,
-            "regret": fixed_cost - float(cost), "note": note}
+    return {
+        "fixed_status": fixed.status,
+        "fixed_cost": fixed_cost,
+        "regret": fixed_cost - float(cost),
+        "note": note,
+    }
 
 
 # --- the sweep ----------------------------------------------------------------------------
@@ -229,10 +251,19 @@ def worker_options(options: RunOptions) -> RunOptions:
     return replace(options, threads=1 if options.threads is None else options.threads)
 
 
-def run_sweep(path: str | Path, base: Solution, samples: int, seed: int,
-              options: RunOptions = RunOptions(), executor: str = "serial", workers: int = 2,
-              scheduler: str | None = None, results_path: str | Path | None = None,
-              resume: bool = False, progress: str | None = None) -> SweepResult:
+def run_sweep(
+    path: str | Path,
+    base: Solution,
+    samples: int,
+    seed: int,
+    options: RunOptions = RunOptions(),
+    executor: str = "serial",
+    workers: int = 2,
+    scheduler: str | None = None,
+    results_path: str | Path | None = None,
+    resume: bool = False,
+    progress: str | None = None,
+) -> SweepResult:
     """Draw every sample, run those not already in ``results_path`` (with ``resume``),
     append each result to it as it arrives, and gather them all."""
     if samples < 1:
@@ -251,25 +282,32 @@ def run_sweep(path: str | Path, base: Solution, samples: int, seed: int,
     base_design = base.design_key()
     opts = worker_options(options)
     todo = [i for i in range(samples) if i not in done]
-    tasks = [SampleTask(i, tuple(float(d) for d in draws[i]), data, opts, base_design)
-             for i in todo]
+    tasks = [
+        SampleTask(i, tuple(float(d) for d in draws[i]), data, opts, base_design) for i in todo
+    ]
 
     def on_result(index: int, result: Any) -> None:
         if isinstance(result, TaskFailure):
             result = empty_record(tasks[index].sample, tasks[index].draws) | {
-                "reason": result.error}
+                "reason": result.error
+            }
         new[tasks[index].sample] = result
         if results_path is not None:
             append_result(results_path, result)
 
     new: dict[int, dict[str, Any]] = {}
-    run_tasks(run_sample, tasks, executor, workers, scheduler, on_result=on_result,
-              progress=progress)
+    run_tasks(
+        run_sample, tasks, executor, workers, scheduler, on_result=on_result, progress=progress
+    )
     records = [done.get(i) or new[i] for i in range(samples)]
     used = base.built_links[~base.built_links["internal"].astype(bool)]
     return SweepResult(
-        samples=samples_frame(records), rows=rows, seed=seed, base=base,
-        results_path=results_path, resumed=len(done),
+        samples=samples_frame(records),
+        rows=rows,
+        seed=seed,
+        base=base,
+        results_path=results_path,
+        resumed=len(done),
         base_links=sorted(used[list(LINK_KEY)].itertuples(index=False, name=None)),
     )
 
@@ -277,8 +315,18 @@ def run_sweep(path: str | Path, base: Solution, samples: int, seed: int,
 def samples_frame(records: list[dict[str, Any]]) -> pd.DataFrame:
     """One row per sample, in sample order (``draws`` and ``links`` stay lists)."""
     frame = pd.DataFrame(records)
-    numeric = ["cost", "virgin", "co2e", "cost_baseline", "virgin_baseline", "co2e_baseline",
-               "saving", "fixed_cost", "regret", "seconds"]
+    numeric = [
+        "cost",
+        "virgin",
+        "co2e",
+        "cost_baseline",
+        "virgin_baseline",
+        "co2e_baseline",
+        "saving",
+        "fixed_cost",
+        "regret",
+        "seconds",
+    ]
     for col in numeric:
         frame[col] = pd.to_numeric(frame[col], errors="coerce").astype(float)
     return frame.sort_values("sample").reset_index(drop=True)
@@ -287,12 +335,18 @@ def samples_frame(records: list[dict[str, Any]]) -> pd.DataFrame:
 # --- the results file ---------------------------------------------------------------------
 
 
-def results_header(data: WorkbookData, rows: list[UncertainRow], seed: int,
-                   options: RunOptions) -> dict[str, Any]:
+def results_header(
+    data: WorkbookData, rows: list[UncertainRow], seed: int, options: RunOptions
+) -> dict[str, Any]:
     """What a results file must match to be resumed."""
-    return {"format": FORMAT, "workbook": data.name, "sha256": data.sha256, "seed": int(seed),
-            "objective": options.objective,
-            "uncertainty": [[r.label, r.distribution, r.p1, r.p2, r.p3] for r in rows]}
+    return {
+        "format": FORMAT,
+        "workbook": data.name,
+        "sha256": data.sha256,
+        "seed": int(seed),
+        "objective": options.objective,
+        "uncertainty": [[r.label, r.distribution, r.p1, r.p2, r.p3] for r in rows],
+    }
 
 
 def start_results(path: Path, header: dict[str, Any]) -> None:
@@ -309,8 +363,9 @@ def append_result(path: Path, record: dict[str, Any]) -> None:
         fh.flush()
 
 
-def read_results(path: Path, header: dict[str, Any], draws: np.ndarray
-                 ) -> dict[int, dict[str, Any]]:
+def read_results(
+    path: Path, header: dict[str, Any], draws: np.ndarray
+) -> dict[int, dict[str, Any]]:
     """Finished samples of a previous run with the same workbook, seed and uncertainty."""
     if not path.exists():
         return {}
@@ -334,8 +389,9 @@ def read_results(path: Path, header: dict[str, Any], draws: np.ndarray
             sample = int(record["sample"])
         except (json.JSONDecodeError, KeyError, TypeError, ValueError):
             continue  # a line cut short by a crash
-        if sample < len(draws) and np.allclose(record.get("draws", []), draws[sample],
-                                               rtol=1e-12, atol=0.0):
+        if sample < len(draws) and np.allclose(
+            record.get("draws", []), draws[sample], rtol=1e-12, atol=0.0
+        ):
             out[sample] = record
     return out
 
@@ -375,12 +431,15 @@ def link_frequency(result: SweepResult) -> pd.DataFrame:
         counts.setdefault(tuple(key), 0)
     base = {tuple(k) for k in result.base_links}
     n = len(solved)
-    rows = [dict(zip(LINK_KEY, key)) | {"in base design": key in base, "samples": c,
-                                        "share": c / n if n else 0.0}
-            for key, c in counts.items()]
+    rows = [
+        dict(zip(LINK_KEY, key))
+        | {"in base design": key in base, "samples": c, "share": c / n if n else 0.0}
+        for key, c in counts.items()
+    ]
     frame = pd.DataFrame(rows, columns=[*LINK_KEY, "in base design", "samples", "share"])
-    return frame.sort_values(["share", *LINK_KEY], ascending=[False, *[True] * 5]
-                             ).reset_index(drop=True)
+    return frame.sort_values(["share", *LINK_KEY], ascending=[False, *[True] * 5]).reset_index(
+        drop=True
+    )
 
 
 def histogram(result: SweepResult, bins: int | None = None) -> pd.DataFrame:
@@ -396,11 +455,15 @@ def histogram(result: SweepResult, bins: int | None = None) -> pd.DataFrame:
         counts, edges = np.array([cost.size]), np.array([lo, hi])
     else:
         counts, edges = np.histogram(cost, bins=bins, range=(lo, hi))
-    return pd.DataFrame({
-        columns[0]: [f"{a:,.0f} – {b:,.0f}" for a, b in zip(edges[:-1], edges[1:])],
-        "from": edges[:-1], "to": edges[1:], "samples": counts.astype(int),
-        "share [%]": 100.0 * counts / cost.size,
-    })
+    return pd.DataFrame(
+        {
+            columns[0]: [f"{a:,.0f} – {b:,.0f}" for a, b in zip(edges[:-1], edges[1:])],
+            "from": edges[:-1],
+            "to": edges[1:],
+            "samples": counts.astype(int),
+            "share [%]": 100.0 * counts / cost.size,
+        }
+    )
 
 
 def robustness(result: SweepResult) -> dict[str, Any]:
@@ -416,5 +479,3 @@ def robustness(result: SweepResult) -> dict[str, Any]:
         "still_optimal_share": float((regret <= tol).sum() / n) if n else None,
         "fixed_infeasible": int((solved["fixed_status"] == "infeasible").sum()),
     }
-
-

@@ -118,9 +118,7 @@ def plan_pieces(park: Park, links: pd.DataFrame) -> list[Piece] | None:
     labels = component_labels(park, links)
     rows_of = labels.groupby(labels).groups
     links_of = links.groupby(labels.reindex(links["supply_flow"]).to_numpy()).groups
-    components = sorted(
-        (len(links_of.get(c, ())), c) for c in rows_of
-    )
+    components = sorted((len(links_of.get(c, ())), c) for c in rows_of)
     pieces: list[Piece] = []
     batch: Piece | None = None
     for size, c in components:
@@ -189,8 +187,9 @@ def _start_from(m: pyo.ConcreteModel, start: Values | None) -> None:
         load_values(m, start)
 
 
-def _solve_built(m: pyo.ConcreteModel, options: SolveOptions,
-                 seconds: dict[str, float] | None = None) -> PieceResult:
+def _solve_built(
+    m: pyo.ConcreteModel, options: SolveOptions, seconds: dict[str, float] | None = None
+) -> PieceResult:
     """Solve a piece's built model (the values stay in it)."""
     timer = Timer()
     timer.seconds.update(seconds or {})
@@ -203,9 +202,15 @@ def _solve_built(m: pyo.ConcreteModel, options: SolveOptions,
     return PieceResult(variable_values(m), result, stages, timer.seconds)
 
 
-def solve_by_pieces(park: Park, links: pd.DataFrame, all_links: pd.DataFrame,
-                    pieces: list[Piece], options: SolveOptions, timer,
-                    workers: int = 1) -> tuple[Solution, Values]:
+def solve_by_pieces(
+    park: Park,
+    links: pd.DataFrame,
+    all_links: pd.DataFrame,
+    pieces: list[Piece],
+    options: SolveOptions,
+    timer,
+    workers: int = 1,
+) -> tuple[Solution, Values]:
     """Solve every piece and merge them into one design over ``all_links``; the design's
     variable values too (for :func:`load_values`).
 
@@ -237,8 +242,7 @@ def solve_by_pieces(park: Park, links: pd.DataFrame, all_links: pd.DataFrame,
     if errors:
         raise SolverError(errors[0])
     wall = time.perf_counter() - started
-    result = combine([o.result for o in outcomes], options.mip_gap,
-                     wall if workers > 1 else None)
+    result = combine([o.result for o in outcomes], options.mip_gap, wall if workers > 1 else None)
     result.extra["components"] = int(sum(p.components for p in pieces))
     result.extra["pieces solved"] = len(pieces)
     values: Values = {name: {} for name in VARIABLES}
@@ -246,15 +250,17 @@ def solve_by_pieces(park: Park, links: pd.DataFrame, all_links: pd.DataFrame,
         for name in VARIABLES:
             values[name].update(outcome.values[name])
     with timer.phase("extract"):
-        solution = build_solution(park, all_links.copy(), *(values[n] for n in VARIABLES),
-                                  result, park.settings.objective)
+        solution = build_solution(
+            park, all_links.copy(), *(values[n] for n in VARIABLES), result, park.settings.objective
+        )
     solution.timings = timer.seconds
     solution.stage_results = [result]
     return solution, values
 
 
-def _solve_in_rounds(tasks: list, options: SolveOptions, runner: _Runner,
-                     objective: str) -> list[PieceResult]:
+def _solve_in_rounds(
+    tasks: list, options: SolveOptions, runner: _Runner, objective: str
+) -> list[PieceResult]:
     """Solve the pieces until the merged gap is within ``options.mip_gap`` or the budget —
     ``options.time_limit`` solver seconds per worker — is spent.
 
@@ -300,10 +306,19 @@ def _solve_in_rounds(tasks: list, options: SolveOptions, runner: _Runner,
         if first_pass:
             n = first_pass.pop(0)
             share = FIRST_PASS * budget - spent - sum(running.values())
-            limit[n] = min(max(share * weight[n] / weight[[n, *first_pass]].sum(),
-                               MIN_SECONDS), FIRST_CAP)
-            return n, replace(options, time_limit=limit[n], warm_start=True,
-                              mip_gap=max(options.mip_gap, FIRST_GAP)), None
+            limit[n] = min(
+                max(share * weight[n] / weight[[n, *first_pass]].sum(), MIN_SECONDS), FIRST_CAP
+            )
+            return (
+                n,
+                replace(
+                    options,
+                    time_limit=limit[n],
+                    warm_start=True,
+                    mip_gap=max(options.mip_gap, FIRST_GAP),
+                ),
+                None,
+            )
         if left < MIN_SECONDS:  # (a park within its gap stops the loop below)
             return None
         waiting = [k for k in open_pieces if k not in running and rounds[k] < MAX_ROUNDS]
@@ -340,8 +355,9 @@ def _solve_in_rounds(tasks: list, options: SolveOptions, runner: _Runner,
     return [o for o in outcomes if o is not None]
 
 
-def _gap_needed(outcomes: list[PieceResult | None], n: int, mip_gap: float,
-                objective: str) -> float:
+def _gap_needed(
+    outcomes: list[PieceResult | None], n: int, mip_gap: float, objective: str
+) -> float:
     r"""The relative gap piece n aims at in a round: ``PIECE_SHARE`` × ``mip_gap``, or
     what the merged design needs to be within ``mip_gap`` with the other pieces' gaps as
     they are, when that is looser:
@@ -397,7 +413,8 @@ def _better(first: PieceResult, again: PieceResult, mip_gap: float) -> PieceResu
     if again.result is None:
         keep, other = first, again
     elif first.result is None or again.result.objective <= first.result.objective + (
-            LEXICOGRAPHIC_TOL * max(1.0, abs(first.result.objective))):
+        LEXICOGRAPHIC_TOL * max(1.0, abs(first.result.objective))
+    ):
         # the later run, also when the objectives tie: its cost tie-break (virgin / co2e)
         # was solved to the tighter gap, from the earlier design
         keep, other = again, first
@@ -424,8 +441,7 @@ def _abs_gap(result: SolveResult | None) -> float:
     """|objective − bound| of a piece; infinite when it has no design yet."""
     if result is None:
         return float("inf")
-    return abs(result.objective - (result.bound if result.bound is not None else
-                                   result.objective))
+    return abs(result.objective - (result.bound if result.bound is not None else result.objective))
 
 
 class _Runner:
@@ -482,9 +498,12 @@ class _WorkerProcesses(_Runner):
         def failed(exc: BaseException) -> None:
             self.finished.put((n, PieceResult(error=f"a piece's worker failed: {exc}")))
 
-        self.pool.apply_async(solve_piece, ((park, links, options, start),),
-                              callback=lambda outcome: self.finished.put((n, outcome)),
-                              error_callback=failed)
+        self.pool.apply_async(
+            solve_piece,
+            ((park, links, options, start),),
+            callback=lambda outcome: self.finished.put((n, outcome)),
+            error_callback=failed,
+        )
 
     def wait(self, timeout: float) -> tuple[int, PieceResult]:
         try:
@@ -498,8 +517,9 @@ class _WorkerProcesses(_Runner):
         self.pool.join()
 
 
-def combine(results: list[SolveResult | None], mip_gap: float,
-            wall: float | None = None) -> SolveResult:
+def combine(
+    results: list[SolveResult | None], mip_gap: float, wall: float | None = None
+) -> SolveResult:
     r"""One result for the pieces: objectives and bounds add up.
 
     gap = (Σ objective − Σ bound) / |Σ objective| — at most the largest piece's gap when the
@@ -517,12 +537,18 @@ def combine(results: list[SolveResult | None], mip_gap: float,
     status = "optimal" if proved else "time_limit"
     stopped = sum(r.status != "optimal" for r in results)
     return SolveResult(
-        status=status, objective=objective, bound=bound, gap=gap,
+        status=status,
+        objective=objective,
+        bound=bound,
+        gap=gap,
         seconds=wall if wall is not None else float(sum(r.seconds for r in results)),
-        solver_version=results[0].solver_version, has_solution=True,
+        solver_version=results[0].solver_version,
+        has_solution=True,
         message=f"{len(results)} independent pieces, {stopped} stopped at their time limit",
         handoff_seconds=float(sum(r.handoff_seconds for r in results)),
-        rows=sum(r.rows for r in results), columns=sum(r.columns for r in results),
-        nonzeros=sum(r.nonzeros for r in results), integers=sum(r.integers for r in results),
+        rows=sum(r.rows for r in results),
+        columns=sum(r.columns for r in results),
+        nonzeros=sum(r.nonzeros for r in results),
+        integers=sum(r.integers for r in results),
         warnings=list(dict.fromkeys(w for r in results for w in r.warnings)),
     )

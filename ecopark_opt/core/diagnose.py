@@ -42,8 +42,10 @@ def explain_infeasibility(model: pyo.ConcreteModel, options: SolveOptions) -> li
     model.elastic = pyo.Objective(expr=sum(model.ElasticSlack[i] for i in model.ElasticSlack))
     result = solve(model, options)
     if not result.has_solution:
-        return ["the model is infeasible and the elastic re-solve found no explanation "
-                f"({result.message}); check must_join candidates and plot capacities"]
+        return [
+            "the model is infeasible and the elastic re-solve found no explanation "
+            f"({result.message}); check must_join candidates and plot capacities"
+        ]
     park: Park = model.park
     messages = []
     for family, index, (up, down) in slack_of:
@@ -58,30 +60,46 @@ def describe(park: Park, m: pyo.ConcreteModel, family: str, index, amount: float
     s = park.settings
     if family == "demand_balance":
         row = park.flows.loc[index]
-        return (f"{park.flow_cell(index)} (quantity): {amount:g} of the {row['quantity']:g} "
-                f"{row['resource_id']} demanded by {row['firm_id']} can neither be bought nor "
-                "delivered under the other constraints")
+        return (
+            f"{park.flow_cell(index)} (quantity): {amount:g} of the {row['quantity']:g} "
+            f"{row['resource_id']} demanded by {row['firm_id']} can neither be bought nor "
+            "delivered under the other constraints"
+        )
     if family == "quality_limit":
         j, k = index
-        return (f"{park.flow_cell(j, k)} ({k}): the quality limit of {j} cannot be met "
-                f"(excess {amount:g} {k}·units)")
+        return (
+            f"{park.flow_cell(j, k)} ({k}): the quality limit of {j} cannot be met "
+            f"(excess {amount:g} {k}·units)"
+        )
     if family == "max_virgin":
-        return (f"{park.cell('resources', 'max_virgin', int(park.resources.at[index, 'excel_row']))}"
-                f" (max_virgin): the cap on {index} is {amount:g} too low")
+        return (
+            f"{park.cell('resources', 'max_virgin', int(park.resources.at[index, 'excel_row']))}"
+            f" (max_virgin): the cap on {index} is {amount:g} too low"
+        )
     if family == "plot_capacity":
-        return (f"{park.cell('sites', 'capacity', int(park.sites.at[index, 'excel_row']))} "
-                f"(capacity): plot {index} would need room for {amount:g} more candidate(s)")
+        return (
+            f"{park.cell('sites', 'capacity', int(park.sites.at[index, 'excel_row']))} "
+            f"(capacity): plot {index} would need room for {amount:g} more candidate(s)"
+        )
     if family == "one_plot":
-        return (f"{park.cell('firms', 'allowed_sites', int(park.firms.at[index, 'excel_row']))} "
-                f"(allowed_sites): candidate {index} must join but no allowed plot is free")
+        return (
+            f"{park.cell('firms', 'allowed_sites', int(park.firms.at[index, 'excel_row']))} "
+            f"(allowed_sites): candidate {index} must join but no allowed plot is free"
+        )
     if family == "dependency_limit":
         j, g = index
-        return (f"settings (max_dependency_share): {j} would have to take more than "
-                f"{s.max_dependency_share:g} of its demand from {g} (short by {amount:g})")
+        return (
+            f"settings (max_dependency_share): {j} would have to take more than "
+            f"{s.max_dependency_share:g} of its demand from {g} (short by {amount:g})"
+        )
     if family == "max_links":
-        return (f"settings (max_links): {s.max_links} links are not enough; "
-                f"{amount:g} more would be needed")
+        return (
+            f"settings (max_links): {s.max_links} links are not enough; "
+            f"{amount:g} more would be needed"
+        )
     if family == "win_win":
-        return (f"settings (win_win): firm {index} would lose {amount:g} {s.currency}/yr; "
-                "no design lets every firm gain")
+        return (
+            f"settings (win_win): firm {index} would lose {amount:g} {s.currency}/yr; "
+            "no design lets every firm gain"
+        )
     return f"{family}[{index}] violated by {amount:g}"

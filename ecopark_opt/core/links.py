@@ -160,13 +160,16 @@ def candidate_links(park: Park, spatial: bool = True) -> pd.DataFrame:
             "receiver_price": np.nan_to_num(demand["price"].to_numpy(float), nan=0.0),
         }
     )
-    supplier_at = options.rename(columns={"firm_id": "supplier", "site": "from_site",
-                                          "floats": "supplier_floats"})
-    receiver_at = options.rename(columns={"firm_id": "receiver", "site": "to_site",
-                                          "floats": "receiver_floats"})
+    supplier_at = options.rename(
+        columns={"firm_id": "supplier", "site": "from_site", "floats": "supplier_floats"}
+    )
+    receiver_at = options.rename(
+        columns={"firm_id": "receiver", "site": "to_site", "floats": "receiver_floats"}
+    )
     if spatial:
-        external = _external_pairs(park, sup.merge(supplier_at, on="supplier"),
-                                   dem.merge(receiver_at, on="receiver"))
+        external = _external_pairs(
+            park, sup.merge(supplier_at, on="supplier"), dem.merge(receiver_at, on="receiver")
+        )
         external = _quality_compatible(park, external)
     else:
         pairs = sup.merge(resource_pairs(park), on="from_resource").merge(dem, on="to_resource")
@@ -179,7 +182,8 @@ def candidate_links(park: Park, spatial: bool = True) -> pd.DataFrame:
     frames = [external]
     if park.settings.internal_reuse:
         own = sup.merge(resource_pairs(park), on="from_resource").merge(
-            dem, left_on=["to_resource", "supplier"], right_on=["to_resource", "receiver"])
+            dem, left_on=["to_resource", "supplier"], right_on=["to_resource", "receiver"]
+        )
         frames.append(_internal_arcs(park, _quality_compatible(park, own)))
     links = pd.concat(frames, ignore_index=True)
     links["upper"] = np.minimum(
@@ -237,7 +241,7 @@ def reach_km(park: Park) -> dict[str, float]:
     span: max over those modes of max_distance_km / detour_factor (inf when one is unlimited;
     resources no mode carries are absent). ``distances`` rows are handled apart."""
     modes = mode_resources(park).merge(park.transport, left_on="mode", right_index=True)
-    straight = (modes["max_distance_km"].astype(float) / modes["detour_factor"].astype(float))
+    straight = modes["max_distance_km"].astype(float) / modes["detour_factor"].astype(float)
     return straight.fillna(np.inf).groupby(modes["from_resource"]).max().to_dict()
 
 
@@ -249,7 +253,8 @@ def _site_points(park: Park) -> pd.DataFrame:
         lat = np.radians(sites["lat"].astype(float))
         lon = np.radians(sites["lon"].astype(float))
         return EARTH_RADIUS_KM * pd.DataFrame(
-            {"a": np.cos(lat) * np.cos(lon), "b": np.cos(lat) * np.sin(lon), "c": np.sin(lat)})
+            {"a": np.cos(lat) * np.cos(lon), "b": np.cos(lat) * np.sin(lon), "c": np.sin(lat)}
+        )
     return sites[["x_km", "y_km"]].astype(float)
 
 
@@ -262,8 +267,9 @@ def _search_radius(park: Park, km: float) -> float:
     return km * (1 + 1e-6) + 1e-6
 
 
-def site_pairs_within(park: Park, from_sites: np.ndarray, to_sites: np.ndarray,
-                      km: float) -> pd.DataFrame:
+def site_pairs_within(
+    park: Park, from_sites: np.ndarray, to_sites: np.ndarray, km: float
+) -> pd.DataFrame:
     """(from_site, to_site) pairs at most ``km`` apart in a straight line (k-d tree), plus
     every pair the distances sheet gives a route for; a superset of the pairs a mode with
     that reach may join."""
@@ -274,8 +280,9 @@ def site_pairs_within(park: Park, from_sites: np.ndarray, to_sites: np.ndarray,
     a = np.repeat(from_sites, [len(n) for n in near])
     b = to_sites[np.concatenate(near).astype(int)] if len(a) else to_sites[:0]
     pairs = pd.DataFrame({"from_site": a, "to_site": b})
-    overrides = [(f, t) for f, t in distance_overrides(park)
-                 if f in set(from_sites) and t in set(to_sites)]
+    overrides = [
+        (f, t) for f, t in distance_overrides(park) if f in set(from_sites) and t in set(to_sites)
+    ]
     if overrides:
         pairs = pd.concat([pairs, pd.DataFrame(overrides, columns=["from_site", "to_site"])])
     return pairs.drop_duplicates()
@@ -299,8 +306,9 @@ def _external_pairs(park: Park, sup_at: pd.DataFrame, dem_at: pd.DataFrame) -> p
         if np.isinf(reach[from_r]):
             pairs = s.merge(d, on="to_resource")
         else:
-            sites = site_pairs_within(park, s["from_site"].unique(), d["to_site"].unique(),
-                                      reach[from_r])
+            sites = site_pairs_within(
+                park, s["from_site"].unique(), d["to_site"].unique(), reach[from_r]
+            )
             pairs = s.merge(sites, on="from_site").merge(d, on=["to_resource", "to_site"])
         frames.append(pairs[pairs["supplier"] != pairs["receiver"]])
     if not frames:
@@ -361,8 +369,15 @@ def _empty_transport_columns(links: pd.DataFrame) -> pd.DataFrame:
     for col in ("from_site", "to_site", "mode"):
         if col not in links:
             links[col] = pd.Series(dtype=object)
-    for col in ("distance_km", "loss", "capacity", "capex_annual", "opex_fixed",
-                "transport_cost", "transport_co2e"):
+    for col in (
+        "distance_km",
+        "loss",
+        "capacity",
+        "capex_annual",
+        "opex_fixed",
+        "transport_cost",
+        "transport_co2e",
+    ):
         links[col] = pd.Series(dtype=float)
     links["internal"] = pd.Series(dtype=bool)
     for col in ("supplier_floats", "receiver_floats"):

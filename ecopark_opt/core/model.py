@@ -115,13 +115,25 @@ def add_variables(m: pyo.ConcreteModel) -> None:
     links = m.links
     firms = m.park.firms
     upper = links["upper"].to_dict()
-    m.Flow = pyo.Var(m.LINKS, within=pyo.NonNegativeReals, bounds=lambda _, l: (0, upper[l]),
-                     doc="quantity sent on a link [supplied unit/yr]")
+    m.Flow = pyo.Var(
+        m.LINKS,
+        within=pyo.NonNegativeReals,
+        bounds=lambda _, l: (0, upper[l]),
+        doc="quantity sent on a link [supplied unit/yr]",
+    )
     m.Build = pyo.Var(m.BUILT_LINKS, within=pyo.Binary, doc="1 if the link is built")
-    m.Purchase = pyo.Var(m.DEMAND, within=pyo.NonNegativeReals,
-                         bounds=lambda _, j: (0, m.qty[j]), doc="virgin purchase [unit/yr]")
-    m.Discharge = pyo.Var(m.SUPPLY, within=pyo.NonNegativeReals,
-                          bounds=lambda _, i: (0, m.qty[i]), doc="discharge as waste [unit/yr]")
+    m.Purchase = pyo.Var(
+        m.DEMAND,
+        within=pyo.NonNegativeReals,
+        bounds=lambda _, j: (0, m.qty[j]),
+        doc="virgin purchase [unit/yr]",
+    )
+    m.Discharge = pyo.Var(
+        m.SUPPLY,
+        within=pyo.NonNegativeReals,
+        bounds=lambda _, i: (0, m.qty[i]),
+        doc="discharge as waste [unit/yr]",
+    )
     m.Admit = pyo.Var(m.FIRMS, within=pyo.Binary, doc="1 if the firm is in the park")
     m.Place = pyo.Var(m.PLACEMENTS, within=pyo.Binary, doc="1 if a candidate sits on a plot")
     for f in m.FIRMS:
@@ -194,9 +206,7 @@ def add_quality_limits(m: pyo.ConcreteModel) -> None:
     def rule(m, j, k):
         limit = value[k][j]
         virgin = float(park.resources.at[m.resource_of[j], k])
-        delivered = sum(
-            eta[l] * value[k][supply_of[l]] * m.Flow[l] for l in m.links_in.get(j, ())
-        )
+        delivered = sum(eta[l] * value[k][supply_of[l]] * m.Flow[l] for l in m.links_in.get(j, ()))
         return delivered + virgin * m.Purchase[j] <= limit * m.qty[j] * m.Admit[m.firm_of[j]]
 
     m.QUALITY = pairs
@@ -213,7 +223,8 @@ def add_link_capacity(m: pyo.ConcreteModel) -> None:
         return
     upper = m.links["upper"].to_dict()
     m.link_capacity = pyo.Constraint(
-        m.BUILT_LINKS, rule=lambda m, l: m.Flow[l] <= upper[l] * m.Build[l],
+        m.BUILT_LINKS,
+        rule=lambda m, l: m.Flow[l] <= upper[l] * m.Build[l],
         doc="flow only on built links",
     )
 
@@ -229,8 +240,9 @@ def add_link_endpoints(m: pyo.ConcreteModel) -> None:
     candidates = set(m.CANDIDATES)
     floating = set(m.FLOATING)
     columns = ("supplier", "receiver", "from_site", "to_site", "internal")
-    for l, sup, rec, fs, ts, internal in zip(links.index.tolist(),
-                                             *(links[c].tolist() for c in columns)):
+    for l, sup, rec, fs, ts, internal in zip(
+        links.index.tolist(), *(links[c].tolist() for c in columns)
+    ):
         if internal:
             continue
         for firm, site in ((sup, fs), (rec, ts)):
@@ -264,13 +276,15 @@ def add_siting(m: pyo.ConcreteModel) -> None:
         plots_of[f].append(s)
         firms_on[s].append(f)
     m.one_plot = pyo.Constraint(
-        m.FLOATING, rule=lambda m, f: sum(m.Place[f, s] for s in plots_of[f]) == m.Admit[f],
+        m.FLOATING,
+        rule=lambda m, f: sum(m.Place[f, s] for s in plots_of[f]) == m.Admit[f],
         doc="an admitted floating candidate sits on one plot",
     )
     capacity = m.park.sites["capacity"].to_dict()
     m.PLOTS = sorted(firms_on)
     m.plot_capacity = pyo.Constraint(
-        m.PLOTS, rule=lambda m, s: sum(m.Place[f, s] for f in firms_on[s]) <= capacity[s],
+        m.PLOTS,
+        rule=lambda m, s: sum(m.Place[f, s] for f in firms_on[s]) <= capacity[s],
         doc="plot capacity",
     )
 
@@ -290,7 +304,8 @@ def add_max_virgin(m: pyo.ConcreteModel) -> None:
     if not m.CAPPED:
         return
     m.max_virgin = pyo.Constraint(
-        m.CAPPED, rule=lambda m, r: sum(m.Purchase[j] for j in rows_of[r]) <= float(caps[r]),
+        m.CAPPED,
+        rule=lambda m, r: sum(m.Purchase[j] for j in rows_of[r]) <= float(caps[r]),
         doc="virgin purchase cap",
     )
 
@@ -355,8 +370,9 @@ def add_firm_gains(m: pyo.ConcreteModel) -> None:
 
     # σ s_l for the supplier, (1 − σ) s_l for the receiver, as flat coefficient lists
     terms: dict[str, tuple[list, list]] = defaultdict(lambda: ([], []))
-    for l, sup, rec in zip(links.index.tolist(), links["supplier"].tolist(),
-                           links["receiver"].tolist()):
+    for l, sup, rec in zip(
+        links.index.tolist(), links["supplier"].tolist(), links["receiver"].tolist()
+    ):
         for firm, w in ((sup, sigma), (rec, 1 - sigma)):
             coefs, variables = terms[firm]
             coefs.append(w * unit_saving[l])
@@ -382,8 +398,9 @@ def add_win_win(m: pyo.ConcreteModel) -> None:
     if not active:
         return
     m.WIN_WIN_FIRMS = active
-    m.win_win = pyo.Constraint(m.WIN_WIN_FIRMS, rule=lambda m, f: m.Gain[f] >= 0,
-                               doc="every firm gains")
+    m.win_win = pyo.Constraint(
+        m.WIN_WIN_FIRMS, rule=lambda m, f: m.Gain[f] >= 0, doc="every firm gains"
+    )
 
 
 # --- metrics and objective -----------------------------------------------------------------

@@ -71,22 +71,28 @@ def checked_links(park: Park, timer: Timer) -> pd.DataFrame:
     return links
 
 
-def optimize(park: Park, options: RunOptions = RunOptions(), timer: Timer | None = None
-             ) -> Solution:
+def optimize(
+    park: Park, options: RunOptions = RunOptions(), timer: Timer | None = None
+) -> Solution:
     """Design the park: the optimum of the chosen objective, ties broken by cost."""
     return _design(park, options, timer, keep_model=False)[1]
 
 
-def design_park(park: Park, options: RunOptions = RunOptions(), timer: Timer | None = None,
-                keep_model: bool = True) -> tuple[pyo.ConcreteModel | None, Solution]:
+def design_park(
+    park: Park,
+    options: RunOptions = RunOptions(),
+    timer: Timer | None = None,
+    keep_model: bool = True,
+) -> tuple[pyo.ConcreteModel | None, Solution]:
     """Like :func:`optimize`, also returning the built model for analyses to re-use: it has
     every candidate link, and its variables hold the design. With ``keep_model`` False the
     model is returned only when the solve built it anyway (None after a decomposed solve)."""
     return _design(park, options, timer, keep_model)
 
 
-def _design(park: Park, options: RunOptions, timer: Timer | None, keep_model: bool
-            ) -> tuple[pyo.ConcreteModel | None, Solution]:
+def _design(
+    park: Park, options: RunOptions, timer: Timer | None, keep_model: bool
+) -> tuple[pyo.ConcreteModel | None, Solution]:
     """Links → (pruning) → one model, or independent components solved apart.
 
     Pruned links stay in the model with ``Build`` and ``Flow`` fixed at 0 for the solve and
@@ -104,8 +110,9 @@ def _design(park: Park, options: RunOptions, timer: Timer | None, keep_model: bo
     solve_options = options.solve_options(park)
     pieces = decompose.plan_pieces(park, kept) if options.decompose else None
     if pieces is not None:
-        solution, values = decompose.solve_by_pieces(park, kept, links, pieces, solve_options,
-                                                     timer, options.workers)
+        solution, values = decompose.solve_by_pieces(
+            park, kept, links, pieces, solve_options, timer, options.workers
+        )
         solution.result.extra["pruned links"] = len(links) - len(kept)
         model = None
         if keep_model:

@@ -92,12 +92,17 @@ def cannot_pay(park: Park, links: pd.DataFrame) -> np.ndarray:
     eta = links["delivered_factor"].to_numpy(float)
     upper = links["upper"].to_numpy(float)
     fixed = links["fixed_cost"].to_numpy(float)
-    s_cost = (eta * links["receiver_price"].to_numpy(float)
-              + links["supplier_price"].to_numpy(float) - links["var_cost"].to_numpy(float))
+    s_cost = (
+        eta * links["receiver_price"].to_numpy(float)
+        + links["supplier_price"].to_numpy(float)
+        - links["var_cost"].to_numpy(float)
+    )
     s_virgin = eta * resources["virgin_weight"].reindex(demand_resource).to_numpy(float)
-    s_co2e = (eta * resources["virgin_co2e"].reindex(demand_resource).to_numpy(float)
-              + resources["disposal_co2e"].reindex(supply_resource).to_numpy(float)
-              - links["co2e_per_unit"].to_numpy(float))
+    s_co2e = (
+        eta * resources["virgin_co2e"].reindex(demand_resource).to_numpy(float)
+        + resources["disposal_co2e"].reindex(supply_resource).to_numpy(float)
+        - links["co2e_per_unit"].to_numpy(float)
+    )
     never_helps = swappable.copy()
     for w_cost, w_virgin, w_co2e in objective_weights(park.settings):
         unit = w_cost * s_cost + w_virgin * s_virgin + w_co2e * s_co2e
@@ -153,11 +158,15 @@ def _beats(b, a, qty: pd.Series, disposal_co2e: pd.Series, park: Park) -> bool:
         return False
     r = a.delivered_factor / b.delivered_factor
     e_discharge = float(disposal_co2e[park.flows.at[a.supply_flow, "resource_id"]])
-    b_terms = (b.fixed_cost, b.var_cost * r + a.supplier_price * (1 - r),
-               b.co2e_per_unit * r + e_discharge * (1 - r))
+    b_terms = (
+        b.fixed_cost,
+        b.var_cost * r + a.supplier_price * (1 - r),
+        b.co2e_per_unit * r + e_discharge * (1 - r),
+    )
     a_terms = (a.fixed_cost, a.var_cost, a.co2e_per_unit)
     if any(x > y for x, y in zip(b_terms, a_terms)):
         return False
-    equal = all(x == y for x, y in zip(b_terms, a_terms)) and b.delivered_factor == \
-        a.delivered_factor
+    equal = (
+        all(x == y for x, y in zip(b_terms, a_terms)) and b.delivered_factor == a.delivered_factor
+    )
     return not equal or b.Index < a.Index

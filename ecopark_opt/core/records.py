@@ -127,5 +127,3 @@ def failure_json(status: str, objective: str) -> dict[str, Any]:
         "discharges": [],
         "firms": [],
     }
-
-

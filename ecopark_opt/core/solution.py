@@ -83,8 +83,9 @@ def extract_solution(m: pyo.ConcreteModel, result: SolveResult) -> Solution:
     flow = _values(m.Flow)
     purchase = _values(m.Purchase)
     discharge = _values(m.Discharge)
-    return build_solution(park, links, admit, place, built, flow, purchase, discharge, result,
-                          m.objective_name)
+    return build_solution(
+        park, links, admit, place, built, flow, purchase, discharge, result, m.objective_name
+    )
 
 
 def build_solution(
@@ -106,8 +107,10 @@ def build_solution(
     upper = links["upper"].to_numpy(float)
     sent = np.where(sent <= ZERO * np.maximum(upper, 1.0), 0.0, sent)
     build = np.array(
-        [1.0 if internal else float(round(built.get(l, 0.0)))
-         for l, internal in zip(links.index, links["internal"])]
+        [
+            1.0 if internal else float(round(built.get(l, 0.0)))
+            for l, internal in zip(links.index, links["internal"])
+        ]
     )
     # a cost-free link that carries nothing is not part of the design: the solver may leave
     # its binary at 1 (it costs nothing), which would count phantom links per firm
@@ -181,24 +184,35 @@ def build_solution(
         links.loc[floating, "to_site"] = plot
     site_cost = park.sites["site_cost"].astype(float)
     out["admission_cost"] = np.where(
-        (firms["status"] == "candidate") & out["admitted"], firms["admission_cost"].astype(float),
+        (firms["status"] == "candidate") & out["admitted"],
+        firms["admission_cost"].astype(float),
         0.0,
     )
-    out["site_cost"] = [
-        float(site_cost[placed[f]]) if f in placed else 0.0 for f in firms.index
-    ]
-    out["baseline_cost"] = rows.groupby("firm_id")["baseline_cost"].sum().reindex(
-        firms.index).fillna(0.0)
-    gain = (
-        links.groupby("supplier")["supplier_gain"].sum().reindex(firms.index).fillna(0.0)
-        + links.groupby("receiver")["receiver_gain"].sum().reindex(firms.index).fillna(0.0)
+    out["site_cost"] = [float(site_cost[placed[f]]) if f in placed else 0.0 for f in firms.index]
+    out["baseline_cost"] = (
+        rows.groupby("firm_id")["baseline_cost"].sum().reindex(firms.index).fillna(0.0)
     )
+    gain = links.groupby("supplier")["supplier_gain"].sum().reindex(firms.index).fillna(
+        0.0
+    ) + links.groupby("receiver")["receiver_gain"].sum().reindex(firms.index).fillna(0.0)
     out["gain"] = np.where(out["admitted"], gain, 0.0)
     out["design_cost"] = out["baseline_cost"] - out["gain"]
-    out["links_out"] = links[links["build"] > 0.5].groupby("supplier").size().reindex(
-        firms.index).fillna(0).astype(int)
-    out["links_in"] = links[links["build"] > 0.5].groupby("receiver").size().reindex(
-        firms.index).fillna(0).astype(int)
+    out["links_out"] = (
+        links[links["build"] > 0.5]
+        .groupby("supplier")
+        .size()
+        .reindex(firms.index)
+        .fillna(0)
+        .astype(int)
+    )
+    out["links_in"] = (
+        links[links["build"] > 0.5]
+        .groupby("receiver")
+        .size()
+        .reindex(firms.index)
+        .fillna(0)
+        .astype(int)
+    )
 
     built_mask = (links["build"] > 0.5) & ~links["internal"]
     cost = (
@@ -221,8 +235,14 @@ def build_solution(
     }
     value = objective_value(metrics, objective, settings)
     return Solution(
-        park=park, result=result, objective=objective, objective_value=value, links=links,
-        rows=rows, firms=out, metrics=metrics,
+        park=park,
+        result=result,
+        objective=objective,
+        objective_value=value,
+        links=links,
+        rows=rows,
+        firms=out,
+        metrics=metrics,
     )
 
 
@@ -256,10 +276,18 @@ def resource_summary(solution: Solution) -> pd.DataFrame:
     with np.errstate(divide="ignore", invalid="ignore"):
         out["purchase_change_pct"] = np.where(
             out["purchase_before"] > 0,
-            100 * (out["purchase_after"] / out["purchase_before"] - 1), np.nan)
+            100 * (out["purchase_after"] / out["purchase_before"] - 1),
+            np.nan,
+        )
         out["discharge_change_pct"] = np.where(
             out["discharge_before"] > 0,
-            100 * (out["discharge_after"] / out["discharge_before"] - 1), np.nan)
-    used = (out[["purchase_before", "purchase_after", "discharge_before",
-                 "discharge_after"]].abs().sum(axis=1) > 0)
+            100 * (out["discharge_after"] / out["discharge_before"] - 1),
+            np.nan,
+        )
+    used = (
+        out[["purchase_before", "purchase_after", "discharge_before", "discharge_after"]]
+        .abs()
+        .sum(axis=1)
+        > 0
+    )
     return out[used]

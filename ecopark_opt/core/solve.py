@@ -102,8 +102,12 @@ def solve(model: pyo.ConcreteModel, options: SolveOptions = SolveOptions()) -> S
     try:
         form = LinearStandardFormCompiler().write(model, mixed_form=True)
     except InfeasibleConstraintException as exc:
-        return SolveResult("infeasible", seconds=time.perf_counter() - started,
-                           solver_version=highs_version(), message=str(exc))
+        return SolveResult(
+            "infeasible",
+            seconds=time.perf_counter() - started,
+            solver_version=highs_version(),
+            message=str(exc),
+        )
     columns = form.columns
     n_col = len(columns)
     A = form.A.tocsc()
@@ -112,8 +116,9 @@ def solve(model: pyo.ConcreteModel, options: SolveOptions = SolveOptions()) -> S
     cost = np.asarray(form.c.todense()).ravel() if n_col else np.zeros(0)
     lower = np.array([-INF if v.lb is None else v.lb for v in columns], dtype=float)
     upper = np.array([INF if v.ub is None else v.ub for v in columns], dtype=float)
-    integer = np.array([1 if v.is_integer() or v.is_binary() else 0 for v in columns],
-                       dtype=np.int32)
+    integer = np.array(
+        [1 if v.is_integer() or v.is_binary() else 0 for v in columns], dtype=np.int32
+    )
     sense = np.array([mult for _, mult in form.rows], dtype=int)
     rhs = np.asarray(form.rhs, dtype=float)
     row_lower = np.where(sense <= 0, rhs, -INF)
@@ -134,8 +139,9 @@ def solve(model: pyo.ConcreteModel, options: SolveOptions = SolveOptions()) -> S
     version = h.version()
     if n_col == 0:
         seconds = time.perf_counter() - started
-        return SolveResult("optimal", offset, offset, 0.0, seconds, version, True,
-                           "nothing to decide")
+        return SolveResult(
+            "optimal", offset, offset, 0.0, seconds, version, True, "nothing to decide"
+        )
     arrays = (n_col, n_row, A, offset, cost, lower, upper, row_lower, row_upper, integer)
     _pass_model(h, *arrays)
     if options.warm_start:
@@ -145,8 +151,9 @@ def solve(model: pyo.ConcreteModel, options: SolveOptions = SolveOptions()) -> S
     if scale and _finished_without_design(h):
         # HiGHS finished the scaled model without any design: solve again, unscaled
         h.setOptionValue("user_bound_scale", 0)
-        h.setOptionValue("time_limit", max(options.time_limit - (time.perf_counter() - started),
-                                           1.0))
+        h.setOptionValue(
+            "time_limit", max(options.time_limit - (time.perf_counter() - started), 1.0)
+        )
         h.clearSolver()
         h.run()
     status = h.getModelStatus()
@@ -171,22 +178,42 @@ def solve(model: pyo.ConcreteModel, options: SolveOptions = SolveOptions()) -> S
     else:
         gap = _gap(info, has_solution) if is_mip else (0.0 if has_solution else None)
     result = SolveResult(
-        status="error", objective=objective, bound=bound, gap=gap, seconds=seconds,
-        solver_version=version, has_solution=has_solution, message=h.modelStatusToString(status),
-        handoff_seconds=handoff, rows=n_row, columns=n_col, nonzeros=int(A.nnz),
-        integers=int(integer.sum()), warnings=warnings,
+        status="error",
+        objective=objective,
+        bound=bound,
+        gap=gap,
+        seconds=seconds,
+        solver_version=version,
+        has_solution=has_solution,
+        message=h.modelStatusToString(status),
+        handoff_seconds=handoff,
+        rows=n_row,
+        columns=n_col,
+        nonzeros=int(A.nnz),
+        integers=int(integer.sum()),
+        warnings=warnings,
     )
     if status == S.kOptimal:
         result.status = "optimal"
     elif status in (S.kInfeasible, S.kUnboundedOrInfeasible):
         result.status = "infeasible"
         result.has_solution = False
-    elif status in (S.kTimeLimit, S.kIterationLimit, S.kSolutionLimit, S.kInterrupt,
-                    S.kObjectiveBound, S.kObjectiveTarget, S.kMemoryLimit):
+    elif status in (
+        S.kTimeLimit,
+        S.kIterationLimit,
+        S.kSolutionLimit,
+        S.kInterrupt,
+        S.kObjectiveBound,
+        S.kObjectiveTarget,
+        S.kMemoryLimit,
+    ):
         result.status = "time_limit"
     if result.has_solution:
-        values = polished[1] if polished is not None else np.asarray(
-            h.getSolution().col_value, dtype=float)
+        values = (
+            polished[1]
+            if polished is not None
+            else np.asarray(h.getSolution().col_value, dtype=float)
+        )
         for var, x in zip(columns, values):
             if var.is_binary() or var.is_integer():
                 x = float(round(x))
@@ -194,20 +221,44 @@ def solve(model: pyo.ConcreteModel, options: SolveOptions = SolveOptions()) -> S
     return result
 
 
-def _pass_model(h: highspy.Highs, n_col: int, n_row: int, A, offset: float, cost, lower,
-                upper, row_lower, row_upper, integer) -> None:
+def _pass_model(
+    h: highspy.Highs,
+    n_col: int,
+    n_row: int,
+    A,
+    offset: float,
+    cost,
+    lower,
+    upper,
+    row_lower,
+    row_upper,
+    integer,
+) -> None:
     h.passModel(
-        n_col, n_row, A.nnz, 1, 1, offset,  # column-wise matrix, minimise
-        cost, lower, upper, row_lower, row_upper,
-        A.indptr.astype(np.int32), A.indices.astype(np.int32), A.data.astype(float),
+        n_col,
+        n_row,
+        A.nnz,
+        1,
+        1,
+        offset,  # column-wise matrix, minimise
+        cost,
+        lower,
+        upper,
+        row_lower,
+        row_upper,
+        A.indptr.astype(np.int32),
+        A.indices.astype(np.int32),
+        A.data.astype(float),
         integer,
     )
 
 
 def _finished_without_design(h: highspy.Highs) -> bool:
     """HiGHS stopped for a reason other than time and has no design at all to give."""
-    stopped = h.getModelStatus() in (highspy.HighsModelStatus.kTimeLimit,
-                                     highspy.HighsModelStatus.kInterrupt)
+    stopped = h.getModelStatus() in (
+        highspy.HighsModelStatus.kTimeLimit,
+        highspy.HighsModelStatus.kInterrupt,
+    )
     return not stopped and h.getInfo().primal_solution_status == 0
 
 
@@ -226,16 +277,18 @@ def _polish(arrays: tuple, incumbent: np.ndarray) -> tuple[float, np.ndarray] | 
     info = h.getInfo()
     if info.primal_solution_status != 2:
         return None
-    return float(info.objective_function_value), np.asarray(h.getSolution().col_value,
-                                                            dtype=float)
+    return float(info.objective_function_value), np.asarray(h.getSolution().col_value, dtype=float)
 
 
 def _set_start(h: highspy.Highs, columns: list) -> None:
     """The integer columns' current values (the design's decisions) as a partial starting
     solution: HiGHS completes the flows itself, and rejects a start it cannot complete, so a
     stale start costs a little time, never an answer."""
-    given = [(n, round(v.value)) for n, v in enumerate(columns)
-             if v.value is not None and (v.is_binary() or v.is_integer())]
+    given = [
+        (n, round(v.value))
+        for n, v in enumerate(columns)
+        if v.value is not None and (v.is_binary() or v.is_integer())
+    ]
     if given:
         index, value = zip(*given)
         h.setSolution(len(index), np.array(index, dtype=np.int32), np.array(value, dtype=float))

@@ -43,8 +43,9 @@ class Timer:
             self.progress(name, elapsed)
 
 
-def solve_stages(model: pyo.ConcreteModel, options: SolveOptions, timer: Timer
-                 ) -> tuple[SolveResult, list[SolveResult]]:
+def solve_stages(
+    model: pyo.ConcreteModel, options: SolveOptions, timer: Timer
+) -> tuple[SolveResult, list[SolveResult]]:
     """Solve (then break ties by cost for virgin / co2e); the values stay in the model.
     Returns the run's result and each stage's."""
     started = time.perf_counter()
@@ -73,8 +74,9 @@ def check_result(model: pyo.ConcreteModel, result: SolveResult, options: SolveOp
     require_solution(result)
 
 
-def tie_break_by_cost(model: pyo.ConcreteModel, first: SolveResult,
-                      options: SolveOptions) -> SolveResult:
+def tie_break_by_cost(
+    model: pyo.ConcreteModel, first: SolveResult, options: SolveOptions
+) -> SolveResult:
     """Second lexicographic stage: hold the primary objective at its optimum, minimise cost."""
     name = model.objective_name
     best = first.objective

@@ -28,8 +28,7 @@ REL_TOL = 1e-6  # relative tolerance of "equal" objectives (at least an absolute
 
 # What identifies a link across runs, parks and scenarios: who sends what to whom, by which
 # mode, between which sites (a candidate placed on another plot is another link).
-LINK_KEY = ("supplier", "receiver", "from_resource", "to_resource", "mode", "from_site",
-            "to_site")
+LINK_KEY = ("supplier", "receiver", "from_resource", "to_resource", "mode", "from_site", "to_site")
 
 
 def tolerance(value: float, rel: float = REL_TOL) -> float:

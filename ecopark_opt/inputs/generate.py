@@ -54,126 +54,317 @@ class ResourceType:
 
 # The base list, most common first: with fewer resources than this, the first ones are kept.
 BASE_RESOURCES: tuple[ResourceType, ...] = (
-    ResourceType("process_water", "process water", "m3", (1.2, 2.5), (1.5, 3.0), 0.3, 0.6,
-                 "water_pipe", "water"),
-    ResourceType("steam", "process steam", "t", (22.0, 35.0), (0.0, 0.0), 220.0, 0.0,
-                 "steam_pipe", "heat"),
-    ResourceType("heat", "low-temperature heat", "MWh", (35.0, 60.0), (0.0, 0.0), 250.0, 0.0,
-                 "heat_pipe", "heat"),
-    ResourceType("organic_waste", "organic waste", "t", (20.0, 40.0), (60.0, 95.0), 30.0, 500.0,
-                 "truck", "organic"),
-    ResourceType("fly_ash", "fly ash", "t", (35.0, 55.0), (45.0, 80.0), 800.0, 10.0,
-                 "truck", "mineral"),
-    ResourceType("gypsum", "gypsum", "t", (18.0, 30.0), (30.0, 50.0), 60.0, 5.0,
-                 "truck", "mineral"),
-    ResourceType("co2", "carbon dioxide", "t", (60.0, 120.0), (0.0, 0.0), 150.0, 1000.0,
-                 "tanker", "gas"),
-    ResourceType("metal_scrap", "metal scrap", "t", (280.0, 380.0), (-180.0, -120.0), 1800.0,
-                 0.0, "truck", "metal"),
-    ResourceType("plastics", "plastic waste / recyclate", "t", (800.0, 1100.0), (70.0, 120.0),
-                 2000.0, 2500.0, "truck", "plastics"),
-    ResourceType("solvents", "spent solvents", "t", (700.0, 1000.0), (250.0, 400.0), 1500.0,
-                 2000.0, "tanker", "solvents"),
-    ResourceType("cooling_water", "cooling water", "m3", (0.3, 0.7), (0.2, 0.5), 0.1, 0.1,
-                 "water_pipe", "water"),
-    ResourceType("fuel_gas", "fuel gas", "MWh", (25.0, 40.0), (2.0, 5.0), 200.0, 200.0,
-                 "gas_pipe", "gas"),
-    ResourceType("sludge", "sewage / paper sludge", "t", (10.0, 25.0), (55.0, 90.0), 20.0, 300.0,
-                 "truck", "organic"),
-    ResourceType("wood_waste", "wood waste", "t", (50.0, 80.0), (30.0, 55.0), 50.0, 50.0,
-                 "truck", "organic"),
-    ResourceType("waste_paper", "waste paper / fibre", "t", (150.0, 250.0), (-50.0, -20.0), 900.0,
-                 0.0, "truck", "fibre"),
-    ResourceType("slag", "metallurgical slag", "t", (12.0, 20.0), (25.0, 40.0), 10.0, 2.0,
-                 "truck", "mineral"),
-    ResourceType("aggregates", "aggregates", "t", (10.0, 18.0), (8.0, 15.0), 5.0, 1.0,
-                 "truck", "mineral"),
-    ResourceType("sulphur", "sulphur", "t", (100.0, 180.0), (-60.0, -20.0), 150.0, 0.0,
-                 "truck", "mineral"),
-    ResourceType("hydrogen", "hydrogen", "t", (1800.0, 3000.0), (0.0, 0.0), 10000.0, 0.0,
-                 "gas_pipe", "gas"),
-    ResourceType("nutrients", "nutrient concentrate (N, P)", "t", (300.0, 500.0), (20.0, 50.0),
-                 2500.0, 100.0, "truck", "organic"),
+    ResourceType(
+        "process_water",
+        "process water",
+        "m3",
+        (1.2, 2.5),
+        (1.5, 3.0),
+        0.3,
+        0.6,
+        "water_pipe",
+        "water",
+    ),
+    ResourceType(
+        "steam", "process steam", "t", (22.0, 35.0), (0.0, 0.0), 220.0, 0.0, "steam_pipe", "heat"
+    ),
+    ResourceType(
+        "heat",
+        "low-temperature heat",
+        "MWh",
+        (35.0, 60.0),
+        (0.0, 0.0),
+        250.0,
+        0.0,
+        "heat_pipe",
+        "heat",
+    ),
+    ResourceType(
+        "organic_waste",
+        "organic waste",
+        "t",
+        (20.0, 40.0),
+        (60.0, 95.0),
+        30.0,
+        500.0,
+        "truck",
+        "organic",
+    ),
+    ResourceType(
+        "fly_ash", "fly ash", "t", (35.0, 55.0), (45.0, 80.0), 800.0, 10.0, "truck", "mineral"
+    ),
+    ResourceType(
+        "gypsum", "gypsum", "t", (18.0, 30.0), (30.0, 50.0), 60.0, 5.0, "truck", "mineral"
+    ),
+    ResourceType(
+        "co2", "carbon dioxide", "t", (60.0, 120.0), (0.0, 0.0), 150.0, 1000.0, "tanker", "gas"
+    ),
+    ResourceType(
+        "metal_scrap",
+        "metal scrap",
+        "t",
+        (280.0, 380.0),
+        (-180.0, -120.0),
+        1800.0,
+        0.0,
+        "truck",
+        "metal",
+    ),
+    ResourceType(
+        "plastics",
+        "plastic waste / recyclate",
+        "t",
+        (800.0, 1100.0),
+        (70.0, 120.0),
+        2000.0,
+        2500.0,
+        "truck",
+        "plastics",
+    ),
+    ResourceType(
+        "solvents",
+        "spent solvents",
+        "t",
+        (700.0, 1000.0),
+        (250.0, 400.0),
+        1500.0,
+        2000.0,
+        "tanker",
+        "solvents",
+    ),
+    ResourceType(
+        "cooling_water",
+        "cooling water",
+        "m3",
+        (0.3, 0.7),
+        (0.2, 0.5),
+        0.1,
+        0.1,
+        "water_pipe",
+        "water",
+    ),
+    ResourceType(
+        "fuel_gas", "fuel gas", "MWh", (25.0, 40.0), (2.0, 5.0), 200.0, 200.0, "gas_pipe", "gas"
+    ),
+    ResourceType(
+        "sludge",
+        "sewage / paper sludge",
+        "t",
+        (10.0, 25.0),
+        (55.0, 90.0),
+        20.0,
+        300.0,
+        "truck",
+        "organic",
+    ),
+    ResourceType(
+        "wood_waste", "wood waste", "t", (50.0, 80.0), (30.0, 55.0), 50.0, 50.0, "truck", "organic"
+    ),
+    ResourceType(
+        "waste_paper",
+        "waste paper / fibre",
+        "t",
+        (150.0, 250.0),
+        (-50.0, -20.0),
+        900.0,
+        0.0,
+        "truck",
+        "fibre",
+    ),
+    ResourceType(
+        "slag", "metallurgical slag", "t", (12.0, 20.0), (25.0, 40.0), 10.0, 2.0, "truck", "mineral"
+    ),
+    ResourceType(
+        "aggregates", "aggregates", "t", (10.0, 18.0), (8.0, 15.0), 5.0, 1.0, "truck", "mineral"
+    ),
+    ResourceType(
+        "sulphur", "sulphur", "t", (100.0, 180.0), (-60.0, -20.0), 150.0, 0.0, "truck", "mineral"
+    ),
+    ResourceType(
+        "hydrogen", "hydrogen", "t", (1800.0, 3000.0), (0.0, 0.0), 10000.0, 0.0, "gas_pipe", "gas"
+    ),
+    ResourceType(
+        "nutrients",
+        "nutrient concentrate (N, P)",
+        "t",
+        (300.0, 500.0),
+        (20.0, 50.0),
+        2500.0,
+        100.0,
+        "truck",
+        "organic",
+    ),
 )
 BASE = {r.id: r for r in BASE_RESOURCES}
 
 # Sector profiles: resource → (probability a firm has that stream, median quantity/yr).
 SECTORS: dict[str, dict[str, dict[str, tuple[float, float]]]] = {
     "energy": {
-        "supply": {"steam": (0.8, 150_000), "heat": (0.8, 120_000), "fly_ash": (0.7, 40_000),
-                   "gypsum": (0.5, 25_000), "co2": (0.5, 300_000),
-                   "cooling_water": (0.6, 2_000_000)},
-        "demand": {"fuel_gas": (0.6, 400_000), "wood_waste": (0.5, 30_000),
-                   "process_water": (0.7, 400_000), "sludge": (0.2, 10_000)},
+        "supply": {
+            "steam": (0.8, 150_000),
+            "heat": (0.8, 120_000),
+            "fly_ash": (0.7, 40_000),
+            "gypsum": (0.5, 25_000),
+            "co2": (0.5, 300_000),
+            "cooling_water": (0.6, 2_000_000),
+        },
+        "demand": {
+            "fuel_gas": (0.6, 400_000),
+            "wood_waste": (0.5, 30_000),
+            "process_water": (0.7, 400_000),
+            "sludge": (0.2, 10_000),
+        },
     },
     "refining": {
-        "supply": {"fuel_gas": (0.8, 300_000), "sulphur": (0.7, 20_000), "heat": (0.6, 80_000),
-                   "co2": (0.5, 200_000), "process_water": (0.6, 600_000),
-                   "hydrogen": (0.3, 2_000)},
-        "demand": {"steam": (0.7, 100_000), "process_water": (0.8, 800_000),
-                   "cooling_water": (0.6, 1_500_000), "hydrogen": (0.6, 5_000)},
+        "supply": {
+            "fuel_gas": (0.8, 300_000),
+            "sulphur": (0.7, 20_000),
+            "heat": (0.6, 80_000),
+            "co2": (0.5, 200_000),
+            "process_water": (0.6, 600_000),
+            "hydrogen": (0.3, 2_000),
+        },
+        "demand": {
+            "steam": (0.7, 100_000),
+            "process_water": (0.8, 800_000),
+            "cooling_water": (0.6, 1_500_000),
+            "hydrogen": (0.6, 5_000),
+        },
     },
     "chemicals": {
-        "supply": {"co2": (0.5, 80_000), "solvents": (0.6, 3_000), "hydrogen": (0.4, 1_500),
-                   "heat": (0.5, 40_000), "process_water": (0.7, 300_000)},
-        "demand": {"steam": (0.8, 60_000), "solvents": (0.5, 2_500), "sulphur": (0.4, 10_000),
-                   "process_water": (0.8, 350_000), "hydrogen": (0.3, 1_500)},
+        "supply": {
+            "co2": (0.5, 80_000),
+            "solvents": (0.6, 3_000),
+            "hydrogen": (0.4, 1_500),
+            "heat": (0.5, 40_000),
+            "process_water": (0.7, 300_000),
+        },
+        "demand": {
+            "steam": (0.8, 60_000),
+            "solvents": (0.5, 2_500),
+            "sulphur": (0.4, 10_000),
+            "process_water": (0.8, 350_000),
+            "hydrogen": (0.3, 1_500),
+        },
     },
     "food": {
-        "supply": {"organic_waste": (0.9, 15_000), "process_water": (0.8, 250_000),
-                   "co2": (0.3, 10_000), "sludge": (0.4, 5_000)},
-        "demand": {"heat": (0.7, 30_000), "steam": (0.5, 20_000),
-                   "process_water": (0.9, 300_000), "co2": (0.4, 5_000)},
+        "supply": {
+            "organic_waste": (0.9, 15_000),
+            "process_water": (0.8, 250_000),
+            "co2": (0.3, 10_000),
+            "sludge": (0.4, 5_000),
+        },
+        "demand": {
+            "heat": (0.7, 30_000),
+            "steam": (0.5, 20_000),
+            "process_water": (0.9, 300_000),
+            "co2": (0.4, 5_000),
+        },
     },
     "construction materials": {
         "supply": {"heat": (0.5, 50_000), "co2": (0.6, 250_000), "aggregates": (0.3, 30_000)},
-        "demand": {"fly_ash": (0.7, 50_000), "gypsum": (0.6, 40_000), "slag": (0.6, 60_000),
-                   "aggregates": (0.7, 120_000), "wood_waste": (0.3, 20_000),
-                   "plastics": (0.2, 5_000)},
+        "demand": {
+            "fly_ash": (0.7, 50_000),
+            "gypsum": (0.6, 40_000),
+            "slag": (0.6, 60_000),
+            "aggregates": (0.7, 120_000),
+            "wood_waste": (0.3, 20_000),
+            "plastics": (0.2, 5_000),
+        },
     },
     "paper": {
-        "supply": {"sludge": (0.8, 20_000), "wood_waste": (0.5, 15_000), "heat": (0.6, 40_000),
-                   "process_water": (0.7, 500_000)},
-        "demand": {"steam": (0.8, 120_000), "heat": (0.4, 30_000), "waste_paper": (0.7, 60_000),
-                   "process_water": (0.8, 600_000)},
+        "supply": {
+            "sludge": (0.8, 20_000),
+            "wood_waste": (0.5, 15_000),
+            "heat": (0.6, 40_000),
+            "process_water": (0.7, 500_000),
+        },
+        "demand": {
+            "steam": (0.8, 120_000),
+            "heat": (0.4, 30_000),
+            "waste_paper": (0.7, 60_000),
+            "process_water": (0.8, 600_000),
+        },
     },
     "metals": {
-        "supply": {"metal_scrap": (0.7, 8_000), "slag": (0.7, 50_000), "heat": (0.6, 60_000),
-                   "co2": (0.4, 150_000), "cooling_water": (0.4, 1_000_000)},
-        "demand": {"metal_scrap": (0.6, 20_000), "cooling_water": (0.7, 1_200_000),
-                   "process_water": (0.5, 150_000), "hydrogen": (0.2, 2_000)},
+        "supply": {
+            "metal_scrap": (0.7, 8_000),
+            "slag": (0.7, 50_000),
+            "heat": (0.6, 60_000),
+            "co2": (0.4, 150_000),
+            "cooling_water": (0.4, 1_000_000),
+        },
+        "demand": {
+            "metal_scrap": (0.6, 20_000),
+            "cooling_water": (0.7, 1_200_000),
+            "process_water": (0.5, 150_000),
+            "hydrogen": (0.2, 2_000),
+        },
     },
     "agriculture": {
         "supply": {"organic_waste": (0.7, 8_000)},
-        "demand": {"heat": (0.8, 25_000), "co2": (0.7, 3_000), "nutrients": (0.6, 500),
-                   "organic_waste": (0.3, 5_000), "process_water": (0.6, 80_000)},
+        "demand": {
+            "heat": (0.8, 25_000),
+            "co2": (0.7, 3_000),
+            "nutrients": (0.6, 500),
+            "organic_waste": (0.3, 5_000),
+            "process_water": (0.6, 80_000),
+        },
     },
     "water utility": {
-        "supply": {"process_water": (0.9, 2_000_000), "sludge": (0.9, 25_000),
-                   "nutrients": (0.5, 800)},
+        "supply": {
+            "process_water": (0.9, 2_000_000),
+            "sludge": (0.9, 25_000),
+            "nutrients": (0.5, 800),
+        },
         "demand": {"heat": (0.4, 10_000), "fuel_gas": (0.3, 20_000)},
     },
     "recycling": {
-        "supply": {"plastics": (0.8, 6_000), "metal_scrap": (0.7, 5_000),
-                   "waste_paper": (0.7, 20_000), "wood_waste": (0.6, 10_000)},
+        "supply": {
+            "plastics": (0.8, 6_000),
+            "metal_scrap": (0.7, 5_000),
+            "waste_paper": (0.7, 20_000),
+            "wood_waste": (0.6, 10_000),
+        },
         "demand": {"heat": (0.3, 5_000), "process_water": (0.4, 30_000)},
     },
     "biogas": {
-        "supply": {"heat": (0.7, 20_000), "co2": (0.8, 8_000), "nutrients": (0.7, 400),
-                   "fuel_gas": (0.8, 40_000)},
+        "supply": {
+            "heat": (0.7, 20_000),
+            "co2": (0.8, 8_000),
+            "nutrients": (0.7, 400),
+            "fuel_gas": (0.8, 40_000),
+        },
         "demand": {"organic_waste": (0.9, 30_000), "sludge": (0.7, 15_000)},
     },
     "manufacturing": {
-        "supply": {"plastics": (0.5, 2_000), "metal_scrap": (0.6, 3_000),
-                   "solvents": (0.4, 800), "waste_paper": (0.5, 3_000)},
-        "demand": {"plastics": (0.5, 4_000), "solvents": (0.4, 1_000), "heat": (0.4, 10_000),
-                   "process_water": (0.5, 50_000)},
+        "supply": {
+            "plastics": (0.5, 2_000),
+            "metal_scrap": (0.6, 3_000),
+            "solvents": (0.4, 800),
+            "waste_paper": (0.5, 3_000),
+        },
+        "demand": {
+            "plastics": (0.5, 4_000),
+            "solvents": (0.4, 1_000),
+            "heat": (0.4, 10_000),
+            "process_water": (0.5, 50_000),
+        },
     },
 }
 SECTOR_WEIGHTS = {
-    "energy": 0.06, "refining": 0.04, "chemicals": 0.12, "food": 0.12,
-    "construction materials": 0.08, "paper": 0.06, "metals": 0.08, "agriculture": 0.10,
-    "water utility": 0.04, "recycling": 0.08, "biogas": 0.06, "manufacturing": 0.16,
+    "energy": 0.06,
+    "refining": 0.04,
+    "chemicals": 0.12,
+    "food": 0.12,
+    "construction materials": 0.08,
+    "paper": 0.06,
+    "metals": 0.08,
+    "agriculture": 0.10,
+    "water utility": 0.04,
+    "recycling": 0.08,
+    "biogas": 0.06,
+    "manufacturing": 0.16,
 }
 
 # Supplied resource → demanded resource: (ratio, treatment cost/unit, treatment kg CO2e/unit).
@@ -188,24 +379,69 @@ SUBSTITUTIONS: tuple[tuple[str, str, float, float, float], ...] = (
 
 # Transport modes (SPEC §2 transport). ``resources`` are filled from the resources' ``mode``.
 MODES: tuple[dict[str, Any], ...] = (
-    {"mode": "water_pipe", "capex_fixed": 40_000, "capex_per_km": 250_000, "lifetime_years": 30,
-     "opex_fixed": 5_000, "cost_per_unit_km": 0.002, "max_distance_km": 15,
-     "co2e_per_unit_km": 0.005, "detour_factor": 1.3},
-    {"mode": "steam_pipe", "capex_fixed": 100_000, "capex_per_km": 900_000,
-     "lifetime_years": 25, "opex_fixed": 20_000, "cost_per_unit_km": 0.05,
-     "max_distance_km": 10, "loss_per_km": 0.03, "detour_factor": 1.3},
-    {"mode": "heat_pipe", "capex_fixed": 80_000, "capex_per_km": 600_000, "lifetime_years": 30,
-     "opex_fixed": 10_000, "cost_per_unit_km": 0.03, "max_distance_km": 30,
-     "loss_per_km": 0.008, "detour_factor": 1.3},
-    {"mode": "gas_pipe", "capex_fixed": 60_000, "capex_per_km": 400_000, "lifetime_years": 30,
-     "opex_fixed": 8_000, "cost_per_unit_km": 0.01, "max_distance_km": 20,
-     "detour_factor": 1.2},
-    {"mode": "truck", "capex_fixed": 0, "capex_per_km": 0, "opex_fixed": 3_000,
-     "cost_per_unit_km": 0.12, "max_distance_km": 120, "co2e_per_unit_km": 0.09,
-     "detour_factor": 1.3},
-    {"mode": "tanker", "capex_fixed": 0, "capex_per_km": 0, "opex_fixed": 5_000,
-     "cost_per_unit_km": 0.20, "max_distance_km": 150, "co2e_per_unit_km": 0.10,
-     "detour_factor": 1.3},
+    {
+        "mode": "water_pipe",
+        "capex_fixed": 40_000,
+        "capex_per_km": 250_000,
+        "lifetime_years": 30,
+        "opex_fixed": 5_000,
+        "cost_per_unit_km": 0.002,
+        "max_distance_km": 15,
+        "co2e_per_unit_km": 0.005,
+        "detour_factor": 1.3,
+    },
+    {
+        "mode": "steam_pipe",
+        "capex_fixed": 100_000,
+        "capex_per_km": 900_000,
+        "lifetime_years": 25,
+        "opex_fixed": 20_000,
+        "cost_per_unit_km": 0.05,
+        "max_distance_km": 10,
+        "loss_per_km": 0.03,
+        "detour_factor": 1.3,
+    },
+    {
+        "mode": "heat_pipe",
+        "capex_fixed": 80_000,
+        "capex_per_km": 600_000,
+        "lifetime_years": 30,
+        "opex_fixed": 10_000,
+        "cost_per_unit_km": 0.03,
+        "max_distance_km": 30,
+        "loss_per_km": 0.008,
+        "detour_factor": 1.3,
+    },
+    {
+        "mode": "gas_pipe",
+        "capex_fixed": 60_000,
+        "capex_per_km": 400_000,
+        "lifetime_years": 30,
+        "opex_fixed": 8_000,
+        "cost_per_unit_km": 0.01,
+        "max_distance_km": 20,
+        "detour_factor": 1.2,
+    },
+    {
+        "mode": "truck",
+        "capex_fixed": 0,
+        "capex_per_km": 0,
+        "opex_fixed": 3_000,
+        "cost_per_unit_km": 0.12,
+        "max_distance_km": 120,
+        "co2e_per_unit_km": 0.09,
+        "detour_factor": 1.3,
+    },
+    {
+        "mode": "tanker",
+        "capex_fixed": 0,
+        "capex_per_km": 0,
+        "opex_fixed": 5_000,
+        "cost_per_unit_km": 0.20,
+        "max_distance_km": 150,
+        "co2e_per_unit_km": 0.10,
+        "detour_factor": 1.3,
+    },
 )
 
 # Water quality: chemical oxygen demand of the stream (supply) or the most accepted (demand).
@@ -213,8 +449,14 @@ QUALITY = "cod"
 QUALITY_RESOURCE = "process_water"
 QUALITY_SUPPLY_MEDIAN = {"water utility": 12.0, "food": 250.0, "paper": 180.0}  # mg/l
 QUALITY_SUPPLY_DEFAULT = 80.0
-QUALITY_LIMIT = {"food": 15.0, "agriculture": 60.0, "chemicals": 100.0, "energy": 40.0,
-                 "paper": 150.0, "refining": 120.0}  # mg/l; other sectors: no limit
+QUALITY_LIMIT = {
+    "food": 15.0,
+    "agriculture": 60.0,
+    "chemicals": 100.0,
+    "energy": 40.0,
+    "paper": 150.0,
+    "refining": 120.0,
+}  # mg/l; other sectors: no limit
 QUALITY_VIRGIN = 2.0  # mg/l in abstracted fresh water
 
 SETTINGS = {"objective": "cost", "currency": "EUR", "time_limit_s": 60, "mip_gap": 1e-4}
@@ -230,8 +472,9 @@ def resource_list(count: int) -> list[tuple[str, ResourceType]]:
     return out
 
 
-def generate_park(firms: int, resources: int, seed: int, plots: int = 0,
-                  candidates: int = 0) -> Tables:
+def generate_park(
+    firms: int, resources: int, seed: int, plots: int = 0, candidates: int = 0
+) -> Tables:
     """The tables of a synthetic park (``write_workbook`` input), deterministic for ``seed``.
 
     ``firms`` existing firms, ``resources`` resources (the first of the base list, then
@@ -270,20 +513,34 @@ def generate_park(firms: int, resources: int, seed: int, plots: int = 0,
         fid = f"F{k + 1:0{width}d}"
         sid = f"S{k + 1:0{width}d}"
         sector = sector_names[rng.choice(len(sector_names), p=weights)]
-        sites.append({"site_id": sid, "x_km": float(xy[k, 0]), "y_km": float(xy[k, 1]),
-                      "kind": "fixed"})
-        firm_rows.append({"firm_id": fid, "name": f"{sector.title()} {k + 1}",
-                          "sector": sector, "status": "existing", "site": sid})
+        sites.append(
+            {"site_id": sid, "x_km": float(xy[k, 0]), "y_km": float(xy[k, 1]), "kind": "fixed"}
+        )
+        firm_rows.append(
+            {
+                "firm_id": fid,
+                "name": f"{sector.title()} {k + 1}",
+                "sector": sector,
+                "status": "existing",
+                "site": sid,
+            }
+        )
         flow_rows.extend(_streams(rng, fid, sector, variants))
 
     if plots:
         pxy, _ = place(plots)
         pw = len(str(plots))
         for k in range(plots):
-            sites.append({"site_id": f"P{k + 1:0{pw}d}", "x_km": float(pxy[k, 0]),
-                          "y_km": float(pxy[k, 1]), "kind": "plot",
-                          "capacity": int(rng.integers(1, 3)),
-                          "site_cost": float(round(rng.uniform(10_000, 80_000), -2))})
+            sites.append(
+                {
+                    "site_id": f"P{k + 1:0{pw}d}",
+                    "x_km": float(pxy[k, 0]),
+                    "y_km": float(pxy[k, 1]),
+                    "kind": "plot",
+                    "capacity": int(rng.integers(1, 3)),
+                    "site_cost": float(round(rng.uniform(10_000, 80_000), -2)),
+                }
+            )
     if candidates:
         cw = len(str(candidates))
         cxy, _ = place(candidates)
@@ -293,15 +550,28 @@ def generate_park(firms: int, resources: int, seed: int, plots: int = 0,
             site = None
             if not plots:
                 site = f"CS{k + 1:0{cw}d}"
-                sites.append({"site_id": site, "x_km": float(cxy[k, 0]),
-                              "y_km": float(cxy[k, 1]), "kind": "fixed"})
+                sites.append(
+                    {
+                        "site_id": site,
+                        "x_km": float(cxy[k, 0]),
+                        "y_km": float(cxy[k, 1]),
+                        "kind": "fixed",
+                    }
+                )
             streams = _streams(rng, fid, sector, variants)
             # hosting costs the park a share of the firm's standalone spend (incentives,
             # infrastructure); a few candidates bring a net benefit (negative cost)
             admission = _standalone_spend(streams) * rng.uniform(-0.05, 0.35)
-            firm_rows.append({"firm_id": fid, "name": f"Candidate {sector} {k + 1}",
-                              "sector": sector, "status": "candidate", "site": site,
-                              "admission_cost": float(round(admission, -2))})
+            firm_rows.append(
+                {
+                    "firm_id": fid,
+                    "name": f"Candidate {sector} {k + 1}",
+                    "sector": sector,
+                    "status": "candidate",
+                    "site": site,
+                    "admission_cost": float(round(admission, -2)),
+                }
+            )
             flow_rows.extend(streams)
 
     tables: Tables = {
@@ -309,7 +579,8 @@ def generate_park(firms: int, resources: int, seed: int, plots: int = 0,
         "sites": sites,
         "resources": _resource_rows(rng, res),
         "flows": _with_quality(rng, flow_rows, firm_rows),
-        "properties": [{"property": QUALITY, "unit": "mg/l"}] if QUALITY_RESOURCE in variants
+        "properties": [{"property": QUALITY, "unit": "mg/l"}]
+        if QUALITY_RESOURCE in variants
         else [],
         "substitutions": _substitution_rows(variants),
         "transport": _transport_rows(res),
@@ -318,8 +589,9 @@ def generate_park(firms: int, resources: int, seed: int, plots: int = 0,
     return {sheet: rows for sheet, rows in tables.items() if len(rows)}  # optional sheets
 
 
-def write_generated(path: str | Path, firms: int, resources: int, seed: int, plots: int = 0,
-                    candidates: int = 0) -> Path:
+def write_generated(
+    path: str | Path, firms: int, resources: int, seed: int, plots: int = 0, candidates: int = 0
+) -> Path:
     """Generate a park and write it as an input workbook at ``path``."""
     return write_workbook(path, generate_park(firms, resources, seed, plots, candidates))
 
@@ -327,8 +599,9 @@ def write_generated(path: str | Path, firms: int, resources: int, seed: int, plo
 # --- pieces --------------------------------------------------------------------------------
 
 
-def _streams(rng: np.random.Generator, firm: str, sector: str,
-             variants: dict[str, list[str]]) -> list[dict[str, Any]]:
+def _streams(
+    rng: np.random.Generator, firm: str, sector: str, variants: dict[str, list[str]]
+) -> list[dict[str, Any]]:
     """The supply and demand rows of one firm; every firm gets at least one row."""
     size = rng.lognormal(0.0, 0.7)  # the firm's scale against its sector's median
     rows = []
@@ -339,16 +612,26 @@ def _streams(rng: np.random.Generator, firm: str, sector: str,
                 continue
             rid = variants[base][int(rng.integers(len(variants[base])))]
             quantity = float(round(median * size * rng.lognormal(0.0, 0.5)))
-            row = {"firm_id": firm, "resource_id": rid, "direction": direction,
-                   "quantity": max(quantity, 1.0)}
+            row = {
+                "firm_id": firm,
+                "resource_id": rid,
+                "direction": direction,
+                "quantity": max(quantity, 1.0),
+            }
             if rng.random() < 0.25:  # a firm-specific contract price: ±15 % of the market's
                 row["price_factor"] = float(rng.uniform(0.85, 1.15))
             rows.append(row)
     if not rows:  # small resource lists: give the firm one stream of an available resource
         rid = list(variants.values())[int(rng.integers(len(variants)))][0]
         direction = "supply" if rng.random() < 0.5 else "demand"
-        rows.append({"firm_id": firm, "resource_id": rid, "direction": direction,
-                     "quantity": float(round(1_000 * size * rng.lognormal(0.0, 0.5))) or 1.0})
+        rows.append(
+            {
+                "firm_id": firm,
+                "resource_id": rid,
+                "direction": direction,
+                "quantity": float(round(1_000 * size * rng.lognormal(0.0, 0.5))) or 1.0,
+            }
+        )
     # one row per (firm, resource, direction): variants can repeat a base resource
     unique: dict[tuple[str, str], dict[str, Any]] = {}
     for row in rows:
@@ -370,24 +653,30 @@ def _standalone_spend(streams: list[dict[str, Any]]) -> float:
     return spend
 
 
-def _resource_rows(rng: np.random.Generator,
-                   res: list[tuple[str, ResourceType]]) -> list[dict[str, Any]]:
+def _resource_rows(
+    rng: np.random.Generator, res: list[tuple[str, ResourceType]]
+) -> list[dict[str, Any]]:
     rows = []
     for rid, base in res:
-        row = {"resource_id": rid, "name": base.name if rid == base.id else f"{base.name} ({rid})",
-               "unit": base.unit,
-               "virgin_price": float(round(rng.uniform(*base.virgin_price), 2)),
-               "disposal_cost": float(round(rng.uniform(*base.disposal_cost), 2)),
-               "virgin_weight": 1.0, "virgin_co2e": base.virgin_co2e,
-               "disposal_co2e": base.disposal_co2e}
+        row = {
+            "resource_id": rid,
+            "name": base.name if rid == base.id else f"{base.name} ({rid})",
+            "unit": base.unit,
+            "virgin_price": float(round(rng.uniform(*base.virgin_price), 2)),
+            "disposal_cost": float(round(rng.uniform(*base.disposal_cost), 2)),
+            "virgin_weight": 1.0,
+            "virgin_co2e": base.virgin_co2e,
+            "disposal_co2e": base.disposal_co2e,
+        }
         if base.id == QUALITY_RESOURCE:
             row[QUALITY] = QUALITY_VIRGIN
         rows.append(row)
     return rows
 
 
-def _with_quality(rng: np.random.Generator, flows: list[dict[str, Any]],
-                  firms: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _with_quality(
+    rng: np.random.Generator, flows: list[dict[str, Any]], firms: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
     """Turn price factors into prices and add the water quality property.
 
     Process-water supplies get their COD (mg/l, lognormal around the sector's median);
@@ -426,8 +715,15 @@ def _substitution_rows(variants: dict[str, list[str]]) -> list[dict[str, Any]]:
     rows = []
     for src, dst, ratio, cost, co2e in SUBSTITUTIONS:
         for a, b in zip(variants.get(src, ()), variants.get(dst, ())):
-            rows.append({"from_resource": a, "to_resource": b, "ratio": ratio,
-                         "treatment_cost": cost, "treatment_co2e": co2e})
+            rows.append(
+                {
+                    "from_resource": a,
+                    "to_resource": b,
+                    "ratio": ratio,
+                    "treatment_cost": cost,
+                    "treatment_co2e": co2e,
+                }
+            )
     return rows
 
 

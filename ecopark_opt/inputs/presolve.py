@@ -22,8 +22,9 @@ def presolve_problems(park: Park, links: pd.DataFrame) -> list[str]:
     firms = park.firms
     resources = park.resources
     fixed_in = set(firms.index[(firms["status"] == "existing") | firms["must_join"].astype(bool)])
-    demand = flows[(flows["direction"] == "demand") & flows["firm_id"].isin(fixed_in)
-                   & (flows["quantity"] > 0)]
+    demand = flows[
+        (flows["direction"] == "demand") & flows["firm_id"].isin(fixed_in) & (flows["quantity"] > 0)
+    ]
     reach = (links["upper"] * links["delivered_factor"]).groupby(links["demand_flow"]).sum()
     problems: list[str] = []
     needed: dict[str, float] = {}
@@ -32,8 +33,9 @@ def presolve_problems(park: Park, links: pd.DataFrame) -> list[str]:
         unit = resources.at[row["resource_id"], "unit"]
         if np.isnan(row["price"]):
             if possible < row["quantity"] * (1 - 1e-9):
-                price_cell = park.cell("resources", "virgin_price",
-                                       int(resources.at[row["resource_id"], "excel_row"]))
+                price_cell = park.cell(
+                    "resources", "virgin_price", int(resources.at[row["resource_id"], "excel_row"])
+                )
                 problems.append(
                     f"{park.flow_cell(j)} (quantity): {row['firm_id']} needs "
                     f"{row['quantity']:g} {unit} of {row['resource_id']}, which cannot be "

@@ -135,8 +135,7 @@ def check_file(path: Path) -> None:
             )
         if magic == OLE_MAGIC:
             raise InputError(
-                f"{name}: an old Excel 97-2003 (.xls) workbook; save it as 'Excel Workbook "
-                "(.xlsx)'"
+                f"{name}: an old Excel 97-2003 (.xls) workbook; save it as 'Excel Workbook (.xlsx)'"
             )
         raise InputError(
             f"{name}: not an .xlsx workbook (an .xlsx file is a zip archive; "
@@ -151,8 +150,15 @@ def check_file(path: Path) -> None:
             # the declared sizes are checked before anything is decompressed (zip bombs)
             bomb = total > MAX_UNCOMPRESSED_BYTES or total / packed > MAX_COMPRESSION_RATIO
             bad = archive.testzip() if size < 5 * 2**20 and not bomb else None
-    except (zipfile.BadZipFile, zlib.error, OSError, ValueError, EOFError,
-            NotImplementedError, RuntimeError) as exc:  # unknown method or version, encrypted
+    except (
+        zipfile.BadZipFile,
+        zlib.error,
+        OSError,
+        ValueError,
+        EOFError,
+        NotImplementedError,
+        RuntimeError,
+    ) as exc:  # unknown method or version, encrypted
         raise InputError(f"{name}: corrupt .xlsx file ({exc})") from None
     if bomb:
         raise InputError(
@@ -186,9 +192,7 @@ def read_workbook(path: str | Path) -> RawWorkbook:
     titles = {title.strip().lower(): title for title in values_book.sheetnames}
     for key, title in titles.items():
         if key not in SHEETS and key not in IGNORED_SHEETS:
-            raw.warnings.append(
-                f"{title}: unknown sheet, ignored{did_you_mean(key, list(SHEETS))}"
-            )
+            raw.warnings.append(f"{title}: unknown sheet, ignored{did_you_mean(key, list(SHEETS))}")
     for name, sheet in SHEETS.items():
         if name not in titles:
             if sheet.required:
@@ -224,8 +228,7 @@ def reread_with_properties(raw: RawWorkbook, properties: list[str]) -> None:
             col = property_column(prop, name)
             # pandas turned the blank cells of a column kept raw into NaN: blank again
             frame[prop] = [
-                None if _blank(value) else _convert(col, value, table.cell(prop, row),
-                                                    raw.problems)
+                None if _blank(value) else _convert(col, value, table.cell(prop, row), raw.problems)
                 for value, row in zip(frame[prop], frame["excel_row"])
             ]
             frame[prop] = frame[prop].astype(float)
@@ -320,7 +323,7 @@ def _report_merged(table: Table, ranges: list[str], raw: RawWorkbook) -> None:
         first = ref.split(":")[0]
         letter = first.rstrip("0123456789")
         column = names.get(letter)
-        if int(first[len(letter):] or 0) <= table.header_row:
+        if int(first[len(letter) :] or 0) <= table.header_row:
             raw.merged_headers.append(table.title)
         label = f" ({column})" if column else ""
         raw.problems.append(
@@ -416,11 +419,14 @@ def _read_sheet(
                 flagged.add((name, number))
     # text columns stay object columns: pandas ≥ 3 would infer a string dtype and turn the
     # None of a blank or refused cell into NaN, which later checks take for a value
-    frame = pd.DataFrame({
-        name: pd.Series(values, dtype=object)
-        if name in known and known[name].type in (ID, IDS, TEXT, ENUM) else values
-        for name, values in records.items()
-    })
+    frame = pd.DataFrame(
+        {
+            name: pd.Series(values, dtype=object)
+            if name in known and known[name].type in (ID, IDS, TEXT, ENUM)
+            else values
+            for name, values in records.items()
+        }
+    )
     frame["excel_row"] = numbers
     for col in sheet.columns:
         if col.name not in frame.columns:
@@ -439,7 +445,11 @@ def _read_sheet(
             frame[col.name] = pd.to_numeric(frame[col.name], errors="coerce").astype(float)
     extra = [c for c in positions if c not in known]  # property columns, typed later
     return Table(
-        sheet=sheet.name, frame=frame, letters=letters, title=title, extra=extra,
+        sheet=sheet.name,
+        frame=frame,
+        letters=letters,
+        title=title,
+        extra=extra,
         header_row=header_number,
     )
 
@@ -503,8 +513,7 @@ def _convert(col: Column, value: Any, where: str, problems: list[str]) -> Any:
     if isinstance(value, (dt.datetime, dt.date, dt.time, dt.timedelta)):
         expected = {ENUM: "one of " + ", ".join(col.choices), ID: "an id", IDS: "ids"}
         problems.append(
-            f"{where}: a date/time ({_when(value)}) where {expected.get(kind, 'text')} is "
-            "expected"
+            f"{where}: a date/time ({_when(value)}) where {expected.get(kind, 'text')} is expected"
         )
         return None
     text = _text(value)

@@ -112,10 +112,16 @@ class UncertainRow:
     def override(self, draw: float) -> Override:
         """Multiply the named cells by ``draw``."""
         where = self.cells.get("distribution", "")
-        return Override(self.sheet, self.key, self.column, "scale", float(draw),
-                        {**self.cells, "value": where, "operation": where},
-                        f"uncertainty row {self.row}",
-                        {"value": "draw", "operation": "distribution"})
+        return Override(
+            self.sheet,
+            self.key,
+            self.column,
+            "scale",
+            float(draw),
+            {**self.cells, "value": where, "operation": where},
+            f"uncertainty row {self.row}",
+            {"value": "draw", "operation": "distribution"},
+        )
 
 
 # --- reading the two sheets ---------------------------------------------------------------
@@ -152,13 +158,21 @@ def scenario_overrides(raw: RawWorkbook, name: str) -> list[Override]:
         if rec["scenario"] != name:
             continue
         row = int(rec["excel_row"])
-        cells = {part: table.cell(part, row)
-                 for part in ("scenario", "sheet", "key", "column", "operation", "value")}
-        out.append(Override(
-            sheet=rec["sheet"], key=rec["key"], column=rec["column"],
-            operation=rec["operation"], value=rec["value"], cells=cells,
-            origin=f"scenario '{name}' on {table.title} row {row}",
-        ))
+        cells = {
+            part: table.cell(part, row)
+            for part in ("scenario", "sheet", "key", "column", "operation", "value")
+        }
+        out.append(
+            Override(
+                sheet=rec["sheet"],
+                key=rec["key"],
+                column=rec["column"],
+                operation=rec["operation"],
+                value=rec["value"],
+                cells=cells,
+                origin=f"scenario '{name}' on {table.title} row {row}",
+            )
+        )
     return out
 
 
@@ -180,14 +194,17 @@ def uncertainty_rows(raw: RawWorkbook, problems: list[str]) -> list[UncertainRow
         dist = rec["distribution"]
         before = len(problems)
         if dist == "uniform" and p1 > p2:
-            problems.append(f"{cells['p2']} (p2): uniform needs low ≤ high, got low {p1:g} and "
-                            f"high {p2:g}")
+            problems.append(
+                f"{cells['p2']} (p2): uniform needs low ≤ high, got low {p1:g} and high {p2:g}"
+            )
         elif dist == "triangular":
             if p3 is None:
                 problems.append(f"{cells['p3']} (p3): triangular needs p3 (high)")
             elif not (p1 <= p2 <= p3) or p1 == p3:
-                problems.append(f"{cells['p2']} (p2): triangular needs low ≤ mode ≤ high and "
-                                f"low < high, got {p1:g}, {p2:g}, {p3:g}")
+                problems.append(
+                    f"{cells['p2']} (p2): triangular needs low ≤ mode ≤ high and "
+                    f"low < high, got {p1:g}, {p2:g}, {p3:g}"
+                )
         elif dist in ("normal", "lognormal") and p2 < 0:
             what = "standard deviation" if dist == "normal" else "σ"
             problems.append(f"{cells['p2']} (p2): the {what} must be ≥ 0, got {p2:g}")
@@ -195,8 +212,9 @@ def uncertainty_rows(raw: RawWorkbook, problems: list[str]) -> list[UncertainRow
             raw.warnings.append(f"{cells['p3']} (p3): ignored for a {dist} distribution")
         if len(problems) > before:
             continue
-        out.append(UncertainRow(row, rec["sheet"], rec["key"], rec["column"], dist, p1, p2,
-                                p3, cells))
+        out.append(
+            UncertainRow(row, rec["sheet"], rec["key"], rec["column"], dist, p1, p2, p3, cells)
+        )
     return out
 
 
@@ -206,16 +224,17 @@ def uncertainty_rows(raw: RawWorkbook, problems: list[str]) -> list[UncertainRow
 def copy_raw(raw: RawWorkbook) -> RawWorkbook:
     """A copy whose tables and problem lists can be changed without touching ``raw``."""
     tables = {
-        name: replace(t, frame=t.frame.copy(deep=True), letters=dict(t.letters),
-                      extra=list(t.extra))
+        name: replace(
+            t, frame=t.frame.copy(deep=True), letters=dict(t.letters), extra=list(t.extra)
+        )
         for name, t in raw.tables.items()
     }
-    return replace(raw, tables=tables, problems=list(raw.problems),
-                   warnings=list(raw.warnings))
+    return replace(raw, tables=tables, problems=list(raw.problems), warnings=list(raw.warnings))
 
 
-def apply_overrides(raw: RawWorkbook, overrides: Iterable[Override]
-                    ) -> tuple[RawWorkbook, dict[str, str]]:
+def apply_overrides(
+    raw: RawWorkbook, overrides: Iterable[Override]
+) -> tuple[RawWorkbook, dict[str, str]]:
     """A copy of ``raw`` with ``overrides`` applied in order, and the changed cells
     (``flows!D3`` → origin). Problems are appended to the copy's ``problems``."""
     work = copy_raw(raw)
@@ -246,10 +265,12 @@ def park_from_raw(raw: RawWorkbook, scenario: str | None = None) -> Park:
         names = scenario_names(raw)
         if scenario not in names:
             listing = ", ".join(names) if names else "none (no scenarios sheet)"
-            raise InputError(f"--scenario {scenario}: no such scenario"
-                             f"{did_you_mean(scenario, names)}; the workbook has: {listing}")
+            raise InputError(
+                f"--scenario {scenario}: no such scenario"
+                f"{did_you_mean(scenario, names)}; the workbook has: {listing}"
+            )
         work, changed = apply_overrides(raw, scenario_overrides(raw, scenario))
-        work.problems[len(raw.problems):] = []  # this scenario's problems are in `problems`
+        work.problems[len(raw.problems) :] = []  # this scenario's problems are in `problems`
     else:
         work, changed = raw, {}
     work.problems.extend(problems)
@@ -265,11 +286,11 @@ def override_problems(raw: RawWorkbook) -> list[str]:
     problems: list[str] = []
     for name in scenario_names(raw):
         work, _ = apply_overrides(raw, scenario_overrides(raw, name))
-        problems.extend(work.problems[len(raw.problems):])
+        problems.extend(work.problems[len(raw.problems) :])
     rows = uncertainty_rows(raw, problems)
     if rows:
         work, _ = apply_overrides(raw, [r.override(1.0) for r in rows])
-        problems.extend(work.problems[len(raw.problems):])
+        problems.extend(work.problems[len(raw.problems) :])
     return list(dict.fromkeys(problems))
 
 
@@ -285,29 +306,31 @@ def annotate(problems: Sequence[str], changed: Mapping[str, str]) -> list[str]:
     return out
 
 
-def _apply(raw: RawWorkbook, ov: Override, problems: list[str],
-           changed: dict[str, str]) -> None:
+def _apply(raw: RawWorkbook, ov: Override, problems: list[str], changed: dict[str, str]) -> None:
     """Apply one override to ``raw``'s tables (in place); problems name the request."""
     if ov.operation not in OPERATIONS or any(
-            _blank(v) or v == "" for v in (ov.sheet, ov.key, ov.column, ov.value)):
+        _blank(v) or v == "" for v in (ov.sheet, ov.key, ov.column, ov.value)
+    ):
         return  # the reader has reported the blank or bad cell
     sheet = str(ov.sheet).strip().lower()
     allowed = [s for s in SHEETS if s not in NOT_CHANGEABLE]
     if sheet in NOT_CHANGEABLE:
-        problems.append(f"{ov.where('sheet')}: the {sheet} sheet cannot be changed by an "
-                        "override")
+        problems.append(f"{ov.where('sheet')}: the {sheet} sheet cannot be changed by an override")
         return
     if sheet not in SHEETS:
-        problems.append(f"{ov.where('sheet')}: unknown sheet '{ov.sheet}'"
-                        f"{did_you_mean(sheet, allowed)}")
+        problems.append(
+            f"{ov.where('sheet')}: unknown sheet '{ov.sheet}'{did_you_mean(sheet, allowed)}"
+        )
         return
     if sheet == "settings":
         _apply_setting(raw, ov, problems, changed)
         return
     table = raw.tables.get(sheet)
     if table is None:
-        problems.append(f"{ov.where('sheet')}: the workbook has no {sheet} sheet; an override "
-                        "changes rows that exist")
+        problems.append(
+            f"{ov.where('sheet')}: the workbook has no {sheet} sheet; an override "
+            "changes rows that exist"
+        )
         return
     col = _target_column(raw, sheet, ov, problems)
     if col is None:
@@ -321,8 +344,10 @@ def _apply(raw: RawWorkbook, ov: Override, problems: list[str],
         rows = [i for i, k in zip(frame.index, keys) if k == key]
         if not rows:
             form = "/".join(SHEETS[sheet].key)
-            problems.append(f"{ov.where('key')}: no {sheet} row '{key}' (key: {form})"
-                            f"{did_you_mean(key, [k for k in keys if k])}")
+            problems.append(
+                f"{ov.where('key')}: no {sheet} row '{key}' (key: {form})"
+                f"{did_you_mean(key, [k for k in keys if k])}"
+            )
             return
     new_values = _new_values(frame, rows, keys, col, sheet, ov, problems)
     for i, value in new_values.items():
@@ -330,23 +355,27 @@ def _apply(raw: RawWorkbook, ov: Override, problems: list[str],
         changed[table.cell(col.name, int(frame.at[i, "excel_row"]))] = ov.origin
 
 
-def _target_column(raw: RawWorkbook, sheet: str, ov: Override,
-                   problems: list[str]) -> Column | None:
+def _target_column(
+    raw: RawWorkbook, sheet: str, ov: Override, problems: list[str]
+) -> Column | None:
     """The schema column (or declared property column) an override changes."""
     spec = SHEETS[sheet]
     name = str(ov.column).strip().lower()
     known = {c.name: c for c in spec.columns}
     properties = _declared_properties(raw) if spec.property_columns else []
     if name in spec.key:
-        problems.append(f"{ov.where('column')}: {name} identifies the row; an override cannot "
-                        "change it")
+        problems.append(
+            f"{ov.where('column')}: {name} identifies the row; an override cannot change it"
+        )
         return None
     if name in known:
         return known[name]
     if name in properties:
         return property_column(name, sheet)
-    problems.append(f"{ov.where('column')}: unknown column '{ov.column}' on {sheet}"
-                    f"{did_you_mean(name, [*known, *properties])}")
+    problems.append(
+        f"{ov.where('column')}: unknown column '{ov.column}' on {sheet}"
+        f"{did_you_mean(name, [*known, *properties])}"
+    )
     return None
 
 
@@ -370,8 +399,15 @@ def _row_keys(frame: pd.DataFrame, sheet: str) -> list[str | None]:
     return keys
 
 
-def _new_values(frame: pd.DataFrame, rows: list, keys: list, col: Column, sheet: str,
-                ov: Override, problems: list[str]) -> dict:
+def _new_values(
+    frame: pd.DataFrame,
+    rows: list,
+    keys: list,
+    col: Column,
+    sheet: str,
+    ov: Override,
+    problems: list[str],
+) -> dict:
     """Row label → new typed value; rows whose new value is out of range are reported."""
     if ov.operation == "set":
         before = len(problems)
@@ -379,13 +415,16 @@ def _new_values(frame: pd.DataFrame, rows: list, keys: list, col: Column, sheet:
         if len(problems) > before:
             return {}
         if typed is None and col.required:
-            problems.append(f"{ov.where('value')}: {sheet} {col.name} is required; it cannot "
-                            "be set blank")
+            problems.append(
+                f"{ov.where('value')}: {sheet} {col.name} is required; it cannot be set blank"
+            )
             return {}
         return {i: typed for i in rows}
     if col.type not in (NUMBER, INTEGER):
-        problems.append(f"{ov.where('operation')}: {ov.operation} needs a numeric column; "
-                        f"{sheet} {col.name} is {TYPE_WORDS.get(col.type, 'text')}")
+        problems.append(
+            f"{ov.where('operation')}: {ov.operation} needs a numeric column; "
+            f"{sheet} {col.name} is {TYPE_WORDS.get(col.type, 'text')}"
+        )
         return {}
     before = len(problems)
     operand = _number(ov.value, ov.where("value"), problems)
@@ -401,46 +440,67 @@ def _new_values(frame: pd.DataFrame, rows: list, keys: list, col: Column, sheet:
         new = current * operand if ov.operation == "scale" else current + operand
         reason = _range_problem(col, new)
         if reason:
-            bad.append(f"{ov.operation} {operand:g} makes {sheet} {col.name} of "
-                       f"'{label[i]}' {new:g}; {reason}")
+            bad.append(
+                f"{ov.operation} {operand:g} makes {sheet} {col.name} of "
+                f"'{label[i]}' {new:g}; {reason}"
+            )
             continue
         out[i] = int(round(new)) if col.type == INTEGER else float(new)
     for text in bad[:MAX_ROW_PROBLEMS]:
         problems.append(f"{ov.where('value')}: {text}")
     if len(bad) > MAX_ROW_PROBLEMS:
-        problems.append(f"{ov.where('value')}: … and {len(bad) - MAX_ROW_PROBLEMS} more rows "
-                        "out of range")
+        problems.append(
+            f"{ov.where('value')}: … and {len(bad) - MAX_ROW_PROBLEMS} more rows out of range"
+        )
     return out
 
 
-def _apply_setting(raw: RawWorkbook, ov: Override, problems: list[str],
-                   changed: dict[str, str]) -> None:
+def _apply_setting(
+    raw: RawWorkbook, ov: Override, problems: list[str], changed: dict[str, str]
+) -> None:
     """An override of the settings sheet: key = the setting's name, column = value."""
     if str(ov.column).strip().lower() != "value":
-        problems.append(f"{ov.where('column')}: on settings the column to change is 'value', "
-                        f"got '{ov.column}'")
+        problems.append(
+            f"{ov.where('column')}: on settings the column to change is 'value', got '{ov.column}'"
+        )
         return
     name = str(ov.key).strip().lower()
     if name == "*":
         problems.append(f"{ov.where('key')}: name one setting; * does not apply to settings")
         return
     if name not in SETTINGS:
-        problems.append(f"{ov.where('key')}: unknown setting '{ov.key}'"
-                        f"{did_you_mean(name, list(SETTINGS))}")
+        problems.append(
+            f"{ov.where('key')}: unknown setting '{ov.key}'{did_you_mean(name, list(SETTINGS))}"
+        )
         return
     spec = SETTINGS[name]
-    col = Column(name, spec.type, spec.description, min=spec.min, max=spec.max,
-                 min_exclusive=spec.min_exclusive, max_exclusive=spec.max_exclusive,
-                 choices=spec.choices)
+    col = Column(
+        name,
+        spec.type,
+        spec.description,
+        min=spec.min,
+        max=spec.max,
+        min_exclusive=spec.min_exclusive,
+        max_exclusive=spec.max_exclusive,
+        choices=spec.choices,
+    )
     table = raw.tables.get("settings")
     if table is None:
-        frame = pd.DataFrame({"key": pd.Series(dtype=object), "value": pd.Series(dtype=object),
-                              "excel_row": pd.Series(dtype=int)})
+        frame = pd.DataFrame(
+            {
+                "key": pd.Series(dtype=object),
+                "value": pd.Series(dtype=object),
+                "excel_row": pd.Series(dtype=int),
+            }
+        )
         table = Table("settings", frame, {"key": "A", "value": "B"}, "settings")
         raw.tables["settings"] = table
     frame = table.frame
-    rows = [i for i, k in zip(frame.index, frame["key"])
-            if isinstance(k, str) and k.strip().lower() == name]
+    rows = [
+        i
+        for i, k in zip(frame.index, frame["key"])
+        if isinstance(k, str) and k.strip().lower() == name
+    ]
     current: Any = spec.default
     if rows:
         value = frame.at[rows[0], "value"]
@@ -453,8 +513,10 @@ def _apply_setting(raw: RawWorkbook, ov: Override, problems: list[str],
             return
     else:
         if spec.type not in (NUMBER, INTEGER):
-            problems.append(f"{ov.where('operation')}: {ov.operation} needs a numeric "
-                            f"setting; {name} is {TYPE_WORDS.get(spec.type, 'text')}")
+            problems.append(
+                f"{ov.where('operation')}: {ov.operation} needs a numeric "
+                f"setting; {name} is {TYPE_WORDS.get(spec.type, 'text')}"
+            )
             return
         before = len(problems)
         operand = _number(ov.value, ov.where("value"), problems)
@@ -463,8 +525,10 @@ def _apply_setting(raw: RawWorkbook, ov: Override, problems: list[str],
         new = current * operand if ov.operation == "scale" else current + operand
         reason = _range_problem(col, new)
         if reason:
-            problems.append(f"{ov.where('value')}: {ov.operation} {operand:g} makes setting "
-                            f"{name} {new:g}; {reason}")
+            problems.append(
+                f"{ov.where('value')}: {ov.operation} {operand:g} makes setting "
+                f"{name} {new:g}; {reason}"
+            )
             return
         new = int(round(new)) if spec.type == INTEGER else float(new)
     if rows:
@@ -474,9 +538,15 @@ def _apply_setting(raw: RawWorkbook, ov: Override, problems: list[str],
     else:
         record = {c: None for c in frame.columns} | {"key": name, "value": new, "excel_row": 0}
         added = pd.DataFrame([record], columns=frame.columns).astype(
-            {"key": object, "value": object})
-        table.frame = added if frame.empty else pd.concat(
-            [frame.astype({"key": object, "value": object}), added], ignore_index=True)
+            {"key": object, "value": object}
+        )
+        table.frame = (
+            added
+            if frame.empty
+            else pd.concat(
+                [frame.astype({"key": object, "value": object}), added], ignore_index=True
+            )
+        )
         cell = f"{table.title}!{name}"
     changed[cell] = ov.origin
 
@@ -511,8 +581,9 @@ def _write(frame: pd.DataFrame, index: Any, column: str, value: Any) -> None:
         frame[column] = pd.Series([None] * len(frame), index=frame.index, dtype=object)
     dtype = frame[column].dtype
     numeric = isinstance(value, (int, float)) and not isinstance(value, bool)
-    if not (numeric and pd.api.types.is_numeric_dtype(dtype)
-            and not pd.api.types.is_bool_dtype(dtype)):
+    if not (
+        numeric and pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype)
+    ):
         if not pd.api.types.is_object_dtype(dtype):
             frame[column] = frame[column].astype(object)
     frame.at[index, column] = value

@@ -145,8 +145,7 @@ SHEETS: dict[str, Sheet] = {
                 Column(
                     "defection_probability",
                     NUMBER,
-                    "yearly probability that this firm leaves the park (defection-aware "
-                    "design)",
+                    "yearly probability that this firm leaves the park (defection-aware design)",
                     min=0,
                     max=1,
                     default_text="settings.defection_probability",
@@ -227,7 +226,10 @@ SHEETS: dict[str, Sheet] = {
                     min=0,
                 ),
                 Column(
-                    "virgin_co2e", NUMBER, "emissions of one unit bought", unit="kg/unit",
+                    "virgin_co2e",
+                    NUMBER,
+                    "emissions of one unit bought",
+                    unit="kg/unit",
                     default=0.0,
                 ),
                 Column(
@@ -254,9 +256,7 @@ SHEETS: dict[str, Sheet] = {
             property_columns=True,
             columns=(
                 Column("firm_id", ID, "firm of the stream", required=True, ref="firms"),
-                Column(
-                    "resource_id", ID, "resource of the stream", required=True, ref="resources"
-                ),
+                Column("resource_id", ID, "resource of the stream", required=True, ref="resources"),
                 Column(
                     "direction",
                     ENUM,
@@ -310,7 +310,10 @@ SHEETS: dict[str, Sheet] = {
                     default=0.0,
                 ),
                 Column(
-                    "treatment_co2e", NUMBER, "emissions of treatment", unit="kg/unit supplied",
+                    "treatment_co2e",
+                    NUMBER,
+                    "emissions of treatment",
+                    unit="kg/unit supplied",
                     default=0.0,
                 ),
             ),
@@ -321,8 +324,9 @@ SHEETS: dict[str, Sheet] = {
             "mode carries everything with no distance limit.",
             key=("mode",),
             columns=(
-                Column("mode", ID, "name of the mode, e.g. pipeline, steam_pipe, truck",
-                       required=True),
+                Column(
+                    "mode", ID, "name of the mode, e.g. pipeline, steam_pipe, truck", required=True
+                ),
                 Column(
                     "resources",
                     IDS,
@@ -330,10 +334,22 @@ SHEETS: dict[str, Sheet] = {
                     default="*",
                     ref="resources",
                 ),
-                Column("capex_fixed", NUMBER, "investment per link built", unit="money",
-                       default=0.0, min=0),
-                Column("capex_per_km", NUMBER, "investment per km of link", unit="money/km",
-                       default=0.0, min=0),
+                Column(
+                    "capex_fixed",
+                    NUMBER,
+                    "investment per link built",
+                    unit="money",
+                    default=0.0,
+                    min=0,
+                ),
+                Column(
+                    "capex_per_km",
+                    NUMBER,
+                    "investment per km of link",
+                    unit="money/km",
+                    default=0.0,
+                    min=0,
+                ),
                 Column(
                     "lifetime_years",
                     NUMBER,
@@ -343,14 +359,38 @@ SHEETS: dict[str, Sheet] = {
                     min_exclusive=True,
                     default_text="settings.lifetime_years",
                 ),
-                Column("opex_fixed", NUMBER, "yearly cost per link built", unit="money/yr",
-                       default=0.0, min=0),
-                Column("cost_per_unit_km", NUMBER, "variable transport cost",
-                       unit="money/(unit·km)", default=0.0, min=0),
-                Column("capacity", NUMBER, "most one link of this mode can carry",
-                       unit="units/yr", min=0, default_text="unlimited"),
-                Column("max_distance_km", NUMBER, "longer links are not candidates", unit="km",
-                       min=0, default_text="unlimited"),
+                Column(
+                    "opex_fixed",
+                    NUMBER,
+                    "yearly cost per link built",
+                    unit="money/yr",
+                    default=0.0,
+                    min=0,
+                ),
+                Column(
+                    "cost_per_unit_km",
+                    NUMBER,
+                    "variable transport cost",
+                    unit="money/(unit·km)",
+                    default=0.0,
+                    min=0,
+                ),
+                Column(
+                    "capacity",
+                    NUMBER,
+                    "most one link of this mode can carry",
+                    unit="units/yr",
+                    min=0,
+                    default_text="unlimited",
+                ),
+                Column(
+                    "max_distance_km",
+                    NUMBER,
+                    "longer links are not candidates",
+                    unit="km",
+                    min=0,
+                    default_text="unlimited",
+                ),
                 Column(
                     "loss_per_km",
                     NUMBER,
@@ -361,8 +401,14 @@ SHEETS: dict[str, Sheet] = {
                     max=1,
                     max_exclusive=True,
                 ),
-                Column("co2e_per_unit_km", NUMBER, "transport emissions", unit="kg/(unit·km)",
-                       default=0.0, min=0),
+                Column(
+                    "co2e_per_unit_km",
+                    NUMBER,
+                    "transport emissions",
+                    unit="kg/(unit·km)",
+                    default=0.0,
+                    min=0,
+                ),
                 Column(
                     "detour_factor",
                     NUMBER,
@@ -389,8 +435,12 @@ SHEETS: dict[str, Sheet] = {
             key=("key",),
             columns=(
                 Column("key", ID, "setting name (see the settings table)", required=True),
-                Column("value", TEXT, "setting value; blank = the setting's default",
-                       default_text="the setting's default"),
+                Column(
+                    "value",
+                    TEXT,
+                    "setting value; blank = the setting's default",
+                    default_text="the setting's default",
+                ),
             ),
         ),
         Sheet(
@@ -407,8 +457,13 @@ SHEETS: dict[str, Sheet] = {
                     required=True,
                 ),
                 Column("column", ID, "column to change", required=True),
-                Column("operation", ENUM, "set, scale (multiply) or add", required=True,
-                       choices=("set", "scale", "add")),
+                Column(
+                    "operation",
+                    ENUM,
+                    "set, scale (multiply) or add",
+                    required=True,
+                    choices=("set", "scale", "add"),
+                ),
                 Column("value", TEXT, "new value, factor or increment", required=True),
             ),
         ),
@@ -436,8 +491,7 @@ SHEETS: dict[str, Sheet] = {
                 Column(
                     "p1",
                     NUMBER,
-                    "uniform, triangular: low; normal: mean; lognormal: μ of the underlying "
-                    "normal",
+                    "uniform, triangular: low; normal: mean; lognormal: μ of the underlying normal",
                     required=True,
                 ),
                 Column(
@@ -463,7 +517,12 @@ SETTINGS: dict[str, Setting] = {
         Setting("currency", TEXT, "EUR", "currency label"),
         Setting("discount_rate", NUMBER, 0.08, "for the capital recovery factor", min=0),
         Setting(
-            "lifetime_years", NUMBER, 20.0, "default mode lifetime", min=0, min_exclusive=True,
+            "lifetime_years",
+            NUMBER,
+            20.0,
+            "default mode lifetime",
+            min=0,
+            min_exclusive=True,
             unit="years",
         ),
         Setting(
@@ -474,8 +533,12 @@ SETTINGS: dict[str, Setting] = {
         ),
         Setting("win_win", BOOL, False, "require every admitted firm to gain"),
         Setting(
-            "supplier_share", NUMBER, 0.5, "share of each link's net saving credited to the "
-            "supplier", min=0, max=1,
+            "supplier_share",
+            NUMBER,
+            0.5,
+            "share of each link's net saving credited to the supplier",
+            min=0,
+            max=1,
         ),
         Setting(
             "max_dependency_share",
@@ -486,8 +549,9 @@ SETTINGS: dict[str, Setting] = {
             max=1,
         ),
         Setting("max_links", INTEGER, None, "cap on the number of links built", min=0),
-        Setting("time_limit_s", NUMBER, 300.0, "solver time limit", min=0,
-                min_exclusive=True, unit="s"),
+        Setting(
+            "time_limit_s", NUMBER, 300.0, "solver time limit", min=0, min_exclusive=True, unit="s"
+        ),
         Setting("mip_gap", NUMBER, 1e-4, "relative MIP gap", min=0, max=1),
         Setting("threads", INTEGER, 0, "solver threads (0 = solver default)", min=0),
         Setting(

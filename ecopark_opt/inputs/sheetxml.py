@@ -57,8 +57,8 @@ def content_rows_xml(source: BinaryIO) -> bytes | None:
                 row_end = buf.rfind(b"</" + prefix + b"row")
                 gt = buf.find(b">", row_end) if row_end >= 0 else -1
                 if gt >= 0:  # complete rows up to here; the rest waits for more bytes
-                    out.append(drop_empty_rows(buf[:gt + 1], prefix))
-                    buf = buf[gt + 1:]
+                    out.append(drop_empty_rows(buf[: gt + 1], prefix))
+                    buf = buf[gt + 1 :]
         if not chunk:
             out.append(buf)
             return b"".join(out)
@@ -70,13 +70,17 @@ def _open_sheet_data(buf: bytes) -> tuple[int, bytes] | int | None:
     at = buf.find(b"sheetData")
     while at >= 0:
         lt = buf.rfind(b"<", 0, at)
-        prefix = buf[lt + 1:at] if lt >= 0 else b"?"
-        if prefix == b"" or (prefix.endswith(b":") and b"<" not in prefix
-                             and b" " not in prefix and b"/" not in prefix):
+        prefix = buf[lt + 1 : at] if lt >= 0 else b"?"
+        if prefix == b"" or (
+            prefix.endswith(b":")
+            and b"<" not in prefix
+            and b" " not in prefix
+            and b"/" not in prefix
+        ):
             gt = buf.find(b">", at)
             if gt < 0:
                 return None
-            if buf[gt - 1:gt] == b"/":
+            if buf[gt - 1 : gt] == b"/":
                 return -1
             return gt + 1, prefix
         at = buf.find(b"sheetData", at + 1)
@@ -86,7 +90,7 @@ def _open_sheet_data(buf: bytes) -> tuple[int, bytes] | int | None:
 def _find_tag(data: bytes, tag: bytes, start: int) -> int:
     """Position of the next ``tag`` (e.g. ``<v``) followed by a name end, or -1."""
     at = data.find(tag, start)
-    while at >= 0 and data[at + len(tag):at + len(tag) + 1] not in _AFTER_NAME:
+    while at >= 0 and data[at + len(tag) : at + len(tag) + 1] not in _AFTER_NAME:
         at = data.find(tag, at + 1)
     return at
 
@@ -130,8 +134,12 @@ def _droppable(gap: bytes, prefix: bytes) -> bool:
     """Only row and cell tags, every one of them numbered (openpyxl numbers an unnumbered
     row after the one before it, so dropping rows would shift it)."""
     row, cell = b"<" + prefix + b"row", b"<" + prefix + b"c"
-    starts = (gap.count(row + b" ") + gap.count(row + b">") + gap.count(cell + b" ")
-              + gap.count(cell + b">"))
+    starts = (
+        gap.count(row + b" ")
+        + gap.count(row + b">")
+        + gap.count(cell + b" ")
+        + gap.count(cell + b">")
+    )
     closes = gap.count(b"</" + prefix + b"row>") + gap.count(b"</" + prefix + b"c>")
     numbered = gap.count(b' r="') + gap.count(b" r='")
     return gap.count(b"<") == starts + closes and numbered == starts

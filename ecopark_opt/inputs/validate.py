@@ -67,7 +67,9 @@ def assemble_park(raw: RawWorkbook) -> Park:
         n if isinstance(n, str) and n else i for i, n in zip(resources.index, resources["name"])
     ]
     resources["unit"] = resources["unit"].fillna("").astype(str)
-    firms["name"] = [n if isinstance(n, str) and n else i for i, n in zip(firms.index, firms["name"])]
+    firms["name"] = [
+        n if isinstance(n, str) and n else i for i, n in zip(firms.index, firms["name"])
+    ]
     firms["sector"] = firms["sector"].fillna("").astype(str)
     firms["defection_probability"] = (
         firms["defection_probability"].fillna(settings.defection_probability).astype(float)
@@ -91,8 +93,11 @@ def assemble_park(raw: RawWorkbook) -> Park:
     ]
 
     flows["price"] = [
-        p if not _nan(p) else (resources.at[r, "virgin_price"] if d == "demand"
-                                else resources.at[r, "disposal_cost"])
+        p
+        if not _nan(p)
+        else (
+            resources.at[r, "virgin_price"] if d == "demand" else resources.at[r, "disposal_cost"]
+        )
         for p, r, d in zip(flows["price"], flows["resource_id"], flows["direction"])
     ]
     flows["price"] = flows["price"].astype(float)
@@ -170,8 +175,10 @@ def _unique(table: Table, key: str, problems: list[str]) -> pd.DataFrame:
 
 def _properties(table: Table | None, problems: list[str]) -> pd.DataFrame:
     if table is None:
-        return pd.DataFrame({"unit": pd.Series(dtype=str), "excel_row": pd.Series(dtype=int)},
-                            index=pd.Index([], name="property"))
+        return pd.DataFrame(
+            {"unit": pd.Series(dtype=str), "excel_row": pd.Series(dtype=int)},
+            index=pd.Index([], name="property"),
+        )
     frame = table.frame.copy()
     frame["property"] = [p.strip().lower() if isinstance(p, str) else p for p in frame["property"]]
     table = Table(table.sheet, frame, table.letters, table.title)
@@ -213,8 +220,13 @@ def _settings(table: Table | None, problems: list[str]) -> Settings:
             continue  # a blank value keeps the setting's default
         spec = SETTINGS[name]
         col = Column(
-            name, spec.type, spec.description, min=spec.min, max=spec.max,
-            min_exclusive=spec.min_exclusive, max_exclusive=spec.max_exclusive,
+            name,
+            spec.type,
+            spec.description,
+            min=spec.min,
+            max=spec.max,
+            min_exclusive=spec.min_exclusive,
+            max_exclusive=spec.max_exclusive,
             choices=spec.choices,
         )
         where = f"{table.cell('value', row)} ({name})"
@@ -338,7 +350,9 @@ def check_firms(
                 f"{did_you_mean(site, list(sites.index))}"
             )
         if settled and rec["status"] == "existing" and _nan(site):
-            problems.append(f"{table.cell('site', row)} (site): existing firm '{firm}' needs a site")
+            problems.append(
+                f"{table.cell('site', row)} (site): existing firm '{firm}' needs a site"
+            )
         allowed = rec["allowed_sites"] or ()
         for plot in allowed:
             if plot not in sites.index:

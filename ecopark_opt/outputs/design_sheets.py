@@ -26,15 +26,21 @@ def candidate_sheets(design: Solution, values: pd.DataFrame | None) -> list[Extr
     plots = park.sites[park.sites["kind"] == "plot"]
     if not plots.empty:
         table = siting_table(design).rename(columns={"site_cost": f"site cost [{cur}/yr]"})
-        sheets.append(ExtraSheet(
-            "Siting", table,
-            notes=["Each free plot, the candidate placed on it and the links it enables."],
-        ))
+        sheets.append(
+            ExtraSheet(
+                "Siting",
+                table,
+                notes=["Each free plot, the candidate placed on it and the links it enables."],
+            )
+        )
     if values is not None and not values.empty:
-        frame = values.rename(columns={
-            "admission_cost": f"admission cost [{cur}/yr]", "site_cost": f"site cost [{cur}/yr]",
-            "value": f"value of the decision [{OBJECTIVE_UNITS.get(park.settings.objective, 'objective units/yr').format(cur=cur)}]",
-        })
+        frame = values.rename(
+            columns={
+                "admission_cost": f"admission cost [{cur}/yr]",
+                "site_cost": f"site cost [{cur}/yr]",
+                "value": f"value of the decision [{OBJECTIVE_UNITS.get(park.settings.objective, 'objective units/yr').format(cur=cur)}]",
+            }
+        )
         admitted = values[values["admitted"]]
         notes = [
             f"{len(admitted)} of {len(values)} candidates admitted: "
@@ -52,12 +58,14 @@ def pareto_sheets(result: ParetoResult) -> list[ExtraSheet]:
     labels = metric_labels(park.currency)
     versus = metric_labels(park.currency, " vs baseline")
     x_col, y_col = labels[result.x], labels[result.y]
-    frame = result.frame.rename(columns={
-        **labels,
-        **{f"{k}_vs_baseline": versus[k] for k in METRICS},
-        "links": "links used",
-        "epsilon": f"{result.y} − baseline bound [{metric_units(park.currency)[result.y]}]",
-    })
+    frame = result.frame.rename(
+        columns={
+            **labels,
+            **{f"{k}_vs_baseline": versus[k] for k in METRICS},
+            "links": "links used",
+            "epsilon": f"{result.y} − baseline bound [{metric_units(park.currency)[result.y]}]",
+        }
+    )
     notes = [
         f"Trade-off between {result.x} and {result.y}: {len(result.solutions)} non-dominated "
         f"points of {result.requested} requested, sorted by {result.x}.",
@@ -68,20 +76,28 @@ def pareto_sheets(result: ParetoResult) -> list[ExtraSheet]:
         "them with every firm operating alone (what the optimizer minimises).",
     ]
     if result.dropped:
-        notes.append(f"{result.dropped} solve(s) gave a dominated or repeated point and were "
-                     "left out.")
+        notes.append(
+            f"{result.dropped} solve(s) gave a dominated or repeated point and were left out."
+        )
     notes.extend(f"No design found for {s}" for s in result.skipped)
-    chart = ChartSpec(kind="scatter", x=x_col, y=(y_col,),
-                      title=f"Pareto front: {result.x} vs {result.y}", x_title=x_col,
-                      y_title=y_col)
+    chart = ChartSpec(
+        kind="scatter",
+        x=x_col,
+        y=(y_col,),
+        title=f"Pareto front: {result.x} vs {result.y}",
+        x_title=x_col,
+        y_title=y_col,
+    )
     points = [f"point {n}" for n in range(1, len(result.solutions) + 1)]
     links = link_table(result.solutions, points)
     link_notes = [
         f"Which links each point of the front uses (1 = used), from the least-{result.x} "
         f"point to the least-{result.y} point: links appear as {result.y} is pushed down.",
     ]
-    return [ExtraSheet("Pareto", frame, notes, chart),
-            ExtraSheet("Pareto links", links, link_notes)]
+    return [
+        ExtraSheet("Pareto", frame, notes, chart),
+        ExtraSheet("Pareto links", links, link_notes),
+    ]
 
 
 def alternatives_sheets(result: AlternativesResult) -> list[ExtraSheet]:
@@ -107,8 +123,9 @@ def alternatives_sheets(result: AlternativesResult) -> list[ExtraSheet]:
             f"({r.from_site} → {r.to_site})"
             for r in links.itertuples()
         ]
-        table = pd.concat([table, links[labels].assign(item=link_names)[["item", *labels]]],
-                          ignore_index=True)
+        table = pd.concat(
+            [table, links[labels].assign(item=link_names)[["item", *labels]]], ignore_index=True
+        )
     notes = [
         f"The least-cost design and {len(result.alternatives)} alternative(s) of "
         f"{result.requested} requested, each with a different set of links and a cost at most "

@@ -52,11 +52,13 @@ def atomic_write(path: str | Path, write: Callable[[Path], object]) -> Path:
     path = Path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.",
-                                    suffix=".tmp" + path.suffix)
+        fd, name = tempfile.mkstemp(
+            dir=path.parent, prefix=f".{path.name}.", suffix=".tmp" + path.suffix
+        )
     except OSError as exc:
-        raise InputError(f"{path.parent}: cannot write in the output folder "
-                         f"({exc.strerror or exc})") from exc
+        raise InputError(
+            f"{path.parent}: cannot write in the output folder ({exc.strerror or exc})"
+        ) from exc
     os.close(fd)
     tmp = Path(name)
     try:

@@ -32,11 +32,13 @@ def write_json(data: Mapping[str, Any], path: str | Path) -> Path:
 def pareto_json(result: ParetoResult) -> list[dict]:
     """SPEC §6 ``pareto``: absolute metrics, links used, gap; sorted by x."""
     return [
-        {"cost": number(s.metrics["cost"]["design"]),
-         "virgin": number(s.metrics["virgin"]["design"]),
-         "co2e": number(s.metrics["co2e"]["design"]),
-         "links": int(len(s.used_links)),
-         "gap": json_gap(s)}
+        {
+            "cost": number(s.metrics["cost"]["design"]),
+            "virgin": number(s.metrics["virgin"]["design"]),
+            "co2e": number(s.metrics["co2e"]["design"]),
+            "links": int(len(s.used_links)),
+            "gap": json_gap(s),
+        }
         for s in result.solutions
     ]
 
@@ -44,10 +46,12 @@ def pareto_json(result: ParetoResult) -> list[dict]:
 def alternatives_json(result: AlternativesResult) -> list[dict]:
     """SPEC §6 ``alternatives``: the alternative designs (the optimum is the main result)."""
     return [
-        {"cost": number(s.metrics["cost"]["design"]),
-         "virgin": number(s.metrics["virgin"]["design"]),
-         "co2e": number(s.metrics["co2e"]["design"]),
-         "links": link_records(s.built_links)}
+        {
+            "cost": number(s.metrics["cost"]["design"]),
+            "virgin": number(s.metrics["virgin"]["design"]),
+            "co2e": number(s.metrics["co2e"]["design"]),
+            "links": link_records(s.built_links),
+        }
         for s in result.alternatives
     ]
 
@@ -60,9 +64,10 @@ def resilience_json(result: ResilienceResult) -> list[dict]:
             "firm": r.key,
             "fixed": r.fixed.as_dict(),
             "reoptimized": r.reoptimized.as_dict(),
-            "unmet": [{"firm": f, "resource": res, "quantity": float(q)}
-                      for f, res, q in zip(r.unmet["firm"], r.unmet["resource"],
-                                           r.unmet["quantity"])],
+            "unmet": [
+                {"firm": f, "resource": res, "quantity": float(q)}
+                for f, res, q in zip(r.unmet["firm"], r.unmet["resource"], r.unmet["quantity"])
+            ],
         }
         for r in result.firms
     ]
@@ -73,13 +78,17 @@ def compare_json(result: CompareResult) -> list[dict[str, Any]]:
     out = []
     for o in result.options:
         m = option_metrics(o)
-        out.append({
-            "option": o["option"],
-            "status": o["json"]["status"],
-            "metrics": {k: {"design": number(m[k]["design"]),
-                            "baseline": number(m[k]["baseline"])} for k in METRICS},
-            "links": len(option_links(o)),
-        })
+        out.append(
+            {
+                "option": o["option"],
+                "status": o["json"]["status"],
+                "metrics": {
+                    k: {"design": number(m[k]["design"]), "baseline": number(m[k]["baseline"])}
+                    for k in METRICS
+                },
+                "links": len(option_links(o)),
+            }
+        )
     return out
 
 

@@ -844,8 +844,19 @@ def _draw_leaders(canvas: _Canvas, lay: Layout, pos_px, radius_px: float) -> boo
     return moved
 
 
-def _arrow(canvas: _Canvas, p: Point, q: Point, rad: float, width: float, color, *,
-           head: float, alpha: float, shrink: tuple[float, float], zorder: float) -> None:
+def _arrow(
+    canvas: _Canvas,
+    p: Point,
+    q: Point,
+    rad: float,
+    width: float,
+    color,
+    *,
+    head: float,
+    alpha: float,
+    shrink: tuple[float, float],
+    zorder: float,
+) -> None:
     """A curved link arrow from p to q (display pixels); its head grows with its width."""
     canvas.ax.add_patch(
         FancyArrowPatch(
@@ -879,8 +890,9 @@ def _draw_links(canvas: _Canvas, graph, links, pos_px, rcolors, radius_px: float
         rad = 0.12 + 0.13 * k
         width = 0.8 + 3.2 * math.sqrt(float(rec["rel"]))
         color = rcolors[str(rec["from_resource"])]
-        _arrow(canvas, p, q, rad, width, color, head=8, alpha=0.85, shrink=(shrink, shrink),
-               zorder=3)
+        _arrow(
+            canvas, p, q, rad, width, color, head=8, alpha=0.85, shrink=(shrink, shrink), zorder=3
+        )
         arcs[key] = (p, q, rad)
         n = max(int(math.dist(p, q) / 3), 8)
         samples.append(arc_points(p, q, rad, np.linspace(0.0, 1.0, n)))
@@ -953,12 +965,22 @@ def _label_firms(canvas: _Canvas, graph, labels, pos_px, radius_px: float, many:
                 cost += 1e4 + canvas.covered(box)
             if cost < best_cost:
                 best, best_cost, best_far = box, cost, far
-        _put_firm_label(canvas, (x, y), best, best_far, labels[f], radius_px, style,
-                        leader="#666666", alpha=0.8)
+        _put_firm_label(
+            canvas, (x, y), best, best_far, labels[f], radius_px, style, leader="#666666", alpha=0.8
+        )
 
 
-def _put_firm_label(canvas: _Canvas, at: Point, box: Box, far: float, text: str,
-                    radius_px: float, style: dict, leader: str, alpha: float) -> None:
+def _put_firm_label(
+    canvas: _Canvas,
+    at: Point,
+    box: Box,
+    far: float,
+    text: str,
+    radius_px: float,
+    style: dict,
+    leader: str,
+    alpha: float,
+) -> None:
     """A firm label in ``box`` (display pixels), with a leader line from the marker's edge
     when the box stands more than 6 px off the marker; the box is taken."""
     x, y = at
@@ -1216,11 +1238,21 @@ def _draw_overview(
         strength = math.sqrt(float(ext["rel"].iloc[i]))
         width = 0.8 + 2.2 * strength
         p, q = tuple(p_px[i]), tuple(q_px[i])
-        _arrow(canvas, p, q, rad, width, rcolors[str(ext["from_resource"].iloc[i])], head=6,
-               alpha=0.95,
-               shrink=(math.sqrt(TOP_NODE if a in with_label else node_size) / 2 + 0.5,
-                       math.sqrt(TOP_NODE if b in with_label else node_size) / 2 + 0.5),
-               zorder=4.5)  # over the small dots, under the labelled ones
+        _arrow(
+            canvas,
+            p,
+            q,
+            rad,
+            width,
+            rcolors[str(ext["from_resource"].iloc[i])],
+            head=6,
+            alpha=0.95,
+            shrink=(
+                math.sqrt(TOP_NODE if a in with_label else node_size) / 2 + 0.5,
+                math.sqrt(TOP_NODE if b in with_label else node_size) / 2 + 0.5,
+            ),
+            zorder=4.5,
+        )  # over the small dots, under the labelled ones
         arcs[key] = (p, q, rad)
     canvas.arc_index = {key: i for i, key in enumerate(arcs)}
 
@@ -1248,8 +1280,17 @@ def _label_top_firms(canvas: _Canvas, order, labels, pos_px, radius_px: float, c
                 best, best_cost, best_far = box, cost, far
         if best is None:
             continue
-        _put_firm_label(canvas, (x, y), best, best_far, labels[f], radius_px, style,
-                        leader="#444444", alpha=0.85)
+        _put_firm_label(
+            canvas,
+            (x, y),
+            best,
+            best_far,
+            labels[f],
+            radius_px,
+            style,
+            leader="#444444",
+            alpha=0.85,
+        )
         placed.append(f)
     return placed
 

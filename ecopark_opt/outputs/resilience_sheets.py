@@ -32,14 +32,25 @@ def resilience_sheets(result: ResilienceResult) -> list[ExtraSheet]:
     notes += [_firm_note(park, r) for r in result.firms if r.critical]
     calm = [r.label for r in result.firms if not r.critical]
     if calm:
-        notes.append("No other firm loses supply and the park cost does not rise if one of "
-                     f"these leaves: {', '.join(calm)}.")
-    sheets = [ExtraSheet(
-        title="Resilience", frame=frame, notes=notes,
-        chart=ChartSpec(kind="bar", x="name", y=(cost_fixed, cost_reopt),
-                        title="Park cost increase if a firm leaves", x_title="firm",
-                        y_title=f"{cur}/yr"),
-    )]
+        notes.append(
+            "No other firm loses supply and the park cost does not rise if one of "
+            f"these leaves: {', '.join(calm)}."
+        )
+    sheets = [
+        ExtraSheet(
+            title="Resilience",
+            frame=frame,
+            notes=notes,
+            chart=ChartSpec(
+                kind="bar",
+                x="name",
+                y=(cost_fixed, cost_reopt),
+                title="Park cost increase if a firm leaves",
+                x_title="firm",
+                y_title=f"{cur}/yr",
+            ),
+        )
+    ]
     if result.links is not None:
         link_notes = [
             "What happens if one built link fails or is not built. Fixed design: every other "
@@ -47,9 +58,13 @@ def resilience_sheets(result: ResilienceResult) -> list[ExtraSheet]:
             "designed again without that link. Increases are against the design.",
         ]
         link_notes += [_link_note(park, r) for r in result.links if r.critical]
-        sheets.append(ExtraSheet(title="Link resilience",
-                                 frame=_removal_table(park, result.links, "link"),
-                                 notes=link_notes))
+        sheets.append(
+            ExtraSheet(
+                title="Link resilience",
+                frame=_removal_table(park, result.links, "link"),
+                notes=link_notes,
+            )
+        )
     return sheets
 
 
@@ -64,16 +79,19 @@ def _removal_table(park: Park, removals: list[Removal], kind: str) -> pd.DataFra
         else:
             rec["link"] = r.label
         for run, title in (("fixed", "fixed design"), ("reoptimized", "re-optimised")):
-            for metric, label, unit in (("cost", "cost", f"{cur}/yr"),
-                                        ("virgin", "virgin use", "units/yr"),
-                                        ("co2e", "CO2e", "kg/yr")):
+            for metric, label, unit in (
+                ("cost", "cost", f"{cur}/yr"),
+                ("virgin", "virgin use", "units/yr"),
+                ("co2e", "CO2e", "kg/yr"),
+            ):
                 rec[f"{title}: {label} increase [{unit}]"] = _num(r.increase(run, metric))
                 rec[f"{title}: {label} increase [%]"] = _num(r.increase_pct(run, metric))
         rec["firms losing supply"] = len(r.firms_losing_supply)
         rec["unmet (fixed design)"] = "; ".join(
             f"{f}: {_qty(q)} {u} {res}".replace("  ", " ")
-            for f, res, q, u in zip(r.unmet["firm"], r.unmet["resource"], r.unmet["quantity"],
-                                    r.unmet["unit"])
+            for f, res, q, u in zip(
+                r.unmet["firm"], r.unmet["resource"], r.unmet["quantity"], r.unmet["unit"]
+            )
         )
         rec["idle links"] = len(r.idle_links)
         rec["idle links (list)"] = "; ".join(r.idle_links)
@@ -136,17 +154,21 @@ def _consequence(park: Park, r: Removal) -> str:
     if r.fixed.ok and r.reoptimized.ok:
         text = f"{lost}; park cost {fixed} (fixed design), {reopt} after re-optimising."
     elif r.reoptimized.ok:
-        text = (f"{lost}; the fixed design cannot be operated (a cap or limit cannot hold); "
-                f"park cost {reopt} after re-optimising.")
+        text = (
+            f"{lost}; the fixed design cannot be operated (a cap or limit cannot hold); "
+            f"park cost {reopt} after re-optimising."
+        )
     elif r.fixed.ok:
         text = f"{lost}; park cost {fixed} (fixed design); re-optimising finds no design."
     else:
-        text = (f"{lost}; the park cannot be operated, even re-optimised (a cap or limit "
-                "cannot hold).")
+        text = (
+            f"{lost}; the park cannot be operated, even re-optimised (a cap or limit cannot hold)."
+        )
     if r.fixed.shortage:
         short = ", ".join(
-            f"{park.firms.at[f, 'name']} {_qty(q)} {park.resources.at[res, 'unit']} {res}"
-            .replace("  ", " ")
+            f"{park.firms.at[f, 'name']} {_qty(q)} {park.resources.at[res, 'unit']} {res}".replace(
+                "  ", " "
+            )
             for f, res, q in r.fixed.shortage
         )
         text += f" Demand that cannot be bought stays unmet with the fixed design: {short}."
@@ -164,32 +186,40 @@ def _remarks(park: Park, r: Removal) -> str:
             parts.append(f"{title}: {outcome.status} (best found)")
         for f, res, q in outcome.shortage:
             unit = park.resources.at[res, "unit"]
-            parts.append(f"{title}: {f} short of {_qty(q)} {unit} {res} (cannot be bought)"
-                         .replace("  ", " "))
+            parts.append(
+                f"{title}: {f} short of {_qty(q)} {unit} {res} (cannot be bought)".replace(
+                    "  ", " "
+                )
+            )
     if r.kind == "firm" and r.stranded_links:
         parts.append(f"stranded: {'; '.join(r.stranded_links)}")
     return "; ".join(parts)
 
 
 def defection_sheets(result: DefectionResult) -> list[ExtraSheet]:
-    """"Defection-aware": cost per scenario of both designs and the expected cost;
+    """ "Defection-aware": cost per scenario of both designs and the expected cost;
     "Defection links": the links built by one design only."""
     park = result.park
     cur = park.currency
     sc = result.scenarios
     plain_col = f"plain design: cost [{cur}/yr]"
     aware_col = f"defection-aware design: cost [{cur}/yr]"
-    frame = pd.DataFrame({
-        "scenario": sc["label"],
-        "firm leaving": [f or "" for f in sc["firm"]],
-        "probability": sc["probability"],
-        plain_col: result.plain.scenarios["cost"].reindex(sc.index),
-        aware_col: result.aware.scenarios["cost"].reindex(sc.index),
-    })
+    frame = pd.DataFrame(
+        {
+            "scenario": sc["label"],
+            "firm leaving": [f or "" for f in sc["firm"]],
+            "probability": sc["probability"],
+            plain_col: result.plain.scenarios["cost"].reindex(sc.index),
+            aware_col: result.aware.scenarios["cost"].reindex(sc.index),
+        }
+    )
     frame[f"difference [{cur}/yr]"] = frame[aware_col] - frame[plain_col]
     expected = {
-        "scenario": "expected", "firm leaving": "", "probability": float(sc["probability"].sum()),
-        plain_col: result.plain.expected_cost, aware_col: result.aware.expected_cost,
+        "scenario": "expected",
+        "firm leaving": "",
+        "probability": float(sc["probability"].sum()),
+        plain_col: result.plain.expected_cost,
+        aware_col: result.aware.expected_cost,
         f"difference [{cur}/yr]": result.aware.expected_cost - result.plain.expected_cost,
     }
     frame = pd.concat([frame, pd.DataFrame([expected])], ignore_index=True)
@@ -204,8 +234,10 @@ def defection_sheets(result: DefectionResult) -> list[ExtraSheet]:
         "annual cost over these scenarios; stranded links are still paid for.",
     ]
     if math.isnan(result.plain.expected_cost):
-        notes.append("The plain design cannot be operated in some scenario (a cap or limit "
-                     "cannot hold): its expected cost is undefined.")
+        notes.append(
+            "The plain design cannot be operated in some scenario (a cap or limit "
+            "cannot hold): its expected cost is undefined."
+        )
     else:
         notes.append(
             f"Expected annual cost: plain design {result.plain.expected_cost:,.0f} {cur}, "
@@ -224,17 +256,36 @@ def defection_sheets(result: DefectionResult) -> list[ExtraSheet]:
     if not added and not dropped:
         notes.append("Both designs build the same links.")
     notes += result.notes
-    sheets = [ExtraSheet(
-        title="Defection-aware", frame=frame, notes=notes,
-        chart=ChartSpec(kind="bar", x="scenario", y=(plain_col, aware_col),
-                        title="Annual cost per defection scenario", x_title="scenario",
-                        y_title=f"{cur}/yr"),
-    )]
-    links = diff.reset_index(drop=True).rename(columns={
-        "distance_km": "distance [km]", "fixed_cost": f"fixed cost [{cur}/yr]",
-        "plain": "in plain design", "aware": "in defection-aware design"})
-    sheets.append(ExtraSheet(title="Defection links", frame=links,
-                             notes=["Links built by one of the two designs only."]))
+    sheets = [
+        ExtraSheet(
+            title="Defection-aware",
+            frame=frame,
+            notes=notes,
+            chart=ChartSpec(
+                kind="bar",
+                x="scenario",
+                y=(plain_col, aware_col),
+                title="Annual cost per defection scenario",
+                x_title="scenario",
+                y_title=f"{cur}/yr",
+            ),
+        )
+    ]
+    links = diff.reset_index(drop=True).rename(
+        columns={
+            "distance_km": "distance [km]",
+            "fixed_cost": f"fixed cost [{cur}/yr]",
+            "plain": "in plain design",
+            "aware": "in defection-aware design",
+        }
+    )
+    sheets.append(
+        ExtraSheet(
+            title="Defection links",
+            frame=links,
+            notes=["Links built by one of the two designs only."],
+        )
+    )
     return sheets
 
 

@@ -23,16 +23,39 @@ def sweep_sheets(result: SweepResult) -> list[ExtraSheet]:
     rb = robustness(result)
     units = {"cost": f"{cur}/yr", "virgin": "units/yr", "co2e": "kg/yr", "saving": f"{cur}/yr"}
     base_values = {k: base[k]["design"] for k in METRICS} | {
-        "saving": base["cost"]["baseline"] - base["cost"]["design"]}
+        "saving": base["cost"]["baseline"] - base["cost"]["design"]
+    }
     rows = []
-    for name, label in (("cost", "cost"), ("virgin", "virgin use"), ("co2e", "CO2e"),
-                        ("saving", "cost saving vs standalone")):
-        rows.append({"metric": label, "unit": units[name], "base workbook": base_values[name],
-                     **stats(solved[name])})
-    rows.append({"metric": "base design's cost (links fixed)", "unit": units["cost"],
-                 "base workbook": base_values["cost"], **rb["fixed_cost"]})
-    rows.append({"metric": "regret of the base design", "unit": units["cost"],
-                 "base workbook": 0.0, **rb["regret"]})
+    for name, label in (
+        ("cost", "cost"),
+        ("virgin", "virgin use"),
+        ("co2e", "CO2e"),
+        ("saving", "cost saving vs standalone"),
+    ):
+        rows.append(
+            {
+                "metric": label,
+                "unit": units[name],
+                "base workbook": base_values[name],
+                **stats(solved[name]),
+            }
+        )
+    rows.append(
+        {
+            "metric": "base design's cost (links fixed)",
+            "unit": units["cost"],
+            "base workbook": base_values["cost"],
+            **rb["fixed_cost"],
+        }
+    )
+    rows.append(
+        {
+            "metric": "regret of the base design",
+            "unit": units["cost"],
+            "base workbook": 0.0,
+            **rb["regret"],
+        }
+    )
     summary = pd.DataFrame(rows, columns=["metric", "unit", "base workbook", *STATS])
     failed = len(result.samples) - len(solved)
     notes = [
@@ -45,8 +68,10 @@ def sweep_sheets(result: SweepResult) -> list[ExtraSheet]:
         "sample (no other link may be built); regret = its cost − the sample's optimal cost.",
     ]
     if rb["still_optimal_share"] is not None:
-        notes.append(f"The base design is still optimal in {100 * rb['still_optimal_share']:.0f} %"
-                     f" of the samples; it cannot operate in {rb['fixed_infeasible']}.")
+        notes.append(
+            f"The base design is still optimal in {100 * rb['still_optimal_share']:.0f} %"
+            f" of the samples; it cannot operate in {rb['fixed_infeasible']}."
+        )
     if result.resumed:
         notes.append(f"{result.resumed} samples were read back from {result.results_path}.")
     notes.extend(f"Row {r.row}: {r.label} × {_dist_text(r)}" for r in result.rows)
@@ -57,19 +82,40 @@ def sweep_sheets(result: SweepResult) -> list[ExtraSheet]:
     hist = histogram(result)
     return [
         ExtraSheet("Sweep", summary, notes),
-        ExtraSheet("Sweep links", freq,
-                   ["Share of the samples with a design whose design uses the link."],
-                   ChartSpec(kind="bar", x="link", y=("share [%]",),
-                             title="How often each link is built", x_title="link",
-                             y_title="% of samples")),
-        ExtraSheet("Sweep histogram", hist,
-                   ["Design cost of the samples, in equal-width bins."],
-                   ChartSpec(kind="column", x=hist.columns[0], y=("samples",),
-                             title="Distribution of the design cost",
-                             x_title=f"cost [{cur}/yr]", y_title="samples")),
-        ExtraSheet("Sweep samples", sample_table(result), [
-            "One row per sample: the multipliers drawn, the status and the design's numbers; "
-            "fixed-design cost and regret evaluate the base design on the sample."]),
+        ExtraSheet(
+            "Sweep links",
+            freq,
+            ["Share of the samples with a design whose design uses the link."],
+            ChartSpec(
+                kind="bar",
+                x="link",
+                y=("share [%]",),
+                title="How often each link is built",
+                x_title="link",
+                y_title="% of samples",
+            ),
+        ),
+        ExtraSheet(
+            "Sweep histogram",
+            hist,
+            ["Design cost of the samples, in equal-width bins."],
+            ChartSpec(
+                kind="column",
+                x=hist.columns[0],
+                y=("samples",),
+                title="Distribution of the design cost",
+                x_title=f"cost [{cur}/yr]",
+                y_title="samples",
+            ),
+        ),
+        ExtraSheet(
+            "Sweep samples",
+            sample_table(result),
+            [
+                "One row per sample: the multipliers drawn, the status and the design's numbers; "
+                "fixed-design cost and regret evaluate the base design on the sample."
+            ],
+        ),
     ]
 
 
@@ -84,13 +130,16 @@ def sample_table(result: SweepResult) -> pd.DataFrame:
     table[f"saving [{cur}/yr]"] = s["saving"]
     table["virgin [units/yr]"] = s["virgin"]
     table["CO2e [kg/yr]"] = s["co2e"]
-    table["links used"] = [len(x) if st in SOLVED else None
-                           for x, st in zip(s["links"], s["status"])]
+    table["links used"] = [
+        len(x) if st in SOLVED else None for x, st in zip(s["links"], s["status"])
+    ]
     table["base design status"] = s["fixed_status"]
     table[f"base design cost [{cur}/yr]"] = s["fixed_cost"]
     table[f"regret [{cur}/yr]"] = s["regret"]
-    table["reason"] = [" ".join(x for x in (r, n) if isinstance(x, str) and x)
-                       for r, n in zip(s["reason"], s["note"])]
+    table["reason"] = [
+        " ".join(x for x in (r, n) if isinstance(x, str) and x)
+        for r, n in zip(s["reason"], s["note"])
+    ]
     return table
 
 

@@ -36,13 +36,26 @@ PIPE = [{"mode": "pipe", "opex_fixed": 50, "cost_per_unit_km": 0.1}]
 
 
 def uncertain(sheet, key, column, distribution="uniform", p1=0.9, p2=1.1, p3=None) -> dict:
-    return {"sheet": sheet, "key": key, "column": column, "distribution": distribution,
-            "p1": p1, "p2": p2, "p3": p3}
+    return {
+        "sheet": sheet,
+        "key": key,
+        "column": column,
+        "distribution": distribution,
+        "p1": p1,
+        "p2": p2,
+        "p3": p3,
+    }
 
 
 def scenario(name, sheet, key, column, operation, value) -> dict:
-    return {"scenario": name, "sheet": sheet, "key": key, "column": column,
-            "operation": operation, "value": value}
+    return {
+        "scenario": name,
+        "sheet": sheet,
+        "key": key,
+        "column": column,
+        "operation": operation,
+        "value": value,
+    }
 
 
 def run_cli(args: list[str]):
@@ -57,19 +70,25 @@ def row(distribution, p1, p2, p3=None) -> UncertainRow:
 
 
 def test_draws_follow_the_inverse_cdf_and_do_not_depend_on_the_sample_count():
-    rows = [row("uniform", 0.5, 1.5), row("triangular", 0.5, 1.0, 3.0),
-            row("normal", 1.0, 0.2), row("lognormal", 0.0, 0.3)]
+    rows = [
+        row("uniform", 0.5, 1.5),
+        row("triangular", 0.5, 1.0, 3.0),
+        row("normal", 1.0, 0.2),
+        row("lognormal", 0.0, 0.3),
+    ]
     draws = draw_samples(rows, 50, seed=7)
     assert np.array_equal(draws[:20], draw_samples(rows, 20, seed=7))  # resume can extend
     assert not np.array_equal(draws, draw_samples(rows, 50, seed=8))
     # the same uniforms through scipy's quantile functions
     u = np.random.default_rng(7).random((50, 4))
-    expected = np.column_stack([
-        sps.uniform(loc=0.5, scale=1.0).ppf(u[:, 0]),
-        sps.triang(c=(1.0 - 0.5) / (3.0 - 0.5), loc=0.5, scale=2.5).ppf(u[:, 1]),
-        sps.norm(loc=1.0, scale=0.2).ppf(u[:, 2]),
-        sps.lognorm(s=0.3, scale=np.exp(0.0)).ppf(u[:, 3]),
-    ])
+    expected = np.column_stack(
+        [
+            sps.uniform(loc=0.5, scale=1.0).ppf(u[:, 0]),
+            sps.triang(c=(1.0 - 0.5) / (3.0 - 0.5), loc=0.5, scale=2.5).ppf(u[:, 1]),
+            sps.norm(loc=1.0, scale=0.2).ppf(u[:, 2]),
+            sps.lognorm(s=0.3, scale=np.exp(0.0)).ppf(u[:, 3]),
+        ]
+    )
     np.testing.assert_allclose(draws, expected, rtol=1e-9)
 
 
@@ -84,8 +103,7 @@ def _square_or_fail(x: int) -> int:
 
 def test_serial_executor_reports_a_failing_task_and_finishes_the_rest():
     seen = []
-    results = run_tasks(_square_or_fail, [0, 1, 2, 3],
-                        on_result=lambda i, r: seen.append(i))
+    results = run_tasks(_square_or_fail, [0, 1, 2, 3], on_result=lambda i, r: seen.append(i))
     assert results[:2] == [0, 1] and results[3] == 9
     assert results[2] == TaskFailure("ValueError: two is not allowed")
     assert seen == [0, 1, 2, 3]
@@ -113,10 +131,13 @@ def capped_park(tmp_path_factory) -> Path:
 
     m ~ uniform(0.2, 1.2) on A's supply, k ~ uniform(0.5, 2) on the pipe's fixed opex.
     """
-    tables = two_firm_park(transport=PIPE, uncertainty=[
-        uncertain("flows", "A/water/supply", "quantity", p1=0.2, p2=1.2),
-        uncertain("transport", "pipe", "opex_fixed", p1=0.5, p2=2.0),
-    ])
+    tables = two_firm_park(
+        transport=PIPE,
+        uncertainty=[
+            uncertain("flows", "A/water/supply", "quantity", p1=0.2, p2=1.2),
+            uncertain("transport", "pipe", "opex_fixed", p1=0.5, p2=2.0),
+        ],
+    )
     tables["resources"][0]["max_virgin"] = 40
     return park_file(tmp_path_factory.mktemp("capped"), tables)
 
@@ -162,9 +183,16 @@ def test_sweep_samples_match_the_hand_derived_optimum(serial_sweep):
     assert list(s["status"]) == ["optimal", "infeasible", "optimal", "optimal"]
     data = sweep_json(result)
     assert data["samples"] == 4 and data["solved"] == 3 and data["failed"] == 1
-    assert data["link_frequency"] == [{"supplier": "A", "receiver": "B",
-                                       "from_resource": "water", "to_resource": "water",
-                                       "mode": "pipe", "share": 1.0}]
+    assert data["link_frequency"] == [
+        {
+            "supplier": "A",
+            "receiver": "B",
+            "from_resource": "water",
+            "to_resource": "water",
+            "mode": "pipe",
+            "share": 1.0,
+        }
+    ]
     costs = [expected_cost(*d) for d in s["draws"] if expected_cost(*d) is not None]
     assert data["metrics"]["cost"]["mean"] == pytest.approx(np.mean(costs))
     assert data["metrics"]["cost"]["p50"] == pytest.approx(np.median(costs))
@@ -175,12 +203,14 @@ def comparable(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.drop(columns=["seconds"])
 
 
+@pytest.mark.slow
 def test_local_processes_give_the_serial_results(serial_sweep, capped_park):
     base, serial = serial_sweep
     local = run_sweep(capped_park, base, samples=4, seed=1, executor="local", workers=2)
     pd.testing.assert_frame_equal(comparable(local.samples), comparable(serial.samples))
 
 
+@pytest.mark.slow
 def test_dask_local_cluster_gives_the_serial_results(serial_sweep, capped_park):
     base, serial = serial_sweep
     dask = run_sweep(capped_park, base, samples=4, seed=1, executor="dask", workers=2)
@@ -191,14 +221,14 @@ def test_regret_of_the_base_design(tmp_path):
     # pipe opex 50 × k, k ~ uniform(2, 6): the link (cost 50k + 40 + 20 discharged) beats
     # standalone (260) only while k < 4; the base design (k = 1) keeps it, so
     # regret = max(0, 50k + 60 − 260) = max(0, 50k − 200)
-    tables = two_firm_park(transport=PIPE, uncertainty=[
-        uncertain("transport", "pipe", "opex_fixed", p1=2, p2=6)])
+    tables = two_firm_park(
+        transport=PIPE, uncertainty=[uncertain("transport", "pipe", "opex_fixed", p1=2, p2=6)]
+    )
     path = park_file(tmp_path, tables)
     base = optimize(load_park(path))
     result = run_sweep(path, base, samples=6, seed=0)
     k = np.array([d[0] for d in result.samples["draws"]])
-    np.testing.assert_allclose(result.samples["regret"], np.maximum(0.0, 50 * k - 200),
-                               atol=1e-6)
+    np.testing.assert_allclose(result.samples["regret"], np.maximum(0.0, 50 * k - 200), atol=1e-6)
     np.testing.assert_allclose(result.samples["fixed_cost"], 50 * k + 60, rtol=1e-9)
     np.testing.assert_allclose(result.samples["cost"], np.minimum(50 * k + 60, 260), rtol=1e-9)
     data = sweep_json(result)
@@ -208,8 +238,9 @@ def test_regret_of_the_base_design(tmp_path):
 
 
 def test_a_sample_out_of_range_is_a_row_not_a_crash(tmp_path):
-    tables = two_firm_park(uncertainty=[
-        uncertain("flows", "A/water/supply", "quantity", p1=-1.0, p2=-0.5)])
+    tables = two_firm_park(
+        uncertainty=[uncertain("flows", "A/water/supply", "quantity", p1=-1.0, p2=-0.5)]
+    )
     path = park_file(tmp_path, tables)
     base = optimize(load_park(path))
     result = run_sweep(path, base, samples=1, seed=0)
@@ -218,7 +249,8 @@ def test_a_sample_out_of_range_is_a_row_not_a_crash(tmp_path):
     assert rec["status"] == "error"
     assert rec["reason"] == (
         f"invalid sample: uncertainty!D2 (draw): scale {m:g} makes flows quantity of "
-        f"'A/water/supply' {100 * m:g}; must be ≥ 0")
+        f"'A/water/supply' {100 * m:g}; must be ≥ 0"
+    )
 
 
 def test_resume_runs_only_the_missing_samples(capped_park, tmp_path, monkeypatch):
@@ -238,8 +270,7 @@ def test_resume_runs_only_the_missing_samples(capped_park, tmp_path, monkeypatch
     more = run_sweep(capped_park, base, samples=4, seed=1, results_path=results, resume=True)
     assert calls == [0, 1, 2, 3]  # samples 0 and 1 were read back
     assert more.resumed == 2
-    pd.testing.assert_frame_equal(comparable(more.samples.iloc[:2]),
-                                  comparable(first.samples))
+    pd.testing.assert_frame_equal(comparable(more.samples.iloc[:2]), comparable(first.samples))
     again = run_sweep(capped_park, base, samples=4, seed=1, results_path=results, resume=True)
     assert calls == [0, 1, 2, 3] and again.resumed == 4
     with pytest.raises(InputError, match="another workbook, seed"):
@@ -248,8 +279,21 @@ def test_resume_runs_only_the_missing_samples(capped_park, tmp_path, monkeypatch
 
 def test_sweep_command_writes_report_json_and_samples(capped_park, tmp_path):
     out, js = tmp_path / "s.xlsx", tmp_path / "s.json"
-    result = run_cli(["sweep", str(capped_park), "--samples", "2", "--seed", "1", "--quiet",
-                      "--out", str(out), "--json", str(js)])
+    result = run_cli(
+        [
+            "sweep",
+            str(capped_park),
+            "--samples",
+            "2",
+            "--seed",
+            "1",
+            "--quiet",
+            "--out",
+            str(out),
+            "--json",
+            str(js),
+        ]
+    )
     assert result.exit_code == 0, result.output
     data = json.loads(js.read_text())
     assert {"samples", "link_frequency", "metrics"} <= set(data["sweep"])
@@ -274,12 +318,15 @@ def test_sweep_without_uncertainty_rows_is_an_input_error(tmp_path):
 
 @pytest.fixture(scope="module")
 def scenario_comparison(tmp_path_factory):
-    tables = two_firm_park(transport=PIPE, scenarios=[
-        scenario("dear", "resources", "water", "virgin_price", "set", 4),
-        scenario("costly", "transport", "pipe", "opex_fixed", "set", 1000),
-        scenario("capped", "resources", "water", "max_virgin", "set", 0),
-        scenario("capped", "flows", "B/water/demand", "quantity", "set", 500),
-    ])
+    tables = two_firm_park(
+        transport=PIPE,
+        scenarios=[
+            scenario("dear", "resources", "water", "virgin_price", "set", 4),
+            scenario("costly", "transport", "pipe", "opex_fixed", "set", 1000),
+            scenario("capped", "resources", "water", "max_virgin", "set", 0),
+            scenario("capped", "flows", "B/water/demand", "quantity", "set", 500),
+        ],
+    )
     path = park_file(tmp_path_factory.mktemp("compare"), tables)
     return run_compare(scenario_tasks(path, RunOptions()), True, "scenarios")
 
@@ -290,8 +337,11 @@ def test_compare_scenarios_side_by_side(scenario_comparison):
     # dear (water 4/t): 110 vs 100 + 320 = 420; costly (opex 1000): no link, 260 = baseline
     # capped: B needs 500 and may buy none, A has 100 → infeasible
     assert [(o["option"], o["status"]) for o in compare_json(result)] == [
-        ("base", "optimal"), ("dear", "optimal"), ("costly", "optimal"),
-        ("capped", "infeasible")]
+        ("base", "optimal"),
+        ("dear", "optimal"),
+        ("costly", "optimal"),
+        ("capped", "infeasible"),
+    ]
     costs = {o["option"]: o["metrics"]["cost"] for o in compare_json(result)}
     assert costs["base"] == {"design": pytest.approx(110), "baseline": pytest.approx(260)}
     assert costs["dear"] == {"design": pytest.approx(110), "baseline": pytest.approx(420)}
@@ -314,7 +364,8 @@ def test_compare_verdict_links_and_firm_gains(scenario_comparison):
     assert verdict.at["largest cost saving vs standalone", "margin"] == pytest.approx(160)
     links = link_matrix(result)
     assert links[["base", "dear", "costly", "capped", "options using it"]].values.tolist() == [
-        [1, 1, 0, 0, 2]]
+        [1, 1, 0, 0, 2]
+    ]
     assert links.at[0, "link"] == "A → B (water, pipe)"
     # link saving split half-half: base (80·2 + 80·1 − 90)/2 = 75; dear (80·4 + 80 − 90)/2 =
     # 155; costly: no link, 0
@@ -329,23 +380,32 @@ def test_compare_workbooks_command(tmp_path):
     far_park["sites"][1]["x_km"] = 20
     far = park_file(tmp_path, far_park, "far.xlsx")
     out, js = tmp_path / "c.xlsx", tmp_path / "c.json"
-    result = run_cli(["compare", str(near), str(far), "--quiet", "--out", str(out),
-                      "--json", str(js)])
+    result = run_cli(
+        ["compare", str(near), str(far), "--quiet", "--out", str(out), "--json", str(js)]
+    )
     assert result.exit_code == 0, result.output
     data = json.loads(js.read_text())
     # near: 110 as above; far: 50 + 80·0.1·20 = 210 + 20 discharged = 230 (< 260: built)
     assert [(o["option"], o["metrics"]["cost"]["design"]) for o in data["compare"]] == [
-        ("near", pytest.approx(110)), ("far", pytest.approx(230))]
+        ("near", pytest.approx(110)),
+        ("far", pytest.approx(230)),
+    ]
     assert set(data["compare"][0]) == {"option", "status", "metrics", "links"}
     assert data["metrics"]["cost"]["design"] == pytest.approx(110)  # the best option's report
     book = load_workbook(out)
-    for name in ("Comparison", "Comparison savings", "Comparison verdict",
-                 "Comparison links", "Comparison firms"):
+    for name in (
+        "Comparison",
+        "Comparison savings",
+        "Comparison verdict",
+        "Comparison links",
+        "Comparison firms",
+    ):
         assert name in book.sheetnames
     assert book["Comparison"]._charts and book["Comparison savings"]._charts
     assert book["Comparison"].freeze_panes is not None
-    verdict = [r for r in book["Comparison verdict"].iter_rows(values_only=True)
-               if r[0] == "lowest cost"]
+    verdict = [
+        r for r in book["Comparison verdict"].iter_rows(values_only=True) if r[0] == "lowest cost"
+    ]
     assert verdict[0][1] == "near"
 
 

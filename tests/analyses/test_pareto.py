@@ -22,8 +22,14 @@ APPROX = {"rel": 1e-5, "abs": 1e-4}
 
 
 def pipe(opex_fixed: float = 0.0, cost_per_unit_km: float = 0.0) -> list[dict[str, Any]]:
-    return [{"mode": "pipe", "resources": "*", "opex_fixed": opex_fixed,
-             "cost_per_unit_km": cost_per_unit_km}]
+    return [
+        {
+            "mode": "pipe",
+            "resources": "*",
+            "opex_fixed": opex_fixed,
+            "cost_per_unit_km": cost_per_unit_km,
+        }
+    ]
 
 
 def three_firm_park() -> dict[str, Any]:
@@ -37,17 +43,27 @@ def three_firm_park() -> dict[str, Any]:
     - both: 225 − 150 − 75 + 200 = 200, virgin 0; none: 225, virgin 100.
     """
     return {
-        "firms": [{"firm_id": "A", "site": "S1"}, {"firm_id": "B", "site": "S2"},
-                  {"firm_id": "C", "site": "S3"}],
-        "sites": [{"site_id": "S1", "x_km": 0, "y_km": 0}, {"site_id": "S2", "x_km": 5, "y_km": 0},
-                  {"site_id": "S3", "x_km": 0, "y_km": 5}],
-        "resources": [{"resource_id": "water", "unit": "t", "virgin_price": 2,
-                       "disposal_cost": 1}],
+        "firms": [
+            {"firm_id": "A", "site": "S1"},
+            {"firm_id": "B", "site": "S2"},
+            {"firm_id": "C", "site": "S3"},
+        ],
+        "sites": [
+            {"site_id": "S1", "x_km": 0, "y_km": 0},
+            {"site_id": "S2", "x_km": 5, "y_km": 0},
+            {"site_id": "S3", "x_km": 0, "y_km": 5},
+        ],
+        "resources": [{"resource_id": "water", "unit": "t", "virgin_price": 2, "disposal_cost": 1}],
         "flows": [
             {"firm_id": "A", "resource_id": "water", "direction": "supply", "quantity": 100},
             {"firm_id": "B", "resource_id": "water", "direction": "demand", "quantity": 50},
-            {"firm_id": "C", "resource_id": "water", "direction": "demand", "quantity": 50,
-             "price": 0.5},
+            {
+                "firm_id": "C",
+                "resource_id": "water",
+                "direction": "demand",
+                "quantity": 50,
+                "price": 0.5,
+            },
         ],
         "transport": pipe(opex_fixed=100),
     }
@@ -57,13 +73,28 @@ def four_firm_park() -> dict[str, Any]:
     """Two suppliers, two consumers, two resources, transport paid per km: a richer front."""
     return {
         "firms": [{"firm_id": f, "site": f"S{f}"} for f in "ABCD"],
-        "sites": [{"site_id": "SA", "x_km": 0, "y_km": 0}, {"site_id": "SB", "x_km": 4, "y_km": 0},
-                  {"site_id": "SC", "x_km": 0, "y_km": 7}, {"site_id": "SD", "x_km": 9, "y_km": 3}],
+        "sites": [
+            {"site_id": "SA", "x_km": 0, "y_km": 0},
+            {"site_id": "SB", "x_km": 4, "y_km": 0},
+            {"site_id": "SC", "x_km": 0, "y_km": 7},
+            {"site_id": "SD", "x_km": 9, "y_km": 3},
+        ],
         "resources": [
-            {"resource_id": "water", "unit": "m3", "virgin_price": 1.5, "disposal_cost": 0.5,
-             "virgin_co2e": 0.3},
-            {"resource_id": "heat", "unit": "MWh", "virgin_price": 30, "disposal_cost": 0,
-             "virgin_weight": 0.5, "virgin_co2e": 200},
+            {
+                "resource_id": "water",
+                "unit": "m3",
+                "virgin_price": 1.5,
+                "disposal_cost": 0.5,
+                "virgin_co2e": 0.3,
+            },
+            {
+                "resource_id": "heat",
+                "unit": "MWh",
+                "virgin_price": 30,
+                "disposal_cost": 0,
+                "virgin_weight": 0.5,
+                "virgin_co2e": 200,
+            },
         ],
         "flows": [
             {"firm_id": "A", "resource_id": "water", "direction": "supply", "quantity": 120},
@@ -75,8 +106,13 @@ def four_firm_park() -> dict[str, Any]:
         ],
         "transport": [
             {"mode": "pipe", "resources": "water", "opex_fixed": 40, "cost_per_unit_km": 0.25},
-            {"mode": "steam", "resources": "heat", "opex_fixed": 300, "cost_per_unit_km": 4,
-             "co2e_per_unit_km": 1},
+            {
+                "mode": "steam",
+                "resources": "heat",
+                "opex_fixed": 300,
+                "cost_per_unit_km": 4,
+                "co2e_per_unit_km": 1,
+            },
         ],
     }
 
@@ -94,7 +130,9 @@ def test_one_costly_link_gives_two_points(load):
     park = load(two_firm_park(transport=pipe(opex_fixed=250, cost_per_unit_km=0.1)))
     front = pareto_front(park, 3)
     assert [(p["cost"], p["virgin"], p["links"]) for p in pareto_json(front)] == [
-        pytest.approx((260.0, 80.0, 0), **APPROX), pytest.approx((310.0, 0.0, 1), **APPROX)]
+        pytest.approx((260.0, 80.0, 0), **APPROX),
+        pytest.approx((310.0, 0.0, 1), **APPROX),
+    ]
     assert front.dropped == 1
     assert front.model_builds == 1
     assert [p["gap"] for p in pareto_json(front)] == [0.0, 0.0]
@@ -123,13 +161,16 @@ def test_end_points_are_the_single_objective_optima(load):
     by_virgin = optimize(park, RunOptions(objective="virgin"))
     for point, single in ((first, by_cost), (last, by_virgin)):
         for k in ("cost", "virgin", "co2e"):
-            assert point.metrics[k]["design"] == pytest.approx(single.metrics[k]["design"],
-                                                               **APPROX)
+            assert point.metrics[k]["design"] == pytest.approx(
+                single.metrics[k]["design"], **APPROX
+            )
         assert point.design_key() == single.design_key()
-    assert (first.metrics["cost"]["design"], first.metrics["virgin"]["design"]) == \
-        pytest.approx((175, 50), **APPROX)
-    assert (last.metrics["cost"]["design"], last.metrics["virgin"]["design"]) == \
-        pytest.approx((200, 0), **APPROX)
+    assert (first.metrics["cost"]["design"], first.metrics["virgin"]["design"]) == pytest.approx(
+        (175, 50), **APPROX
+    )
+    assert (last.metrics["cost"]["design"], last.metrics["virgin"]["design"]) == pytest.approx(
+        (200, 0), **APPROX
+    )
     # ε = 100/3 and 50/3 − both need A→C, whose cheapest use is all 50 t: repeats of (200, 0)
     assert len(front.solutions) == 2
 
@@ -147,7 +188,8 @@ def test_front_is_monotone_without_repeats_and_reuse_equals_rebuild(load):
     # end points: the cost optimum and the co2e optimum (ties by cost)
     assert xs[0] == pytest.approx(optimize(park).metrics["cost"]["design"], **APPROX)
     assert ys[-1] == pytest.approx(
-        optimize(park, RunOptions(objective="co2e")).metrics["co2e"]["design"], **APPROX)
+        optimize(park, RunOptions(objective="co2e")).metrics["co2e"]["design"], **APPROX
+    )
     # rebuilding the model for every point gives the same front, with one build per solve
     rebuilt = trace_front(park, 6, x="cost", y="co2e", reuse_model=False)
     assert pareto_json(rebuilt) == [pytest.approx(p, **APPROX) for p in data]
@@ -160,7 +202,9 @@ def test_other_axes_and_a_single_point(load):
     park = load(three_firm_park())
     data = pareto_json(pareto_front(park, 3, x="virgin", y="cost"))
     assert [(p["virgin"], p["cost"]) for p in data] == [
-        pytest.approx((0, 200), **APPROX), pytest.approx((50, 175), **APPROX)]
+        pytest.approx((0, 200), **APPROX),
+        pytest.approx((50, 175), **APPROX),
+    ]
     single = pareto_json(pareto_front(park, 1, x="virgin", y="cost"))
     assert [(p["virgin"], p["cost"]) for p in single] == [pytest.approx((0, 200), **APPROX)]
 
@@ -182,8 +226,9 @@ def test_pareto_sheets(load):
     assert table.title == "Pareto" and links.title == "Pareto links"
     assert table.chart.kind == "scatter"
     assert table.chart.x == "cost [EUR/yr]" and table.chart.y == ("virgin [units/yr]",)
-    assert {"cost [EUR/yr]", "virgin [units/yr]", "co2e [kg CO2e/yr]", "links used",
-            "gap"} <= set(table.frame.columns)
+    assert {"cost [EUR/yr]", "virgin [units/yr]", "co2e [kg CO2e/yr]", "links used", "gap"} <= set(
+        table.frame.columns
+    )
     assert list(table.frame["cost [EUR/yr]"]) == pytest.approx([175, 200], **APPROX)
     # A→B in both points, A→C only once virgin use is pushed to 0
     matrix = links.frame.set_index("receiver")[["point 1", "point 2"]]
@@ -210,9 +255,19 @@ def test_alternatives_within_the_bound_and_fewer_than_asked(load):
     assert [d["cost"] for d in data] == pytest.approx([225, 200], **APPROX)
     assert [d["virgin"] for d in data] == pytest.approx([100, 0], **APPROX)
     assert "no further design" in result.stopped
-    assert set(data[1]["links"][0]) == {"supplier", "receiver", "from_resource", "to_resource",
-                                        "mode", "from_site", "to_site", "distance_km", "sent",
-                                        "delivered", "annual_cost"}
+    assert set(data[1]["links"][0]) == {
+        "supplier",
+        "receiver",
+        "from_resource",
+        "to_resource",
+        "mode",
+        "from_site",
+        "to_site",
+        "distance_km",
+        "sent",
+        "delivered",
+        "annual_cost",
+    }
 
 
 def test_alternatives_are_distinct_cheap_enough_and_use_their_links(load):
@@ -231,8 +286,7 @@ def test_alternatives_are_distinct_cheap_enough_and_use_their_links(load):
     sets = [frozenset()]
     for design in result.alternatives:
         assert design.metrics["cost"]["design"] <= 2418.75 + 1e-6
-        sets.append(frozenset(zip(design.built_links["supplier"],
-                                  design.built_links["receiver"])))
+        sets.append(frozenset(zip(design.built_links["supplier"], design.built_links["receiver"])))
     assert len(result.alternatives) == 4
     assert len(set(sets)) == len(sets)
     first = result.alternatives[0]
@@ -243,7 +297,8 @@ def test_alternatives_are_distinct_cheap_enough_and_use_their_links(load):
     assert len(to_d) == 1
     assert to_d[0].built_links["sent"].tolist() == pytest.approx([60], abs=1e-3)
     assert to_d[0].metrics["cost"]["design"] == pytest.approx(
-        1935 - 120 + 40 + 15 * 90 ** 0.5, rel=1e-5)
+        1935 - 120 + 40 + 15 * 90**0.5, rel=1e-5
+    )
 
 
 def test_no_slack_no_alternative(load):
@@ -261,7 +316,8 @@ def test_alternatives_sheet(load):
     assert frame.loc["cost [EUR/yr]"].tolist() == pytest.approx([175, 225, 200], **APPROX)
     # (225 − 175) / 175 = 28.57 %, (200 − 175) / 175 = 14.29 %
     assert frame.loc["cost vs optimum [%]"].tolist() == pytest.approx(
-        [0, 100 * 50 / 175, 100 * 25 / 175], **APPROX)
+        [0, 100 * 50 / 175, 100 * 25 / 175], **APPROX
+    )
     assert frame.loc["links used"].tolist() == [1, 0, 2]
     to_c = [i for i in frame.index if i.startswith("link A → C")]
     assert len(to_c) == 1 and frame.loc[to_c[0]].tolist() == [0, 0, 1]

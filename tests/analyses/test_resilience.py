@@ -44,7 +44,8 @@ def test_removing_a_firm_without_links_changes_nothing(load):
     tables["firms"].append({"firm_id": "C", "site": "S1"})
     tables["resources"].append({"resource_id": "steel", "unit": "t", "virgin_price": 3})
     tables["flows"].append(
-        {"firm_id": "C", "resource_id": "steel", "direction": "demand", "quantity": 10})
+        {"firm_id": "C", "resource_id": "steel", "direction": "demand", "quantity": 10}
+    )
     park = load(tables)
     design = optimize(park)
     assert design.metrics["cost"]["design"] == pytest.approx(140.0)  # 110 + C buys 10 × 3
@@ -92,10 +93,16 @@ def test_reoptimised_is_never_costlier_than_the_fixed_design(load):
     # two suppliers, two receivers, a substitution: several links to lose
     tables = {
         "firms": [{"firm_id": f, "site": f"S{f}"} for f in ("A", "B", "C", "D")],
-        "sites": [{"site_id": "SA", "x_km": 0, "y_km": 0}, {"site_id": "SB", "x_km": 4, "y_km": 0},
-                  {"site_id": "SC", "x_km": 0, "y_km": 3}, {"site_id": "SD", "x_km": 6, "y_km": 2}],
-        "resources": [WATER, {"resource_id": "heat", "unit": "MWh", "virgin_price": 5,
-                              "disposal_cost": 0}],
+        "sites": [
+            {"site_id": "SA", "x_km": 0, "y_km": 0},
+            {"site_id": "SB", "x_km": 4, "y_km": 0},
+            {"site_id": "SC", "x_km": 0, "y_km": 3},
+            {"site_id": "SD", "x_km": 6, "y_km": 2},
+        ],
+        "resources": [
+            WATER,
+            {"resource_id": "heat", "unit": "MWh", "virgin_price": 5, "disposal_cost": 0},
+        ],
         "flows": [
             {"firm_id": "A", "resource_id": "water", "direction": "supply", "quantity": 60},
             {"firm_id": "A", "resource_id": "heat", "direction": "supply", "quantity": 40},
@@ -140,12 +147,18 @@ def test_a_leaving_candidate_strands_its_links(load):
     # plot 5/yr. With C: 10 + 5 + link 50 + 40 + C discharges 20 = 125 against the baseline
     # 160 + 100 = 260: admitted (objective −135, without C 0).
     tables = pipe_park(
-        firms=[{"firm_id": "B", "site": "S2"},
-               {"firm_id": "C", "status": "candidate", "admission_cost": 10}],
-        sites=[{"site_id": "S2", "x_km": 5, "y_km": 0},
-               {"site_id": "P1", "x_km": 0, "y_km": 0, "kind": "plot", "site_cost": 5}],
-        flows=[{"firm_id": "C", "resource_id": "water", "direction": "supply", "quantity": 100},
-               {"firm_id": "B", "resource_id": "water", "direction": "demand", "quantity": 80}],
+        firms=[
+            {"firm_id": "B", "site": "S2"},
+            {"firm_id": "C", "status": "candidate", "admission_cost": 10},
+        ],
+        sites=[
+            {"site_id": "S2", "x_km": 5, "y_km": 0},
+            {"site_id": "P1", "x_km": 0, "y_km": 0, "kind": "plot", "site_cost": 5},
+        ],
+        flows=[
+            {"firm_id": "C", "resource_id": "water", "direction": "supply", "quantity": 100},
+            {"firm_id": "B", "resource_id": "water", "direction": "demand", "quantity": 80},
+        ],
     )
     park = load(tables)
     design = optimize(park)
@@ -164,10 +177,19 @@ def test_a_leaving_candidate_strands_its_links(load):
 def test_demand_that_cannot_be_bought_is_reported_short(load):
     # steam cannot be bought; A sends B its 30 MWh by pipe (50 + 0.1 × 5 × 30 = 65)
     tables = pipe_park(
-        resources=[{"resource_id": "steam", "unit": "MWh", "virgin_price": None,
-                    "disposal_cost": 0, "virgin_weight": 1}],
-        flows=[{"firm_id": "A", "resource_id": "steam", "direction": "supply", "quantity": 30},
-               {"firm_id": "B", "resource_id": "steam", "direction": "demand", "quantity": 30}],
+        resources=[
+            {
+                "resource_id": "steam",
+                "unit": "MWh",
+                "virgin_price": None,
+                "disposal_cost": 0,
+                "virgin_weight": 1,
+            }
+        ],
+        flows=[
+            {"firm_id": "A", "resource_id": "steam", "direction": "supply", "quantity": 30},
+            {"firm_id": "B", "resource_id": "steam", "direction": "demand", "quantity": 30},
+        ],
     )
     park = load(tables)
     design = optimize(park)
@@ -196,8 +218,9 @@ def test_a_run_that_cannot_be_operated_has_no_metrics(load):
     record = resilience_json(result)[0]
     assert record["fixed"] == {"cost": None, "virgin": None, "co2e": None}
     notes = resilience_sheets(result)[0].notes
-    assert any(n.startswith("If A leaves, B loses water; the park cannot be operated")
-               for n in notes)
+    assert any(
+        n.startswith("If A leaves, B loses water; the park cannot be operated") for n in notes
+    )
 
 
 def test_json_and_sheet_follow_the_spec(load):
@@ -219,8 +242,10 @@ def test_json_and_sheet_follow_the_spec(load):
     assert sheet.frame["firm"].tolist() == ["A", "B"]
     assert sheet.frame.loc[0, "fixed design: cost increase [EUR/yr]"] == pytest.approx(120.0)
     # +120 / 90 = +133.3 %; +70 / 90 = +77.8 %
-    assert ("If A leaves, B loses water; park cost +133.3 % (fixed design), +77.8 % after "
-            "re-optimising.") in sheet.notes
+    assert (
+        "If A leaves, B loses water; park cost +133.3 % (fixed design), +77.8 % after "
+        "re-optimising."
+    ) in sheet.notes
 
 
 # --- defection-aware design ---------------------------------------------------------------
@@ -233,13 +258,19 @@ def two_suppliers(p1=0.2, p2=0.1):
     Scenarios: nobody leaves 1 − p1 − p2, A1 leaves p1, A2 leaves p2.
     """
     return {
-        "firms": [{"firm_id": "A1", "site": "S1", "defection_probability": p1},
-                  {"firm_id": "A2", "site": "S2", "defection_probability": p2},
-                  {"firm_id": "B", "site": "S0"}],
-        "sites": [{"site_id": "S0", "x_km": 0, "y_km": 0}, {"site_id": "S1", "x_km": 5, "y_km": 0},
-                  {"site_id": "S2", "x_km": -10, "y_km": 0}],
-        "resources": [{"resource_id": "water", "unit": "t", "virgin_price": 10,
-                       "disposal_cost": 0}],
+        "firms": [
+            {"firm_id": "A1", "site": "S1", "defection_probability": p1},
+            {"firm_id": "A2", "site": "S2", "defection_probability": p2},
+            {"firm_id": "B", "site": "S0"},
+        ],
+        "sites": [
+            {"site_id": "S0", "x_km": 0, "y_km": 0},
+            {"site_id": "S1", "x_km": 5, "y_km": 0},
+            {"site_id": "S2", "x_km": -10, "y_km": 0},
+        ],
+        "resources": [
+            {"resource_id": "water", "unit": "t", "virgin_price": 10, "disposal_cost": 0}
+        ],
         "flows": [
             {"firm_id": "A1", "resource_id": "water", "direction": "supply", "quantity": 100},
             {"firm_id": "A2", "resource_id": "water", "direction": "supply", "quantity": 100},
@@ -257,10 +288,11 @@ def test_defection_aware_design_adds_a_second_supplier(load):
     # aware: both links (100 fixed); A1 sends unless gone, then A2 does:
     #   100 + 0.7 × 40 + 0.2 × 80 + 0.1 × 40 = 148
     # (A2→B alone: 50 + 0.9 × 80 + 0.1 × 800 = 202; both is cheaper)
-    assert set(zip(result.plain.built["supplier"], result.plain.built["receiver"])) == {
-        ("A1", "B")}
+    assert set(zip(result.plain.built["supplier"], result.plain.built["receiver"])) == {("A1", "B")}
     assert set(zip(result.aware.built["supplier"], result.aware.built["receiver"])) == {
-        ("A1", "B"), ("A2", "B")}
+        ("A1", "B"),
+        ("A2", "B"),
+    }
     assert result.plain.expected_cost == pytest.approx(242.0)
     assert result.aware.expected_cost == pytest.approx(148.0)
     assert result.expected_saving == pytest.approx(94.0)
@@ -270,8 +302,12 @@ def test_defection_aware_design_adds_a_second_supplier(load):
 
     main, links = defection_sheets(result)
     assert (main.title, links.title) == ("Defection-aware", "Defection links")
-    assert main.frame["scenario"].tolist() == ["nobody leaves", "A1 leaves", "A2 leaves",
-                                               "expected"]
+    assert main.frame["scenario"].tolist() == [
+        "nobody leaves",
+        "A1 leaves",
+        "A2 leaves",
+        "expected",
+    ]
     assert main.frame.iloc[-1]["defection-aware design: cost [EUR/yr]"] == pytest.approx(148.0)
     assert any("A2→B water (pipe)" in n for n in main.notes)
 
@@ -289,19 +325,32 @@ def test_defection_aware_expected_cost_is_never_above_the_plain_one(load, seed):
     rng = random.Random(seed)
     firms, flows = [], []
     for k in range(5):
-        firms.append({"firm_id": f"F{k}", "site": f"S{k}",
-                      "defection_probability": rng.choice([None, 0.05, 0.15])})
+        firms.append(
+            {
+                "firm_id": f"F{k}",
+                "site": f"S{k}",
+                "defection_probability": rng.choice([None, 0.05, 0.15]),
+            }
+        )
         for res in ("water", "heat"):
-            flows.append({"firm_id": f"F{k}", "resource_id": res,
-                          "direction": "supply" if (k + len(res)) % 2 else "demand",
-                          "quantity": rng.randint(10, 100)})
+            flows.append(
+                {
+                    "firm_id": f"F{k}",
+                    "resource_id": res,
+                    "direction": "supply" if (k + len(res)) % 2 else "demand",
+                    "quantity": rng.randint(10, 100),
+                }
+            )
     tables = {
         "firms": firms,
-        "sites": [{"site_id": f"S{k}", "x_km": rng.uniform(0, 10), "y_km": rng.uniform(0, 10)}
-                  for k in range(5)],
-        "resources": [WATER | {"virgin_price": 6},
-                      {"resource_id": "heat", "unit": "MWh", "virgin_price": 8,
-                       "disposal_cost": 0.5}],
+        "sites": [
+            {"site_id": f"S{k}", "x_km": rng.uniform(0, 10), "y_km": rng.uniform(0, 10)}
+            for k in range(5)
+        ],
+        "resources": [
+            WATER | {"virgin_price": 6},
+            {"resource_id": "heat", "unit": "MWh", "virgin_price": 8, "disposal_cost": 0.5},
+        ],
         "flows": flows,
         "transport": [{"mode": "pipe", "opex_fixed": 60, "cost_per_unit_km": 0.05}],
         "settings": {"defection_probability": 0.1},

@@ -15,8 +15,9 @@ from ecopark_opt.inputs.workbook import write_workbook
 TWO_FIRMS = {
     "firms": [{"firm_id": "A", "site": "S1"}, {"firm_id": "B", "site": "S2"}],
     "sites": [{"site_id": "S1", "x_km": 0, "y_km": 0}, {"site_id": "S2", "x_km": 3, "y_km": 4}],
-    "resources": [{"resource_id": "water", "unit": "m3", "virgin_price": 2.0,
-                   "disposal_cost": 1.0}],
+    "resources": [
+        {"resource_id": "water", "unit": "m3", "virgin_price": 2.0, "disposal_cost": 1.0}
+    ],
     "flows": [
         {"firm_id": "A", "resource_id": "water", "direction": "supply", "quantity": 100},
         {"firm_id": "B", "resource_id": "water", "direction": "demand", "quantity": 80},
@@ -42,12 +43,23 @@ def test_solve_writes_report_and_json(park: Path, tmp_path: Path):
     data = json.loads(js.read_text())
     # 80 m3 sent 5 km: 80·0.1·5 + 50 = 90; A discharges 20 → cost 110 (baseline 160 + 100)
     assert data["status"] == "optimal"
-    assert data["metrics"]["cost"] == {"design": pytest.approx(110.0),
-                                       "baseline": pytest.approx(260.0)}
+    assert data["metrics"]["cost"] == {
+        "design": pytest.approx(110.0),
+        "baseline": pytest.approx(260.0),
+    }
     assert [(lk["supplier"], lk["receiver"], lk["sent"]) for lk in data["links"]] == [
-        ("A", "B", pytest.approx(80.0))]
-    assert set(data) == {"status", "objective", "mip_gap", "metrics", "links", "purchases",
-                         "discharges", "firms"}
+        ("A", "B", pytest.approx(80.0))
+    ]
+    assert set(data) == {
+        "status",
+        "objective",
+        "mip_gap",
+        "metrics",
+        "links",
+        "purchases",
+        "discharges",
+        "firms",
+    }
 
 
 def test_default_report_path_is_reports_stem(park: Path, tmp_path: Path, monkeypatch):
@@ -58,10 +70,13 @@ def test_default_report_path_is_reports_stem(park: Path, tmp_path: Path, monkeyp
 
 
 def test_bad_input_exit_2_lists_every_problem(tmp_path: Path):
-    tables = {**TWO_FIRMS, "flows": [
-        {"firm_id": "A", "resource_id": "water", "direction": "supply", "quantity": -1},
-        {"firm_id": "Z", "resource_id": "water", "direction": "demand", "quantity": 80},
-    ]}
+    tables = {
+        **TWO_FIRMS,
+        "flows": [
+            {"firm_id": "A", "resource_id": "water", "direction": "supply", "quantity": -1},
+            {"firm_id": "Z", "resource_id": "water", "direction": "demand", "quantity": 80},
+        ],
+    }
     path = write_workbook(tmp_path / "bad.xlsx", tables)
     out = tmp_path / "r.xlsx"
     result = run(["solve", str(path), "--out", str(out)])
@@ -72,7 +87,8 @@ def test_bad_input_exit_2_lists_every_problem(tmp_path: Path):
     result = run(["validate", str(path)])
     assert result.exit_code == 2
     assert "2 problems found" in result.output or "flows!A3 (firm_id): unknown firm 'Z'" in (
-        result.output)
+        result.output
+    )
 
 
 def test_not_a_workbook_exit_2(tmp_path: Path):
@@ -84,9 +100,13 @@ def test_not_a_workbook_exit_2(tmp_path: Path):
 
 
 def test_infeasible_exit_3_names_the_culprit(tmp_path: Path):
-    tables = {**TWO_FIRMS, "resources": [{"resource_id": "water", "unit": "m3",
-                                         "virgin_price": None, "disposal_cost": 1.0}],
-              "transport": [{"mode": "pipe", "max_distance_km": 1}]}
+    tables = {
+        **TWO_FIRMS,
+        "resources": [
+            {"resource_id": "water", "unit": "m3", "virgin_price": None, "disposal_cost": 1.0}
+        ],
+        "transport": [{"mode": "pipe", "max_distance_km": 1}],
+    }
     path = write_workbook(tmp_path / "inf.xlsx", tables)
     js = tmp_path / "r.json"
     result = run(["solve", str(path), "--out", str(tmp_path / "r.xlsx"), "--json", str(js)])
@@ -134,9 +154,24 @@ def test_output_over_input_refused(park: Path):
 
 def test_objective_option_and_time_limit(park: Path, tmp_path: Path):
     js = tmp_path / "r.json"
-    result = run(["solve", str(park), "--objective", "virgin", "--time-limit", "10",
-                  "--mip-gap", "0", "--threads", "1", "--out", str(tmp_path / "r.xlsx"),
-                  "--json", str(js)])
+    result = run(
+        [
+            "solve",
+            str(park),
+            "--objective",
+            "virgin",
+            "--time-limit",
+            "10",
+            "--mip-gap",
+            "0",
+            "--threads",
+            "1",
+            "--out",
+            str(tmp_path / "r.xlsx"),
+            "--json",
+            str(js),
+        ]
+    )
     assert result.exit_code == 0, result.output
     data = json.loads(js.read_text())
     assert data["objective"] == "virgin"
@@ -151,16 +186,40 @@ def test_template_then_validate(tmp_path: Path):
 
 def test_pareto_and_alternatives_and_resilience_commands(park: Path, tmp_path: Path):
     js = tmp_path / "p.json"
-    result = run(["pareto", str(park), "--points", "3", "--out", str(tmp_path / "p.xlsx"),
-                  "--json", str(js), "--quiet"])
+    result = run(
+        [
+            "pareto",
+            str(park),
+            "--points",
+            "3",
+            "--out",
+            str(tmp_path / "p.xlsx"),
+            "--json",
+            str(js),
+            "--quiet",
+        ]
+    )
     assert result.exit_code == 0, result.output
     front = json.loads(js.read_text())["pareto"]
     # cost-min point builds the link (cost 110, virgin 0): it is also virgin-min → one point
     assert front[0]["cost"] == pytest.approx(110.0) and front[0]["virgin"] == pytest.approx(0.0)
     js = tmp_path / "s.json"
-    result = run(["solve", str(park), "--alternatives", "2", "--within", "200",
-                  "--resilience", "--out", str(tmp_path / "s.xlsx"), "--json", str(js),
-                  "--quiet"])
+    result = run(
+        [
+            "solve",
+            str(park),
+            "--alternatives",
+            "2",
+            "--within",
+            "200",
+            "--resilience",
+            "--out",
+            str(tmp_path / "s.xlsx"),
+            "--json",
+            str(js),
+            "--quiet",
+        ]
+    )
     assert result.exit_code == 0, result.output
     data = json.loads(js.read_text())
     # the only other design is no link at all: cost 260 ≤ 110·(1 + 200 %)

@@ -25,8 +25,9 @@ MONOLITHIC = RunOptions(mip_gap=1e-9, time_limit=30, prune=False, decompose=Fals
 
 
 def generated(tmp_path: Path, firms: int, resources: int, seed: int, **extra) -> object:
-    tables = generate_park(firms, resources, seed, plots=extra.pop("plots", 0),
-                           candidates=extra.pop("candidates", 0))
+    tables = generate_park(
+        firms, resources, seed, plots=extra.pop("plots", 0), candidates=extra.pop("candidates", 0)
+    )
     tables["settings"] = {**tables["settings"], **extra}
     return load_park(write_workbook(tmp_path / f"g{firms}_{resources}_{seed}.xlsx", tables))
 
@@ -131,8 +132,9 @@ def test_a_cleaner_source_relaxes_the_quality_bound(load):
     tables = quality_park(virgin_salt=50)  # buying is no help: virgin water is saltier
     tables["firms"].append({"firm_id": "C", "site": "S1"})
     tables["flows"][0]["salt"] = 30
-    tables["flows"].append({"firm_id": "C", "resource_id": "water", "direction": "supply",
-                            "quantity": 100, "salt": 2})
+    tables["flows"].append(
+        {"firm_id": "C", "resource_id": "water", "direction": "supply", "quantity": 100, "salt": 2}
+    )
     park = load(tables)
     links = candidate_links(park).set_index("supplier")
     # the cleanest other source is C (2): 30 F + 2 (80 − F) ≤ 800 → F ≤ 640 / 28 = 22.86;
@@ -166,8 +168,10 @@ def test_a_dominated_parallel_mode_is_dropped(load):
 
 
 def test_a_capacity_limited_mode_does_not_dominate(load):
-    modes = [{"mode": "pipe", "opex_fixed": 100, "cost_per_unit_km": 0.1, "capacity": 50},
-             {"mode": "gold_pipe", "opex_fixed": 150, "cost_per_unit_km": 0.2}]
+    modes = [
+        {"mode": "pipe", "opex_fixed": 100, "cost_per_unit_km": 0.1, "capacity": 50},
+        {"mode": "gold_pipe", "opex_fixed": 150, "cost_per_unit_km": 0.2},
+    ]
     park = load(two_firm_park(transport=modes))
     # the cheap pipe carries at most 50 of the 80: it cannot take over gold_pipe's flow
     assert len(prune_links(park, candidate_links(park))) == 2
@@ -187,6 +191,7 @@ def test_a_capacity_limited_mode_does_not_dominate(load):
         (25, 10, 3, {"objective": "co2e"}),  # nothing can be pruned: every link cuts CO2e
     ],
 )
+@pytest.mark.slow
 def test_pruning_keeps_the_optimum_of_generated_parks(tmp_path, firms, resources, seed, extra):
     park = generated(tmp_path, firms, resources, seed, **extra)
     options = RunOptions(mip_gap=1e-9, time_limit=30, decompose=False)
@@ -210,9 +215,12 @@ def two_resources(**settings) -> dict:
     saves 400 − 100 = 300. Together −440."""
     return {
         "firms": [{"firm_id": f, "site": f"S{f}"} for f in "ABCD"],
-        "sites": [{"site_id": "SA", "x_km": 0, "y_km": 0}, {"site_id": "SB", "x_km": 5, "y_km": 0},
-                  {"site_id": "SC", "x_km": 100, "y_km": 0},
-                  {"site_id": "SD", "x_km": 105, "y_km": 0}],
+        "sites": [
+            {"site_id": "SA", "x_km": 0, "y_km": 0},
+            {"site_id": "SB", "x_km": 5, "y_km": 0},
+            {"site_id": "SC", "x_km": 100, "y_km": 0},
+            {"site_id": "SD", "x_km": 105, "y_km": 0},
+        ],
         "resources": [
             {"resource_id": "water", "unit": "t", "virgin_price": 2, "disposal_cost": 1},
             {"resource_id": "heat", "unit": "MWh", "virgin_price": 10, "disposal_cost": 0},
@@ -286,10 +294,14 @@ def test_candidate_firms_keep_the_park_whole(load):
     assert "candidate" in decompose.coupling(park)
 
 
-@pytest.mark.parametrize(("firms", "resources", "seed", "objective"),
-                         [(25, 10, 3, "cost"), (30, 10, 4, "cost"), (20, 8, 2, "virgin")])
+@pytest.mark.parametrize(
+    ("firms", "resources", "seed", "objective"),
+    [(25, 10, 3, "cost"), (30, 10, 4, "cost"), (20, 8, 2, "virgin")],
+)
+@pytest.mark.slow
 def test_decomposition_matches_the_monolithic_model_on_generated_parks(
-        tmp_path, monkeypatch, firms, resources, seed, objective):
+    tmp_path, monkeypatch, firms, resources, seed, objective
+):
     monkeypatch.setattr(decompose, "BATCH_LINKS", 0)
     park = generated(tmp_path, firms, resources, seed, objective=objective)
     apart = optimize(park, EXACT)
@@ -302,7 +314,8 @@ def test_decomposition_matches_the_monolithic_model_on_generated_parks(
     for metric in ("cost", "virgin", "co2e"):
         for key in ("design", "baseline"):
             assert apart.metrics[metric][key] == pytest.approx(
-                whole.metrics[metric][key], rel=1e-5, abs=1e-6)
+                whole.metrics[metric][key], rel=1e-5, abs=1e-6
+            )
     # the same tables, index for index
     assert apart.links.index.equals(whole.links.index)
     assert list(apart.links.columns) == list(whole.links.columns)
@@ -319,8 +332,7 @@ def test_a_design_park_model_holds_the_merged_design(tmp_path, monkeypatch):
     # the model has every candidate link and the design in its variables
     assert len(model.LINKS) == len(solution.links)
     sent = {l: model.Flow[l].value for l in model.LINKS}
-    assert np.allclose([sent[l] for l in solution.links.index], solution.links["sent"],
-                       atol=1e-6)
+    assert np.allclose([sent[l] for l in solution.links.index], solution.links["sent"], atol=1e-6)
 
 
 # --- candidate links: spatial pre-filter ---------------------------------------------------
@@ -338,8 +350,10 @@ def test_the_spatial_prefilter_keeps_distance_overrides_and_geographic_sites(loa
     # lat/lon sites: A and B 0.04° of latitude apart (≈ 4.4 km), C and D ≈ 4.4 km apart too,
     # 0.9° (≈ 100 km) from A and B; a distances row brings A next to D (3 km route)
     tables["sites"] = [
-        {"site_id": "SA", "lat": 55.00, "lon": 11.0}, {"site_id": "SB", "lat": 55.04, "lon": 11.0},
-        {"site_id": "SC", "lat": 55.90, "lon": 11.0}, {"site_id": "SD", "lat": 55.94, "lon": 11.0},
+        {"site_id": "SA", "lat": 55.00, "lon": 11.0},
+        {"site_id": "SB", "lat": 55.04, "lon": 11.0},
+        {"site_id": "SC", "lat": 55.90, "lon": 11.0},
+        {"site_id": "SD", "lat": 55.94, "lon": 11.0},
     ]
     tables["flows"][3]["resource_id"] = "water"  # D now demands water too
     tables["distances"] = [{"from_site": "SA", "to_site": "SD", "distance_km": 3}]
@@ -368,6 +382,7 @@ def test_bound_scale_brings_big_quantities_near_2_to_the_8():
     assert bound_scale(np.array([np.inf, 10.0, 1.0]), integer) == 0
 
 
+@pytest.mark.slow
 def test_components_solved_in_worker_processes_give_the_same_design(load, monkeypatch):
     monkeypatch.setattr(decompose, "BATCH_LINKS", 0)
     park = load(two_resources())
@@ -385,8 +400,20 @@ def test_the_solve_command_takes_workers(tmp_path):
 
     path = park_file(tmp_path, two_resources())
     out = tmp_path / "r.xlsx"
-    result = CliRunner().invoke(main, ["solve", str(path), "--workers", "2", "--quiet",
-                                       "--out", str(out), "--json", str(tmp_path / "r.json")])
+    result = CliRunner().invoke(
+        main,
+        [
+            "solve",
+            str(path),
+            "--workers",
+            "2",
+            "--quiet",
+            "--out",
+            str(out),
+            "--json",
+            str(tmp_path / "r.json"),
+        ],
+    )
     assert result.exit_code == 0, result.output
     data = json.loads((tmp_path / "r.json").read_text())
     # −440 against a baseline cost of 660 (see two_resources): the design costs 220
@@ -402,10 +429,12 @@ def piece(objective: float, bound: float, seconds: float = 1.0) -> decompose.Pie
     from ecopark_opt.core.solve import SolveResult, relative_gap
 
     gap = relative_gap(objective, bound)
-    result = SolveResult("optimal" if gap <= 1e-4 else "time_limit", objective, bound, gap,
-                         seconds, "test", True)
-    return decompose.PieceResult(values={"Build": {seconds: 1.0}}, result=result,
-                                 seconds={"solve": seconds})
+    result = SolveResult(
+        "optimal" if gap <= 1e-4 else "time_limit", objective, bound, gap, seconds, "test", True
+    )
+    return decompose.PieceResult(
+        values={"Build": {seconds: 1.0}}, result=result, seconds={"solve": seconds}
+    )
 
 
 def test_the_gap_a_piece_needs_leaves_room_for_the_others():
@@ -447,11 +476,15 @@ def test_rounds_give_the_open_piece_the_time_left_and_stop_when_the_park_is_done
     from ecopark_opt.core.solve import SolveOptions
 
     tasks = [(None, [0] * 10), (None, [0] * 30)]  # 10 and 30 links
-    runner = ScriptedRunner({
-        0: [piece(-100, -100, seconds=2)],  # proved at once
-        1: [piece(-1000, -1010, seconds=10),  # 1 % after its first-pass limit
-            piece(-1005, -1005.05, seconds=30)],  # within 1e-4 of the park: done
-    })
+    runner = ScriptedRunner(
+        {
+            0: [piece(-100, -100, seconds=2)],  # proved at once
+            1: [
+                piece(-1000, -1010, seconds=10),  # 1 % after its first-pass limit
+                piece(-1005, -1005.05, seconds=30),
+            ],  # within 1e-4 of the park: done
+        }
+    )
     options = SolveOptions(time_limit=100, mip_gap=1e-4)
     outcomes = decompose._solve_in_rounds(tasks, options, runner, "cost")
     # first pass: half the budget (50 s) split by links, at most FIRST_CAP = 10 s, gap 1 %,
@@ -460,8 +493,11 @@ def test_rounds_give_the_open_piece_the_time_left_and_stop_when_the_park_is_done
     # twice its limit, from its design, with the gap that closes the park: 1e-4 × 1100
     # = 0.11 of absolute gap over its 1000 → 1.1e-4 (half its 1 % gap would be 0.5 %; a
     # tenth of the park's gap, 1e-5, is tighter)
-    assert runner.asked == [(0, 10.0, 1e-2, True), (1, 10.0, 1e-2, True),
-                            (1, 20.0, pytest.approx(1.1e-4), False)]
+    assert runner.asked == [
+        (0, 10.0, 1e-2, True),
+        (1, 10.0, 1e-2, True),
+        (1, 20.0, pytest.approx(1.1e-4), False),
+    ]
     merged = decompose.combine([o.result for o in outcomes], options.mip_gap)
     assert merged.status == "optimal" and merged.objective == -1105
     # the piece keeps the better bound of its two runs and both runs' time
@@ -472,17 +508,24 @@ def test_rounds_go_to_the_largest_gap_per_second_and_double_the_limit():
     from ecopark_opt.core.solve import SolveOptions
 
     tasks = [(None, [0] * 10), (None, [0] * 90)]
-    runner = ScriptedRunner({
-        0: [piece(-100, -104, seconds=1), piece(-100, -100.5, seconds=2)],
-        1: [piece(-1000, -1010, seconds=9), piece(-1000, -1006, seconds=18)],
-    })
-    outcomes = decompose._solve_in_rounds(tasks, SolveOptions(time_limit=20, mip_gap=1e-4),
-                                          runner, "cost")
+    runner = ScriptedRunner(
+        {
+            0: [piece(-100, -104, seconds=1), piece(-100, -100.5, seconds=2)],
+            1: [piece(-1000, -1010, seconds=9), piece(-1000, -1006, seconds=18)],
+        }
+    )
+    outcomes = decompose._solve_in_rounds(
+        tasks, SolveOptions(time_limit=20, mip_gap=1e-4), runner, "cost"
+    )
     # first pass, 10 s split by links: 1 s and 9 s. Then piece 0 has 4 of absolute gap per
     # second of its limit, piece 1 10 / 9 = 1.1: piece 0 runs first, with 2 s; its 0.5 / 2
     # is then below piece 1's 1.1, which gets twice its 9 s but only the 8 s left
     assert [(n, limit) for n, limit, _, _ in runner.asked] == [
-        (0, 1.0), (1, 9.0), (0, 2.0), (1, 8.0)]
+        (0, 1.0),
+        (1, 9.0),
+        (0, 2.0),
+        (1, 8.0),
+    ]
     assert outcomes[0].result.bound == -100.5 and outcomes[1].result.bound == -1006
 
 
@@ -490,13 +533,16 @@ def test_side_by_side_a_run_the_park_no_longer_needs_is_not_waited_for():
     from ecopark_opt.core.solve import SolveOptions
 
     tasks = [(None, [0] * 10), (None, [0] * 10)]
-    runner = ScriptedRunner({
-        0: [piece(-100, -110, seconds=5), piece(-100, -100, seconds=3)],
-        1: [piece(-100, -101.5, seconds=5), piece(-100, -100, seconds=10)],
-    })
+    runner = ScriptedRunner(
+        {
+            0: [piece(-100, -110, seconds=5), piece(-100, -100, seconds=3)],
+            1: [piece(-100, -101.5, seconds=5), piece(-100, -100, seconds=10)],
+        }
+    )
     runner.workers = 2
-    outcomes = decompose._solve_in_rounds(tasks, SolveOptions(time_limit=60, mip_gap=1e-2),
-                                          runner, "cost")
+    outcomes = decompose._solve_in_rounds(
+        tasks, SolveOptions(time_limit=60, mip_gap=1e-2), runner, "cost"
+    )
     # both pieces are open after the first pass (10 % and 1.5 %, aim 0.1 %) and both run
     # again side by side; piece 0 comes back closed: 1.5 of gap over 200 = 0.75 % ≤ 1 %,
     # the park is done and piece 1's second run is not waited for
@@ -505,19 +551,26 @@ def test_side_by_side_a_run_the_park_no_longer_needs_is_not_waited_for():
     assert decompose.combine([o.result for o in outcomes], 1e-2).gap == pytest.approx(0.0075)
 
 
+@pytest.mark.slow
 def test_components_side_by_side_in_rounds_match_the_monolithic_model(tmp_path, monkeypatch):
     monkeypatch.setattr(decompose, "BATCH_LINKS", 0)
     # a first pass that stops at a 50 % gap: pieces go back to the workers with their designs
     monkeypatch.setattr(decompose, "FIRST_GAP", 0.5)
     runs = []
     submit = decompose._WorkerProcesses.submit
-    monkeypatch.setattr(decompose._WorkerProcesses, "submit",
-                        lambda self, n, options, start: (runs.append(start is None),
-                                                         submit(self, n, options, start)))
+    monkeypatch.setattr(
+        decompose._WorkerProcesses,
+        "submit",
+        lambda self, n, options, start: (
+            runs.append(start is None),
+            submit(self, n, options, start),
+        ),
+    )
     park = generated(tmp_path, 25, 10, 3)
     apart = optimize(park, RunOptions(mip_gap=1e-9, time_limit=30, workers=2))
     pieces = apart.result.extra["pieces solved"]
     assert pieces > 5
     assert runs.count(True) == pieces and runs.count(False) > 0  # first pass, then rounds
-    assert apart.objective_value == pytest.approx(optimize(park, MONOLITHIC).objective_value,
-                                                  rel=1e-6)
+    assert apart.objective_value == pytest.approx(
+        optimize(park, MONOLITHIC).objective_value, rel=1e-6
+    )

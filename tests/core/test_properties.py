@@ -33,8 +33,12 @@ from ecopark_opt.inputs.load import load_park
 from ecopark_opt.inputs.workbook import write_workbook
 from tests.checker import check_design
 
-SETTINGS = dict(deadline=None, derandomize=True, print_blob=True,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+SETTINGS = dict(
+    deadline=None,
+    derandomize=True,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
 EXACT = RunOptions(mip_gap=0.0, time_limit=30)
 QUALITY = "cod"
 MODE_NAMES = ("pipe", "truck", "duct")
@@ -56,8 +60,14 @@ def maybe(strategy: st.SearchStrategy, blank_weight: int = 1) -> st.SearchStrate
 
 
 @st.composite
-def parks(draw, max_firms: int = 8, candidates: bool = True, max_resources: int = 3,
-          max_modes: int = 3, quality: bool | None = None) -> dict[str, Any]:
+def parks(
+    draw,
+    max_firms: int = 8,
+    candidates: bool = True,
+    max_resources: int = 3,
+    max_modes: int = 3,
+    quality: bool | None = None,
+) -> dict[str, Any]:
     """Raw tables of a random, valid and feasible park (every resource can be bought, and
     the virgin resource meets every quality limit)."""
     resources = [f"r{i}" for i in range(draw(st.integers(1, max_resources)))]
@@ -70,17 +80,25 @@ def parks(draw, max_firms: int = 8, candidates: bool = True, max_resources: int 
     n_plots = draw(st.integers(0, 3)) if candidates else 0
     plots = [f"P{i}" for i in range(n_plots)]
     for p in plots:
-        sites.append({"site_id": p, "x_km": draw(st.integers(0, 20)),
-                      "y_km": draw(st.integers(0, 20)), "kind": "plot",
-                      "capacity": draw(st.integers(1, 2)), "site_cost": draw(st.integers(0, 80))})
+        sites.append(
+            {
+                "site_id": p,
+                "x_km": draw(st.integers(0, 20)),
+                "y_km": draw(st.integers(0, 20)),
+                "kind": "plot",
+                "capacity": draw(st.integers(1, 2)),
+                "site_cost": draw(st.integers(0, 80)),
+            }
+        )
     for i in range(n_firms):
         firm = f"F{i}"
         own = f"S{i}"
         shares = i > 0 and draw(st.integers(0, 4)) == 0  # sometimes two firms share a site
         site = f"S{i - 1}" if shares and firms[-1]["site"] == f"S{i - 1}" else own
         if site == own:
-            sites.append({"site_id": own, "x_km": draw(st.integers(0, 20)),
-                          "y_km": draw(st.integers(0, 20))})
+            sites.append(
+                {"site_id": own, "x_km": draw(st.integers(0, 20)), "y_km": draw(st.integers(0, 20))}
+            )
         rec: dict[str, Any] = {"firm_id": firm, "site": site}
         if candidates and i >= 2 and draw(st.booleans()):
             rec["status"] = "candidate"
@@ -95,28 +113,36 @@ def parks(draw, max_firms: int = 8, candidates: bool = True, max_resources: int 
     # --- resources, flows, properties -------------------------------------------------------
     res_rows = []
     for r in resources:
-        rec = {"resource_id": r, "unit": "t", "virgin_price": draw(tenths(5, 100)),
-               "disposal_cost": draw(tenths(-5, 50)), "virgin_co2e": draw(st.integers(0, 5)),
-               "disposal_co2e": draw(st.integers(0, 5))}
+        rec = {
+            "resource_id": r,
+            "unit": "t",
+            "virgin_price": draw(tenths(5, 100)),
+            "disposal_cost": draw(tenths(-5, 50)),
+            "virgin_co2e": draw(st.integers(0, 5)),
+            "disposal_co2e": draw(st.integers(0, 5)),
+        }
         if with_quality:
             rec[QUALITY] = draw(maybe(st.integers(0, 20)))  # ≤ every limit: buying is clean
         res_rows.append(rec)
     combos = [(r, d) for r in resources for d in ("supply", "demand")]
     flows = []
     for rec in firms:
-        for r, d in draw(st.lists(st.sampled_from(combos), min_size=1, max_size=3,
-                                  unique=True)):
-            row: dict[str, Any] = {"firm_id": rec["firm_id"], "resource_id": r,
-                                   "direction": d, "quantity": draw(st.integers(1, 500))}
+        for r, d in draw(st.lists(st.sampled_from(combos), min_size=1, max_size=3, unique=True)):
+            row: dict[str, Any] = {
+                "firm_id": rec["firm_id"],
+                "resource_id": r,
+                "direction": d,
+                "quantity": draw(st.integers(1, 500)),
+            }
             if draw(st.integers(0, 5)) == 0:
                 row["price"] = draw(tenths(0, 80))
             if with_quality:
-                row[QUALITY] = draw(maybe(st.integers(0, 100) if d == "supply"
-                                          else st.integers(20, 100)))
+                row[QUALITY] = draw(
+                    maybe(st.integers(0, 100) if d == "supply" else st.integers(20, 100))
+                )
             flows.append(row)
 
-    tables: dict[str, Any] = {"firms": firms, "sites": sites, "resources": res_rows,
-                              "flows": flows}
+    tables: dict[str, Any] = {"firms": firms, "sites": sites, "resources": res_rows, "flows": flows}
     if with_quality:
         tables["properties"] = [{"property": QUALITY, "unit": "mg/l"}]
 
@@ -126,35 +152,50 @@ def parks(draw, max_firms: int = 8, candidates: bool = True, max_resources: int 
         chosen = draw(st.lists(st.sampled_from(pairs), max_size=2, unique=True))
         if chosen:
             tables["substitutions"] = [
-                {"from_resource": a, "to_resource": b, "ratio": draw(tenths(5, 20)),
-                 "treatment_cost": draw(tenths(0, 10)), "treatment_co2e": draw(st.integers(0, 2))}
+                {
+                    "from_resource": a,
+                    "to_resource": b,
+                    "ratio": draw(tenths(5, 20)),
+                    "treatment_cost": draw(tenths(0, 10)),
+                    "treatment_co2e": draw(st.integers(0, 2)),
+                }
                 for a, b in chosen
             ]
     n_modes = draw(st.integers(0, max_modes))
     if n_modes:
         modes = []
         for name in MODE_NAMES[:n_modes]:
-            carried = draw(st.one_of(st.just("*"), st.lists(
-                st.sampled_from(resources), min_size=1, unique=True).map(",".join)))
-            modes.append({
-                "mode": name, "resources": carried,
-                "capex_fixed": draw(st.integers(0, 400)),
-                "capex_per_km": draw(st.integers(0, 40)),
-                "lifetime_years": draw(maybe(st.integers(5, 30))),
-                "opex_fixed": draw(st.integers(0, 60)),
-                "cost_per_unit_km": draw(st.integers(0, 20)) / 100,
-                "capacity": draw(maybe(st.integers(20, 400))),
-                "max_distance_km": draw(maybe(st.integers(3, 25))),
-                "loss_per_km": draw(st.one_of(st.just(0), st.integers(1, 30).map(lambda v: v / 1000))),
-                "co2e_per_unit_km": draw(st.integers(0, 10)) / 10,
-                "detour_factor": draw(st.sampled_from([1, 1, 1.2, 1.5])),
-            })
+            carried = draw(
+                st.one_of(
+                    st.just("*"),
+                    st.lists(st.sampled_from(resources), min_size=1, unique=True).map(",".join),
+                )
+            )
+            modes.append(
+                {
+                    "mode": name,
+                    "resources": carried,
+                    "capex_fixed": draw(st.integers(0, 400)),
+                    "capex_per_km": draw(st.integers(0, 40)),
+                    "lifetime_years": draw(maybe(st.integers(5, 30))),
+                    "opex_fixed": draw(st.integers(0, 60)),
+                    "cost_per_unit_km": draw(st.integers(0, 20)) / 100,
+                    "capacity": draw(maybe(st.integers(20, 400))),
+                    "max_distance_km": draw(maybe(st.integers(3, 25))),
+                    "loss_per_km": draw(
+                        st.one_of(st.just(0), st.integers(1, 30).map(lambda v: v / 1000))
+                    ),
+                    "co2e_per_unit_km": draw(st.integers(0, 10)) / 10,
+                    "detour_factor": draw(st.sampled_from([1, 1, 1.2, 1.5])),
+                }
+            )
         tables["transport"] = modes
     site_ids = [s["site_id"] for s in sites]
     if len(site_ids) >= 2 and draw(st.integers(0, 3)) == 0:
         a, b = draw(st.lists(st.sampled_from(site_ids), min_size=2, max_size=2, unique=True))
-        tables["distances"] = [{"from_site": a, "to_site": b,
-                                "distance_km": draw(st.integers(0, 30))}]
+        tables["distances"] = [
+            {"from_site": a, "to_site": b, "distance_km": draw(st.integers(0, 30))}
+        ]
 
     tables["settings"] = {
         "discount_rate": draw(st.sampled_from([0, 0.05, 0.08])),
@@ -182,8 +223,9 @@ def assert_design_sound(tables: dict[str, Any], solution) -> None:
     for metric in ("cost", "virgin", "co2e"):
         reported = solution.metrics[metric]
         assert close(getattr(check, metric), reported["design"], scale=baseline), metric
-        assert close(getattr(check, f"{metric}_baseline"), reported["baseline"],
-                     scale=baseline), metric
+        assert close(getattr(check, f"{metric}_baseline"), reported["baseline"], scale=baseline), (
+            metric
+        )
     objective = solution.objective
     recomputed = check.objective(objective, tables["settings"])
     assert close(recomputed, solution.objective_value, scale=baseline)
@@ -197,6 +239,7 @@ def assert_design_sound(tables: dict[str, Any], solution) -> None:
 # --- the properties ----------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @settings(max_examples=100, **SETTINGS)
 @given(tables=parks())
 def test_random_designs_are_sound_and_never_worse_than_standalone(tables):
@@ -216,9 +259,9 @@ def test_random_designs_are_sound_and_never_worse_than_standalone(tables):
     assert relaxed.objective <= solution.result.objective + 1e-6 * scale
 
 
+@pytest.mark.slow
 @settings(max_examples=40, **SETTINGS)
-@given(tables=parks(max_firms=4, candidates=False, max_resources=2, max_modes=2,
-                    quality=False))
+@given(tables=parks(max_firms=4, candidates=False, max_resources=2, max_modes=2, quality=False))
 def test_brute_force_over_link_subsets_finds_the_same_optimum(tables):
     tables["settings"]["objective"] = "cost"
     with tempfile.TemporaryDirectory() as tmp:
@@ -242,6 +285,7 @@ def test_brute_force_over_link_subsets_finds_the_same_optimum(tables):
     assert close(mip.objective, best, scale=pyo.value(model.CostBaseline))
 
 
+@pytest.mark.slow
 @settings(max_examples=40, **SETTINGS)
 @given(tables=parks(max_firms=6))
 def test_scip_solving_the_same_compiled_model_agrees_with_highs(tables):
@@ -270,10 +314,14 @@ def test_internal_arc_of_a_placed_candidate_is_on_its_plot(tmp_path):
     # the only plot P0; with internal_reuse its own 40 t supply meets its 30 t demand on an
     # internal arc, which stands where C stands: P0 → P0 (it read blank → blank before).
     tables = {
-        "firms": [{"firm_id": "A", "site": "S1"},
-                  {"firm_id": "C", "status": "candidate", "admission_cost": -10}],
-        "sites": [{"site_id": "S1", "x_km": 0, "y_km": 0},
-                  {"site_id": "P0", "x_km": 50, "y_km": 0, "kind": "plot"}],
+        "firms": [
+            {"firm_id": "A", "site": "S1"},
+            {"firm_id": "C", "status": "candidate", "admission_cost": -10},
+        ],
+        "sites": [
+            {"site_id": "S1", "x_km": 0, "y_km": 0},
+            {"site_id": "P0", "x_km": 50, "y_km": 0, "kind": "plot"},
+        ],
         "resources": [{"resource_id": "water", "virgin_price": 2, "disposal_cost": 1}],
         "flows": [
             {"firm_id": "A", "resource_id": "water", "direction": "demand", "quantity": 5},
@@ -285,6 +333,7 @@ def test_internal_arc_of_a_placed_candidate_is_on_its_plot(tmp_path):
     _, solution = solve_raw(tables, tmp_path)
     internal = solution.links[solution.links["internal"] & (solution.links["sent"] > 0)]
     assert list(zip(internal["supplier"], internal["from_site"], internal["to_site"])) == [
-        ("C", "P0", "P0")]
+        ("C", "P0", "P0")
+    ]
     assert internal["sent"].iloc[0] == pytest.approx(30)
     assert check_design(tables, solution).problems == []

@@ -25,8 +25,11 @@ def mixed_park() -> dict:
     """
     return {
         "firms": [{"firm_id": f, "site": s} for f, s in (("A", "S1"), ("B", "S2"), ("C", "S3"))],
-        "sites": [{"site_id": "S1", "x_km": 0, "y_km": 0}, {"site_id": "S2", "x_km": 3, "y_km": 4},
-                  {"site_id": "S3", "x_km": 6, "y_km": 8}],
+        "sites": [
+            {"site_id": "S1", "x_km": 0, "y_km": 0},
+            {"site_id": "S2", "x_km": 3, "y_km": 4},
+            {"site_id": "S3", "x_km": 6, "y_km": 8},
+        ],
         "resources": [
             {"resource_id": "water", "unit": "t", "virgin_price": 2, "disposal_cost": 1},
             {"resource_id": "catalyst", "unit": "kg", "virgin_price": 5000, "disposal_cost": 100},

@@ -27,8 +27,9 @@ def frames(tables: dict) -> dict[str, pd.DataFrame]:
 
 
 def test_generated_park_loads_without_problems_or_warnings(tmp_path: Path):
-    path = write_generated(tmp_path / "g.xlsx", firms=30, resources=20, seed=3, plots=3,
-                           candidates=4)
+    path = write_generated(
+        tmp_path / "g.xlsx", firms=30, resources=20, seed=3, plots=3, candidates=4
+    )
     park = load_park(path)  # raises InputError on any problem
     assert park.warnings == []
     # 30 existing + 4 candidates; 30 firm sites + 3 plots; all 20 base resources
@@ -83,8 +84,7 @@ def test_values_follow_the_sector_profiles_and_price_ranges():
         assert base.disposal_cost[0] <= r["disposal_cost"] <= base.disposal_cost[1]
     # pipelines reach 10–30 km, road and tanker 100–150 km
     reach = {m["mode"]: m["max_distance_km"] for m in MODES}
-    assert all(10 <= reach[m] <= 30 for m in ("water_pipe", "steam_pipe", "heat_pipe",
-                                             "gas_pipe"))
+    assert all(10 <= reach[m] <= 30 for m in ("water_pipe", "steam_pipe", "heat_pipe", "gas_pipe"))
     assert all(100 <= reach[m] <= 150 for m in ("truck", "tanker"))
     modes = {t["mode"]: t["resources"].split(",") for t in tables["transport"]}
     assert "steam" in modes["steam_pipe"] and "fly_ash" in modes["truck"]
@@ -117,15 +117,17 @@ def test_candidates_and_plots_when_asked():
 
 
 def test_small_generated_park_solves_and_saves(tmp_path: Path):
-    park = load_park(write_generated(tmp_path / "g.xlsx", firms=10, resources=20, seed=1,
-                                     plots=2, candidates=2))
+    park = load_park(
+        write_generated(tmp_path / "g.xlsx", firms=10, resources=20, seed=1, plots=2, candidates=2)
+    )
     solution = optimize(park, RunOptions(time_limit=30))
     assert solution.result.status == "optimal"
     cost = solution.metrics["cost"]
     # the objective is cost − standalone baseline, and standalone operation is feasible
     assert cost["design"] <= cost["baseline"] + 1e-6
-    assert solution.result.objective == pytest.approx(cost["design"] - cost["baseline"],
-                                                      rel=1e-6, abs=1e-3)
+    assert solution.result.objective == pytest.approx(
+        cost["design"] - cost["baseline"], rel=1e-6, abs=1e-3
+    )
 
 
 def test_cli_generate_writes_and_refuses_to_overwrite(tmp_path: Path):

@@ -39,9 +39,7 @@ def validate(path: Path | str) -> tuple[int, str]:
     elapsed = time.perf_counter() - start
     assert elapsed < SECONDS, f"validate took {elapsed:.1f} s"
     assert peak_mib() - before < MEMORY_MIB
-    assert result.exception is None or isinstance(result.exception, SystemExit), (
-        result.exception
-    )
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
     assert "Traceback" not in result.output
     assert "internal error" not in result.output, result.output
     return result.exit_code, result.output
@@ -100,7 +98,8 @@ def test_unreadable_file_is_refused(tmp_path, monkeypatch):
             # root reads anything: make the reader see what any other user would
             real = os.access
             monkeypatch.setattr(
-                reader.os, "access",
+                reader.os,
+                "access",
                 lambda p, mode, *a, **k: False if Path(p) == path else real(p, mode, *a, **k),
             )
         output = refused(path)
@@ -112,6 +111,7 @@ def test_unreadable_file_is_refused(tmp_path, monkeypatch):
 # --- sheet contents ----------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_a_million_empty_formatted_rows_read_in_seconds(tmp_path):
     # flows has its 2 real rows, then styled empty rows 4 … 1 000 000 (dimension A1:E1000000)
     path = adv.empty_formatted_rows(tmp_path / "rows.xlsx", last_row=1_000_000)
@@ -120,10 +120,12 @@ def test_a_million_empty_formatted_rows_read_in_seconds(tmp_path):
     assert "ok: 2 firms, 2 sites, 1 resources, 2 flows" in output
 
 
+@pytest.mark.slow
 def test_a_value_after_a_million_empty_rows_is_still_read(tmp_path):
     # the last of the million rows holds a fourth flows cell: 'abc' as a quantity
     path = adv.empty_formatted_rows(
-        tmp_path / "far.xlsx", last_row=1_000_000,
+        tmp_path / "far.xlsx",
+        last_row=1_000_000,
         last_cells={"A": "A", "B": "water", "C": "demand", "D": "abc"},
     )
     refused(path, "flows!D1000000 (quantity): text 'abc' where a number is expected")
@@ -132,8 +134,9 @@ def test_a_value_after_a_million_empty_rows_is_still_read(tmp_path):
 def test_wrong_stored_dimension_loses_no_row_or_column(tmp_path):
     # the flows sheet claims to span A1 only, or A1:D2; its 4 columns and 3 rows are read
     for ref in ("A1", "A1:D2"):
-        park = load_park(adv.set_dimension(tmp_path / f"dim-{ref.replace(':', '')}.xlsx",
-                                           "flows", ref))
+        park = load_park(
+            adv.set_dimension(tmp_path / f"dim-{ref.replace(':', '')}.xlsx", "flows", ref)
+        )
         assert list(park.flows.index) == ["A/water/supply", "B/water/demand"]
         assert list(park.flows["quantity"]) == [100.0, 80.0]
 
@@ -149,14 +152,19 @@ def test_merged_header_cells_are_refused(tmp_path):
 def test_very_long_id_is_refused(tmp_path):
     tables = dict(adv.BASE_TABLES)
     tables["firms"] = [{"firm_id": "A" * 250, "site": "S1"}, {"firm_id": "B", "site": "S2"}]
-    refused(adv.base_workbook(tmp_path / "long.xlsx", tables),
-            "firms!A2 (firm_id): id longer than 200 characters")
+    refused(
+        adv.base_workbook(tmp_path / "long.xlsx", tables),
+        "firms!A2 (firm_id): id longer than 200 characters",
+    )
 
 
-@pytest.mark.parametrize("text, message", [
-    ("A_x0001_B", "contains control characters"),  # how Excel stores U+0001
-    ("A_x000A_B", "id contains a tab or line break"),  # a line break inside an id
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("A_x0001_B", "contains control characters"),  # how Excel stores U+0001
+        ("A_x000A_B", "id contains a tab or line break"),  # a line break inside an id
+    ],
+)
 def test_control_characters_in_ids_are_refused(tmp_path, text, message):
     path = adv.shared_string_cell(tmp_path / "ctrl.xlsx", "firms", "A2", text)
     refused(path, f"firms!A2 (firm_id): {message}")
@@ -164,34 +172,51 @@ def test_control_characters_in_ids_are_refused(tmp_path, text, message):
 
 def test_ids_differing_only_by_case_or_trailing_space(tmp_path):
     tables = dict(adv.BASE_TABLES)
-    tables["firms"] = [{"firm_id": "A", "site": "S1"}, {"firm_id": "a", "site": "S2"},
-                       {"firm_id": "B", "site": "S2"}]
+    tables["firms"] = [
+        {"firm_id": "A", "site": "S1"},
+        {"firm_id": "a", "site": "S2"},
+        {"firm_id": "B", "site": "S2"},
+    ]
     refused(adv.base_workbook(tmp_path / "case.xlsx", tables), "firms!A3", "only by case")
     # a trailing space is stripped: 'B ' is 'B' again, a duplicate
-    tables["firms"] = [{"firm_id": "A", "site": "S1"}, {"firm_id": "B", "site": "S2"},
-                       {"firm_id": "B ", "site": "S1"}]
-    refused(adv.base_workbook(tmp_path / "space.xlsx", tables),
-            "firms!A4 (firm_id): duplicate id 'B'")
+    tables["firms"] = [
+        {"firm_id": "A", "site": "S1"},
+        {"firm_id": "B", "site": "S2"},
+        {"firm_id": "B ", "site": "S1"},
+    ]
+    refused(
+        adv.base_workbook(tmp_path / "space.xlsx", tables), "firms!A4 (firm_id): duplicate id 'B'"
+    )
 
 
 def test_blank_ids_are_reported_not_crashed_on(tmp_path):
     # a blank id on a row whose other cells are filled (pandas ≥ 3 made it NaN, which the
     # duplicate check then treated as text)
     tables = dict(adv.BASE_TABLES)
-    tables["firms"] = [{"firm_id": None, "site": "S1"}, {"firm_id": "A", "site": "S1"},
-                       {"firm_id": "B", "site": "S2"}]
+    tables["firms"] = [
+        {"firm_id": None, "site": "S1"},
+        {"firm_id": "A", "site": "S1"},
+        {"firm_id": "B", "site": "S2"},
+    ]
     tables["properties"] = [{"property": None, "unit": "mg/l"}]
-    refused(adv.base_workbook(tmp_path / "blank.xlsx", tables),
-            "firms!A2 (firm_id): required value is blank",
-            "properties!A2 (property): required value is blank")
+    refused(
+        adv.base_workbook(tmp_path / "blank.xlsx", tables),
+        "firms!A2 (firm_id): required value is blank",
+        "properties!A2 (property): required value is blank",
+    )
 
 
 def test_huge_number_is_refused(tmp_path):
     tables = dict(adv.BASE_TABLES)
-    tables["flows"] = [dict(adv.BASE_TABLES["flows"][0], quantity=1e308),
-                       adv.BASE_TABLES["flows"][1]]
-    refused(adv.base_workbook(tmp_path / "huge.xlsx", tables),
-            "flows!D2 (quantity)", "out of the supported range")
+    tables["flows"] = [
+        dict(adv.BASE_TABLES["flows"][0], quantity=1e308),
+        adv.BASE_TABLES["flows"][1],
+    ]
+    refused(
+        adv.base_workbook(tmp_path / "huge.xlsx", tables),
+        "flows!D2 (quantity)",
+        "out of the supported range",
+    )
 
 
 # --- the row filter on its own -----------------------------------------------------------------
@@ -200,19 +225,24 @@ def test_huge_number_is_refused(tmp_path):
 def sheet(rows: str, prefix: str = "") -> bytes:
     p = prefix
     ns = f' xmlns:{p[:-1]}="x"' if p else ' xmlns="x"'
-    return (f"<{p}worksheet{ns}><{p}sheetData>{rows}</{p}sheetData>"
-            f"<{p}mergeCells/></{p}worksheet>").encode()
+    return (
+        f"<{p}worksheet{ns}><{p}sheetData>{rows}</{p}sheetData><{p}mergeCells/></{p}worksheet>"
+    ).encode()
 
 
 def test_row_filter_drops_only_numbered_empty_rows():
-    rows = ('<row r="1"><c r="A1"><v>1</v></c></row>'
-            '<row r="2" s="1"><c r="A2" s="1"/></row><row r="3"/>'
-            '<row r="4"><c r="A4"><f>A1</f></c></row>'
-            '<row r="5"><c r="A5" t="inlineStr"><is><t>x</t></is></c></row>')
+    rows = (
+        '<row r="1"><c r="A1"><v>1</v></c></row>'
+        '<row r="2" s="1"><c r="A2" s="1"/></row><row r="3"/>'
+        '<row r="4"><c r="A4"><f>A1</f></c></row>'
+        '<row r="5"><c r="A5" t="inlineStr"><is><t>x</t></is></c></row>'
+    )
     out = content_rows_xml(io.BytesIO(sheet(rows)))
-    assert out == sheet('<row r="1"><c r="A1"><v>1</v></c></row>'
-                        '<row r="4"><c r="A4"><f>A1</f></c></row>'
-                        '<row r="5"><c r="A5" t="inlineStr"><is><t>x</t></is></c></row>')
+    assert out == sheet(
+        '<row r="1"><c r="A1"><v>1</v></c></row>'
+        '<row r="4"><c r="A4"><f>A1</f></c></row>'
+        '<row r="5"><c r="A5" t="inlineStr"><is><t>x</t></is></c></row>'
+    )
     # with a namespace prefix, the same
     prefixed = rows.replace("<", "<x:").replace("<x:/", "</x:")
     out = content_rows_xml(io.BytesIO(sheet(prefixed, "x:")))
@@ -235,12 +265,14 @@ def test_row_filter_streams_in_chunks(monkeypatch):
     import ecopark_opt.inputs.sheetxml as sheetxml
 
     rows = "".join(
-        f'<row r="{r}"><c r="A{r}"><v>{r}</v></c></row>' if r % 7 == 0
+        f'<row r="{r}"><c r="A{r}"><v>{r}</v></c></row>'
+        if r % 7 == 0
         else f'<row r="{r}" s="1"><c r="A{r}" s="1"/></row>'
         for r in range(1, 200)
     )
-    expected = sheet("".join(f'<row r="{r}"><c r="A{r}"><v>{r}</v></c></row>'
-                             for r in range(7, 200, 7)))
+    expected = sheet(
+        "".join(f'<row r="{r}"><c r="A{r}"><v>{r}</v></c></row>' for r in range(7, 200, 7))
+    )
     for chunk in (5, 13, 64):
         monkeypatch.setattr(sheetxml, "CHUNK", chunk)
         assert content_rows_xml(io.BytesIO(sheet(rows))) == expected
@@ -249,6 +281,7 @@ def test_row_filter_streams_in_chunks(monkeypatch):
 # --- fuzzing -----------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_fuzzed_workbooks_never_crash(tmp_path):
     """25 byte-flipped archives and 25 workbooks with random cells of random types: every
     run ends with exit 0, 2 or 3, in bounded time, without a traceback."""

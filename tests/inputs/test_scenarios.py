@@ -19,8 +19,14 @@ from tests.helpers import park_file, two_firm_park
 
 
 def scenario(name: str, sheet: str, key: str, column: str, operation: str, value) -> dict:
-    return {"scenario": name, "sheet": sheet, "key": key, "column": column,
-            "operation": operation, "value": value}
+    return {
+        "scenario": name,
+        "sheet": sheet,
+        "key": key,
+        "column": column,
+        "operation": operation,
+        "value": value,
+    }
 
 
 def with_scenarios(*rows: dict, **sheets) -> dict:
@@ -39,13 +45,16 @@ def problems_of(path: Path, name: str | None = None) -> list[str]:
 
 
 def test_set_scale_add_on_ids_flows_and_settings(tmp_path):
-    path = park_file(tmp_path, with_scenarios(
-        scenario("s", "resources", "water", "virgin_price", "scale", 2),
-        scenario("s", "flows", "A/water/supply", "quantity", "add", -10),
-        scenario("s", "firms", "B", "sector", "set", "cement"),
-        scenario("s", "settings", "discount_rate", "value", "set", 0.05),
-        scenario("s", "settings", "max_links", "value", "set", 3),
-    ))
+    path = park_file(
+        tmp_path,
+        with_scenarios(
+            scenario("s", "resources", "water", "virgin_price", "scale", 2),
+            scenario("s", "flows", "A/water/supply", "quantity", "add", -10),
+            scenario("s", "firms", "B", "sector", "set", "cement"),
+            scenario("s", "settings", "discount_rate", "value", "set", 0.05),
+            scenario("s", "settings", "max_links", "value", "set", 3),
+        ),
+    )
     base = load_park(path)
     park = load_park(path, "s")
     # the base is untouched by the scenario rows
@@ -62,18 +71,22 @@ def test_set_scale_add_on_ids_flows_and_settings(tmp_path):
 
 
 def test_star_key_changes_every_row_and_overrides_compound_in_order(tmp_path):
-    path = park_file(tmp_path, with_scenarios(
-        scenario("half", "flows", "*", "quantity", "scale", 0.5),
-        scenario("half", "flows", "*", "quantity", "add", 1),
-    ))
+    path = park_file(
+        tmp_path,
+        with_scenarios(
+            scenario("half", "flows", "*", "quantity", "scale", 0.5),
+            scenario("half", "flows", "*", "quantity", "add", 1),
+        ),
+    )
     park = load_park(path, "half")
     # (100 · 0.5) + 1 = 51 and (80 · 0.5) + 1 = 41
     assert park.flows["quantity"].tolist() == [51.0, 41.0]
 
 
 def test_scenario_changes_the_optimum(tmp_path):
-    path = park_file(tmp_path, with_scenarios(
-        scenario("dear", "resources", "water", "virgin_price", "scale", 2)))
+    path = park_file(
+        tmp_path, with_scenarios(scenario("dear", "resources", "water", "virgin_price", "scale", 2))
+    )
     solution = optimize(load_park(path, "dear"))
     # cost-free default pipeline: B gets 80 from A, A discharges 20 at 1 → design 20;
     # baseline: A discharges 100 at 1, B buys 80 at 2 · 2 = 4 → 100 + 320 = 420
@@ -82,10 +95,13 @@ def test_scenario_changes_the_optimum(tmp_path):
 
 
 def test_settings_override_without_a_settings_sheet_and_scale_of_a_setting(tmp_path):
-    path = park_file(tmp_path, with_scenarios(
-        scenario("s", "settings", "mip_gap", "value", "scale", 10),
-        scenario("s", "settings", "objective", "value", "set", "virgin"),
-    ))
+    path = park_file(
+        tmp_path,
+        with_scenarios(
+            scenario("s", "settings", "mip_gap", "value", "scale", 10),
+            scenario("s", "settings", "objective", "value", "set", "virgin"),
+        ),
+    )
     park = load_park(path, "s")
     # default mip_gap 1e-4 × 10 = 1e-3
     assert park.settings.mip_gap == pytest.approx(1e-3)
@@ -116,17 +132,20 @@ def test_choices_bools_lists_and_property_columns(tmp_path):
 
 
 def test_every_bad_override_names_its_scenarios_row(tmp_path):
-    path = park_file(tmp_path, with_scenarios(
-        scenario("bad", "firmz", "A", "sector", "set", "x"),              # row 2
-        scenario("bad", "firms", "Q", "sector", "set", "x"),              # row 3
-        scenario("bad", "firms", "A", "sectr", "set", "x"),               # row 4
-        scenario("bad", "firms", "A", "name", "scale", 2),                # row 5
-        scenario("bad", "flows", "A/water/supply", "quantity", "add", "lots"),  # row 6
-        scenario("bad", "settings", "mip_gp", "value", "set", 0.1),       # row 7
-        scenario("bad", "flows", "A/water/demand", "quantity", "set", 1),  # row 8
-        scenario("bad", "firms", "A", "firm_id", "set", "Z"),             # row 9
-        scenario("bad", "firms", "A", "status", "set", "maybe"),          # row 10
-    ))
+    path = park_file(
+        tmp_path,
+        with_scenarios(
+            scenario("bad", "firmz", "A", "sector", "set", "x"),  # row 2
+            scenario("bad", "firms", "Q", "sector", "set", "x"),  # row 3
+            scenario("bad", "firms", "A", "sectr", "set", "x"),  # row 4
+            scenario("bad", "firms", "A", "name", "scale", 2),  # row 5
+            scenario("bad", "flows", "A/water/supply", "quantity", "add", "lots"),  # row 6
+            scenario("bad", "settings", "mip_gp", "value", "set", 0.1),  # row 7
+            scenario("bad", "flows", "A/water/demand", "quantity", "set", 1),  # row 8
+            scenario("bad", "firms", "A", "firm_id", "set", "Z"),  # row 9
+            scenario("bad", "firms", "A", "status", "set", "maybe"),  # row 10
+        ),
+    )
     # checked even when the base workbook is loaded: validate reports them
     assert problems_of(path) == [
         "scenarios!B2 (sheet): unknown sheet 'firmz' (did you mean 'firms'?)",
@@ -143,10 +162,12 @@ def test_every_bad_override_names_its_scenarios_row(tmp_path):
 
 
 def test_bad_operation_is_reported_by_the_reader(tmp_path):
-    path = park_file(tmp_path, with_scenarios(
-        scenario("s", "flows", "*", "quantity", "multiply", 2)))
+    path = park_file(
+        tmp_path, with_scenarios(scenario("s", "flows", "*", "quantity", "multiply", 2))
+    )
     assert problems_of(path) == [
-        "scenarios!E2 (operation): must be one of set, scale, add, got 'multiply'"]
+        "scenarios!E2 (operation): must be one of set, scale, add, got 'multiply'"
+    ]
 
 
 def test_a_blank_request_cell_is_reported_once_by_the_reader(tmp_path):
@@ -155,14 +176,16 @@ def test_a_blank_request_cell_is_reported_once_by_the_reader(tmp_path):
 
 
 def test_ranges_are_checked_again_after_an_override(tmp_path):
-    path = park_file(tmp_path, with_scenarios(
-        scenario("neg", "flows", "*", "quantity", "add", -90),
-        scenario("gap", "settings", "mip_gap", "value", "scale", 20000),
-    ))
+    path = park_file(
+        tmp_path,
+        with_scenarios(
+            scenario("neg", "flows", "*", "quantity", "add", -90),
+            scenario("gap", "settings", "mip_gap", "value", "scale", 20000),
+        ),
+    )
     # 100 − 90 = 10 is fine, 80 − 90 = −10 is not; 1e-4 × 20000 = 2 > 1
     assert problems_of(path, "neg") == [
-        "scenarios!F2 (value): add -90 makes flows quantity of 'B/water/demand' -10; "
-        "must be ≥ 0",
+        "scenarios!F2 (value): add -90 makes flows quantity of 'B/water/demand' -10; must be ≥ 0",
         "scenarios!F3 (value): scale 20000 makes setting mip_gap 2; must be ≥ 0 and ≤ 1",
     ]
 
@@ -171,35 +194,51 @@ def test_cross_sheet_problem_in_a_changed_cell_names_the_scenario(tmp_path):
     path = park_file(tmp_path, with_scenarios(scenario("move", "firms", "A", "site", "set", "S9")))
     load_park(path)  # the base is fine: S9 is only wrong once applied
     assert problems_of(path, "move") == [
-        "firms!B2 (site): unknown site 'S9' (value set by scenario "
-        "'move' on scenarios row 2)"
+        "firms!B2 (site): unknown site 'S9' (value set by scenario 'move' on scenarios row 2)"
     ]
 
 
 def test_unknown_scenario_lists_the_names(tmp_path):
-    path = park_file(tmp_path, with_scenarios(
-        scenario("high", "flows", "*", "quantity", "scale", 2),
-        scenario("low", "flows", "*", "quantity", "scale", 0.5),
-    ))
+    path = park_file(
+        tmp_path,
+        with_scenarios(
+            scenario("high", "flows", "*", "quantity", "scale", 2),
+            scenario("low", "flows", "*", "quantity", "scale", 0.5),
+        ),
+    )
     assert problems_of(path, "hihg") == [
-        "--scenario hihg: no such scenario (did you mean 'high'?); the workbook has: high, low"]
+        "--scenario hihg: no such scenario (did you mean 'high'?); the workbook has: high, low"
+    ]
     bare = park_file(tmp_path, two_firm_park(), "bare.xlsx")
     assert problems_of(bare, "high") == [
-        "--scenario high: no such scenario; the workbook has: none (no scenarios sheet)"]
+        "--scenario high: no such scenario; the workbook has: none (no scenarios sheet)"
+    ]
 
 
 # --- the uncertainty sheet ----------------------------------------------------------------
 
 
-def uncertain(sheet="flows", key="*", column="quantity", distribution="uniform", p1=0.9,
-              p2=1.1, p3=None) -> dict:
-    return {"sheet": sheet, "key": key, "column": column, "distribution": distribution,
-            "p1": p1, "p2": p2, "p3": p3}
+def uncertain(
+    sheet="flows", key="*", column="quantity", distribution="uniform", p1=0.9, p2=1.1, p3=None
+) -> dict:
+    return {
+        "sheet": sheet,
+        "key": key,
+        "column": column,
+        "distribution": distribution,
+        "p1": p1,
+        "p2": p2,
+        "p3": p3,
+    }
 
 
 def test_uncertainty_sheet_is_read_through_the_schema_without_warnings(tmp_path):
-    tables = two_firm_park(uncertainty=[uncertain(), uncertain(
-        "resources", "water", "virgin_price", "triangular", 0.8, 1, 1.5)])
+    tables = two_firm_park(
+        uncertainty=[
+            uncertain(),
+            uncertain("resources", "water", "virgin_price", "triangular", 0.8, 1, 1.5),
+        ]
+    )
     path = park_file(tmp_path, tables)
     raw = read_workbook(path)
     assert raw.warnings == [] and raw.problems == []
@@ -208,14 +247,16 @@ def test_uncertainty_sheet_is_read_through_the_schema_without_warnings(tmp_path)
 
 
 def test_bad_uncertainty_rows_name_their_cells(tmp_path):
-    tables = two_firm_park(uncertainty=[
-        uncertain(p1=1.2, p2=0.8),                                      # row 2: low > high
-        uncertain(distribution="triangular", p1=0.5, p2=2, p3=1),       # row 3: mode > high
-        uncertain(distribution="normal", p1=1, p2=-0.1),                # row 4: sd < 0
-        uncertain(column="price_x"),                                    # row 5: no column
-        uncertain(sheet="firms", column="name"),                        # row 6: text
-        uncertain(distribution="gaussian"),                             # row 7: reader
-    ])
+    tables = two_firm_park(
+        uncertainty=[
+            uncertain(p1=1.2, p2=0.8),  # row 2: low > high
+            uncertain(distribution="triangular", p1=0.5, p2=2, p3=1),  # row 3: mode > high
+            uncertain(distribution="normal", p1=1, p2=-0.1),  # row 4: sd < 0
+            uncertain(column="price_x"),  # row 5: no column
+            uncertain(sheet="firms", column="name"),  # row 6: text
+            uncertain(distribution="gaussian"),  # row 7: reader
+        ]
+    )
     assert problems_of(park_file(tmp_path, tables)) == [
         "uncertainty!D7 (distribution): must be one of uniform, triangular, normal, "
         "lognormal, got 'gaussian'",
@@ -231,17 +272,33 @@ def test_bad_uncertainty_rows_name_their_cells(tmp_path):
 
 
 def test_solve_with_scenario_on_the_command_line(tmp_path):
-    path = park_file(tmp_path, with_scenarios(
-        scenario("dear", "resources", "water", "virgin_price", "set", 4)))
+    path = park_file(
+        tmp_path, with_scenarios(scenario("dear", "resources", "water", "virgin_price", "set", 4))
+    )
     js = tmp_path / "r.json"
     runner = CliRunner()
-    result = runner.invoke(main, ["solve", str(path), "--scenario", "dear", "--quiet",
-                                  "--out", str(tmp_path / "r.xlsx"), "--json", str(js)])
+    result = runner.invoke(
+        main,
+        [
+            "solve",
+            str(path),
+            "--scenario",
+            "dear",
+            "--quiet",
+            "--out",
+            str(tmp_path / "r.xlsx"),
+            "--json",
+            str(js),
+        ],
+    )
     assert result.exit_code == 0, result.output
     # as in test_scenario_changes_the_optimum: design 20, baseline 100 + 80 · 4 = 420
-    assert json.loads(js.read_text())["metrics"]["cost"] == {"design": pytest.approx(20.0),
-                                                             "baseline": pytest.approx(420.0)}
-    result = runner.invoke(main, ["solve", str(path), "--scenario", "cheap",
-                                  "--out", str(tmp_path / "r.xlsx")])
+    assert json.loads(js.read_text())["metrics"]["cost"] == {
+        "design": pytest.approx(20.0),
+        "baseline": pytest.approx(420.0),
+    }
+    result = runner.invoke(
+        main, ["solve", str(path), "--scenario", "cheap", "--out", str(tmp_path / "r.xlsx")]
+    )
     assert result.exit_code == 2
     assert "error: --scenario cheap: no such scenario; the workbook has: dear" in result.output

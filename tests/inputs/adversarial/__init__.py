@@ -62,8 +62,7 @@ def sheet_member(path: Path, title: str) -> str:
     return f"xl/worksheets/sheet{titles.index(title) + 1}.xml"
 
 
-def patch(src: Path, dst: Path, change: Callable[[dict[str, bytes]], None],
-          level: int = 6) -> Path:
+def patch(src: Path, dst: Path, change: Callable[[dict[str, bytes]], None], level: int = 6) -> Path:
     """Copy ``src`` to ``dst`` with ``change`` applied to its members (a dict, in place)."""
     content = members(src)
     change(content)
@@ -94,7 +93,7 @@ def declared_size_bomb(path: Path, declared: int = 0xFFFF_FFF0) -> Path:
     central = data.find(b"PK\x01\x02")  # the first central directory record
     while central != -1:
         name_len = struct.unpack_from("<H", data, central + 28)[0]
-        if data[central + 46:central + 46 + name_len] == encoded:
+        if data[central + 46 : central + 46 + name_len] == encoded:
             struct.pack_into("<I", data, central + 24, declared)
             local = struct.unpack_from("<I", data, central + 42)[0]
             struct.pack_into("<I", data, local + 22, declared)
@@ -106,7 +105,7 @@ def declared_size_bomb(path: Path, declared: int = 0xFFFF_FFF0) -> Path:
 
 BILLION_LAUGHS = (
     '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-    '<!DOCTYPE lolz [\n'
+    "<!DOCTYPE lolz [\n"
     ' <!ENTITY lol "lol">\n'
     + "".join(
         f' <!ENTITY lol{i} "{("&lol" + (str(i - 1) if i > 1 else "") + ";") * 10}">\n'
@@ -162,8 +161,9 @@ def _empty_rows(first: int, stop: int) -> str:
     )
 
 
-def empty_formatted_rows(path: Path, last_row: int = 1_000_000,
-                         last_cells: Mapping[str, Any] | None = None) -> Path:
+def empty_formatted_rows(
+    path: Path, last_row: int = 1_000_000, last_cells: Mapping[str, Any] | None = None
+) -> Path:
     """The flows sheet carries styled but empty rows up to ``last_row`` (as Excel saves a
     sheet whose whole columns were formatted). ``last_cells`` (column letter → value) puts
     values on ``last_row`` itself."""
@@ -186,8 +186,9 @@ def empty_formatted_rows(path: Path, last_row: int = 1_000_000,
         last = "".join(cell(f"{col}{last_row}", v) for col, v in sorted(cells.items()))
         last = last or f'<c r="A{last_row}" s="1"/>'
         last = f'<row r="{last_row}" s="1" customFormat="1">{last}</row>'
-        content[member] = (head + "<sheetData>" + rows + filler + last + "</sheetData>"
-                           + tail).encode()
+        content[member] = (
+            head + "<sheetData>" + rows + filler + last + "</sheetData>" + tail
+        ).encode()
         styles = content["xl/styles.xml"].decode()
         if 'cellXfs count="1"' in styles:  # make style 1 exist: a bold, bordered cell
             styles = styles.replace(
@@ -237,8 +238,9 @@ def set_dimension(path: Path, sheet: str, ref: str) -> Path:
     member = sheet_member(base, sheet)
 
     def change(content: dict[str, bytes]) -> None:
-        content[member] = re.sub(rb'<dimension ref="[^"]*"\s*/>',
-                                 f'<dimension ref="{ref}"/>'.encode(), content[member])
+        content[member] = re.sub(
+            rb'<dimension ref="[^"]*"\s*/>', f'<dimension ref="{ref}"/>'.encode(), content[member]
+        )
 
     return patch(base, path, change)
 
@@ -268,9 +270,30 @@ def random_value(rng: random.Random) -> Any:
         lambda: rng.uniform(-1e6, 1e6),
         lambda: rng.randint(-5, 5),
         lambda: rng.choice([0, -0.0, 1e308, -1e308, 1e-308, float("inf"), float("nan")]),
-        lambda: rng.choice(["", " ", "A", "B", "S1", "water", "supply", "demand", "plot",
-                            "existing", "candidate", "yes", "x" * 300, "#REF!", "1,5",
-                            "=1+1", "'=cmd", "ünïcödé", "A ", " a"]),
+        lambda: rng.choice(
+            [
+                "",
+                " ",
+                "A",
+                "B",
+                "S1",
+                "water",
+                "supply",
+                "demand",
+                "plot",
+                "existing",
+                "candidate",
+                "yes",
+                "x" * 300,
+                "#REF!",
+                "1,5",
+                "=1+1",
+                "'=cmd",
+                "ünïcödé",
+                "A ",
+                " a",
+            ]
+        ),
         lambda: rng.choice([True, False]),
         lambda: dt.datetime(2024, 1, rng.randint(1, 28), rng.randint(0, 23)),
         lambda: dt.date(1900, 1, 1),
@@ -310,8 +333,22 @@ def xml_text(path: Path, member: str) -> str:
 
 
 __all__ = [
-    "BASE_TABLES", "base_workbook", "declared_size_bomb", "empty_formatted_rows", "entity_bomb",
-    "flip_bytes", "macro_workbook", "members", "mutate_cells", "patch", "ratio_bomb",
-    "set_dimension", "shared_string_cell", "sheet_member", "truncated", "unreadable",
-    "write_members", "xml_text",
+    "BASE_TABLES",
+    "base_workbook",
+    "declared_size_bomb",
+    "empty_formatted_rows",
+    "entity_bomb",
+    "flip_bytes",
+    "macro_workbook",
+    "members",
+    "mutate_cells",
+    "patch",
+    "ratio_bomb",
+    "set_dimension",
+    "shared_string_cell",
+    "sheet_member",
+    "truncated",
+    "unreadable",
+    "write_members",
+    "xml_text",
 ]
