@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def bench(name: str, park: Park, points: int, x: str, y: str) -> dict:
     """Both variants on one park; returns a row of the summary table."""
     timer = Timer()
-    links, _ = prepare(park, timer)
+    links = prepare(park, timer).links
     build_s = timer.seconds.get("candidate links", 0.0) + timer.seconds.get("build model", 0.0)
     options = RunOptions()
     started = time.perf_counter()

@@ -14,7 +14,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from ecopark_opt.analyses.resilience import _DesignFixings, _restored, _run, n_minus_1
+from ecopark_opt.analyses.resilience import n_minus_1, run_fixed_design, run_reoptimised
 from ecopark_opt.core.optimize import RunOptions, optimize, prepare
 from ecopark_opt.core.solution import Solution
 from ecopark_opt.inputs.generate import write_generated
@@ -28,26 +28,24 @@ def rebuilt_loop(park: Park, design: Solution, options: RunOptions) -> tuple[lis
     """The same runs as ``n_minus_1``, building the model afresh for each of them."""
     solve_options = options.solve_options(park)
     objective = design.objective
-    counter = [0]
+    solves = 0
     costs = []
-    _, m = prepare(park)
-    firms = _DesignFixings.of(m, design).admitted
-    for firm in firms:
-        _, m = prepare(park)
-        _DesignFixings.of(m, design).apply(m, gone_firm=firm)
-        _, fixed = _run(m, objective, solve_options, counter)
-        _, m = prepare(park)
-        with _restored(m):
-            m.Admit[firm].fix(0)
-            _, reopt = _run(m, objective, solve_options, counter)
+    for firm in prepare(park).design_fixings(design).admitted:
+        model = prepare(park)
+        plan = model.design_fixings(design)
+        _, fixed = run_fixed_design(model, plan, objective, solve_options, gone_firm=firm)
+        solves += model.solves
+        model = prepare(park)
+        _, reopt = run_reoptimised(model, objective, solve_options, gone_firm=firm)
+        solves += model.solves
         costs.append((firm, fixed.cost, reopt.cost))
-    return costs, counter[0]
+    return costs, solves
 
 
 def bench(name: str, park: Park, links: bool) -> None:
     options = RunOptions()
     started = time.perf_counter()
-    links_frame, _ = prepare(park)
+    links_frame = prepare(park).links
     design = optimize(park, options)
     design_s = time.perf_counter() - started
 

@@ -341,7 +341,8 @@ def verify_pulp(workdir: Path) -> list[str]:
     for seed, (firms, plots, candidates) in enumerate([(8, 2, 3), (12, 0, 3), (15, 3, 4)]):
         path = write_generated(workdir / f"verify_{seed}.xlsx", firms, 12, seed, plots, candidates)
         park = load_park(path)
-        links, model = prepare(park)
+        model = prepare(park)
+        links = model.links
         ours = solve_model(model, SolveOptions(time_limit=60, mip_gap=1e-7), Timer())
         prob = pulp_model(park, links)
         prob.solve(pl.PULP_CBC_CMD(msg=False, timeLimit=60, gapRel=1e-7))

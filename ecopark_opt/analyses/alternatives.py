@@ -1,26 +1,49 @@
-"""TODO"""
+r"""Near-optimal alternative designs (modelling to generate alternatives).
+
+After the cost optimum (design cost :math:`C^*` = ``m.Cost``, objective :math:`\hat C^*`),
+each next design is found in two solves over the same near-optimal region
+
+.. math::
+    C \le C^* + s, \quad \hat C \le \hat C^* + s, \quad F_l \ge μ U_l B_l, \quad
+    \sum_{l \in S_d} (1 - B_l) + \sum_{l \notin S_d} B_l \ge 1 \ \ \forall d \text{ found}
+
+1. *structure*: :math:`\min Σ = \sum_l w_l B_l + \frac{1}{2|L|} \sum_{l \in L}
+   (B_l - F_l / U_l)`;
+2. *cost*: :math:`\min \hat C` s.t. :math:`Σ \le Σ^* + τ`.
+
+=========  ====================================================================
+s          slack |C*| · P / 100 (P = ``within_pct``)
+w_l        number of designs found so far that use link l
+L          candidate links that need building (internal arcs aside), |L| of them
+S_d        links used by design d (built, carrying flow, not internal arcs)
+μ          1e-4: a built link carries at least 0.01 % of its bound U_l
+=========  ====================================================================
+
+The choice, in order of priority: (a) *use as few of the links already used as possible*
+(overlap, as in SPORES) rather than maximise the number of differing links, which rewards
+building links for the sake of it; (b) *use the links built as fully as possible* (the
+second term, below ½ in total, never outweighs one link of overlap) — otherwise the cheapest
+way to take a link that does not pay for itself would be to build it and send almost nothing,
+which no planner would call a design; (c) then the cheapest (second solve). The no-good cuts
+guarantee every design has a new link set, and the minimum flow makes "built" mean "used",
+so a link cannot be switched on without flow to dodge a cut. Both the absolute cost and the
+objective are bounded: they coincide with existing firms only; with candidates an
+alternative is then near-optimal in both senses.
+"""
 
 from __future__ import annotations
 
 import time
-from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import pyomo.environ as pyo
 
-from ..core.model import objective_expression, set_objective
 from ..core.optimize import RunOptions, prepare
-from ..core.solution import Solution, extract_solution
-from ..core.solve import SolveOptions, SolveResult, solve
-from ..core.stages import check_result
-from ..core.vocabulary import METRICS, tolerance
+from ..core.solution import Solution
+from ..core.vocabulary import METRICS
 from ..errors import InputError
 from ..park import Park
-from .pareto import combine
-
-MIN_FLOW_SHARE = 1e-4
 
 
 @dataclass
@@ -46,94 +69,6 @@ class AlternativesResult:
         return [self.optimum, *self.alternatives]
 
 
-def add_alternative_limits(
-    m: pyo.ConcreteModel, cost: float, objective: float, slack: float
-) -> None:
-    r"""Near-optimality and "built means used" for the alternatives search.
-
-    .. math:: C \le C^* + s + τ, \qquad \hat C \le \hat C^* + s + τ, \qquad
-              F_l \ge μ U_l B_l \ (U_l > 0), \qquad B_l = 0 \ (U_l = 0)
-    """
-    m.alternative_cost_limit = pyo.Constraint(
-        expr=m.Cost <= cost + slack + tolerance(cost), doc="design cost within the slack"
-    )
-    m.alternative_objective_limit = pyo.Constraint(
-        expr=objective_expression(m, "cost") <= objective + slack + tolerance(objective),
-        doc="cost against baseline within the slack",
-    )
-    upper = m.links["upper"].to_dict()
-
-    def rule(m, l):
-        if upper[l] <= 0:
-            return m.Build[l] <= 0
-        return m.Flow[l] >= MIN_FLOW_SHARE * upper[l] * m.Build[l]
-
-    if m.BUILT_LINKS:
-        m.alternative_min_flow = pyo.Constraint(
-            m.BUILT_LINKS, rule=rule, doc="a built link carries flow"
-        )
-    m.alternative_cuts = pyo.ConstraintList(doc="exclude designs already found")
-
-
-def add_cut(m: pyo.ConcreteModel, used: set) -> None:
-    r"""No-good cut: the next design's link set differs from ``used``.
-
-    .. math:: \sum_{l \in S} (1 - B_l) + \sum_{l \notin S} B_l \ge 1
-    """
-    m.alternative_cuts.add(
-        sum(1 - m.Build[l] for l in used) + sum(m.Build[l] for l in m.BUILT_LINKS if l not in used)
-        >= 1
-    )
-
-
-def structure(m: pyo.ConcreteModel, designs: list[set]):
-    r"""Overlap with the designs found, plus the unused share of the links built.
-
-    .. math:: Σ = \sum_l w_l B_l + \frac{1}{2|L|} \sum_{l \in L} (B_l - F_l / U_l)
-    """
-    weight = Counter(l for d in designs for l in d)
-    upper = m.links["upper"].to_dict()
-    overlap = sum(w * m.Build[l] for l, w in weight.items())
-    built = [l for l in m.BUILT_LINKS if upper[l] > 0]
-    if not built:
-        return overlap
-    unused = sum(m.Build[l] - m.Flow[l] / upper[l] for l in built)
-    return overlap + (0.5 / len(built)) * unused
-
-
-def next_design(m: pyo.ConcreteModel, designs: list[set], options: SolveOptions) -> SolveResult:
-    """Least structure, then least cost with the structure held (values left in the model)."""
-    m.del_component(m.objective)
-    m.objective = pyo.Objective(expr=structure(m, designs), sense=pyo.minimize)
-    first = solve(m, options)
-    if not first.has_solution:
-        return first
-    best = float(first.objective)
-    m.alternative_structure_hold = pyo.Constraint(
-        expr=structure(m, designs) <= best + tolerance(best)
-    )
-    try:
-        set_objective(m, "cost")
-        second = solve(m, options)
-    finally:
-        m.del_component(m.alternative_structure_hold)
-    # without a second solution the first stage's values are still in the model
-    return combine([first, second]) if second.has_solution else combine([first])
-
-
-def remove_alternative_helpers(m: pyo.ConcreteModel) -> None:
-    for name in (
-        "alternative_structure_hold",
-        "alternative_cost_limit",
-        "alternative_objective_limit",
-        "alternative_min_flow",
-        "alternative_cuts",
-    ):
-        if hasattr(m, name):
-            m.del_component(name)
-    set_objective(m, "cost")
-
-
 def alternatives(
     park: Park, k: int, within_pct: float, options: RunOptions = RunOptions()
 ) -> AlternativesResult:
@@ -152,22 +87,19 @@ def alternatives(
         raise InputError(problems)
     started = time.perf_counter()
     solve_options = options.solve_options(park)
-    _, m = prepare(park)
-    set_objective(m, "cost")
-    result = solve(m, solve_options)
-    check_result(m, result, solve_options)
-    optimum = extract_solution(m, result)
-    cost = float(pyo.value(m.Cost))
-    objective = float(result.objective)
+    model = prepare(park)
+    model.set_objective("cost")
+    optimum = model.solve(solve_options)
+    cost = model.metric_value("cost")
+    objective = float(optimum.result.objective)
     slack = abs(cost) * within_pct / 100.0
     found: list[Solution] = []
     designs = [set(optimum.used_links.index)]
     stopped = ""
-    add_alternative_limits(m, cost, objective, slack)
-    try:
+    with model.near_optimal(cost, objective, slack):
         for _ in range(int(k)):
-            add_cut(m, designs[-1])
-            step = next_design(m, designs, solve_options)
+            model.exclude(designs[-1])
+            step = model.next_alternative(designs, solve_options)
             if not step.has_solution:
                 stopped = (
                     f"no further design within {within_pct:g} % of the optimum cost"
@@ -175,15 +107,13 @@ def alternatives(
                     else f"the search stopped: {step.status} ({step.message})"
                 )
                 break
-            design = extract_solution(m, step)
+            design = model.solution(step, "cost")
             used = set(design.used_links.index)
             if used in designs:  # cannot happen with the cuts; never report a repeat
                 stopped = "the solver returned a design already found"
                 break
             designs.append(used)
             found.append(design)
-    finally:
-        remove_alternative_helpers(m)
     frame = alternatives_frame(optimum, found)
     return AlternativesResult(
         optimum=optimum,

@@ -9,17 +9,16 @@ fixing of ``Admit`` changes between solves.
 from __future__ import annotations
 
 import pandas as pd
-import pyomo.environ as pyo
 
 from ..core.optimize import RunOptions
+from ..core.park_model import ParkModel
 from ..core.solution import Solution
-from ..core.solve import solve
 from ..core.stages import Timer
 from ..park import Park
 
 
 def candidate_values(
-    model: pyo.ConcreteModel, design: Solution, options: RunOptions = RunOptions()
+    model: ParkModel, design: Solution, options: RunOptions = RunOptions()
 ) -> pd.DataFrame:
     """Per candidate: admitted?, plot, and the objective change when the decision flips.
 
@@ -29,22 +28,14 @@ def candidate_values(
     park: Park = model.park
     solve_options = options.solve_options(park)
     rows = []
-    for firm in model.CANDIDATES:
+    for firm in model.candidates:
         admitted = bool(design.firms.at[firm, "admitted"])
-        var = model.Admit[firm]
-        was_fixed, old = var.fixed, var.value
         must = bool(park.firms.at[firm, "must_join"])
         if must:
             rows.append(_row(park, design, firm, admitted, None, "must_join: always in"))
             continue
-        var.fix(0 if admitted else 1)
-        try:
-            result = solve(model, solve_options)
-        finally:
-            if was_fixed:
-                var.fix(old)
-            else:
-                var.unfix()
+        with model.fixed(admit={firm: 0 if admitted else 1}):
+            result = model.run(solve_options)
         if not result.has_solution:
             note = "cannot be forced in (no feasible design)" if not admitted else "infeasible"
             rows.append(_row(park, design, firm, admitted, None, note))
@@ -121,7 +112,7 @@ def siting_table(design: Solution) -> pd.DataFrame:
 
 
 def analyse_candidates(
-    model: pyo.ConcreteModel | None,
+    model: ParkModel | None,
     design: Solution,
     options: RunOptions,
     timer: Timer | None = None,
@@ -129,7 +120,7 @@ def analyse_candidates(
     """The value of every candidate firm's decision (:func:`candidate_values`); None when
     the park has no candidate firms (``model`` may then be None)."""
     timer = timer or Timer()
-    if model is None or not model.CANDIDATES:
+    if model is None or not model.candidates:
         return None
     with timer.phase("candidate values"):
         return candidate_values(model, design, options)

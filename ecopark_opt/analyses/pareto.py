@@ -1,4 +1,4 @@
-r"""Trade-offs between two metrics (ε-constraint Pareto front) and near-optimal alternatives.
+r"""Trade-offs between two metrics: the ε-constraint Pareto front (docs/model.md).
 
 Both analyses build the model once (:func:`~ecopark_opt.optimize.prepare`) and then only add
 named helper constraints and change the objective between solves (SPEC §7, STYLE "analyses
@@ -17,7 +17,7 @@ is traced in those terms, written :math:`\hat x = x - x^{base}` and :math:`\hat 
 4. weakly dominated points are dropped, points equal in both metrics are merged (the same
    design found again, or a tie), and the rest is sorted by x.
 
-τ = 10⁻⁶ · max(1, |value|). :math:`ε_k` is a mutable ``Param`` of one constraint, so the model
+τ = 10⁻⁶ · max(1, |value|). :math:`ε_k` is a mutable parameter of one constraint, so the model
 is compiled again for each point but never rebuilt. The reported metrics are the absolute
 design values (``metrics[m]["design"]``, SPEC §6). With existing firms only, the baseline is a
 constant and both views coincide; when candidate firms can be admitted the baseline moves
@@ -26,37 +26,7 @@ with admission, and the order along the front is the order of the optimised quan
 Points with the same set of links but different metrics are all kept: the same links can
 carry more or less (a continuous stretch of the front), and each such point is non-dominated.
 
-Alternatives (modelling to generate alternatives)
-=================================================
-After the cost optimum (design cost :math:`C^*` = ``m.Cost``, objective :math:`\hat C^*`),
-each next design is found in two solves over the same near-optimal region
-
-.. math::
-    C \le C^* + s, \quad \hat C \le \hat C^* + s, \quad F_l \ge μ U_l B_l, \quad
-    \sum_{l \in S_d} (1 - B_l) + \sum_{l \notin S_d} B_l \ge 1 \ \ \forall d \text{ found}
-
-1. *structure*: :math:`\min Σ = \sum_l w_l B_l + \frac{1}{2|L|} \sum_{l \in L}
-   (B_l - F_l / U_l)`;
-2. *cost*: :math:`\min \hat C` s.t. :math:`Σ \le Σ^* + τ`.
-
-=========  ====================================================================
-s          slack |C*| · P / 100 (P = ``within_pct``)
-w_l        number of designs found so far that use link l
-L          candidate links that need building (internal arcs aside), |L| of them
-S_d        links used by design d (built, carrying flow, not internal arcs)
-μ          1e-4: a built link carries at least 0.01 % of its bound U_l
-=========  ====================================================================
-
-The choice, in order of priority: (a) *use as few of the links already used as possible*
-(overlap, as in SPORES) rather than maximise the number of differing links, which rewards
-building links for the sake of it; (b) *use the links built as fully as possible* (the
-second term, below ½ in total, never outweighs one link of overlap) — otherwise the cheapest
-way to take a link that does not pay for itself would be to build it and send almost nothing,
-which no planner would call a design; (c) then the cheapest (second solve). The no-good cuts
-guarantee every design has a new link set, and the minimum flow makes "built" mean "used",
-so a link cannot be switched on without flow to dodge a cut. Both the absolute cost and the
-objective are bounded: they coincide with existing firms only; with candidates an
-alternative is then near-optimal in both senses.
+Near-optimal alternative designs are in :mod:`.alternatives`.
 """
 
 from __future__ import annotations
@@ -66,13 +36,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-import pyomo.environ as pyo
 
-from ..core.model import objective_expression, set_objective
 from ..core.optimize import RunOptions, prepare
-from ..core.solution import Solution, extract_solution
-from ..core.solve import SolveOptions, SolveResult, solve
-from ..core.stages import check_result
+from ..core.park_model import ParkModel
+from ..core.solution import Solution
+from ..core.solve import SolveOptions
 from ..core.vocabulary import LINK_KEY, METRICS, tolerance
 from ..errors import InputError
 from ..park import Park
@@ -81,17 +49,6 @@ from ..park import Park
 def relative(solution: Solution, metric: str) -> float:
     """A metric against the standalone baseline, as the optimizer minimises it."""
     return solution.metrics[metric]["design"] - solution.metrics[metric]["baseline"]
-
-
-def combine(stages: list[SolveResult]) -> SolveResult:
-    """One result for several solves of one point: worst status and gap, total time."""
-    merged = SolveResult(**{**stages[-1].__dict__})
-    merged.status = "optimal" if all(s.status == "optimal" for s in stages) else "time_limit"
-    gaps = [s.gap for s in stages if s.gap is not None]
-    merged.gap = max(gaps) if gaps else None
-    merged.seconds = sum(s.seconds for s in stages)
-    merged.extra = {"stages": [s.status for s in stages]}
-    return merged
 
 
 # --- Pareto front ---------------------------------------------------------------------------
@@ -129,82 +86,29 @@ class ParetoResult:
 class _Models:
     """The model(s) a front is traced on: one shared model, or a fresh one per point."""
 
-    def __init__(self, park: Park, y: str, reuse: bool):
+    def __init__(self, park: Park, reuse: bool):
         self.park = park
-        self.y = y
         self.reuse = reuse
         self.builds = 0
-        self._shared: pyo.ConcreteModel | None = None
+        self._shared: ParkModel | None = None
 
-    def get(self) -> pyo.ConcreteModel:
+    def get(self) -> ParkModel:
         if self.reuse and self._shared is not None:
             return self._shared
-        _, m = prepare(self.park)
+        model = prepare(self.park)
         self.builds += 1
-        add_epsilon_limit(m, self.y)
         if self.reuse:
-            self._shared = m
-        return m
-
-    def release(self) -> None:
-        if self._shared is not None:
-            remove_helpers(self._shared)
-            self._shared = None
-
-
-def add_epsilon_limit(m: pyo.ConcreteModel, metric: str) -> None:
-    r"""The ε-constraint, inactive until a bound is set.
-
-    .. math:: \hat y = y - y^{base} \le ε \quad (ε: mutable ``pareto_epsilon``)
-    """
-    m.pareto_epsilon = pyo.Param(mutable=True, initialize=0.0, doc="bound on y − baseline")
-    m.pareto_epsilon_limit = pyo.Constraint(
-        expr=objective_expression(m, metric) <= m.pareto_epsilon, doc="ε-constraint"
-    )
-    m.pareto_epsilon_limit.deactivate()
-
-
-def set_epsilon(m: pyo.ConcreteModel, bound: float | None) -> None:
-    """Bound y − baseline by ``bound``; None lifts the bound."""
-    if bound is None:
-        m.pareto_epsilon_limit.deactivate()
-        return
-    m.pareto_epsilon.set_value(float(bound))
-    m.pareto_epsilon_limit.activate()
-
-
-def remove_helpers(m: pyo.ConcreteModel) -> None:
-    for name in ("pareto_epsilon_limit", "pareto_epsilon", "pareto_hold"):
-        if hasattr(m, name):
-            m.del_component(name)
+            self._shared = model
+        return model
 
 
 def lexicographic(
-    m: pyo.ConcreteModel, primary: str, secondary: str, report_as: str, options: SolveOptions
+    model: ParkModel, primary: str, secondary: str, report_as: str, options: SolveOptions
 ) -> Solution:
-    r"""Minimise ``primary``, then ``secondary`` with the primary held at its optimum.
-
-    .. math:: \min \hat s \ \text{s.t.}\ \hat p \le \hat p^* + τ
-
-    The design is reported with objective ``report_as``; its result has the worse status and
-    gap of the two solves.
-    """
-    set_objective(m, primary)
-    first = solve(m, options)
-    check_result(m, first, options)
-    best = float(first.objective)
-    m.pareto_hold = pyo.Constraint(
-        expr=objective_expression(m, primary) <= best + tolerance(best), doc="hold the primary"
-    )
-    try:
-        set_objective(m, secondary)
-        second = solve(m, options)
-    finally:
-        m.del_component(m.pareto_hold)
-    # without a second solution the first stage's values are still in the model
-    result = combine([first, second]) if second.has_solution else combine([first])
-    m.objective_name = report_as
-    return extract_solution(m, result)
+    r"""Minimise ``primary``, then ``secondary`` with the primary held at its optimum
+    (:meth:`~ecopark_opt.core.park_model.ParkModel.lexicographic`); the design is reported
+    with objective ``report_as``."""
+    return model.solution(model.lexicographic(primary, secondary, options), report_as)
 
 
 def pareto_front(
@@ -232,35 +136,30 @@ def trace_front(
     _check_front(points, x, y)
     started = time.perf_counter()
     solve_options = options.solve_options(park)
-    models = _Models(park, y, reuse_model)
+    models = _Models(park, reuse_model)
     found: list[tuple[Solution, float]] = []
     skipped: list[str] = []
-    try:
-        m = models.get()
-        first = lexicographic(m, x, y, x, solve_options)
-        found.append((first, np.nan))
-        if points >= 2:
-            m = models.get()
-            last = lexicographic(m, y, x, x, solve_options)
-            found.append((last, np.nan))
-            high, low = relative(first, y), relative(last, y)
-            if points > 2 and high - low > tolerance(high):
-                step = (high - low) / (points - 1)
-                for k in range(1, points - 1):
-                    eps = high - k * step
-                    m = models.get()
-                    set_epsilon(m, eps)
-                    set_objective(m, x)
-                    result = solve(m, solve_options)
-                    set_epsilon(m, None)
+    first = lexicographic(models.get(), x, y, x, solve_options)
+    found.append((first, np.nan))
+    if points >= 2:
+        last = lexicographic(models.get(), y, x, x, solve_options)
+        found.append((last, np.nan))
+        high, low = relative(first, y), relative(last, y)
+        if points > 2 and high - low > tolerance(high):
+            step = (high - low) / (points - 1)
+            for k in range(1, points - 1):
+                eps = high - k * step
+                model = models.get()
+                with model.epsilon(y) as bound:
+                    bound(eps)
+                    model.set_objective(x)
+                    result = model.run(solve_options)
                     if not result.has_solution:
                         skipped.append(
                             f"{y} − baseline ≤ {eps:g}: {result.status} ({result.message})"
                         )
                         continue
-                    found.append((extract_solution(m, result), eps))
-    finally:
-        models.release()
+                    found.append((model.solution(result), eps))
     kept = non_dominated(found, x, y)
     solutions = [s for s, _ in kept]
     frame = front_frame(kept)

@@ -52,23 +52,19 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
-import pyomo.environ as pyo
 
-from ..core.model import set_objective
 from ..core.optimize import RunOptions, prepare
-from ..core.solution import Solution, extract_solution
-from ..core.solve import SolveOptions, SolveResult, solve
-from ..core.stages import merge_stages, tie_break_by_cost
+from ..core.park_model import DesignFixings, ParkModel
+from ..core.solution import Solution
+from ..core.solve import SolveOptions
 from ..core.vocabulary import METRICS, link_keys
 from ..park import Park
 
-SHORTAGE_TOL = 1e-7  # slack (relative, at least absolute) on the least shortage in stage 2
 QTY_TOL = 1e-6  # quantities below this (relative to the row's quantity) count as zero
 NOBODY = "nobody leaves"
 COST_TOL = 1e-9  # relative: expected costs closer than this are equal
@@ -194,18 +190,13 @@ def n_minus_1(
     if objective != park.settings.objective:
         park = replace(park, settings=park.settings.with_(objective=objective))
     solve_options = options.solve_options(park)
-    _, m = prepare(park)
-    plan = _DesignFixings.of(m, design)
-    counter = [0]
+    model = prepare(park)
+    plan = model.design_fixings(design)
 
     removals = []
     for firm in plan.admitted:
-        with _restored(m):
-            plan.apply(m, gone_firm=firm)
-            fixed_sol, fixed = _run(m, objective, solve_options, counter)
-        with _restored(m):
-            m.Admit[firm].fix(0)
-            _, reopt = _run(m, objective, solve_options, counter)
+        fixed_sol, fixed = run_fixed_design(model, plan, objective, solve_options, gone_firm=firm)
+        _, reopt = run_reoptimised(model, objective, solve_options, gone_firm=firm)
         removals.append(_firm_removal(park, design, firm, fixed_sol, fixed, reopt))
     removals.sort(key=Removal.criticality)
 
@@ -213,14 +204,12 @@ def n_minus_1(
     if links:
         link_removals = []
         for link in plan.used_links:
-            with _restored(m):
-                plan.apply(m, gone_link=link)
-                fixed_sol, fixed = _run(m, objective, solve_options, counter)
-            with _restored(m):
-                m.Build[link].fix(0)
-                _, reopt = _run(m, objective, solve_options, counter)
+            fixed_sol, fixed = run_fixed_design(
+                model, plan, objective, solve_options, gone_link=link
+            )
+            _, reopt = run_reoptimised(model, objective, solve_options, gone_link=link)
             link_removals.append(
-                _link_removal(park, design, m.links, link, fixed_sol, fixed, reopt)
+                _link_removal(park, design, model.links, link, fixed_sol, fixed, reopt)
             )
         link_removals.sort(key=Removal.criticality)
     return ResilienceResult(
@@ -230,149 +219,62 @@ def n_minus_1(
         firms=removals,
         links=link_removals,
         seconds=time.perf_counter() - started,
-        solves=counter[0],
+        solves=model.solves,
     )
 
 
-@dataclass
-class _DesignFixings:
-    """The design's decisions in the index of a freshly built model."""
-
-    admit: dict[str, int]
-    place: dict[tuple[str, str], int]
-    build: dict[int, int]
-    admitted: list[str]
-    used_links: list[int]  # built, not internal, carrying flow
-
-    @classmethod
-    def of(cls, m: pyo.ConcreteModel, design: Solution) -> _DesignFixings:
-        firms = design.firms
-        admit = {f: int(bool(firms.at[f, "admitted"])) for f in m.FIRMS}
-        place = {
-            (f, s): int(bool(firms.at[f, "placed"]) and firms.at[f, "site"] == s)
-            for f, s in m.PLACEMENTS
-        }
-        model_id = {key: l for l, key in zip(m.links.index, link_keys(m.links))}
-        build: dict[int, int] = {l: 0 for l in m.BUILT_LINKS}
-        used = []
-        d = design.links
-        for key, b, sent, internal in zip(link_keys(d), d["build"], d["sent"], d["internal"]):
-            if internal or b < 0.5:
-                continue
-            if key not in model_id:
-                raise ValueError("the design holds a link that is not a candidate of this park")
-            build[model_id[key]] = 1
-            if sent > 0:
-                used.append(model_id[key])
-        admitted = [f for f in m.FIRMS if admit[f]]
-        return cls(admit, place, build, admitted, used)
-
-    def apply(
-        self, m: pyo.ConcreteModel, gone_firm: str | None = None, gone_link: int | None = None
-    ) -> None:
-        """Fix every decision at the design's value, without ``gone_firm`` / ``gone_link``.
-
-        Stranded links stay built: the link-end rule of a gone candidate and win-win are
-        switched off (restored by :func:`_restored`).
-        """
-        for f in m.FIRMS:
-            m.Admit[f].fix(0 if f == gone_firm else self.admit[f])
-        for f, s in m.PLACEMENTS:
-            m.Place[f, s].fix(0 if f == gone_firm else self.place[f, s])
-        for l in m.BUILT_LINKS:
-            m.Build[l].fix(0 if l == gone_link else self.build[l])
-        if hasattr(m, "win_win"):
-            m.win_win.deactivate()
-        if gone_firm is not None and hasattr(m, "link_endpoint"):
-            for index in m.LINK_ENDS:
-                if index[1] == gone_firm:
-                    m.link_endpoint[index].deactivate()
+def run_fixed_design(
+    model: ParkModel,
+    plan: DesignFixings,
+    objective: str,
+    options: SolveOptions,
+    gone_firm: str | None = None,
+    gone_link: int | None = None,
+) -> tuple[Solution | None, RunOutcome]:
+    """The design's decisions fixed, without ``gone_firm`` / ``gone_link``. Stranded links
+    stay built: win-win and the link-end rule of a gone candidate are switched off."""
+    admit = {f: 0 if f == gone_firm else a for f, a in plan.admit.items()}
+    place = {k: 0 if k[0] == gone_firm else v for k, v in plan.place.items()}
+    build = {l: 0 if l == gone_link else b for l, b in plan.build.items()}
+    with ExitStack() as stack:
+        stack.enter_context(model.fixed(admit, place, build))
+        stack.enter_context(model.without("win_win"))
+        if gone_firm is not None:
+            stack.enter_context(model.without("link_endpoint", lambda k: k[1] == gone_firm))
+        return _run(model, objective, options)
 
 
-@contextmanager
-def _restored(m: pyo.ConcreteModel) -> Iterator[None]:
-    """Put back every fixing, constraint activation and the objective after a run."""
-    saved = [
-        (v, v.fixed, v.value)
-        for var in (m.Admit, m.Place, m.Build, m.Purchase)
-        for v in var.values()
-    ]
-    objective = m.objective_name
-    try:
-        yield
-    finally:
-        for v, was_fixed, value in saved:
-            if was_fixed:
-                v.fix(value)
-            else:
-                v.unfix()
-                v.set_value(value, skip_validation=True)
-        for name in ("win_win", "link_endpoint"):
-            if hasattr(m, name):
-                getattr(m, name).activate()
-        for name in ("resilience_shortage_cap", "resilience_shortage"):
-            if hasattr(m, name):
-                m.del_component(name)
-        set_objective(m, objective)
+def run_reoptimised(
+    model: ParkModel,
+    objective: str,
+    options: SolveOptions,
+    gone_firm: str | None = None,
+    gone_link: int | None = None,
+) -> tuple[Solution | None, RunOutcome]:
+    """The park designed again without ``gone_firm`` / ``gone_link``."""
+    admit = {gone_firm: 0} if gone_firm is not None else None
+    build = {gone_link: 0} if gone_link is not None else None
+    with model.fixed(admit=admit, build=build):
+        return _run(model, objective, options)
 
 
 def _run(
-    m: pyo.ConcreteModel, objective: str, options: SolveOptions, counter: list[int]
+    model: ParkModel, objective: str, options: SolveOptions
 ) -> tuple[Solution | None, RunOutcome]:
     """Solve with the current fixings: the objective (then cost for virgin/co2e); when no
     operation is feasible, first the least shortage of demand that cannot be bought."""
-    set_objective(m, objective)
-    result = solve(m, options)
-    counter[0] += 1
+    model.set_objective(objective)
+    result = model.run_staged(options)
     if result.status == "infeasible":
-        result = _solve_least_shortage(m, objective, options, counter)
-    elif result.has_solution and objective in ("virgin", "co2e"):
-        result = _tie_break(m, result, options, counter)
+        with model.fixed(shortage=True):
+            result = model.least_shortage(objective, options)
+            if result.has_solution:  # read the shortage before the purchases are fixed again
+                solution = model.solution(result)
+                return solution, _outcome(solution)
     if not result.has_solution:
         return None, RunOutcome(status=result.status)
-    solution = extract_solution(m, result)
+    solution = model.solution(result)
     return solution, _outcome(solution)
-
-
-def _tie_break(
-    m: pyo.ConcreteModel, first: SolveResult, options: SolveOptions, counter: list[int]
-) -> SolveResult:
-    second = tie_break_by_cost(m, first, options)
-    counter[0] += 1
-    return merge_stages(first, second) if second.has_solution else first
-
-
-def _solve_least_shortage(
-    m: pyo.ConcreteModel, objective: str, options: SolveOptions, counter: list[int]
-) -> SolveResult:
-    r"""Lexicographic: minimise the shortage S = Σ_j P_j over demand rows that cannot be
-    bought (their ``Purchase`` unfixed, acting as unmet demand), then the objective with
-    S ≤ S* + tol · max(1, S*)."""
-    rows = [j for j in m.DEMAND if not m.buyable[j]]
-    infeasible = SolveResult("infeasible", message="no feasible operation")
-    if not rows:
-        return infeasible
-    for j in rows:
-        m.Purchase[j].unfix()
-    m.resilience_shortage = pyo.Expression(
-        expr=sum(m.Purchase[j] for j in rows), doc="demand that cannot be met"
-    )
-    m.del_component(m.objective)
-    m.objective = pyo.Objective(expr=m.resilience_shortage, sense=pyo.minimize)
-    first = solve(m, options)
-    counter[0] += 1
-    if not first.has_solution:
-        return first
-    least = max(first.objective, 0.0)
-    m.resilience_shortage_cap = pyo.Constraint(
-        expr=m.resilience_shortage <= least + SHORTAGE_TOL * max(1.0, least)
-    )
-    set_objective(m, objective)
-    result = solve(m, options)
-    counter[0] += 1
-    if result.has_solution and objective in ("virgin", "co2e"):
-        result = _tie_break(m, result, options, counter)
-    return result
 
 
 def _outcome(solution: Solution) -> RunOutcome:

@@ -52,10 +52,10 @@ import numpy as np
 import pandas as pd
 from scipy.special import ndtri
 
-from ..core.optimize import RunOptions, design_park, solve_model
+from ..core.optimize import RunOptions, design_park
+from ..core.park_model import ParkModel
 from ..core.records import number
 from ..core.solution import Solution
-from ..core.stages import Timer
 from ..core.vocabulary import METRICS, SOLVED
 from ..errors import EcoparkError, InfeasibleError, InputError, SolverError
 from ..inputs.scenarios import UncertainRow, WorkbookData, park_with_overrides, uncertainty_rows
@@ -187,28 +187,21 @@ def design_record(solution: Solution) -> dict[str, Any]:
     }
 
 
-def fixed_design(model, park, solution: Solution, task: SampleTask) -> dict[str, Any]:
+def fixed_design(model: ParkModel, park, solution: Solution, task: SampleTask) -> dict[str, Any]:
     """The base design's links fixed on this sample (every other link off); its cost and
     the regret of having built it."""
     cost = solution.metrics["cost"]["design"]
     if solution.design_key() == task.base_design:
         return {"fixed_status": solution.status, "fixed_cost": float(cost), "regret": 0.0}
-    links = model.links
-    keys = list(links[list(DESIGN_KEY)].itertuples(index=False, name=None))
-    present = set()
-    for index, key, internal in zip(links.index, keys, links["internal"]):
-        if internal:
-            continue
-        inside = key in task.base_design
-        if inside:
-            present.add(key)
-        model.Build[index].fix(1 if inside else 0)
-    missing = len(task.base_design - present)
+    build, missing = model.link_ids(set(task.base_design))
     note = (
-        f"{missing} link(s) of the base design are not candidates in this sample" if missing else ""
+        f"{missing} link(s) of the base design are not candidates in this sample"
+        if missing
+        else ""
     )
     try:
-        fixed = solve_model(model, task.options.solve_options(park), Timer())
+        with model.fixed(build=build):
+            fixed = model.solve(task.options.solve_options(park))
     except InfeasibleError as exc:
         return {"fixed_status": "infeasible", "note": "; ".join([note, *exc.reasons]).strip("; ")}
     except SolverError as exc:

@@ -7,14 +7,15 @@ components. HiGHS does not split a model this way itself, and a branch-and-bound
 several independent problems is far larger than the trees of the pieces, so solving each
 piece on its own reaches a given gap much sooner (see ``benchmarks/formulation.py``).
 
-Which constraints couple rows (SPEC §3):
+Which constraints couple rows (docs/model.md) is declared by the constraint families
+themselves (:mod:`.families`):
 
 - per demand row — quality limits and the dependency limit: inside one component;
-- ``max_virgin`` sums the purchases of every demand row of a resource: the demand rows of a
-  capped resource are joined into one component;
-- admission of a candidate firm (its ``Admit`` multiplies all its rows), placement (plot
-  capacity), ``max_links`` (all links) and ``win_win`` (a firm's gain sums its links across
-  resources) couple everything: :func:`coupling` names them and the park is solved whole.
+- ``max_virgin`` sums the purchases of every demand row of a resource: the family *joins*
+  the demand rows of a capped resource into one component;
+- admission of a candidate firm (its ``Admit`` multiplies all its rows), ``max_links`` (all
+  links) and ``win_win`` (a firm's gain sums its links across resources) *couple*
+  everything: :func:`coupling` names them and the park is solved whole.
 
 Each component is a sub-park (its rows and their firms, every other table unchanged) with its
 own standalone baseline, so its objective, gap and cost tie-break (virgin / co2e) mean what
@@ -40,10 +41,12 @@ from scipy.sparse.csgraph import connected_components
 
 from ..errors import InfeasibleError, SolverError
 from ..park import Park
+from .families import coupling_reasons, joined_rows
 from .model import build_model
 from .solution import Solution, build_solution
 from .solve import SolveOptions, SolveResult, relative_gap
-from .stages import LEXICOGRAPHIC_TOL, Timer, solve_stages
+from .stages import Timer, solve_stages
+from .vocabulary import tolerance
 
 BATCH_LINKS = 200  # components with fewer links are solved together, up to this many links
 MIN_SECONDS = 1.0  # least time limit given to one piece
@@ -80,28 +83,22 @@ class PieceResult:
 
 
 def coupling(park: Park) -> str | None:
-    """What makes the whole park one problem, in words; None when components are independent."""
-    s = park.settings
-    if (park.firms["status"] == "candidate").any():
-        return "candidate firms (admitting one switches all its rows on)"
-    if s.max_links is not None:
-        return "max_links (one cap over every link)"
-    if s.win_win:
-        return "win_win (a firm's gain sums its links over every resource)"
-    return None
+    """What makes the whole park one problem, in words (the first reason a constraint family
+    gives, :func:`.families.coupling_reasons`); None when components are independent."""
+    reasons = coupling_reasons(park)
+    return reasons[0] if reasons else None
 
 
 def component_labels(park: Park, links: pd.DataFrame) -> pd.Series:
-    """Component number of every flows row: rows joined by a link, or by a max_virgin cap
-    on their resource, share a number. Rows without links are components of their own."""
-    flows = park.flows
-    rows = pd.Index(flows.index)
+    """Component number of every flows row: rows joined by a link, or by a constraint
+    family that sums over them together (:func:`.families.joined_rows`, e.g. the demand rows
+    of a resource with a max_virgin cap), share a number. Rows without links are components
+    of their own."""
+    rows = pd.Index(park.flows.index)
     a = [rows.get_indexer(links["supply_flow"])]
     b = [rows.get_indexer(links["demand_flow"])]
-    capped = park.resources["max_virgin"].dropna().index
-    demand = flows[(flows["direction"] == "demand") & flows["resource_id"].isin(capped)]
-    for _, group in demand.groupby("resource_id"):  # chain the capped rows of each resource
-        position = rows.get_indexer(group.index)
+    for group in joined_rows(park):  # chain the rows of each group
+        position = rows.get_indexer(group)
         a.append(position[:-1])
         b.append(position[1:])
     a, b = np.concatenate(a), np.concatenate(b)
@@ -413,7 +410,7 @@ def _better(first: PieceResult, again: PieceResult, mip_gap: float) -> PieceResu
     if again.result is None:
         keep, other = first, again
     elif first.result is None or again.result.objective <= first.result.objective + (
-        LEXICOGRAPHIC_TOL * max(1.0, abs(first.result.objective))
+        tolerance(first.result.objective)
     ):
         # the later run, also when the objectives tie: its cost tie-break (virgin / co2e)
         # was solved to the tighter gap, from the earlier design

@@ -1,8 +1,9 @@
 """Explain an infeasible model: an elastic re-solve names the rows that cannot all hold.
 
-Every constraint of the families below gets non-negative slack variables; minimising the
-total slack finds the smallest violation, and the constraints that need slack are reported in
-the words of the workbook (sheet, cell, firm, resource).
+Every constraint of the families that declare themselves elastic (:mod:`.families`) gets
+non-negative slack variables; minimising the total slack finds the smallest violation, and the
+constraints that need slack are reported in the words of the workbook (sheet, cell, firm,
+resource).
 """
 
 from __future__ import annotations
@@ -10,25 +11,15 @@ from __future__ import annotations
 import pyomo.environ as pyo
 
 from ..park import Park
+from .families import elastic_constraints
 from .solve import SolveOptions, solve
-
-ELASTIC = (
-    "demand_balance",
-    "quality_limit",
-    "max_virgin",
-    "plot_capacity",
-    "one_plot",
-    "dependency_limit",
-    "max_links",
-    "win_win",
-)
 
 
 def explain_infeasibility(model: pyo.ConcreteModel, options: SolveOptions) -> list[str]:
     """Messages naming the data in conflict (the model is changed and should be discarded)."""
     model.ElasticSlack = pyo.VarList(domain=pyo.NonNegativeReals)
     slack_of: list[tuple[str, object, object]] = []
-    for family in ELASTIC:
+    for family in elastic_constraints():
         component = getattr(model, family, None)
         if component is None:
             continue
@@ -59,6 +50,7 @@ def describe(park: Park, m: pyo.ConcreteModel, family: str, index, amount: float
     """One sentence per violated row, pointing at the workbook."""
     s = park.settings
     if family == "demand_balance":
+        index = index[1]  # (case, row)
         row = park.flows.loc[index]
         return (
             f"{park.flow_cell(index)} (quantity): {amount:g} of the {row['quantity']:g} "
@@ -66,12 +58,13 @@ def describe(park: Park, m: pyo.ConcreteModel, family: str, index, amount: float
             "delivered under the other constraints"
         )
     if family == "quality_limit":
-        j, k = index
+        _, j, k = index
         return (
             f"{park.flow_cell(j, k)} ({k}): the quality limit of {j} cannot be met "
             f"(excess {amount:g} {k}·units)"
         )
     if family == "max_virgin":
+        index = index[1]  # (scenario, resource)
         return (
             f"{park.cell('resources', 'max_virgin', int(park.resources.at[index, 'excel_row']))}"
             f" (max_virgin): the cap on {index} is {amount:g} too low"
@@ -87,7 +80,7 @@ def describe(park: Park, m: pyo.ConcreteModel, family: str, index, amount: float
             f"(allowed_sites): candidate {index} must join but no allowed plot is free"
         )
     if family == "dependency_limit":
-        j, g = index
+        _, j, g = index
         return (
             f"settings (max_dependency_share): {j} would have to take more than "
             f"{s.max_dependency_share:g} of its demand from {g} (short by {amount:g})"

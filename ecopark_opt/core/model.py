@@ -1,56 +1,89 @@
-"""The park design MILP (SPEC §3), built in Pyomo from sparse pandas index sets.
+"""The park design MILP (docs/model.md), built in Pyomo from sparse pandas index sets.
 
 ``build_model`` reads like a table of contents: sets and data, variables, one call per
-constraint family, metrics, objective. Each ``add_*`` function holds one family, with its
-inequality and symbols in the docstring, and returns early when its index set is empty.
+constraint family (:mod:`.families`), metrics, objective.
+
+Cases
+=====
+The design — which links are built, which candidates admitted and where — is decided once.
+Operation (flows, purchases, discharges) is decided per *case* (:class:`Case`): a period of
+the year in a scenario of who is in the park. The plain model has one case per period of
+the park (one case when the workbook has no ``periods`` sheet); the defection-aware design
+(:mod:`ecopark_opt.analyses.defection`) builds the same families over one case per scenario
+"firm k leaves" as well, in which firm k's rows and links are absent. Operational sets are
+therefore indexed by case: ``S_LINKS`` holds (case, link), ``S_SUPPLY`` (case, supply row),
+``S_DEMAND`` (case, demand row), and every family works over the sets it is given.
 
 Symbols used throughout
 =======================
 ==================  =========================================  ==============
 symbol              meaning                                    unit
 ==================  =========================================  ==============
-F_l  ``Flow``       quantity sent on link l                    supplied unit/yr
+c                   a case (period of a scenario)              —
+F_cl ``Flow``       quantity sent on link l in case c          supplied unit/yr
 B_l  ``Build``      1 if link l is built                       binary
-P_j  ``Purchase``   virgin purchase of demand row j            unit/yr
-D_i  ``Discharge``  discharge of supply row i                  unit/yr
+P_cj ``Purchase``   virgin purchase of demand row j in case c  unit/yr
+D_ci ``Discharge``  discharge of supply row i in case c        unit/yr
 A_f  ``Admit``      1 if firm f is in the park                 binary (1 for existing)
 S_fs ``Place``      1 if floating candidate f sits on plot s   binary
-q_i, q_j            yearly quantity of a supply / demand row   unit/yr
+q_ci                quantity of a supply / demand row in c     unit/yr
 η_l                 delivered per unit sent: ratio·(1 − loss)  —
-U_l                 most that link l can carry (tight bound)   supplied unit/yr
+U_cl                most that link l can carry in case c       supplied unit/yr
+w_c                 weight of case c in yearly metrics         —
 ==================  =========================================  ==============
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 import pyomo.environ as pyo
-from pyomo.core.expr.numeric_expr import LinearExpression
 
 from ..park import Park
+from . import families
+from .terms import linear_sum
+from .vocabulary import OBJECTIVES
 
-OBJECTIVES = ("cost", "virgin", "co2e", "weighted")
+PLANNED = ""  # the scenario of the park as designed (nobody leaves)
+YEAR = "year"  # the one period of a park without a periods sheet
 
 
-def build_model(park: Park, links: pd.DataFrame) -> pyo.ConcreteModel:
-    """The whole MILP for ``park`` over the candidate ``links`` (see :mod:`.links`)."""
+@dataclass(frozen=True)
+class Case:
+    """One operating case: a period of the year in a scenario of who is in the park."""
+
+    scenario: str = PLANNED
+    period: str = YEAR
+    weight: float = 1.0  # weight in yearly metrics (the scenario's probability)
+    gone: frozenset[str] = field(default_factory=frozenset)  # firms absent in this case
+
+
+def plain_cases(park: Park) -> list[Case]:
+    """The cases of the plain design: the park as designed, in each period."""
+    return [Case()]
+
+
+def build_model(park: Park, links: pd.DataFrame, cases: list[Case] | None = None
+                ) -> pyo.ConcreteModel:
+    """The whole MILP for ``park`` over the candidate ``links`` (see :mod:`.links`), operated
+    in ``cases`` (default: :func:`plain_cases`)."""
     m = pyo.ConcreteModel(name="ecopark")
-    add_sets(m, park, links)
+    add_sets(m, park, links, cases if cases is not None else plain_cases(park))
     add_variables(m)
-    add_supply_balance(m)
-    add_demand_balance(m)
-    add_quality_limits(m)
-    add_link_capacity(m)
-    add_link_endpoints(m)
-    add_siting(m)
-    add_max_virgin(m)
-    add_dependency_limit(m)
-    add_max_links(m)
-    add_firm_gains(m)
-    add_win_win(m)
+    families.add_supply_balance(m)
+    families.add_demand_balance(m)
+    families.add_quality_limits(m)
+    families.add_link_capacity(m)
+    families.add_link_endpoints(m)
+    families.add_siting(m)
+    families.add_max_virgin(m)
+    families.add_dependency_limit(m)
+    families.add_max_links(m)
+    families.add_firm_gains(m)
+    families.add_win_win(m)
     add_metrics(m)
     set_objective(m, park.settings.objective)
     return m
@@ -59,11 +92,11 @@ def build_model(park: Park, links: pd.DataFrame) -> pyo.ConcreteModel:
 # --- sets and data -------------------------------------------------------------------------
 
 
-def add_sets(m: pyo.ConcreteModel, park: Park, links: pd.DataFrame) -> None:
+def add_sets(m: pyo.ConcreteModel, park: Park, links: pd.DataFrame, cases: list[Case]) -> None:
     """Index sets and plain-number data (no Pyomo ``Param``: they cost build time).
 
-    The park and the link frame stay on the model (``m.park``, ``m.links``) so that
-    analyses can read the data the model was built from.
+    The park and the link frame stay on the model (``m.park``, ``m.links``) so that the
+    families and :mod:`.solution` read the data the model was built from.
     """
     m.park = park
     m.links = links
@@ -94,44 +127,75 @@ def add_sets(m: pyo.ConcreteModel, park: Park, links: pd.DataFrame) -> None:
     m.base_virgin = {j: m.qty[j] * m.virgin_weight[j] if m.buyable[j] else 0.0 for j in m.DEMAND}
     m.base_co2e = {j: m.qty[j] * m.virgin_co2e[j] if m.buyable[j] else 0.0 for j in m.DEMAND}
     m.base_co2e |= {i: m.qty[i] * m.disposal_co2e[i] for i in m.SUPPLY}
-
-    m.links_out = _group(links, "supply_flow")
-    m.links_in = _group(links, "demand_flow")
     m.rows_of_firm = defaultdict(list)
     for row, firm in m.firm_of.items():
         m.rows_of_firm[firm].append(row)
+    add_case_sets(m, cases)
 
 
-def _group(links: pd.DataFrame, column: str) -> dict[str, list[int]]:
-    groups: dict[str, list[int]] = defaultdict(list)
-    for link, key in zip(links.index.tolist(), links[column].tolist()):  # lists: fast to walk
-        groups[key].append(link)
-    return groups
+def add_case_sets(m: pyo.ConcreteModel, cases: list[Case]) -> None:
+    """The cases and, per case, the rows and links of the firms present in it.
+
+    ``amount[c, row]`` is the row's quantity in case c, ``upper[c, l]`` the link's bound
+    U_cl, ``links_out[c, i]`` / ``links_in[c, j]`` the links of a row present in case c.
+    """
+    links = m.links
+    m.case = list(cases)
+    m.CASES = list(range(len(cases)))
+    m.SCENARIOS = list(dict.fromkeys(case.scenario for case in cases))
+    m.cases_of = {s: [c for c in m.CASES if cases[c].scenario == s] for s in m.SCENARIOS}
+    m.weight = {c: cases[c].weight for c in m.CASES}
+    m.PLANNED_CASES = m.cases_of.get(PLANNED, [])
+
+    supplier = links["supplier"].tolist()
+    receiver = links["receiver"].tolist()
+    supply_of = links["supply_flow"].tolist()
+    demand_of = links["demand_flow"].tolist()
+    upper = links["upper"].tolist()
+    ids = links.index.tolist()
+    m.S_LINKS, m.S_SUPPLY, m.S_DEMAND = [], [], []
+    m.amount, m.upper = {}, {}
+    m.links_out, m.links_in = defaultdict(list), defaultdict(list)
+    for c, case in enumerate(cases):
+        gone = case.gone
+        for i in m.SUPPLY:
+            if m.firm_of[i] not in gone:
+                m.S_SUPPLY.append((c, i))
+                m.amount[c, i] = m.qty[i]
+        for j in m.DEMAND:
+            if m.firm_of[j] not in gone:
+                m.S_DEMAND.append((c, j))
+                m.amount[c, j] = m.qty[j]
+        for l, a, b, i, j, u in zip(ids, supplier, receiver, supply_of, demand_of, upper):
+            if gone and (a in gone or b in gone):
+                continue
+            m.S_LINKS.append((c, l))
+            m.upper[c, l] = u
+            m.links_out[c, i].append(l)
+            m.links_in[c, j].append(l)
 
 
 def add_variables(m: pyo.ConcreteModel) -> None:
-    """Decisions of SPEC §3; existing firms have ``Admit`` fixed at 1, must_join candidates too;
-    a demand that cannot be bought has ``Purchase`` fixed at 0."""
-    links = m.links
+    """Decisions of docs/model.md; existing firms have ``Admit`` fixed at 1, must_join
+    candidates too; a demand that cannot be bought has ``Purchase`` fixed at 0."""
     firms = m.park.firms
-    upper = links["upper"].to_dict()
     m.Flow = pyo.Var(
-        m.LINKS,
+        m.S_LINKS,
         within=pyo.NonNegativeReals,
-        bounds=lambda _, l: (0, upper[l]),
+        bounds=lambda _, c, l: (0, m.upper[c, l]),
         doc="quantity sent on a link [supplied unit/yr]",
     )
     m.Build = pyo.Var(m.BUILT_LINKS, within=pyo.Binary, doc="1 if the link is built")
     m.Purchase = pyo.Var(
-        m.DEMAND,
+        m.S_DEMAND,
         within=pyo.NonNegativeReals,
-        bounds=lambda _, j: (0, m.qty[j]),
+        bounds=lambda _, c, j: (0, m.amount[c, j]),
         doc="virgin purchase [unit/yr]",
     )
     m.Discharge = pyo.Var(
-        m.SUPPLY,
+        m.S_SUPPLY,
         within=pyo.NonNegativeReals,
-        bounds=lambda _, i: (0, m.qty[i]),
+        bounds=lambda _, c, i: (0, m.amount[c, i]),
         doc="discharge as waste [unit/yr]",
     )
     m.Admit = pyo.Var(m.FIRMS, within=pyo.Binary, doc="1 if the firm is in the park")
@@ -139,268 +203,9 @@ def add_variables(m: pyo.ConcreteModel) -> None:
     for f in m.FIRMS:
         if firms.at[f, "status"] == "existing" or bool(firms.at[f, "must_join"]):
             m.Admit[f].fix(1)
-    for j in m.DEMAND:
+    for c, j in m.S_DEMAND:
         if not m.buyable[j]:
-            m.Purchase[j].fix(0)
-
-
-# --- constraint families -------------------------------------------------------------------
-
-
-def add_supply_balance(m: pyo.ConcreteModel) -> None:
-    r"""Every unit supplied is sent on a link or discharged.
-
-    .. math:: \sum_{l \in out(i)} F_l + D_i = q_i \, A_{f(i)} \qquad \forall i \in SUPPLY
-    """
-    if not m.SUPPLY:
-        return
-
-    def rule(m, i):
-        sent = sum(m.Flow[l] for l in m.links_out.get(i, ()))
-        return sent + m.Discharge[i] == m.qty[i] * m.Admit[m.firm_of[i]]
-
-    m.supply_balance = pyo.Constraint(m.SUPPLY, rule=rule, doc="supply balance")
-
-
-def add_demand_balance(m: pyo.ConcreteModel) -> None:
-    r"""Every unit demanded is delivered by links (after ratio and loss) or bought.
-
-    .. math:: \sum_{l \in in(j)} η_l F_l + P_j = q_j \, A_{f(j)} \qquad \forall j \in DEMAND
-    """
-    if not m.DEMAND:
-        return
-    eta = m.links["delivered_factor"].to_dict()
-
-    def rule(m, j):
-        delivered = sum(eta[l] * m.Flow[l] for l in m.links_in.get(j, ()))
-        return delivered + m.Purchase[j] == m.qty[j] * m.Admit[m.firm_of[j]]
-
-    m.demand_balance = pyo.Constraint(m.DEMAND, rule=rule, doc="demand balance")
-
-
-def add_quality_limits(m: pyo.ConcreteModel) -> None:
-    r"""Linear mixing: the delivered mix of each limited property stays within the limit.
-
-    .. math:: \sum_{l \in in(j)} η_l F_l \, c_{i(l),k} + P_j \, c^{virgin}_{r(j),k}
-              \le L_{j,k} \, q_j \, A_{f(j)} \qquad \forall (j,k): L_{j,k} \text{ given}
-
-    ============  =================================================  =========
-    c_{i,k}       value of property k in supply row i                property unit
-    c^virgin      value of k in the virgin resource (blank = 0)       property unit
-    L_{j,k}       most accepted by demand row j                      property unit
-    ============  =================================================  =========
-    """
-    park = m.park
-    value = {k: park.flows[k].astype(float).to_dict() for k in park.property_names}
-    pairs = [
-        (j, k)
-        for k in park.property_names
-        for j in m.DEMAND
-        if not np.isnan(value[k][j]) and m.qty[j] > 0
-    ]
-    if not pairs:
-        return
-    eta = m.links["delivered_factor"].to_dict()
-    supply_of = m.links["supply_flow"].to_dict()
-
-    def rule(m, j, k):
-        limit = value[k][j]
-        virgin = float(park.resources.at[m.resource_of[j], k])
-        delivered = sum(eta[l] * value[k][supply_of[l]] * m.Flow[l] for l in m.links_in.get(j, ()))
-        return delivered + virgin * m.Purchase[j] <= limit * m.qty[j] * m.Admit[m.firm_of[j]]
-
-    m.QUALITY = pairs
-    m.quality_limit = pyo.Constraint(m.QUALITY, rule=rule, doc="quality of the delivered mix")
-
-
-def add_link_capacity(m: pyo.ConcreteModel) -> None:
-    r"""Flow only on a built link, up to its tightest bound (no arbitrary big-M).
-
-    .. math:: F_l \le U_l \, B_l, \quad U_l = \min\left(q_{i(l)},\ \frac{q_{j(l)}}{η_l},\
-              cap_{m(l)}\right) \qquad \forall l \in BUILT\_LINKS
-    """
-    if not m.BUILT_LINKS:
-        return
-    upper = m.links["upper"].to_dict()
-    m.link_capacity = pyo.Constraint(
-        m.BUILT_LINKS,
-        rule=lambda m, l: m.Flow[l] <= upper[l] * m.Build[l],
-        doc="flow only on built links",
-    )
-
-
-def add_link_endpoints(m: pyo.ConcreteModel) -> None:
-    r"""A link is built only between admitted firms, on the plots they are placed on.
-
-    .. math:: B_l \le A_f \ (f \text{ a candidate end with a given site}), \qquad
-              B_l \le S_{f,s} \ (f \text{ a floating end on plot } s)
-    """
-    links = m.links
-    rows = []
-    candidates = set(m.CANDIDATES)
-    floating = set(m.FLOATING)
-    columns = ("supplier", "receiver", "from_site", "to_site", "internal")
-    for l, sup, rec, fs, ts, internal in zip(
-        links.index.tolist(), *(links[c].tolist() for c in columns)
-    ):
-        if internal:
-            continue
-        for firm, site in ((sup, fs), (rec, ts)):
-            if firm in floating:
-                rows.append((l, firm, site))
-            elif firm in candidates:
-                rows.append((l, firm, None))
-    if not rows:
-        return
-    m.LINK_ENDS = list(dict.fromkeys(rows))
-
-    def rule(m, l, firm, site):
-        if site is None:
-            return m.Build[l] <= m.Admit[firm]
-        return m.Build[l] <= m.Place[firm, site]
-
-    m.link_endpoint = pyo.Constraint(m.LINK_ENDS, rule=rule, doc="links need admitted ends")
-
-
-def add_siting(m: pyo.ConcreteModel) -> None:
-    r"""Each admitted floating candidate sits on exactly one allowed plot; plot capacity.
-
-    .. math:: \sum_{s} S_{f,s} = A_f \ \forall f \in FLOATING, \qquad
-              \sum_{f} S_{f,s} \le cap_s \ \forall s \in PLOTS
-    """
-    if not m.PLACEMENTS:
-        return
-    plots_of: dict[str, list[str]] = defaultdict(list)
-    firms_on: dict[str, list[str]] = defaultdict(list)
-    for f, s in m.PLACEMENTS:
-        plots_of[f].append(s)
-        firms_on[s].append(f)
-    m.one_plot = pyo.Constraint(
-        m.FLOATING,
-        rule=lambda m, f: sum(m.Place[f, s] for s in plots_of[f]) == m.Admit[f],
-        doc="an admitted floating candidate sits on one plot",
-    )
-    capacity = m.park.sites["capacity"].to_dict()
-    m.PLOTS = sorted(firms_on)
-    m.plot_capacity = pyo.Constraint(
-        m.PLOTS,
-        rule=lambda m, s: sum(m.Place[f, s] for f in firms_on[s]) <= capacity[s],
-        doc="plot capacity",
-    )
-
-
-def add_max_virgin(m: pyo.ConcreteModel) -> None:
-    r"""Cap on the park's total purchase of a resource.
-
-    .. math:: \sum_{j: r(j) = r} P_j \le V^{max}_r \qquad \forall r: V^{max}_r \text{ given}
-    """
-    caps = m.park.resources["max_virgin"].dropna()
-    if caps.empty:
-        return
-    rows_of: dict[str, list[str]] = defaultdict(list)
-    for j in m.DEMAND:
-        rows_of[m.resource_of[j]].append(j)
-    m.CAPPED = [r for r in caps.index if rows_of[r]]
-    if not m.CAPPED:
-        return
-    m.max_virgin = pyo.Constraint(
-        m.CAPPED,
-        rule=lambda m, r: sum(m.Purchase[j] for j in rows_of[r]) <= float(caps[r]),
-        doc="virgin purchase cap",
-    )
-
-
-def add_dependency_limit(m: pyo.ConcreteModel) -> None:
-    r"""No demand row takes more than a share δ from one supplying firm (internal arcs aside).
-
-    .. math:: \sum_{l \in in(j), f(i(l)) = g} η_l F_l \le δ \, q_j \, A_{f(j)}
-              \qquad \forall (j, g)
-    """
-    share = m.park.settings.max_dependency_share
-    if share >= 1:
-        return
-    links = m.links[~m.links["internal"].astype(bool)]
-    groups = _group(links.assign(key=list(zip(links["demand_flow"], links["supplier"]))), "key")
-    if not groups:
-        return
-    eta = m.links["delivered_factor"].to_dict()
-    m.DEPENDENCIES = list(groups)
-
-    def rule(m, j, g):
-        delivered = sum(eta[l] * m.Flow[l] for l in groups[(j, g)])
-        return delivered <= share * m.qty[j] * m.Admit[m.firm_of[j]]
-
-    m.dependency_limit = pyo.Constraint(m.DEPENDENCIES, rule=rule, doc="dependency limit")
-
-
-def add_max_links(m: pyo.ConcreteModel) -> None:
-    r"""Cap on the number of links built (internal arcs are not links).
-
-    .. math:: \sum_l B_l \le N^{max}
-    """
-    cap = m.park.settings.max_links
-    if cap is None or not m.BUILT_LINKS:
-        return
-    m.max_links = pyo.Constraint(expr=sum(m.Build[l] for l in m.BUILT_LINKS) <= cap)
-
-
-def add_firm_gains(m: pyo.ConcreteModel) -> None:
-    r"""Each firm's gain: its share of the net saving of every link it is part of.
-
-    .. math:: s_l = F_l (η_l p_{j(l)} + p_{i(l)} - v_l) - k_l B_l, \qquad
-              G_f = \sum_{l: f \text{ supplies}} σ s_l + \sum_{l: f \text{ receives}} (1-σ) s_l
-
-    ======  ===============================================  ============
-    p_j     receiver's purchase price (0 if it cannot buy)    money/unit
-    p_i     supplier's discharge price                        money/unit
-    v_l     transport + treatment cost per unit sent          money/unit
-    k_l     annualised capex + fixed opex of the link         money/yr
-    σ       settings.supplier_share                           —
-    ======  ===============================================  ============
-    """
-    links = m.links
-    sigma = m.park.settings.supplier_share
-    unit_saving = (
-        links["delivered_factor"] * links["receiver_price"]
-        + links["supplier_price"]
-        - links["var_cost"]
-    ).to_dict()
-    fixed = links["fixed_cost"].to_dict()
-    built = set(m.BUILT_LINKS)
-
-    # σ s_l for the supplier, (1 − σ) s_l for the receiver, as flat coefficient lists
-    terms: dict[str, tuple[list, list]] = defaultdict(lambda: ([], []))
-    for l, sup, rec in zip(
-        links.index.tolist(), links["supplier"].tolist(), links["receiver"].tolist()
-    ):
-        for firm, w in ((sup, sigma), (rec, 1 - sigma)):
-            coefs, variables = terms[firm]
-            coefs.append(w * unit_saving[l])
-            variables.append(m.Flow[l])
-            if l in built:
-                coefs.append(-w * fixed[l])
-                variables.append(m.Build[l])
-    m.Gain = pyo.Expression(
-        m.FIRMS,
-        rule=lambda m, f: linear(*terms[f]) if f in terms else 0,
-        doc="firm's gain against standalone [money/yr]",
-    )
-
-
-def add_win_win(m: pyo.ConcreteModel) -> None:
-    r"""Every firm gains (non-admitted firms have no flows, so 0 ≥ 0 holds for them).
-
-    .. math:: G_f \ge 0 \qquad \forall f \in FIRMS
-    """
-    if not m.park.settings.win_win:
-        return
-    active = [f for f in m.FIRMS if not isinstance(m.Gain[f].expr, (int, float))]
-    if not active:
-        return
-    m.WIN_WIN_FIRMS = active
-    m.win_win = pyo.Constraint(
-        m.WIN_WIN_FIRMS, rule=lambda m, f: m.Gain[f] >= 0, doc="every firm gains"
-    )
+            m.Purchase[c, j].fix(0)
 
 
 # --- metrics and objective -----------------------------------------------------------------
@@ -410,45 +215,48 @@ def add_metrics(m: pyo.ConcreteModel) -> None:
     r"""The three metrics of the design and of the standalone baseline of the admitted firms.
 
     .. math::
-        cost = \sum_f a_f A_f + \sum_{f,s} c_s S_{f,s} + \sum_l (k_l B_l + v_l F_l)
-               + \sum_j p_j P_j + \sum_i p_i D_i
-    .. math:: virgin = \sum_j w_{r(j)} P_j, \qquad
-              co2e = \sum_j e^{v}_{r(j)} P_j + \sum_i e^{d}_{r(i)} D_i + \sum_l e_l F_l
+        cost = \sum_f a_f A_f + \sum_{f,s} c_s S_{f,s} + \sum_l k_l B_l
+               + \sum_c w_c \Big(\sum_l v_l F_{cl} + \sum_j p_j P_{cj} + \sum_i p_i D_{ci}\Big)
+    .. math:: virgin = \sum_c w_c \sum_j ω_{r(j)} P_{cj}, \qquad
+              co2e = \sum_c w_c \Big(\sum_j e^{v}_{r(j)} P_{cj} + \sum_i e^{d}_{r(i)} D_{ci}
+              + \sum_l e_l F_{cl}\Big)
 
     Baselines use q instead of P and D (every admitted firm buys and discharges everything),
-    weighted by ``Admit``; a demand that cannot be bought adds nothing.
+    weighted by ``Admit``; a demand that cannot be bought adds nothing. With the plain cases
+    (w_c = 1) the metrics are yearly totals; over defection scenarios they are expectations.
     """
     park = m.park
     links = m.links
     firms = park.firms
     sites = park.sites
+    w = m.weight
     admission = {f: float(firms.at[f, "admission_cost"]) for f in m.CANDIDATES}
     site_cost = sites["site_cost"].astype(float).to_dict()
     fixed = links["fixed_cost"].to_dict()
     var = links["var_cost"].to_dict()
     co2 = links["co2e_per_unit"].to_dict()
-    buy = [j for j in m.DEMAND if m.buyable[j]]
+    buy = [(c, j) for c, j in m.S_DEMAND if m.buyable[j]]
 
     m.Cost = pyo.Expression(
         expr=linear_sum(
             ((admission[f], m.Admit[f]) for f in m.CANDIDATES),
             ((site_cost[s], m.Place[f, s]) for f, s in m.PLACEMENTS),
             ((fixed[l], m.Build[l]) for l in m.BUILT_LINKS),
-            ((var[l], m.Flow[l]) for l in m.LINKS),
-            ((m.price[j], m.Purchase[j]) for j in buy),
-            ((m.price[i], m.Discharge[i]) for i in m.SUPPLY),
+            ((w[c] * var[l], m.Flow[c, l]) for c, l in m.S_LINKS),
+            ((w[c] * m.price[j], m.Purchase[c, j]) for c, j in buy),
+            ((w[c] * m.price[i], m.Discharge[c, i]) for c, i in m.S_SUPPLY),
         ),
         doc="annual cost of the design",
     )
     m.Virgin = pyo.Expression(
-        expr=linear_sum((m.virgin_weight[j], m.Purchase[j]) for j in buy),
+        expr=linear_sum((w[c] * m.virgin_weight[j], m.Purchase[c, j]) for c, j in buy),
         doc="virgin resource use",
     )
     m.Co2e = pyo.Expression(
         expr=linear_sum(
-            ((m.virgin_co2e[j], m.Purchase[j]) for j in buy),
-            ((m.disposal_co2e[i], m.Discharge[i]) for i in m.SUPPLY),
-            ((co2[l], m.Flow[l]) for l in m.LINKS),
+            ((w[c] * m.virgin_co2e[j], m.Purchase[c, j]) for c, j in buy),
+            ((w[c] * m.disposal_co2e[i], m.Discharge[c, i]) for c, i in m.S_SUPPLY),
+            ((w[c] * co2[l], m.Flow[c, l]) for c, l in m.S_LINKS),
         ),
         doc="emissions [kg CO2e/yr]",
     )
@@ -461,30 +269,23 @@ def add_metrics(m: pyo.ConcreteModel) -> None:
     m.Co2eBaseline = pyo.Expression(expr=baseline(m.base_co2e), doc="standalone emissions")
 
 
-def linear(coefs: list[float], variables: list) -> LinearExpression:
-    """Σ coefs·variables as one flat linear expression (built ≈2× faster than ``sum``)."""
-    return LinearExpression(constant=0.0, linear_coefs=coefs, linear_vars=variables)
+METRIC_EXPRESSIONS = {"cost": ("Cost", "CostBaseline"), "virgin": ("Virgin", "VirginBaseline"),
+                      "co2e": ("Co2e", "Co2eBaseline")}
 
 
-def linear_sum(*groups) -> LinearExpression:
-    """One linear expression from groups of (coefficient, variable) pairs, in order."""
-    coefs: list[float] = []
-    variables: list = []
-    for group in groups:
-        for c, v in group:
-            coefs.append(c)
-            variables.append(v)
-    return linear(coefs, variables)
+def metric_expression(m: pyo.ConcreteModel, metric: str, against_baseline: bool = True):
+    """A metric of the design, against the standalone baseline of the admitted firms unless
+    ``against_baseline`` is False (the absolute yearly value)."""
+    design, base = METRIC_EXPRESSIONS[metric]
+    if against_baseline:
+        return getattr(m, design) - getattr(m, base)
+    return getattr(m, design)
 
 
 def objective_expression(m: pyo.ConcreteModel, objective: str):
     """A metric measured against the standalone baseline of the admitted firms."""
-    if objective == "cost":
-        return m.Cost - m.CostBaseline
-    if objective == "virgin":
-        return m.Virgin - m.VirginBaseline
-    if objective == "co2e":
-        return m.Co2e - m.Co2eBaseline
+    if objective in METRIC_EXPRESSIONS:
+        return metric_expression(m, objective)
     if objective == "weighted":
         s = m.park.settings
         return (
@@ -496,7 +297,7 @@ def objective_expression(m: pyo.ConcreteModel, objective: str):
 
 
 def set_objective(m: pyo.ConcreteModel, objective: str) -> None:
-    """Minimise the chosen metric against the baseline (ties broken in :mod:`.solve`)."""
+    """Minimise the chosen metric against the baseline (ties broken in :mod:`.stages`)."""
     if hasattr(m, "objective"):
         m.del_component(m.objective)
     m.objective_name = objective

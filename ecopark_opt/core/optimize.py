@@ -6,20 +6,18 @@ reports or the command line.
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 from dataclasses import dataclass, replace
 
 import pandas as pd
-import pyomo.environ as pyo
 
 from ..errors import InfeasibleError
 from ..inputs.presolve import presolve_problems
 from ..park import Park
 from . import decompose
 from .links import candidate_links
-from .model import build_model
+from .park_model import ParkModel
 from .prune import prune_links
-from .solution import Solution, extract_solution
+from .solution import Solution
 from .solve import SolveOptions
 from .stages import Timer, solve_stages
 
@@ -50,14 +48,13 @@ class RunOptions:
         )
 
 
-def prepare(park: Park, timer: Timer | None = None) -> tuple[pd.DataFrame, pyo.ConcreteModel]:
+def prepare(park: Park, timer: Timer | None = None) -> ParkModel:
     """Candidate links, pre-solve checks and the built model (every candidate link, so that
     analyses may change the objective or add constraints)."""
     timer = timer or Timer()
     links = checked_links(park, timer)
     with timer.phase("build model"):
-        model = build_model(park, links)
-    return links, model
+        return ParkModel.build(park, links)
 
 
 def checked_links(park: Park, timer: Timer) -> pd.DataFrame:
@@ -83,7 +80,7 @@ def design_park(
     options: RunOptions = RunOptions(),
     timer: Timer | None = None,
     keep_model: bool = True,
-) -> tuple[pyo.ConcreteModel | None, Solution]:
+) -> tuple[ParkModel | None, Solution]:
     """Like :func:`optimize`, also returning the built model for analyses to re-use: it has
     every candidate link, and its variables hold the design. With ``keep_model`` False the
     model is returned only when the solve built it anyway (None after a decomposed solve)."""
@@ -92,7 +89,7 @@ def design_park(
 
 def _design(
     park: Park, options: RunOptions, timer: Timer | None, keep_model: bool
-) -> tuple[pyo.ConcreteModel | None, Solution]:
+) -> tuple[ParkModel | None, Solution]:
     """Links → (pruning) → one model, or independent components solved apart.
 
     Pruned links stay in the model with ``Build`` and ``Flow`` fixed at 0 for the solve and
@@ -117,33 +114,17 @@ def _design(
         model = None
         if keep_model:
             with timer.phase("build full model"):
-                model = build_model(park, links)
-            decompose.load_values(model, values)
+                model = ParkModel.build(park, links)
+            decompose.load_values(model.m, values)
         return model, solution
     with timer.phase("build model"):
-        model = build_model(park, links)
+        model = ParkModel.build(park, links)
     pruned = links.index.difference(kept.index)
-    with links_fixed_off(model, pruned):
+    with model.fixed(links_off=pruned):
         solution = solve_model(model, solve_options, timer)
     if len(pruned):
         solution.result.extra["pruned links"] = len(pruned)
     return model, solution
-
-
-@contextmanager
-def links_fixed_off(model: pyo.ConcreteModel, ids: pd.Index):
-    """Links ``ids`` fixed off (Build = Flow = 0) inside the block, released after it."""
-    for l in ids:
-        model.Flow[l].fix(0)
-        if l in model.Build:
-            model.Build[l].fix(0)
-    try:
-        yield
-    finally:
-        for l in ids:
-            model.Flow[l].unfix()
-            if l in model.Build:
-                model.Build[l].unfix()
 
 
 def with_objective(park: Park, objective: str | None) -> Park:
@@ -153,11 +134,11 @@ def with_objective(park: Park, objective: str | None) -> Park:
     return replace(park, settings=park.settings.with_(objective=objective))
 
 
-def solve_model(model: pyo.ConcreteModel, options: SolveOptions, timer: Timer) -> Solution:
+def solve_model(model: ParkModel, options: SolveOptions, timer: Timer) -> Solution:
     """Solve a built model (lexicographically for virgin / co2e) and extract the design."""
-    result, stages = solve_stages(model, options, timer)
+    result, stages = solve_stages(model.m, options, timer)
     with timer.phase("extract"):
-        solution = extract_solution(model, result)
+        solution = model.solution(result)
     solution.timings = timer.seconds
     solution.stage_results = stages
     return solution

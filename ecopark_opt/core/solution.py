@@ -73,19 +73,38 @@ def _values(var: pyo.Var) -> dict:
     return {k: (v.value if v.value is not None else 0.0) for k, v in var.items()}
 
 
-def extract_solution(m: pyo.ConcreteModel, result: SolveResult) -> Solution:
-    """Read every variable once and compute the design's tables and metrics."""
+def extract_solution(
+    m: pyo.ConcreteModel, result: SolveResult, objective: str | None = None
+) -> Solution:
+    """Read every variable once and compute the design's tables and metrics, for the park as
+    designed (the planned scenario's cases); ``objective`` names the objective the design is
+    reported with (default: the model's)."""
     park: Park = m.park
     links = m.links.copy()
+    planned = set(m.PLANNED_CASES)
     admit = _values(m.Admit)
     place = _values(m.Place)
     built = _values(m.Build)
-    flow = _values(m.Flow)
-    purchase = _values(m.Purchase)
-    discharge = _values(m.Discharge)
+    flow = _planned(_values(m.Flow), planned)
+    purchase = _planned(_values(m.Purchase), planned)
+    discharge = _planned(_values(m.Discharge), planned)
     return build_solution(
-        park, links, admit, place, built, flow, purchase, discharge, result, m.objective_name
+        park, links, admit, place, built, flow, purchase, discharge, result,
+        objective or m.objective_name,
     )
+
+
+def _planned(values: dict, planned: set[int]) -> dict:
+    """The entries of case-indexed values ``{(case, key): value}`` that belong to ``planned``."""
+    return {k: v for k, v in values.items() if k[0] in planned}
+
+
+def yearly(values: dict) -> dict:
+    """``{(case, key): value}`` added up over the cases: ``{key: total}``."""
+    out: dict = {}
+    for (_, key), v in values.items():
+        out[key] = out.get(key, 0.0) + v
+    return out
 
 
 def build_solution(
@@ -100,9 +119,12 @@ def build_solution(
     result: SolveResult,
     objective: str,
 ) -> Solution:
-    """Tables and metrics from plain variable values (also used by independent checks)."""
+    """Tables and metrics from plain variable values: ``admit``, ``place`` and ``built`` by
+    their model index, ``flow``, ``purchase`` and ``discharge`` by (case, index), every case
+    counting in the yearly totals."""
     settings = park.settings
     flows = park.flows
+    flow, purchase, discharge = yearly(flow), yearly(purchase), yearly(discharge)
     sent = links.index.map(lambda l: max(flow.get(l, 0.0), 0.0)).to_numpy(float)
     upper = links["upper"].to_numpy(float)
     sent = np.where(sent <= ZERO * np.maximum(upper, 1.0), 0.0, sent)

@@ -19,8 +19,9 @@ from ..errors import InfeasibleError
 from .diagnose import explain_infeasibility
 from .model import objective_expression, set_objective
 from .solve import SolveOptions, SolveResult, require_solution, solve
+from .vocabulary import tolerance
 
-LEXICOGRAPHIC_TOL = 1e-6
+TIE_BROKEN = ("virgin", "co2e")  # objectives whose ties are broken by cost
 
 
 Progress = Callable[[str, float], None]
@@ -44,27 +45,59 @@ class Timer:
 
 
 def solve_stages(
-    model: pyo.ConcreteModel, options: SolveOptions, timer: Timer
+    model: pyo.ConcreteModel, options: SolveOptions, timer: Timer, check: bool = True
 ) -> tuple[SolveResult, list[SolveResult]]:
-    """Solve (then break ties by cost for virgin / co2e); the values stay in the model.
-    Returns the run's result and each stage's."""
+    """Solve the model's objective, then break ties by cost for virgin / co2e (the values
+    stay in the model). Returns the run's result and each stage's; with ``check`` an
+    infeasible model or a solve without any design raises (:func:`check_result`)."""
+    primary = model.objective_name
+    secondary = "cost" if primary in TIE_BROKEN else None
+    return solve_lexicographic(model, primary, secondary, options, timer, check)
+
+
+def solve_lexicographic(
+    model: pyo.ConcreteModel,
+    primary: str,
+    secondary: str | None,
+    options: SolveOptions,
+    timer: Timer | None = None,
+    check: bool = True,
+) -> tuple[SolveResult, list[SolveResult]]:
+    r"""Minimise ``primary``; then, if ``secondary`` is given, minimise it with the primary
+    held at its optimum, in the time the first stage left:
+
+    .. math:: \min \hat s \ \text{s.t.}\ \hat p \le \hat p^* + τ,
+              \quad τ = 10^{-6} \max(1, |\hat p^*|)
+
+    The result is :func:`merge_stages` of the stages. When the second stage finds no design
+    the first stage's values are still in the model (a solve without a design writes none)
+    and its result is the run's. The model's objective is ``primary`` afterwards.
+    """
+    timer = timer or Timer()
     started = time.perf_counter()
+    if model.objective_name != primary:
+        set_objective(model, primary)
     with timer.phase("solve"):
-        result = solve(model, options)
-    check_result(model, result, options)
-    stages = [result]
-    if model.objective_name in ("virgin", "co2e"):
-        remaining = max(options.time_limit - (time.perf_counter() - started), 1.0)
+        first = solve(model, options)
+    if check:
+        check_result(model, first, options)
+    if secondary is None or not first.has_solution:
+        return first, [first]
+    remaining = max(options.time_limit - (time.perf_counter() - started), 1.0)
+    best = float(first.objective)
+    model.lexicographic = pyo.Constraint(
+        expr=objective_expression(model, primary) <= best + tolerance(best),
+        doc="hold the primary objective",
+    )
+    try:
+        set_objective(model, secondary)
         with timer.phase("solve"):
-            second = tie_break_by_cost(model, result, replace(options, time_limit=remaining))
-        stages.append(second)
-        if second.has_solution:
-            result = merge_stages(result, second)
-        else:  # keep the first stage's design: put its values back
-            with timer.phase("solve"):
-                set_objective(model, model.objective_name)
-                result = solve(model, options)
-    return result, stages
+            second = solve(model, replace(options, time_limit=remaining))
+    finally:
+        model.del_component(model.lexicographic)
+        set_objective(model, primary)
+    result = merge_stages(first, second) if second.has_solution else first
+    return result, [first, second]
 
 
 def check_result(model: pyo.ConcreteModel, result: SolveResult, options: SolveOptions) -> None:
@@ -74,29 +107,11 @@ def check_result(model: pyo.ConcreteModel, result: SolveResult, options: SolveOp
     require_solution(result)
 
 
-def tie_break_by_cost(
-    model: pyo.ConcreteModel, first: SolveResult, options: SolveOptions
-) -> SolveResult:
-    """Second lexicographic stage: hold the primary objective at its optimum, minimise cost."""
-    name = model.objective_name
-    best = first.objective
-    tol = LEXICOGRAPHIC_TOL * max(1.0, abs(best))
-    model.lexicographic = pyo.Constraint(expr=objective_expression(model, name) <= best + tol)
-    model.del_component(model.objective)
-    model.objective = pyo.Objective(expr=objective_expression(model, "cost"))
-    try:
-        return solve(model, options)
-    finally:
-        model.del_component(model.lexicographic)
-        model.del_component(model.objective)
-        model.objective = pyo.Objective(expr=objective_expression(model, name))
-
-
 def merge_stages(first: SolveResult, second: SolveResult) -> SolveResult:
-    """The run's result: the primary objective's status and gap, both stages' time."""
-    status = "optimal" if first.status == second.status == "optimal" else "time_limit"
-    merged = SolveResult(**{**first.__dict__})
-    merged.status = status
+    """The run's result: optimal only when both stages are; the primary objective's value,
+    bound and gap; both stages' time; the tie-break's gap and status in ``extra``."""
+    merged = replace(first, extra=dict(first.extra), warnings=list(first.warnings))
+    merged.status = "optimal" if first.status == second.status == "optimal" else "time_limit"
     merged.seconds = first.seconds + second.seconds
-    merged.extra = {"tie_break_gap": second.gap, "tie_break_status": second.status}
+    merged.extra.update(tie_break_gap=second.gap, tie_break_status=second.status)
     return merged

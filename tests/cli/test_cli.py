@@ -129,7 +129,7 @@ def test_internal_error_exit_1_without_traceback(park: Path, tmp_path: Path, mon
     def boom(*args, **kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr("ecopark_opt.core.optimize.build_model", boom)
+    monkeypatch.setattr("ecopark_opt.core.park_model.build_model", boom)
     result = run(["solve", str(park), "--out", str(tmp_path / "r.xlsx")])
     assert result.exit_code == 1
     assert "internal error: RuntimeError: boom" in result.output

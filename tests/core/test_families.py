@@ -572,12 +572,13 @@ def test_link_bound_is_the_tightest(tmp_path, supply, demand, capacity, upper):
     tables["flows"] = flows(("A", "fly_ash", "supply", supply), ("B", "clinker", "demand", demand))
     tables["transport"] = [mode(loss_per_km=0.02, capacity=capacity)]
     park = load_tables(tmp_path, tables)
-    links, model = prepare(park)
+    model = prepare(park)
+    links = model.links
     assert links["delivered_factor"].iloc[0] == approx(0.72)
     assert links["upper"].iloc[0] == approx(upper)
     # the model uses U both as the flow's bound and as the coefficient of Build
-    assert model.Flow[0].ub == approx(upper)
-    body = model.link_capacity[0].body
+    assert model.m.Flow[0, 0].ub == approx(upper)
+    body = model.m.link_capacity[0, 0].body
     repn = generate_standard_repn(body)
     coef = {v.name: c for v, c in zip(repn.linear_vars, repn.linear_coefs)}
     assert coef["Build[0]"] == approx(-upper)

@@ -330,8 +330,8 @@ def test_a_design_park_model_holds_the_merged_design(tmp_path, monkeypatch):
     park = generated(tmp_path, 15, 6, 1)
     model, solution = design_park(park, EXACT)
     # the model has every candidate link and the design in its variables
-    assert len(model.LINKS) == len(solution.links)
-    sent = {l: model.Flow[l].value for l in model.LINKS}
+    assert len(model.links) == len(solution.links)
+    sent = {l: model.m.Flow[0, l].value for l in model.links.index}
     assert np.allclose([sent[l] for l in solution.links.index], solution.links["sent"], atol=1e-6)
 
 

@@ -28,7 +28,7 @@ from hypothesis import strategies as st
 
 from ecopark_opt.core.optimize import RunOptions, design_park, prepare
 from ecopark_opt.core.solve import SolveOptions, solve
-from ecopark_opt.core.stages import LEXICOGRAPHIC_TOL
+from ecopark_opt.core.vocabulary import REL_TOL as LEXICOGRAPHIC_TOL
 from ecopark_opt.inputs.load import load_park
 from ecopark_opt.inputs.workbook import write_workbook
 from tests.checker import check_design
@@ -252,8 +252,8 @@ def test_random_designs_are_sound_and_never_worse_than_standalone(tables):
     assert solution.result.objective <= 1e-6 * scale
 
     # the LP relaxation (Build, Admit, Place in [0, 1]) is a lower bound of the MIP optimum
-    pyo.TransformationFactory("core.relax_integer_vars").apply_to(model)
-    relaxed = solve(model, SolveOptions(time_limit=30, mip_gap=0.0))
+    pyo.TransformationFactory("core.relax_integer_vars").apply_to(model.m)
+    relaxed = solve(model.m, SolveOptions(time_limit=30, mip_gap=0.0))
     assert relaxed.status == "optimal"
     assert relaxed.integers == 0
     assert relaxed.objective <= solution.result.objective + 1e-6 * scale
@@ -266,23 +266,21 @@ def test_brute_force_over_link_subsets_finds_the_same_optimum(tables):
     tables["settings"]["objective"] = "cost"
     with tempfile.TemporaryDirectory() as tmp:
         park = load_park(write_workbook(Path(tmp) / "park.xlsx", tables))
-    _, model = prepare(park)
-    links = list(model.BUILT_LINKS)
+    model = prepare(park)
+    links = [l for l in model.links.index if not model.links.at[l, "internal"]]
     assume(1 <= len(links) <= 6)
     best = None
     for chosen in itertools.product((0, 1), repeat=len(links)):
-        for link, on in zip(links, chosen):
-            model.Build[link].fix(on)
-        result = solve(model, SolveOptions(time_limit=10, mip_gap=0.0))
+        with model.fixed(build=dict(zip(links, chosen))):
+            result = model.run(SolveOptions(time_limit=10, mip_gap=0.0))
         assert result.status in ("optimal", "infeasible")
         assert result.integers == 0  # every binary fixed: a plain LP
         if result.status == "optimal" and (best is None or result.objective < best):
             best = result.objective
-    for link in links:
-        model.Build[link].unfix()
-    mip = solve(model, SolveOptions(time_limit=30, mip_gap=0.0))
+    mip = model.run(SolveOptions(time_limit=30, mip_gap=0.0))
     assert mip.status == "optimal" and best is not None
-    assert close(mip.objective, best, scale=pyo.value(model.CostBaseline))
+    baseline = model.metric_value("cost") - mip.objective  # the design's cost minus objective
+    assert close(mip.objective, best, scale=baseline)
 
 
 @pytest.mark.slow
@@ -294,7 +292,7 @@ def test_scip_solving_the_same_compiled_model_agrees_with_highs(tables):
         # tie-break stage is removed): SCIP solves the same first stage as HiGHS did
         model, solution = solve_raw(tables, Path(tmp))
         lp = Path(tmp) / "park.lp"
-        model.write(str(lp), io_options={"symbolic_solver_labels": True})
+        model.m.write(str(lp), io_options={"symbolic_solver_labels": True})
         scip = pyscipopt.Model()
         scip.hideOutput()
         scip.setParam("limits/gap", 0.0)

@@ -568,8 +568,7 @@ def test_max_virgin_that_exchanges_can_respect_is_feasible(tmp_path):
     tables = park_with("flows", 0, quantity=50)
     tables["resources"][0]["max_virgin"] = 30  # exactly 80 − 50
     park = load_park(write_workbook(tmp_path / "park.xlsx", tables))
-    links, _ = prepare(park)
-    assert len(links) == 1
+    assert len(prepare(park).links) == 1
 
 
 def test_quality_limit_nobody_meets(tmp_path):

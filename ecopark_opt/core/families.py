@@ -1,0 +1,395 @@
+"""The constraint families of the park design MILP (docs/model.md), one function each.
+
+Every family works over the index sets the model gives it (:func:`.model.add_sets`): the
+operational ones over (case, …) pairs, the design ones over links, firms and plots. It
+returns early when its index set is empty, and states its inequality and symbols in its
+docstring. Symbols are those of :mod:`.model`.
+
+Each family also declares, with :func:`family`, what other parts of the core need to know
+about it: the constraint components it adds, whether an infeasible model may relax them to
+explain itself (:mod:`.diagnose`), and whether it couples the park into one problem or joins
+rows that must be solved together (:mod:`.decompose`). Nothing else keeps lists of family
+names: a new family declares itself here and is known everywhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pyomo.environ as pyo
+
+from ..park import Park
+from .terms import grouped, linear
+
+
+@dataclass(frozen=True)
+class Family:
+    """What a constraint family is, for the code that treats families generically."""
+
+    name: str
+    constraints: tuple[str, ...]  # components it adds to the model
+    elastic: bool  # may get slack to explain an infeasible model
+    couples: Callable[[Park], str | None] | None  # why it makes the park one problem
+    joins: Callable[[Park], list[list[str]]] | None  # flows rows it solves together
+
+
+FAMILIES: dict[str, Family] = {}  # in declaration order
+
+
+def family(
+    *constraints: str,
+    elastic: bool = False,
+    couples: Callable[[Park], str | None] | None = None,
+    joins: Callable[[Park], list[list[str]]] | None = None,
+) -> Callable:
+    """Declare the decorated ``add_*`` function a constraint family (see :class:`Family`)."""
+
+    def register(fn: Callable) -> Callable:
+        FAMILIES[fn.__name__] = Family(fn.__name__, constraints, elastic, couples, joins)
+        return fn
+
+    return register
+
+
+def elastic_constraints() -> list[str]:
+    """Constraint components that may be relaxed, in declaration order."""
+    return [c for f in FAMILIES.values() if f.elastic for c in f.constraints]
+
+
+def coupling_reasons(park: Park) -> list[str]:
+    """Why ``park`` must be solved as one problem, in words (empty: it may be split)."""
+    return [r for f in FAMILIES.values() if f.couples and (r := f.couples(park))]
+
+
+def joined_rows(park: Park) -> list[list[str]]:
+    """Groups of flows rows that a family sums over together (beyond single links)."""
+    return [group for f in FAMILIES.values() if f.joins for group in f.joins(park)]
+
+
+def _candidates(park: Park) -> str | None:
+    if (park.firms["status"] == "candidate").any():
+        return "candidate firms (admitting one switches all its rows on)"
+    return None
+
+
+# --- balances and quality ------------------------------------------------------------------
+
+
+@family("supply_balance", couples=_candidates)
+def add_supply_balance(m: pyo.ConcreteModel) -> None:
+    r"""Every unit supplied is sent on a link or discharged.
+
+    .. math:: \sum_{l \in out(c,i)} F_{cl} + D_{ci} = q_{ci} \, A_{f(i)}
+              \qquad \forall (c, i) \in S\_SUPPLY
+    """
+    if not m.S_SUPPLY:
+        return
+
+    def rule(m, c, i):
+        sent = sum(m.Flow[c, l] for l in m.links_out.get((c, i), ()))
+        return sent + m.Discharge[c, i] == m.amount[c, i] * m.Admit[m.firm_of[i]]
+
+    m.supply_balance = pyo.Constraint(m.S_SUPPLY, rule=rule, doc="supply balance")
+
+
+@family("demand_balance", elastic=True)
+def add_demand_balance(m: pyo.ConcreteModel) -> None:
+    r"""Every unit demanded is delivered by links (after ratio and loss) or bought.
+
+    .. math:: \sum_{l \in in(c,j)} η_l F_{cl} + P_{cj} = q_{cj} \, A_{f(j)}
+              \qquad \forall (c, j) \in S\_DEMAND
+    """
+    if not m.S_DEMAND:
+        return
+    eta = m.links["delivered_factor"].to_dict()
+
+    def rule(m, c, j):
+        delivered = sum(eta[l] * m.Flow[c, l] for l in m.links_in.get((c, j), ()))
+        return delivered + m.Purchase[c, j] == m.amount[c, j] * m.Admit[m.firm_of[j]]
+
+    m.demand_balance = pyo.Constraint(m.S_DEMAND, rule=rule, doc="demand balance")
+
+
+@family("quality_limit", elastic=True)
+def add_quality_limits(m: pyo.ConcreteModel) -> None:
+    r"""Linear mixing: the delivered mix of each limited property stays within the limit.
+
+    .. math:: \sum_{l \in in(c,j)} η_l F_{cl} \, c_{i(l),k} + P_{cj} \, c^{virgin}_{r(j),k}
+              \le L_{j,k} \, q_{cj} \, A_{f(j)} \qquad \forall (c,j,k): L_{j,k} \text{ given}
+
+    ============  =================================================  =========
+    c_{i,k}       value of property k in supply row i                property unit
+    c^virgin      value of k in the virgin resource (blank = 0)       property unit
+    L_{j,k}       most accepted by demand row j                      property unit
+    ============  =================================================  =========
+    """
+    park = m.park
+    value = {k: park.flows[k].astype(float).to_dict() for k in park.property_names}
+    triples = [
+        (c, j, k)
+        for k in park.property_names
+        for c, j in m.S_DEMAND
+        if not np.isnan(value[k][j]) and m.qty[j] > 0
+    ]
+    if not triples:
+        return
+    eta = m.links["delivered_factor"].to_dict()
+    supply_of = m.links["supply_flow"].to_dict()
+
+    def rule(m, c, j, k):
+        limit = value[k][j]
+        virgin = float(park.resources.at[m.resource_of[j], k])
+        delivered = sum(
+            eta[l] * value[k][supply_of[l]] * m.Flow[c, l] for l in m.links_in.get((c, j), ())
+        )
+        return delivered + virgin * m.Purchase[c, j] <= (
+            limit * m.amount[c, j] * m.Admit[m.firm_of[j]]
+        )
+
+    m.S_QUALITY = triples
+    m.quality_limit = pyo.Constraint(m.S_QUALITY, rule=rule, doc="quality of the delivered mix")
+
+
+# --- links ---------------------------------------------------------------------------------
+
+
+@family("link_capacity")
+def add_link_capacity(m: pyo.ConcreteModel) -> None:
+    r"""Flow only on a built link, up to its tightest bound (no arbitrary big-M).
+
+    .. math:: F_{cl} \le U_{cl} \, B_l, \quad U_{cl} = \min\left(q_{c,i(l)},\
+              \frac{q_{c,j(l)}}{η_l},\ cap_{m(l)}\right) \qquad \forall (c, l),\
+              l \in BUILT\_LINKS
+    """
+    built = set(m.BUILT_LINKS)
+    pairs = [(c, l) for c, l in m.S_LINKS if l in built]
+    if not pairs:
+        return
+    m.S_BUILT = pairs
+    m.link_capacity = pyo.Constraint(
+        m.S_BUILT,
+        rule=lambda m, c, l: m.Flow[c, l] <= m.upper[c, l] * m.Build[l],
+        doc="flow only on built links",
+    )
+
+
+@family("link_endpoint")
+def add_link_endpoints(m: pyo.ConcreteModel) -> None:
+    r"""A link is built only between admitted firms, on the plots they are placed on.
+
+    .. math:: B_l \le A_f \ (f \text{ a candidate end with a given site}), \qquad
+              B_l \le S_{f,s} \ (f \text{ a floating end on plot } s)
+    """
+    links = m.links
+    rows = []
+    candidates = set(m.CANDIDATES)
+    floating = set(m.FLOATING)
+    columns = ("supplier", "receiver", "from_site", "to_site", "internal")
+    for l, sup, rec, fs, ts, internal in zip(
+        links.index.tolist(), *(links[c].tolist() for c in columns)
+    ):
+        if internal:
+            continue
+        for firm, site in ((sup, fs), (rec, ts)):
+            if firm in floating:
+                rows.append((l, firm, site))
+            elif firm in candidates:
+                rows.append((l, firm, None))
+    if not rows:
+        return
+    m.LINK_ENDS = list(dict.fromkeys(rows))
+
+    def rule(m, l, firm, site):
+        if site is None:
+            return m.Build[l] <= m.Admit[firm]
+        return m.Build[l] <= m.Place[firm, site]
+
+    m.link_endpoint = pyo.Constraint(m.LINK_ENDS, rule=rule, doc="links need admitted ends")
+
+
+# --- caps over the park --------------------------------------------------------------------
+
+
+def _capped_rows(park: Park) -> list[list[str]]:
+    """The demand rows of each resource with a max_virgin cap: one purchase sum."""
+    flows = park.flows
+    capped = park.resources["max_virgin"].dropna().index
+    demand = flows[(flows["direction"] == "demand") & flows["resource_id"].isin(capped)]
+    return [list(group.index) for _, group in demand.groupby("resource_id")]
+
+
+@family("max_virgin", elastic=True, joins=_capped_rows)
+def add_max_virgin(m: pyo.ConcreteModel) -> None:
+    r"""Cap on the park's yearly purchase of a resource, in every scenario.
+
+    .. math:: \sum_{c \in s} \sum_{j: r(j) = r} P_{cj} \le V^{max}_r
+              \qquad \forall s, r: V^{max}_r \text{ given}
+    """
+    caps = m.park.resources["max_virgin"].dropna()
+    if caps.empty:
+        return
+    rows_of = grouped(
+        ((m.case[c].scenario, m.resource_of[j]) for c, j in m.S_DEMAND), m.S_DEMAND
+    )
+    m.S_CAPPED = [(s, r) for s in m.SCENARIOS for r in caps.index if rows_of.get((s, r))]
+    if not m.S_CAPPED:
+        return
+    m.max_virgin = pyo.Constraint(
+        m.S_CAPPED,
+        rule=lambda m, s, r: sum(m.Purchase[c, j] for c, j in rows_of[s, r]) <= float(caps[r]),
+        doc="virgin purchase cap",
+    )
+
+
+@family("plot_capacity", "one_plot", elastic=True)
+def add_siting(m: pyo.ConcreteModel) -> None:
+    r"""Each admitted floating candidate sits on exactly one allowed plot; plot capacity.
+
+    .. math:: \sum_{s} S_{f,s} = A_f \ \forall f \in FLOATING, \qquad
+              \sum_{f} S_{f,s} \le cap_s \ \forall s \in PLOTS
+    """
+    if not m.PLACEMENTS:
+        return
+    plots_of = grouped((f for f, _ in m.PLACEMENTS), (s for _, s in m.PLACEMENTS))
+    firms_on = grouped((s for _, s in m.PLACEMENTS), (f for f, _ in m.PLACEMENTS))
+    m.one_plot = pyo.Constraint(
+        m.FLOATING,
+        rule=lambda m, f: sum(m.Place[f, s] for s in plots_of[f]) == m.Admit[f],
+        doc="an admitted floating candidate sits on one plot",
+    )
+    capacity = m.park.sites["capacity"].to_dict()
+    m.PLOTS = sorted(firms_on)
+    m.plot_capacity = pyo.Constraint(
+        m.PLOTS,
+        rule=lambda m, s: sum(m.Place[f, s] for f in firms_on[s]) <= capacity[s],
+        doc="plot capacity",
+    )
+
+
+@family("dependency_limit", elastic=True)
+def add_dependency_limit(m: pyo.ConcreteModel) -> None:
+    r"""No demand row takes more than a share δ of its yearly quantity from one supplying
+    firm (internal arcs aside), in every scenario.
+
+    .. math:: \sum_{c \in s} \sum_{l \in in(c,j), f(i(l)) = g} η_l F_{cl}
+              \le δ \, q_j \, A_{f(j)} \qquad \forall (s, j, g)
+    """
+    share = m.park.settings.max_dependency_share
+    if share >= 1:
+        return
+    internal = m.links["internal"].astype(bool).to_dict()
+    demand_of = m.links["demand_flow"].to_dict()
+    supplier = m.links["supplier"].to_dict()
+    external = [(c, l) for c, l in m.S_LINKS if not internal[l]]
+    groups = grouped(
+        ((m.case[c].scenario, demand_of[l], supplier[l]) for c, l in external), external
+    )
+    if not groups:
+        return
+    eta = m.links["delivered_factor"].to_dict()
+    m.S_DEPENDENCIES = list(groups)
+
+    def rule(m, s, j, g):
+        delivered = sum(eta[l] * m.Flow[c, l] for c, l in groups[(s, j, g)])
+        return delivered <= share * m.qty[j] * m.Admit[m.firm_of[j]]
+
+    m.dependency_limit = pyo.Constraint(m.S_DEPENDENCIES, rule=rule, doc="dependency limit")
+
+
+def _max_links(park: Park) -> str | None:
+    if park.settings.max_links is not None:
+        return "max_links (one cap over every link)"
+    return None
+
+
+@family("max_links", elastic=True, couples=_max_links)
+def add_max_links(m: pyo.ConcreteModel) -> None:
+    r"""Cap on the number of links built (internal arcs are not links).
+
+    .. math:: \sum_l B_l \le N^{max}
+    """
+    cap = m.park.settings.max_links
+    if cap is None or not m.BUILT_LINKS:
+        return
+    m.max_links = pyo.Constraint(expr=sum(m.Build[l] for l in m.BUILT_LINKS) <= cap)
+
+
+# --- per-firm economics --------------------------------------------------------------------
+
+
+@family()
+def add_firm_gains(m: pyo.ConcreteModel) -> None:
+    r"""Each firm's gain in the park as designed: its share of the net saving of every link
+    it is part of, over the cases of the planned scenario.
+
+    .. math:: s_l = \sum_{c} F_{cl} (η_l p_{j(l)} + p_{i(l)} - v_l) - k_l B_l, \qquad
+              G_f = \sum_{l: f \text{ supplies}} σ s_l + \sum_{l: f \text{ receives}} (1-σ) s_l
+
+    ======  ===============================================  ============
+    p_j     receiver's purchase price (0 if it cannot buy)    money/unit
+    p_i     supplier's discharge price                        money/unit
+    v_l     transport + treatment cost per unit sent          money/unit
+    k_l     annualised capex + fixed opex of the link         money/yr
+    σ       settings.supplier_share                           —
+    ======  ===============================================  ============
+    """
+    links = m.links
+    sigma = m.park.settings.supplier_share
+    unit_saving = (
+        links["delivered_factor"] * links["receiver_price"]
+        + links["supplier_price"]
+        - links["var_cost"]
+    ).to_dict()
+    fixed = links["fixed_cost"].to_dict()
+    built = set(m.BUILT_LINKS)
+    ends = dict(zip(links.index.tolist(), zip(links["supplier"].tolist(),
+                                              links["receiver"].tolist())))
+    planned = set(m.PLANNED_CASES)
+    flows_of = grouped((l for c, l in m.S_LINKS if c in planned),
+                       (m.Flow[c, l] for c, l in m.S_LINKS if c in planned))
+
+    # σ s_l for the supplier, (1 − σ) s_l for the receiver, as flat coefficient lists
+    terms: dict[str, tuple[list, list]] = {}
+    for l in links.index.tolist():
+        if l not in flows_of:
+            continue
+        sup, rec = ends[l]
+        for firm, w in ((sup, sigma), (rec, 1 - sigma)):
+            coefs, variables = terms.setdefault(firm, ([], []))
+            for flow in flows_of[l]:
+                coefs.append(w * unit_saving[l])
+                variables.append(flow)
+            if l in built:
+                coefs.append(-w * fixed[l])
+                variables.append(m.Build[l])
+    m.Gain = pyo.Expression(
+        m.FIRMS,
+        rule=lambda m, f: linear(*terms[f]) if f in terms else 0,
+        doc="firm's gain against standalone [money/yr]",
+    )
+
+
+def _win_win(park: Park) -> str | None:
+    if park.settings.win_win:
+        return "win_win (a firm's gain sums its links over every resource)"
+    return None
+
+
+@family("win_win", elastic=True, couples=_win_win)
+def add_win_win(m: pyo.ConcreteModel) -> None:
+    r"""Every firm gains in the park as designed (non-admitted firms have no flows, so
+    0 ≥ 0 holds for them).
+
+    .. math:: G_f \ge 0 \qquad \forall f \in FIRMS
+    """
+    if not m.park.settings.win_win:
+        return
+    active = [f for f in m.FIRMS if not isinstance(m.Gain[f].expr, (int, float))]
+    if not active:
+        return
+    m.WIN_WIN_FIRMS = active
+    m.win_win = pyo.Constraint(
+        m.WIN_WIN_FIRMS, rule=lambda m, f: m.Gain[f] >= 0, doc="every firm gains"
+    )
