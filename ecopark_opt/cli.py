@@ -22,10 +22,11 @@ from .analyses.executors import EXECUTORS
 from .core.optimize import RunOptions
 from .core.solve import SolveResult
 from .core.stages import Timer
+from .core.vocabulary import METRICS, OBJECTIVES
 from .errors import EcoparkError, InfeasibleError, InputError
 from .park import Park
 
-OBJECTIVE = click.Choice(["cost", "virgin", "co2e", "weighted"])
+OBJECTIVE = click.Choice(list(OBJECTIVES))
 
 
 class Console:
@@ -337,7 +338,7 @@ def solve(
 @click.option(
     "--x",
     "x_metric",
-    type=click.Choice(["cost", "virgin", "co2e"]),
+    type=click.Choice(list(METRICS)),
     default="cost",
     show_default=True,
     help="Metric on the x axis.",
@@ -345,7 +346,7 @@ def solve(
 @click.option(
     "--y",
     "y_metric",
-    type=click.Choice(["cost", "virgin", "co2e"]),
+    type=click.Choice(list(METRICS)),
     default="virgin",
     show_default=True,
     help="Metric on the y axis.",

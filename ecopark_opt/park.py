@@ -24,26 +24,31 @@ PARK_TABLES = (
 )
 
 
+def _default(key: str) -> Any:
+    """The schema's default of a setting (:data:`~ecopark_opt.inputs.schema.SETTINGS`)."""
+    return SETTINGS[key].default
+
+
 @dataclass(frozen=True)
 class Settings:
-    """The ``settings`` sheet (SPEC §2); every field has the schema's default."""
+    """The ``settings`` sheet (docs/workbook.md); every default is the schema's."""
 
-    objective: str = "cost"
-    weight_cost: float = 1.0
-    weight_virgin: float = 0.0
-    weight_co2e: float = 0.0
-    currency: str = "EUR"
-    discount_rate: float = 0.08
-    lifetime_years: float = 20.0
-    internal_reuse: bool = False
-    win_win: bool = False
-    supplier_share: float = 0.5
-    max_dependency_share: float = 1.0
-    max_links: int | None = None
-    time_limit_s: float = 300.0
-    mip_gap: float = 1e-4
-    threads: int = 0
-    defection_probability: float = 0.0
+    objective: str = _default("objective")
+    weight_cost: float = _default("weight_cost")
+    weight_virgin: float = _default("weight_virgin")
+    weight_co2e: float = _default("weight_co2e")
+    currency: str = _default("currency")
+    discount_rate: float = _default("discount_rate")
+    lifetime_years: float = _default("lifetime_years")
+    internal_reuse: bool = _default("internal_reuse")
+    win_win: bool = _default("win_win")
+    supplier_share: float = _default("supplier_share")
+    max_dependency_share: float = _default("max_dependency_share")
+    max_links: int | None = _default("max_links")
+    time_limit_s: float = _default("time_limit_s")
+    mip_gap: float = _default("mip_gap")
+    threads: int = _default("threads")
+    defection_probability: float = _default("defection_probability")
 
     def with_(self, **changes: Any) -> Settings:
         """A copy with some options changed (None values are ignored)."""
@@ -124,4 +129,5 @@ def flow_id(firm: str, resource: str, direction: str) -> str:
 
 
 def is_blank(value: Any) -> bool:
+    """A missing value: None or NaN (an empty cell once read)."""
     return value is None or (isinstance(value, float) and math.isnan(value))

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from ..park import Park
+from .vocabulary import TIE_BROKEN
 
 
 def prune_links(park: Park, links: pd.DataFrame) -> pd.DataFrame:
@@ -39,7 +40,7 @@ def objective_weights(settings) -> list[tuple[float, float, float]]:
         "weighted": (settings.weight_cost, settings.weight_virgin, settings.weight_co2e),
     }[settings.objective]
     weights = [tuple(float(w) for w in primary)]
-    if settings.objective in ("virgin", "co2e") or settings.win_win:
+    if settings.objective in TIE_BROKEN or settings.win_win:
         weights.append((1.0, 0.0, 0.0))
     return weights
 

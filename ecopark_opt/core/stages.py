@@ -19,10 +19,7 @@ from ..errors import InfeasibleError
 from .diagnose import explain_infeasibility
 from .model import objective_expression, set_objective
 from .solve import SolveOptions, SolveResult, require_solution, solve
-from .vocabulary import tolerance
-
-TIE_BROKEN = ("virgin", "co2e")  # objectives whose ties are broken by cost
-
+from .vocabulary import TIE_BROKEN, tolerance
 
 Progress = Callable[[str, float], None]
 

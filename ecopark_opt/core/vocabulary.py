@@ -15,6 +15,7 @@ __all__ = [
     "METRICS",
     "OBJECTIVES",
     "SOLVED",
+    "TIE_BROKEN",
     "link_keys",
     "metric_labels",
     "metric_units",
@@ -23,6 +24,7 @@ __all__ = [
 ]
 
 METRICS = ("cost", "virgin", "co2e")  # the three yearly metrics of a design (docs/model.md)
+TIE_BROKEN = ("virgin", "co2e")  # objectives whose ties are broken by cost (lexicographic)
 SOLVED = ("optimal", "time_limit")  # statuses that come with a design
 REL_TOL = 1e-6  # relative tolerance of "equal" objectives (at least an absolute 1e-6)
 

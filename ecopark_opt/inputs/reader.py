@@ -228,7 +228,7 @@ def reread_with_properties(raw: RawWorkbook, properties: list[str]) -> None:
             col = property_column(prop, name)
             # pandas turned the blank cells of a column kept raw into NaN: blank again
             frame[prop] = [
-                None if _blank(value) else _convert(col, value, table.cell(prop, row), raw.problems)
+                None if _blank(value) else convert_cell(col, value, table.cell(prop, row), raw.problems)
                 for value, row in zip(frame[prop], frame["excel_row"])
             ]
             frame[prop] = frame[prop].astype(float)
@@ -414,7 +414,7 @@ def _read_sheet(
             if col is None:  # a property column or an unknown one: kept raw for now
                 records[name].append(_check_special(value, where, raw.problems))
             else:
-                records[name].append(_convert(col, value, where, raw.problems))
+                records[name].append(convert_cell(col, value, where, raw.problems))
             if len(raw.problems) > before:
                 flagged.add((name, number))
     # text columns stay object columns: pandas ≥ 3 would infer a string dtype and turn the
@@ -474,7 +474,7 @@ def _check_special(value: Any, where: str, problems: list[str]) -> Any:
     return value
 
 
-def _convert(col: Column, value: Any, where: str, problems: list[str]) -> Any:
+def convert_cell(col: Column, value: Any, where: str, problems: list[str]) -> Any:
     """Type one cell per its schema column; a problem is recorded and None returned."""
     value = _check_special(value, where, problems)
     if value is None:
@@ -488,7 +488,7 @@ def _convert(col: Column, value: Any, where: str, problems: list[str]) -> Any:
             return None
     kind = col.type
     if kind in (NUMBER, INTEGER):
-        number = _number(value, where, problems)
+        number = parse_number(value, where, problems)
         if number is None:
             return None
         if kind == INTEGER and number != int(number):
@@ -552,7 +552,7 @@ def _text(value: Any) -> str:
     return str(value).strip()
 
 
-def _number(value: Any, where: str, problems: list[str]) -> float | None:
+def parse_number(value: Any, where: str, problems: list[str]) -> float | None:
     if isinstance(value, bool):
         problems.append(
             f"{where}: a true/false value ({str(value).upper()}) where a number is expected"

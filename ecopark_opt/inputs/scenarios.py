@@ -37,13 +37,13 @@ from typing import Any
 import pandas as pd
 
 from ..errors import InputError
-from ..park import Park
+from ..park import Park, is_blank
 from .reader import (
     RawWorkbook,
     Table,
-    _convert,
-    _number,
+    convert_cell,
     did_you_mean,
+    parse_number,
     read_workbook,
 )
 from .schema import (
@@ -186,11 +186,11 @@ def uncertainty_rows(raw: RawWorkbook, problems: list[str]) -> list[UncertainRow
     for rec in table.frame.to_dict("records"):
         row = int(rec["excel_row"])
         needed = ("sheet", "key", "column", "distribution", "p1", "p2")
-        if any(_blank(rec.get(k)) for k in needed):
+        if any(is_blank(rec.get(k)) for k in needed):
             continue  # the reader has reported the blank or bad cell
         cells = {part: table.cell(part, row) for part in (*needed, "p3")}
         p1, p2 = float(rec["p1"]), float(rec["p2"])
-        p3 = None if _blank(rec.get("p3")) else float(rec["p3"])
+        p3 = None if is_blank(rec.get("p3")) else float(rec["p3"])
         dist = rec["distribution"]
         before = len(problems)
         if dist == "uniform" and p1 > p2:
@@ -309,7 +309,7 @@ def annotate(problems: Sequence[str], changed: Mapping[str, str]) -> list[str]:
 def _apply(raw: RawWorkbook, ov: Override, problems: list[str], changed: dict[str, str]) -> None:
     """Apply one override to ``raw``'s tables (in place); problems name the request."""
     if ov.operation not in OPERATIONS or any(
-        _blank(v) or v == "" for v in (ov.sheet, ov.key, ov.column, ov.value)
+        is_blank(v) or v == "" for v in (ov.sheet, ov.key, ov.column, ov.value)
     ):
         return  # the reader has reported the blank or bad cell
     sheet = str(ov.sheet).strip().lower()
@@ -392,7 +392,7 @@ def _row_keys(frame: pd.DataFrame, sheet: str) -> list[str | None]:
     keys: list[str | None] = []
     for rec in frame[list(columns)].itertuples(index=False):
         parts = list(rec)
-        if any(_blank(p) for p in parts):
+        if any(is_blank(p) for p in parts):
             keys.append(None)
         else:
             keys.append("/".join(str(p) for p in parts))
@@ -411,7 +411,7 @@ def _new_values(
     """Row label → new typed value; rows whose new value is out of range are reported."""
     if ov.operation == "set":
         before = len(problems)
-        typed = _convert(col, ov.value, ov.where("value"), problems)
+        typed = convert_cell(col, ov.value, ov.where("value"), problems)
         if len(problems) > before:
             return {}
         if typed is None and col.required:
@@ -427,7 +427,7 @@ def _new_values(
         )
         return {}
     before = len(problems)
-    operand = _number(ov.value, ov.where("value"), problems)
+    operand = parse_number(ov.value, ov.where("value"), problems)
     if operand is None or len(problems) > before:
         return {}
     label = dict(zip(frame.index, keys))
@@ -504,11 +504,11 @@ def _apply_setting(
     current: Any = spec.default
     if rows:
         value = frame.at[rows[0], "value"]
-        if not _blank(value) and value != "":
-            current = _convert(col, value, "", [])
+        if not is_blank(value) and value != "":
+            current = convert_cell(col, value, "", [])
     if ov.operation == "set":
         before = len(problems)
-        new = _convert(col, ov.value, ov.where("value"), problems)
+        new = convert_cell(col, ov.value, ov.where("value"), problems)
         if len(problems) > before:
             return
     else:
@@ -519,7 +519,7 @@ def _apply_setting(
             )
             return
         before = len(problems)
-        operand = _number(ov.value, ov.where("value"), problems)
+        operand = parse_number(ov.value, ov.where("value"), problems)
         if operand is None or len(problems) > before or current is None:
             return  # a blank setting (e.g. max_links) stays blank
         new = current * operand if ov.operation == "scale" else current + operand
@@ -553,11 +553,11 @@ def _apply_setting(
 
 def _as_number(value: Any, col: Column) -> float | None:
     """A cell as a number (a property cell may still hold raw text), None when blank."""
-    if _blank(value):
+    if is_blank(value):
         return None
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return float(value)
-    converted = _convert(col, value, "", [])
+    converted = convert_cell(col, value, "", [])
     return None if converted is None else float(converted)
 
 
@@ -587,10 +587,6 @@ def _write(frame: pd.DataFrame, index: Any, column: str, value: Any) -> None:
         if not pd.api.types.is_object_dtype(dtype):
             frame[column] = frame[column].astype(object)
     frame.at[index, column] = value
-
-
-def _blank(value: Any) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value))
 
 
 # --- a workbook that travels to worker processes ------------------------------------------

@@ -6,17 +6,16 @@ One ``check_*`` function per rule; each appends messages of the form
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import pandas as pd
 
 from ..errors import InputError
-from ..park import Park, Settings, capital_recovery_factor, flow_id
+from ..park import Park, Settings, capital_recovery_factor, flow_id, is_blank
 from .reader import (
     RawWorkbook,
     Table,
-    _convert,
+    convert_cell,
     did_you_mean,
     reread_with_properties,
 )
@@ -77,7 +76,7 @@ def assemble_park(raw: RawWorkbook) -> Park:
 
     plots = list(sites.index[sites["kind"] == "plot"])
     firms["site"] = pd.Series(
-        [None if _nan(s) else s for s in firms["site"]], index=firms.index, dtype=object
+        [None if is_blank(s) else s for s in firms["site"]], index=firms.index, dtype=object
     )
     firms["allowed_sites"] = pd.Series(
         [
@@ -88,13 +87,13 @@ def assemble_park(raw: RawWorkbook) -> Park:
         dtype=object,
     )
     sites["capacity"] = [
-        (c if c is not None and not _nan(c) else (1 if k == "plot" else 0))
+        (c if c is not None and not is_blank(c) else (1 if k == "plot" else 0))
         for c, k in zip(sites["capacity"], sites["kind"])
     ]
 
     flows["price"] = [
         p
-        if not _nan(p)
+        if not is_blank(p)
         else (
             resources.at[r, "virgin_price"] if d == "demand" else resources.at[r, "disposal_cost"]
         )
@@ -132,10 +131,6 @@ def assemble_park(raw: RawWorkbook) -> Park:
 # --- helpers -------------------------------------------------------------------------------
 
 
-def _nan(value: Any) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value))
-
-
 def _frame(table: Table | None, sheet: str) -> pd.DataFrame:
     if table is None:
         cols = [c.name for c in SHEETS[sheet].columns] + ["excel_row"]
@@ -150,7 +145,7 @@ def _unique(table: Table, key: str, problems: list[str]) -> pd.DataFrame:
     folded: dict[str, tuple[str, int]] = {}
     keep = []
     for value, row in zip(frame[key], frame["excel_row"]):
-        if _nan(value):  # blank or refused: already reported
+        if is_blank(value):  # blank or refused: already reported
             keep.append(False)
             continue
         where = f"{table.cell(key, row)} ({key})"
@@ -216,7 +211,7 @@ def _settings(table: Table | None, problems: list[str]) -> Settings:
             )
             continue
         seen[name] = row
-        if _nan(value) or value == "":
+        if is_blank(value) or value == "":
             continue  # a blank value keeps the setting's default
         spec = SETTINGS[name]
         col = Column(
@@ -231,7 +226,7 @@ def _settings(table: Table | None, problems: list[str]) -> Settings:
         )
         where = f"{table.cell('value', row)} ({name})"
         before = len(problems)
-        typed = _convert(col, value, where, problems)
+        typed = convert_cell(col, value, where, problems)
         if len(problems) == before and typed is not None:
             values[name] = typed
     return Settings(**values)
@@ -297,7 +292,7 @@ def check_sites(
     for site, row in sites[["excel_row"]].itertuples():
         if any(table.cell(c, row) in bad for c in COORDINATES if c in table.letters):
             continue  # a coordinate cell is already reported
-        given = [c for c in COORDINATES if not _nan(sites.at[site, c])]
+        given = [c for c in COORDINATES if not is_blank(sites.at[site, c])]
         xy = [c for c in given if c in ("x_km", "y_km")]
         ll = [c for c in given if c in ("lat", "lon")]
         if xy and ll:
@@ -344,12 +339,12 @@ def check_firms(
         site = rec["site"]
         # a site or status cell already reported is not blamed again through its default
         settled = table.cell("site", row) not in bad and table.cell("status", row) not in bad
-        if not _nan(site) and site not in sites.index:
+        if not is_blank(site) and site not in sites.index:
             problems.append(
                 f"{table.cell('site', row)} (site): unknown site '{site}'"
                 f"{did_you_mean(site, list(sites.index))}"
             )
-        if settled and rec["status"] == "existing" and _nan(site):
+        if settled and rec["status"] == "existing" and is_blank(site):
             problems.append(
                 f"{table.cell('site', row)} (site): existing firm '{firm}' needs a site"
             )
@@ -365,7 +360,7 @@ def check_firms(
                     f"{table.cell('allowed_sites', row)} (allowed_sites): site '{plot}' is not a "
                     "plot (kind=plot)"
                 )
-        if settled and rec["status"] == "candidate" and _nan(site) and not allowed and not plots:
+        if settled and rec["status"] == "candidate" and is_blank(site) and not allowed and not plots:
             problems.append(
                 f"{table.cell('site', row)} (site): candidate '{firm}' has no site and the "
                 "workbook has no plot (sites with kind=plot) to place it on"
