@@ -1,4 +1,5 @@
-"""Regenerate docs/workbook.md from the workbook schema: ``python scripts/make_docs.py``."""
+"""Regenerate docs/workbook.md (from the workbook schema) and docs/model.md (from the model's
+docstrings): ``python scripts/make_docs.py``."""
 
 from __future__ import annotations
 
@@ -9,14 +10,19 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from ecopark_opt.inputs.template import workbook_markdown  # noqa: E402
+from ecopark_opt.outputs.reference import model_markdown  # noqa: E402
 
-DOCS_PAGE = ROOT / "docs" / "workbook.md"
+PAGES = {
+    ROOT / "docs" / "workbook.md": workbook_markdown,
+    ROOT / "docs" / "model.md": model_markdown,
+}
 
 
 def main() -> None:
-    DOCS_PAGE.parent.mkdir(parents=True, exist_ok=True)
-    DOCS_PAGE.write_text(workbook_markdown(), encoding="utf-8")
-    print(f"wrote {DOCS_PAGE.relative_to(ROOT)}")
+    for page, make in PAGES.items():
+        page.parent.mkdir(parents=True, exist_ok=True)
+        page.write_text(make(), encoding="utf-8")
+        print(f"wrote {page.relative_to(ROOT)}")
 
 
 if __name__ == "__main__":

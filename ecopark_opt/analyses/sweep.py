@@ -195,9 +195,7 @@ def fixed_design(model: ParkModel, park, solution: Solution, task: SampleTask) -
         return {"fixed_status": solution.status, "fixed_cost": float(cost), "regret": 0.0}
     build, missing = model.link_ids(set(task.base_design))
     note = (
-        f"{missing} link(s) of the base design are not candidates in this sample"
-        if missing
-        else ""
+        f"{missing} link(s) of the base design are not candidates in this sample" if missing else ""
     )
     try:
         with model.fixed(build=build):

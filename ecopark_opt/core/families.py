@@ -230,9 +230,7 @@ def add_max_virgin(m: pyo.ConcreteModel) -> None:
     caps = m.park.resources["max_virgin"].dropna()
     if caps.empty:
         return
-    rows_of = grouped(
-        ((m.case[c].scenario, m.resource_of[j]) for c, j in m.S_DEMAND), m.S_DEMAND
-    )
+    rows_of = grouped(((m.case[c].scenario, m.resource_of[j]) for c, j in m.S_DEMAND), m.S_DEMAND)
     m.S_CAPPED = [(s, r) for s in m.SCENARIOS for r in caps.index if rows_of.get((s, r))]
     if not m.S_CAPPED:
         return
@@ -344,11 +342,14 @@ def add_firm_gains(m: pyo.ConcreteModel) -> None:
     ).to_dict()
     fixed = links["fixed_cost"].to_dict()
     built = set(m.BUILT_LINKS)
-    ends = dict(zip(links.index.tolist(), zip(links["supplier"].tolist(),
-                                              links["receiver"].tolist())))
+    ends = dict(
+        zip(links.index.tolist(), zip(links["supplier"].tolist(), links["receiver"].tolist()))
+    )
     planned = set(m.PLANNED_CASES)
-    flows_of = grouped((l for c, l in m.S_LINKS if c in planned),
-                       (m.Flow[c, l] for c, l in m.S_LINKS if c in planned))
+    flows_of = grouped(
+        (l for c, l in m.S_LINKS if c in planned),
+        (m.Flow[c, l] for c, l in m.S_LINKS if c in planned),
+    )
 
     # σ s_l for the supplier, (1 − σ) s_l for the receiver, as flat coefficient lists
     terms: dict[str, tuple[list, list]] = {}

@@ -66,8 +66,9 @@ def plain_cases(park: Park) -> list[Case]:
     return [Case()]
 
 
-def build_model(park: Park, links: pd.DataFrame, cases: list[Case] | None = None
-                ) -> pyo.ConcreteModel:
+def build_model(
+    park: Park, links: pd.DataFrame, cases: list[Case] | None = None
+) -> pyo.ConcreteModel:
     """The whole MILP for ``park`` over the candidate ``links`` (see :mod:`.links`), operated
     in ``cases`` (default: :func:`plain_cases`)."""
     m = pyo.ConcreteModel(name="ecopark")
@@ -269,8 +270,11 @@ def add_metrics(m: pyo.ConcreteModel) -> None:
     m.Co2eBaseline = pyo.Expression(expr=baseline(m.base_co2e), doc="standalone emissions")
 
 
-METRIC_EXPRESSIONS = {"cost": ("Cost", "CostBaseline"), "virgin": ("Virgin", "VirginBaseline"),
-                      "co2e": ("Co2e", "Co2eBaseline")}
+METRIC_EXPRESSIONS = {
+    "cost": ("Cost", "CostBaseline"),
+    "virgin": ("Virgin", "VirginBaseline"),
+    "co2e": ("Co2e", "Co2eBaseline"),
+}
 
 
 def metric_expression(m: pyo.ConcreteModel, metric: str, against_baseline: bool = True):

@@ -54,8 +54,7 @@ class ParkModel:
         return solve(self.m, options)
 
     @classmethod
-    def build(cls, park: Park, links: pd.DataFrame, cases: list[Case] | None = None
-              ) -> ParkModel:
+    def build(cls, park: Park, links: pd.DataFrame, cases: list[Case] | None = None) -> ParkModel:
         return cls(build_model(park, links, cases))
 
     # --- what the model is over ------------------------------------------------------------
@@ -99,8 +98,7 @@ class ParkModel:
         self.solves += len(stages)
         return result
 
-    def lexicographic(self, primary: str, secondary: str, options: SolveOptions
-                      ) -> SolveResult:
+    def lexicographic(self, primary: str, secondary: str, options: SolveOptions) -> SolveResult:
         """Minimise ``primary``, then ``secondary`` with the primary held at its optimum
         (:func:`.stages.solve_lexicographic`); raises like :meth:`solve`."""
         result, stages = solve_lexicographic(self.m, primary, secondary, options)
@@ -159,17 +157,23 @@ class ParkModel:
         """``Build`` fixings that build exactly the links of ``keys`` (a :data:`LINK_KEY`
         set), and how many of the keys are not candidates of this model."""
         build = {}
-        for l, key, internal in zip(self.m.links.index, link_keys(self.m.links),
-                                    self.m.links["internal"]):
+        for l, key, internal in zip(
+            self.m.links.index, link_keys(self.m.links), self.m.links["internal"]
+        ):
             if not internal:
                 build[l] = int(key in keys)
         present = set(link_keys(self.m.links)) & keys
         return build, len(keys - present)
 
     @contextmanager
-    def fixed(self, admit: dict | None = None, place: dict | None = None,
-              build: dict | None = None, links_off=(), shortage: bool = False
-              ) -> Iterator[None]:
+    def fixed(
+        self,
+        admit: dict | None = None,
+        place: dict | None = None,
+        build: dict | None = None,
+        links_off=(),
+        shortage: bool = False,
+    ) -> Iterator[None]:
         """Inside the block the given decisions are fixed: ``admit`` / ``place`` / ``build``
         map model indexes to 0 or 1; ``links_off`` are links that may neither be built nor
         carry flow; with ``shortage`` demand that cannot be bought may go unmet (its
@@ -206,8 +210,9 @@ class ParkModel:
                 set_objective(m, objective)
 
     @contextmanager
-    def without(self, constraint: str, where: Callable[[object], bool] | None = None
-                ) -> Iterator[None]:
+    def without(
+        self, constraint: str, where: Callable[[object], bool] | None = None
+    ) -> Iterator[None]:
         """The rows of constraint component ``constraint`` switched off inside the block (only
         those whose index ``where`` accepts, when given), back on after it."""
         m = self.m
@@ -285,9 +290,13 @@ class ParkModel:
         try:
             yield
         finally:
-            for name in ("alternative_structure_hold", "alternative_cost_limit",
-                         "alternative_objective_limit", "alternative_min_flow",
-                         "alternative_cuts"):
+            for name in (
+                "alternative_structure_hold",
+                "alternative_cost_limit",
+                "alternative_objective_limit",
+                "alternative_min_flow",
+                "alternative_cuts",
+            ):
                 if hasattr(m, name):
                     m.del_component(name)
             set_objective(m, m.objective_name)
@@ -409,4 +418,3 @@ class ParkModel:
         frame = pd.DataFrame.from_dict(rows, orient="index")[list(METRICS)]
         frame.index.name = "scenario"
         return frame
-

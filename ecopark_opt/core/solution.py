@@ -89,7 +89,15 @@ def extract_solution(
     purchase = _planned(_values(m.Purchase), planned)
     discharge = _planned(_values(m.Discharge), planned)
     return build_solution(
-        park, links, admit, place, built, flow, purchase, discharge, result,
+        park,
+        links,
+        admit,
+        place,
+        built,
+        flow,
+        purchase,
+        discharge,
+        result,
         objective or m.objective_name,
     )
 

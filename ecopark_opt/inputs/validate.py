@@ -360,7 +360,13 @@ def check_firms(
                     f"{table.cell('allowed_sites', row)} (allowed_sites): site '{plot}' is not a "
                     "plot (kind=plot)"
                 )
-        if settled and rec["status"] == "candidate" and is_blank(site) and not allowed and not plots:
+        if (
+            settled
+            and rec["status"] == "candidate"
+            and is_blank(site)
+            and not allowed
+            and not plots
+        ):
             problems.append(
                 f"{table.cell('site', row)} (site): candidate '{firm}' has no site and the "
                 "workbook has no plot (sites with kind=plot) to place it on"
