@@ -7,6 +7,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from .inputs.schema import SETTINGS
@@ -21,7 +22,11 @@ PARK_TABLES = (
     "substitutions",
     "transport",
     "distances",
+    "periods",
+    "profiles",
 )
+YEAR = "year"  # the one period of a park without a periods sheet
+HOURS_PER_YEAR = 8760.0
 
 
 def _default(key: str) -> Any:
@@ -78,6 +83,8 @@ class Park:
       lifetime_years, opex_fixed, cost_per_unit_km, capacity, max_distance_km, loss_per_km,
       co2e_per_unit_km, detour_factor, crf (capital recovery factor).
     - ``distances``: from_site, to_site, distance_km.
+    - ``periods``: index period_id; hours (empty: the year is one period).
+    - ``profiles``: firm_id, resource_id, direction, period_id, share, flow_id.
     Every frame keeps ``excel_row``, the Excel row it came from (0 when made up by default).
     """
 
@@ -90,6 +97,10 @@ class Park:
     transport: pd.DataFrame
     distances: pd.DataFrame
     settings: Settings
+    periods: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
+        {"hours": pd.Series(dtype=float)}, index=pd.Index([], name="period_id")))
+    profiles: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
+        columns=["firm_id", "resource_id", "direction", "period_id", "share", "flow_id"]))
     source: Path | None = None
     sha256: str = ""
     warnings: list[str] = field(default_factory=list)
@@ -103,6 +114,33 @@ class Park:
     @property
     def currency(self) -> str:
         return self.settings.currency
+
+    @property
+    def has_periods(self) -> bool:
+        return not self.periods.empty
+
+    @property
+    def period_hours(self) -> pd.Series:
+        """Hours of each period (``YEAR``: 8 760 h without a periods sheet)."""
+        if self.periods.empty:
+            return pd.Series({YEAR: HOURS_PER_YEAR}, name="hours")
+        return self.periods["hours"].astype(float)
+
+    def shares(self) -> pd.DataFrame:
+        """Per flows row and period, the share of the row's yearly quantity in that period:
+        the profile's, or h_t / H (a constant rate) for a stream without profile rows."""
+        hours = self.period_hours
+        rate = hours / hours.sum()
+        out = pd.DataFrame(np.tile(rate.to_numpy(), (len(self.flows), 1)),
+                           index=self.flows.index, columns=hours.index)
+        profiles = self.profiles
+        if len(profiles):
+            given = profiles.pivot_table(index="flow_id", columns="period_id", values="share",
+                                         aggfunc="first")
+            given = given.reindex(columns=hours.index)
+            rows = given.index.intersection(out.index)
+            out.loc[rows] = given.loc[rows].to_numpy(float)
+        return out
 
     def cell(self, sheet: str, column: str, row: int) -> str:
         """``sheet!C7`` of a record, for messages; ``sheet!7:7`` (the row) when the workbook has

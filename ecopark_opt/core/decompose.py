@@ -43,7 +43,7 @@ from ..errors import InfeasibleError, SolverError
 from ..park import Park
 from .families import coupling_reasons, joined_rows
 from .model import build_model
-from .solution import Solution, build_solution
+from .solution import VARIABLES, Solution, build_solution
 from .solve import SolveOptions, SolveResult, relative_gap
 from .stages import Timer, solve_stages
 from .vocabulary import tolerance
@@ -58,7 +58,6 @@ PIECE_SHARE = 0.1  # in the rounds a piece aims at this share of the park's gap
 WORKER_GRACE = 300.0  # seconds a worker may take beyond a run's time limit (build, start)
 
 Values = dict[str, dict]  # variable name → {index: value}
-VARIABLES = ("Admit", "Place", "Build", "Flow", "Purchase", "Discharge")
 
 
 @dataclass
@@ -247,8 +246,9 @@ def solve_by_pieces(
         for name in VARIABLES:
             values[name].update(outcome.values[name])
     with timer.phase("extract"):
+        periods = dict(enumerate(park.period_hours.index))  # the plain cases, in order
         solution = build_solution(
-            park, all_links.copy(), *(values[n] for n in VARIABLES), result, park.settings.objective
+            park, all_links.copy(), values, result, park.settings.objective, periods
         )
     solution.timings = timer.seconds
     solution.stage_results = [result]

@@ -175,6 +175,34 @@ def add_link_capacity(m: pyo.ConcreteModel) -> None:
     )
 
 
+@family("link_size", "size_bound")
+def add_link_sizing(m: pyo.ConcreteModel) -> None:
+    r"""A sized link carries in each period at most its capacity's rate, and has a capacity
+    only if built (docs/workbook.md, transport ``capex_per_capacity``).
+
+    .. math:: F_{cl} \le r_c K_l \quad \forall (c, l), l \in SIZED, \qquad
+              K_l \le K^{max}_l B_l, \quad K^{max}_l = \max_c U_{cl} / r_c
+
+    With one period (r = 1) K_l is simply the yearly flow, so sizing turns part of the
+    link's capex into a cost per unit carried (κ_l K_l in the cost, :func:`.model.add_metrics`).
+    K^max_l is the most any period can use at a constant rate: never an arbitrary big-M.
+    """
+    if not m.SIZED:
+        return
+    sized = set(m.SIZED)
+    m.S_SIZED = [(c, l) for c, l in m.S_LINKS if l in sized]
+    m.link_size = pyo.Constraint(
+        m.S_SIZED,
+        rule=lambda m, c, l: m.Flow[c, l] <= m.rate[c] * m.Capacity[l],
+        doc="flow within the sized capacity",
+    )
+    m.size_bound = pyo.Constraint(
+        m.SIZED,
+        rule=lambda m, l: m.Capacity[l] <= m.max_capacity[l] * m.Build[l],
+        doc="capacity only on built links",
+    )
+
+
 @family("link_endpoint")
 def add_link_endpoints(m: pyo.ConcreteModel) -> None:
     r"""A link is built only between admitted firms, on the plots they are placed on.
@@ -322,7 +350,8 @@ def add_firm_gains(m: pyo.ConcreteModel) -> None:
     r"""Each firm's gain in the park as designed: its share of the net saving of every link
     it is part of, over the cases of the planned scenario.
 
-    .. math:: s_l = \sum_{c} F_{cl} (η_l p_{j(l)} + p_{i(l)} - v_l) - k_l B_l, \qquad
+    .. math:: s_l = \sum_{c} F_{cl} (η_l p_{j(l)} + p_{i(l)} - v_l) - k_l B_l - κ_l K_l,
+              \qquad
               G_f = \sum_{l: f \text{ supplies}} σ s_l + \sum_{l: f \text{ receives}} (1-σ) s_l
 
     ======  ===============================================  ============
@@ -341,7 +370,9 @@ def add_firm_gains(m: pyo.ConcreteModel) -> None:
         - links["var_cost"]
     ).to_dict()
     fixed = links["fixed_cost"].to_dict()
+    size_cost = links["size_cost"].to_dict()
     built = set(m.BUILT_LINKS)
+    sized = set(m.SIZED)
     ends = dict(
         zip(links.index.tolist(), zip(links["supplier"].tolist(), links["receiver"].tolist()))
     )
@@ -365,6 +396,9 @@ def add_firm_gains(m: pyo.ConcreteModel) -> None:
             if l in built:
                 coefs.append(-w * fixed[l])
                 variables.append(m.Build[l])
+            if l in sized:
+                coefs.append(-w * size_cost[l])
+                variables.append(m.Capacity[l])
     m.Gain = pyo.Expression(
         m.FIRMS,
         rule=lambda m, f: linear(*terms[f]) if f in terms else 0,

@@ -36,8 +36,12 @@ LINK_COLUMNS = [
     "loss",
     "delivered_factor",
     "upper",
+    "mode_capacity",
+    "quality_upper",
     "fixed_cost",
     "capex_annual",
+    "sized",
+    "size_cost",
     "opex_fixed",
     "var_cost",
     "transport_cost",
@@ -126,12 +130,15 @@ def mode_resources(park: Park) -> pd.DataFrame:
 def candidate_links(park: Park, spatial: bool = True) -> pd.DataFrame:
     """Every candidate link with its distance, delivered fraction, bound and costs.
 
-    Columns: see ``LINK_COLUMNS``. ``upper`` is U, the most that can be sent:
-    min(supply quantity, demand quantity / (ratio × (1 − loss)), mode capacity, the most the
-    receiver's quality limits let through (:func:`quality_upper`)).
+    Columns: see ``LINK_COLUMNS``. ``upper`` is U, the most that can be sent in a year:
+    min(supply quantity, demand quantity / (ratio × (1 − loss)), ``mode_capacity``,
+    ``quality_upper`` — the most the receiver's quality limits let through
+    (:func:`quality_upper`)); per period the model scales each term by the period's share.
     ``fixed_cost`` is the annual cost of building it (annualised capex + fixed opex),
     ``var_cost`` the cost per unit sent (transport + treatment), ``co2e_per_unit`` the kg
-    emitted per unit sent. Internal arcs (internal_reuse) have mode ``internal``.
+    emitted per unit sent. A ``sized`` link (its mode has a sizing cost) has a capacity to
+    decide, at ``size_cost`` per unit of capacity and year (annualised capex per capacity
+    and per capacity·km). Internal arcs (internal_reuse) have mode ``internal``.
 
     With ``spatial`` (the default) supply and demand rows are paired only when their sites
     are within reach of a mode that carries the resource (:func:`_external_pairs`, a k-d
@@ -186,11 +193,13 @@ def candidate_links(park: Park, spatial: bool = True) -> pd.DataFrame:
         )
         frames.append(_internal_arcs(park, _quality_compatible(park, own)))
     links = pd.concat(frames, ignore_index=True)
+    links["mode_capacity"] = links["capacity"]
+    links["quality_upper"] = quality_upper(park, links)
     links["upper"] = np.minimum(
         links["supply_qty"], links["demand_qty"] / links["delivered_factor"]
     )
     links["upper"] = np.fmin(links["upper"], links["capacity"])
-    links["upper"] = np.minimum(links["upper"], quality_upper(park, links))
+    links["upper"] = np.minimum(links["upper"], links["quality_upper"])
     links = links.sort_values(
         ["from_resource", "to_resource", "supplier", "receiver", "mode", "from_site", "to_site"],
         kind="stable",
@@ -357,6 +366,13 @@ def _with_transport(park: Park, links: pd.DataFrame) -> pd.DataFrame:
         capacity=t["capacity"].to_numpy(float),
         capex_annual=(t["capex_fixed"].to_numpy(float) + t["capex_per_km"].to_numpy(float) * route)
         * t["crf"].to_numpy(float),
+        size_cost=(
+            t["capex_per_capacity"].to_numpy(float)
+            + t["capex_per_capacity_km"].to_numpy(float) * route
+        )
+        * t["crf"].to_numpy(float),
+        sized=(t["capex_per_capacity"].to_numpy(float) > 0)
+        | (t["capex_per_capacity_km"].to_numpy(float) > 0),
         opex_fixed=t["opex_fixed"].to_numpy(float),
         transport_cost=t["cost_per_unit_km"].to_numpy(float) * route,
         transport_co2e=t["co2e_per_unit_km"].to_numpy(float) * route,
@@ -374,12 +390,14 @@ def _empty_transport_columns(links: pd.DataFrame) -> pd.DataFrame:
         "loss",
         "capacity",
         "capex_annual",
+        "size_cost",
         "opex_fixed",
         "transport_cost",
         "transport_co2e",
     ):
         links[col] = pd.Series(dtype=float)
     links["internal"] = pd.Series(dtype=bool)
+    links["sized"] = pd.Series(dtype=bool)
     for col in ("supplier_floats", "receiver_floats"):
         if col not in links:
             links[col] = pd.Series(dtype=bool)
@@ -406,6 +424,8 @@ def _internal_arcs(park: Park, pairs: pd.DataFrame) -> pd.DataFrame:
         loss=0.0,
         capacity=np.nan,
         capex_annual=0.0,
+        size_cost=0.0,
+        sized=False,
         opex_fixed=0.0,
         transport_cost=0.0,
         transport_co2e=0.0,

@@ -30,6 +30,9 @@ q_ci                quantity of a supply / demand row in c     unit/yr
 η_l                 delivered per unit sent: ratio·(1 − loss)  —
 U_cl                most that link l can carry in case c       supplied unit/yr
 w_c                 weight of case c in yearly metrics         —
+r_c                 share of the year of c's period: h_t / H   —
+K_l  ``Capacity``   sized capacity of link l (constant rate)   supplied unit/yr
+κ_l                 annualised capex per unit of capacity      money/(unit/yr)/yr
 ==================  =========================================  ==============
 """
 
@@ -42,13 +45,12 @@ import numpy as np
 import pandas as pd
 import pyomo.environ as pyo
 
-from ..park import Park
+from ..park import YEAR, Park
 from . import families
 from .terms import linear_sum
 from .vocabulary import OBJECTIVES
 
 PLANNED = ""  # the scenario of the park as designed (nobody leaves)
-YEAR = "year"  # the one period of a park without a periods sheet
 
 
 @dataclass(frozen=True)
@@ -63,7 +65,7 @@ class Case:
 
 def plain_cases(park: Park) -> list[Case]:
     """The cases of the plain design: the park as designed, in each period."""
-    return [Case()]
+    return [Case(period=t) for t in park.period_hours.index]
 
 
 def build_model(
@@ -78,6 +80,7 @@ def build_model(
     families.add_demand_balance(m)
     families.add_quality_limits(m)
     families.add_link_capacity(m)
+    families.add_link_sizing(m)
     families.add_link_endpoints(m)
     families.add_siting(m)
     families.add_max_virgin(m)
@@ -137,9 +140,15 @@ def add_sets(m: pyo.ConcreteModel, park: Park, links: pd.DataFrame, cases: list[
 def add_case_sets(m: pyo.ConcreteModel, cases: list[Case]) -> None:
     """The cases and, per case, the rows and links of the firms present in it.
 
-    ``amount[c, row]`` is the row's quantity in case c, ``upper[c, l]`` the link's bound
-    U_cl, ``links_out[c, i]`` / ``links_in[c, j]`` the links of a row present in case c.
+    ``amount[c, row]`` is the row's quantity in case c (its yearly quantity times its share
+    of the case's period, :meth:`~ecopark_opt.park.Park.shares`), ``rate[c]`` the share of
+    the year the period stands for (h_t / H), ``upper[c, l]`` the link's bound U_cl (the
+    yearly bound's terms scaled to the period: supply and demand by their shares, the mode's
+    capacity by h_t / H, the quality bound by the demand's share), ``links_out[c, i]`` /
+    ``links_in[c, j]`` the links of a row present in case c. Sized links (``SIZED``) may be
+    given a capacity up to ``max_capacity[l]`` = max_c U_cl / rate_c.
     """
+    park = m.park
     links = m.links
     m.case = list(cases)
     m.CASES = list(range(len(cases)))
@@ -147,26 +156,31 @@ def add_case_sets(m: pyo.ConcreteModel, cases: list[Case]) -> None:
     m.cases_of = {s: [c for c in m.CASES if cases[c].scenario == s] for s in m.SCENARIOS}
     m.weight = {c: cases[c].weight for c in m.CASES}
     m.PLANNED_CASES = m.cases_of.get(PLANNED, [])
+    hours = park.period_hours
+    m.rate = {c: float(hours[cases[c].period] / hours.sum()) for c in m.CASES}
+    shares = park.shares()
+    period_upper = {t: _period_upper(park, links, shares, t) for t in hours.index}
 
     supplier = links["supplier"].tolist()
     receiver = links["receiver"].tolist()
     supply_of = links["supply_flow"].tolist()
     demand_of = links["demand_flow"].tolist()
-    upper = links["upper"].tolist()
     ids = links.index.tolist()
     m.S_LINKS, m.S_SUPPLY, m.S_DEMAND = [], [], []
     m.amount, m.upper = {}, {}
     m.links_out, m.links_in = defaultdict(list), defaultdict(list)
     for c, case in enumerate(cases):
         gone = case.gone
+        share = shares[case.period].to_dict()
         for i in m.SUPPLY:
             if m.firm_of[i] not in gone:
                 m.S_SUPPLY.append((c, i))
-                m.amount[c, i] = m.qty[i]
+                m.amount[c, i] = m.qty[i] * share[i]
         for j in m.DEMAND:
             if m.firm_of[j] not in gone:
                 m.S_DEMAND.append((c, j))
-                m.amount[c, j] = m.qty[j]
+                m.amount[c, j] = m.qty[j] * share[j]
+        upper = period_upper[case.period]
         for l, a, b, i, j, u in zip(ids, supplier, receiver, supply_of, demand_of, upper):
             if gone and (a in gone or b in gone):
                 continue
@@ -174,6 +188,38 @@ def add_case_sets(m: pyo.ConcreteModel, cases: list[Case]) -> None:
             m.upper[c, l] = u
             m.links_out[c, i].append(l)
             m.links_in[c, j].append(l)
+    sized = links["sized"].astype(bool).to_dict()
+    m.SIZED = [l for l in m.BUILT_LINKS if sized[l]]
+    m.max_capacity = {l: 0.0 for l in m.SIZED}
+    for c, l in m.S_LINKS:
+        if l in m.max_capacity:
+            m.max_capacity[l] = max(m.max_capacity[l], m.upper[c, l] / m.rate[c])
+
+
+def _period_upper(park: Park, links: pd.DataFrame, shares: pd.DataFrame, period: str
+                  ) -> list[float]:
+    r"""U_lt for every link in period t:
+
+    .. math:: U_{lt} = \min\left(q_i s_{it},\ \frac{q_j s_{jt}}{η_l},\ cap_{m(l)} \frac{h_t}{H},
+              \ Q_l s_{jt}\right)
+
+    (s the streams' shares of period t, Q_l the link's quality bound); the yearly bound
+    ``upper`` itself when the year is one period.
+    """
+    if not park.has_periods:
+        return links["upper"].tolist()
+    hours = park.period_hours
+    rate = float(hours[period] / hours.sum())
+    qty = park.flows["quantity"].astype(float)
+    share = shares[period]
+    s_i = share.reindex(links["supply_flow"]).to_numpy(float)
+    s_j = share.reindex(links["demand_flow"]).to_numpy(float)
+    q_i = qty.reindex(links["supply_flow"]).to_numpy(float)
+    q_j = qty.reindex(links["demand_flow"]).to_numpy(float)
+    bound = np.minimum(q_i * s_i, q_j * s_j / links["delivered_factor"].to_numpy(float))
+    bound = np.fmin(bound, links["mode_capacity"].to_numpy(float) * rate)
+    bound = np.minimum(bound, links["quality_upper"].to_numpy(float) * s_j)
+    return bound.tolist()
 
 
 def add_variables(m: pyo.ConcreteModel) -> None:
@@ -201,6 +247,12 @@ def add_variables(m: pyo.ConcreteModel) -> None:
     )
     m.Admit = pyo.Var(m.FIRMS, within=pyo.Binary, doc="1 if the firm is in the park")
     m.Place = pyo.Var(m.PLACEMENTS, within=pyo.Binary, doc="1 if a candidate sits on a plot")
+    m.Capacity = pyo.Var(
+        m.SIZED,
+        within=pyo.NonNegativeReals,
+        bounds=lambda _, l: (0, m.max_capacity[l]),
+        doc="sized capacity of a link [supplied unit/yr at a constant rate]",
+    )
     for f in m.FIRMS:
         if firms.at[f, "status"] == "existing" or bool(firms.at[f, "must_join"]):
             m.Admit[f].fix(1)
@@ -216,7 +268,7 @@ def add_metrics(m: pyo.ConcreteModel) -> None:
     r"""The three metrics of the design and of the standalone baseline of the admitted firms.
 
     .. math::
-        cost = \sum_f a_f A_f + \sum_{f,s} c_s S_{f,s} + \sum_l k_l B_l
+        cost = \sum_f a_f A_f + \sum_{f,s} c_s S_{f,s} + \sum_l (k_l B_l + κ_l K_l)
                + \sum_c w_c \Big(\sum_l v_l F_{cl} + \sum_j p_j P_{cj} + \sum_i p_i D_{ci}\Big)
     .. math:: virgin = \sum_c w_c \sum_j ω_{r(j)} P_{cj}, \qquad
               co2e = \sum_c w_c \Big(\sum_j e^{v}_{r(j)} P_{cj} + \sum_i e^{d}_{r(i)} D_{ci}
@@ -224,7 +276,8 @@ def add_metrics(m: pyo.ConcreteModel) -> None:
 
     Baselines use q instead of P and D (every admitted firm buys and discharges everything),
     weighted by ``Admit``; a demand that cannot be bought adds nothing. With the plain cases
-    (w_c = 1) the metrics are yearly totals; over defection scenarios they are expectations.
+    (w_c = 1) the metrics are yearly totals (periods add up); over defection scenarios they
+    are expectations. κ_l is a sized link's annualised capex per unit of capacity K_l.
     """
     park = m.park
     links = m.links
@@ -234,6 +287,7 @@ def add_metrics(m: pyo.ConcreteModel) -> None:
     admission = {f: float(firms.at[f, "admission_cost"]) for f in m.CANDIDATES}
     site_cost = sites["site_cost"].astype(float).to_dict()
     fixed = links["fixed_cost"].to_dict()
+    size_cost = links["size_cost"].to_dict()
     var = links["var_cost"].to_dict()
     co2 = links["co2e_per_unit"].to_dict()
     buy = [(c, j) for c, j in m.S_DEMAND if m.buyable[j]]
@@ -243,6 +297,7 @@ def add_metrics(m: pyo.ConcreteModel) -> None:
             ((admission[f], m.Admit[f]) for f in m.CANDIDATES),
             ((site_cost[s], m.Place[f, s]) for f, s in m.PLACEMENTS),
             ((fixed[l], m.Build[l]) for l in m.BUILT_LINKS),
+            ((size_cost[l], m.Capacity[l]) for l in m.SIZED),
             ((w[c] * var[l], m.Flow[c, l]) for c, l in m.S_LINKS),
             ((w[c] * m.price[j], m.Purchase[c, j]) for c, j in buy),
             ((w[c] * m.price[i], m.Discharge[c, i]) for c, i in m.S_SUPPLY),

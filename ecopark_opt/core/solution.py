@@ -24,14 +24,17 @@ ZERO = 1e-7  # flows below this (relative to the row's quantity) are reported as
 class Solution:
     """A design and its numbers.
 
-    - ``links``: every candidate link with ``build`` (0/1), ``sent``, ``delivered``,
-      ``annual_cost``, ``saving`` (net, per SPEC §3.8), ``supplier_gain``,
+    - ``links``: every candidate link with ``build`` (0/1), ``sent``, ``delivered`` (yearly),
+      ``capacity`` (the sized capacity of a sized link, NaN for the others),
+      ``annual_cost``, ``saving`` (net, docs/model.md), ``supplier_gain``,
       ``receiver_gain`` and ``transfer_price`` (per unit delivered, paid by the receiver to the
       supplier, who builds and runs the link).
     - ``rows``: every flows row with ``admitted``, ``exchanged`` (sent or delivered by
-      exchange), ``market`` (bought or discharged).
+      exchange), ``market`` (bought or discharged), yearly.
     - ``firms``: per firm ``admitted``, ``site``, ``baseline_cost``, ``design_cost``, ``gain``.
     - ``metrics``: ``{metric: {"design": x, "baseline": y}}`` for cost, virgin, co2e.
+    - ``sent_by_period`` (link × period) and ``market_by_period`` (flows row × period): the
+      same quantities per period of the park (one column, the year, without periods).
     """
 
     park: Park
@@ -42,6 +45,8 @@ class Solution:
     rows: pd.DataFrame
     firms: pd.DataFrame
     metrics: dict[str, dict[str, float]]
+    sent_by_period: pd.DataFrame = field(default_factory=pd.DataFrame)
+    market_by_period: pd.DataFrame = field(default_factory=pd.DataFrame)
     timings: dict[str, float] = field(default_factory=dict)
     stage_results: list[SolveResult] = field(default_factory=list)
 
@@ -79,32 +84,17 @@ def extract_solution(
     """Read every variable once and compute the design's tables and metrics, for the park as
     designed (the planned scenario's cases); ``objective`` names the objective the design is
     reported with (default: the model's)."""
-    park: Park = m.park
-    links = m.links.copy()
     planned = set(m.PLANNED_CASES)
-    admit = _values(m.Admit)
-    place = _values(m.Place)
-    built = _values(m.Build)
-    flow = _planned(_values(m.Flow), planned)
-    purchase = _planned(_values(m.Purchase), planned)
-    discharge = _planned(_values(m.Discharge), planned)
+    values = {name: _values(getattr(m, name)) for name in VARIABLES}
+    for name in CASE_VARIABLES:
+        values[name] = {k: v for k, v in values[name].items() if k[0] in planned}
+    periods = {c: m.case[c].period for c in planned}
     return build_solution(
-        park,
-        links,
-        admit,
-        place,
-        built,
-        flow,
-        purchase,
-        discharge,
-        result,
-        objective or m.objective_name,
+        m.park, m.links.copy(), values, result, objective or m.objective_name, periods
     )
 
 
-def _planned(values: dict, planned: set[int]) -> dict:
-    """The entries of case-indexed values ``{(case, key): value}`` that belong to ``planned``."""
-    return {k: v for k, v in values.items() if k[0] in planned}
+VARIABLES = ("Admit", "Place", "Build", "Capacity", "Flow", "Purchase", "Discharge")
 
 
 def yearly(values: dict) -> dict:
@@ -113,29 +103,43 @@ def yearly(values: dict) -> dict:
     for (_, key), v in values.items():
         out[key] = out.get(key, 0.0) + v
     return out
+CASE_VARIABLES = ("Flow", "Purchase", "Discharge")  # indexed by (case, …)
+
+
+def by_period(values: dict, periods: dict[int, str]) -> pd.DataFrame:
+    """``{(case, key): value}`` as a frame key × period (cases of one period added up)."""
+    out: dict = {}
+    for (c, key), v in values.items():
+        out.setdefault(key, {})
+        t = periods[c]
+        out[key][t] = out[key].get(t, 0.0) + v
+    columns = list(dict.fromkeys(periods.values()))
+    return pd.DataFrame.from_dict(out, orient="index", columns=columns).fillna(0.0)
 
 
 def build_solution(
     park: Park,
     links: pd.DataFrame,
-    admit: dict,
-    place: dict,
-    built: dict,
-    flow: dict,
-    purchase: dict,
-    discharge: dict,
+    values: dict[str, dict],
     result: SolveResult,
     objective: str,
+    periods: dict[int, str],
 ) -> Solution:
-    """Tables and metrics from plain variable values: ``admit``, ``place`` and ``built`` by
-    their model index, ``flow``, ``purchase`` and ``discharge`` by (case, index), every case
-    counting in the yearly totals."""
+    """Tables and metrics from plain variable values: ``values[name]`` for each of
+    :data:`VARIABLES`, design decisions by their model index, operation by (case, index);
+    ``periods`` maps the cases to report (the park as designed) to their period."""
     settings = park.settings
     flows = park.flows
-    flow, purchase, discharge = yearly(flow), yearly(purchase), yearly(discharge)
+    admit, place, built = values["Admit"], values["Place"], values["Build"]
+    flow = yearly(values["Flow"])
+    purchase, discharge = yearly(values["Purchase"]), yearly(values["Discharge"])
     sent = links.index.map(lambda l: max(flow.get(l, 0.0), 0.0)).to_numpy(float)
     upper = links["upper"].to_numpy(float)
     sent = np.where(sent <= ZERO * np.maximum(upper, 1.0), 0.0, sent)
+    capacity = values.get("Capacity", {})
+    sized = links["sized"].to_numpy(bool)
+    size = np.array([max(capacity.get(l, 0.0), 0.0) for l in links.index], dtype=float)
+    size = np.where(sized, np.where(size <= ZERO * np.maximum(upper, 1.0), 0.0, size), np.nan)
     build = np.array(
         [
             1.0 if internal else float(round(built.get(l, 0.0)))
@@ -148,8 +152,12 @@ def build_solution(
     links["build"] = np.where(links["internal"], (sent > 0).astype(float), build)
     links["sent"] = sent
     links["delivered"] = sent * links["delivered_factor"]
-    links["annual_cost"] = np.where(links["internal"], 0.0, build * links["fixed_cost"]) + (
-        sent * links["var_cost"]
+    links["capacity"] = size
+    size_cost = np.nan_to_num(size) * links["size_cost"].to_numpy(float)
+    links["annual_cost"] = (
+        np.where(links["internal"], 0.0, build * links["fixed_cost"])
+        + sent * links["var_cost"]
+        + size_cost
     )
     links["co2e"] = sent * links["co2e_per_unit"]
     links["saving"] = (
@@ -249,6 +257,7 @@ def build_solution(
         float(out["admission_cost"].sum())
         + float(out["site_cost"].sum())
         + float((links["fixed_cost"] * built_mask).sum())
+        + float(size_cost.sum())
         + float((links["var_cost"] * links["sent"]).sum())
         + float(rows["design_cost"].sum())
     )
@@ -264,6 +273,12 @@ def build_solution(
         },
     }
     value = objective_value(metrics, objective, settings)
+    sent_by_period = by_period(values["Flow"], periods).reindex(links.index).fillna(0.0)
+    sent_by_period[sent == 0] = 0.0
+    market_by_period = pd.concat(
+        [by_period(values["Purchase"], periods), by_period(values["Discharge"], periods)]
+    ).reindex(rows.index).fillna(0.0).clip(lower=0.0)
+    market_by_period[~rows["admitted"].to_numpy()] = 0.0
     return Solution(
         park=park,
         result=result,
@@ -273,6 +288,8 @@ def build_solution(
         rows=rows,
         firms=out,
         metrics=metrics,
+        sent_by_period=sent_by_period,
+        market_by_period=market_by_period,
     )
 
 

@@ -416,6 +416,24 @@ SHEETS: dict[str, Sheet] = {
                     default=1.0,
                     min=1,
                 ),
+                Column(
+                    "capex_per_capacity",
+                    NUMBER,
+                    "investment per unit of the link's sized capacity (pipe diameter, pump, "
+                    "heat exchanger); > 0 here or in capex_per_capacity_km makes the capacity "
+                    "a decision",
+                    unit="money per unit/yr",
+                    default=0.0,
+                    min=0,
+                ),
+                Column(
+                    "capex_per_capacity_km",
+                    NUMBER,
+                    "investment per unit of sized capacity and per km of route",
+                    unit="money per unit/yr·km",
+                    default=0.0,
+                    min=0,
+                ),
             ),
         ),
         Sheet(
@@ -427,6 +445,53 @@ SHEETS: dict[str, Sheet] = {
                 Column("from_site", ID, "site id", required=True, ref="sites"),
                 Column("to_site", ID, "site id", required=True, ref="sites"),
                 Column("distance_km", NUMBER, "route distance", unit="km", required=True, min=0),
+            ),
+        ),
+        Sheet(
+            "periods",
+            "Operation in seasons or representative periods. Without this sheet the year is "
+            "one period.",
+            key=("period_id",),
+            columns=(
+                Column("period_id", ID, "e.g. winter, shoulder, summer", required=True),
+                Column(
+                    "hours",
+                    NUMBER,
+                    "hours of the year this period stands for (they need not add up to 8 760)",
+                    unit="h",
+                    required=True,
+                    min=0,
+                    min_exclusive=True,
+                ),
+            ),
+        ),
+        Sheet(
+            "profiles",
+            "How a stream's yearly quantity falls over the periods (needs periods). A stream "
+            "without profile rows runs at a constant rate (shares in proportion to hours); a "
+            "stream with profile rows gives every period, and its shares add up to 1.",
+            key=("firm_id", "resource_id", "direction", "period_id"),
+            columns=(
+                Column("firm_id", ID, "firm of the stream", required=True, ref="firms"),
+                Column(
+                    "resource_id", ID, "resource of the stream", required=True, ref="resources"
+                ),
+                Column(
+                    "direction",
+                    ENUM,
+                    "as on flows",
+                    required=True,
+                    choices=DIRECTIONS,
+                ),
+                Column("period_id", ID, "period", required=True, ref="periods"),
+                Column(
+                    "share",
+                    NUMBER,
+                    "fraction of the stream's yearly quantity in this period",
+                    required=True,
+                    min=0,
+                    max=1,
+                ),
             ),
         ),
         Sheet(

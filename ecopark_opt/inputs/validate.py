@@ -49,6 +49,8 @@ def assemble_park(raw: RawWorkbook) -> Park:
     substitutions = _frame(tables.get("substitutions"), "substitutions")
     transport = _transport(tables.get("transport"), problems)
     distances = _frame(tables.get("distances"), "distances")
+    periods = _periods(tables.get("periods"), problems)
+    profiles = _frame(tables.get("profiles"), "profiles")
 
     check_sites(sites, tables["sites"], problems, bad)
     check_firms(firms, sites, tables["firms"], problems, bad)
@@ -56,6 +58,7 @@ def assemble_park(raw: RawWorkbook) -> Park:
     check_substitutions(substitutions, resources, tables.get("substitutions"), problems)
     check_transport(transport, resources, tables.get("transport"), problems)
     check_distances(distances, sites, tables.get("distances"), problems)
+    profiles = check_profiles(profiles, periods, flows, tables.get("profiles"), problems)
     if problems:
         raise InputError(problems)
 
@@ -119,6 +122,8 @@ def assemble_park(raw: RawWorkbook) -> Park:
         transport=transport,
         distances=distances.reset_index(drop=True),
         settings=settings,
+        periods=periods,
+        profiles=profiles,
         source=raw.path,
         sha256=raw.sha256,
         warnings=list(raw.warnings),
@@ -165,6 +170,16 @@ def _unique(table: Table, key: str, problems: list[str]) -> pd.DataFrame:
         keep.append(True)
     out = frame.loc[pd.Series(keep, index=frame.index, dtype=bool)].set_index(key)
     out.index.name = key
+    return out
+
+
+def _periods(table: Table | None, problems: list[str]) -> pd.DataFrame:
+    """Periods by id (hours as float); an empty frame without a periods sheet."""
+    if table is None:
+        return pd.DataFrame({"hours": pd.Series(dtype=float), "excel_row": pd.Series(dtype=int)},
+                            index=pd.Index([], name="period_id"))
+    out = _unique(table, "period_id", problems)
+    out["hours"] = pd.to_numeric(out["hours"], errors="coerce").astype(float)
     return out
 
 
@@ -479,3 +494,70 @@ def check_distances(
                 f"{pair[1]} given twice (first on row {seen[pair]})"
             )
         seen.setdefault(pair, rec.excel_row)
+
+
+def check_profiles(
+    profiles: pd.DataFrame,
+    periods: pd.DataFrame,
+    flows: pd.DataFrame,
+    table: Table | None,
+    problems: list[str],
+) -> pd.DataFrame:
+    """Profile rows refer to a flows row and a period, once each; a stream with profile rows
+    gives every period and its shares add up to 1 (±1e-6). Returns the rows with their
+    stream's ``flow_id``."""
+    if table is None or profiles.empty:
+        return profiles.assign(flow_id=pd.Series(dtype=object))
+    if periods.empty:
+        problems.append(f"{table.title}: profiles need a periods sheet (period_id, hours)")
+        return profiles.assign(flow_id=pd.Series(dtype=object))
+    ids, seen = [], {}
+    rows_of: dict[str, list[tuple[int, str, float]]] = {}
+    known = list(periods.index)
+    for rec in profiles.itertuples():
+        row = rec.excel_row
+        if None in (rec.firm_id, rec.resource_id, rec.direction, rec.period_id):
+            ids.append(None)
+            continue
+        stream = flow_id(rec.firm_id, rec.resource_id, rec.direction)
+        ids.append(stream)
+        if stream not in flows.index:
+            problems.append(
+                f"{table.cell('firm_id', row)} (firm_id): no flows row {rec.direction} of "
+                f"'{rec.resource_id}' for firm '{rec.firm_id}': a profile shapes a stream of "
+                "the flows sheet"
+            )
+            continue
+        if rec.period_id not in periods.index:
+            problems.append(
+                f"{table.cell('period_id', row)} (period_id): unknown period '{rec.period_id}'"
+                f"{did_you_mean(rec.period_id, known)}"
+            )
+            continue
+        if (stream, rec.period_id) in seen:
+            problems.append(
+                f"{table.cell('period_id', row)} (period_id): second share of {stream} in "
+                f"period '{rec.period_id}' (first on row {seen[stream, rec.period_id]})"
+            )
+            continue
+        seen[stream, rec.period_id] = row
+        if not is_blank(rec.share):
+            rows_of.setdefault(stream, []).append((row, rec.period_id, float(rec.share)))
+    for stream, given in rows_of.items():
+        first, last = min(r for r, _, _ in given), max(r for r, _, _ in given)
+        where = table.cell("share", first)
+        rows = f"row {first}" if first == last else f"rows {first}–{last}"
+        missing = [t for t in known if t not in {p for _, p, _ in given}]
+        if missing:
+            problems.append(
+                f"{where} (share): {stream} ({rows}) gives no share for period "
+                f"{', '.join(repr(t) for t in missing)}; a profile gives every period"
+            )
+            continue
+        total = sum(x for _, _, x in given)
+        if abs(total - 1.0) > 1e-6:
+            problems.append(
+                f"{where} (share): the shares of {stream} ({rows}) add up to {total:g}; "
+                "they must add up to 1"
+            )
+    return profiles.assign(flow_id=ids)
