@@ -44,6 +44,7 @@ class Settings:
     mip_gap: float = 1e-4
     threads: int = 0
     defection_probability: float = 0.0
+    crs: str | None = None  # "EPSG:25832" (normalised by validation); None = a local plane
 
     def with_(self, **changes: Any) -> Settings:
         """A copy with some options changed (None values are ignored)."""

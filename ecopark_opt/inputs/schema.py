@@ -562,6 +562,13 @@ SETTINGS: dict[str, Setting] = {
             min=0,
             max=1,
         ),
+        Setting(
+            "crs",
+            TEXT,
+            None,
+            "EPSG code of the x_km/y_km plane (e.g. 25832 for Denmark, ETRS89 / UTM 32N, x/y "
+            "in km); blank = a local plane, not on a map; lat/lon sites are WGS84",
+        ),
     )
 }
 
