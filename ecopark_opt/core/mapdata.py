@@ -2,7 +2,7 @@
 
 This is what the GeoJSON file and the HTML map are made of (docs/maps.md), and what a
 ``compare`` worker sends back for the map of its option: plain dicts, lists, strings and
-floats, with the property names of the JSON result (docs/results.md).
+floats, with the property names of the JSON result (docs/maps.md).
 
 Positions are (lon, lat) in WGS84 for lat/lon parks and for x/y parks with a
 ``settings.crs``; an x/y park without one is on a local plane and its positions are
