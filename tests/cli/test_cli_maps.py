@@ -120,6 +120,34 @@ def test_resilience_writes_the_map(crs_park: Path, tmp_path: Path):
     assert page.exists()
 
 
+def test_sweep_writes_the_base_design_map(tmp_path: Path):
+    uncertainty = [
+        {
+            "sheet": "transport",
+            "key": "pipe",
+            "column": "opex_fixed",
+            "distribution": "uniform",
+            "p1": 0.5,
+            "p2": 2.0,
+        }
+    ]
+    tables = two_firm_park(
+        sites=LATLON_SITES,
+        transport=[{"mode": "pipe", "opex_fixed": 50, "cost_per_unit_km": 0.1}],
+        uncertainty=uncertainty,
+    )
+    park = write_workbook(tmp_path / "u.xlsx", tables)
+    geo = tmp_path / "u.geojson"
+    result = run(
+        ["sweep", park, "--samples", 2, "--out", tmp_path / "s.xlsx", "--geojson", geo, "--quiet"]
+    )
+    assert result.exit_code == 0, result.output
+    links = [f for f in json.loads(geo.read_text())["features"] if "supplier" in f["properties"]]
+    assert [(lk["properties"]["supplier"], lk["properties"]["mode"]) for lk in links] == [
+        ("A", "pipe")
+    ]
+
+
 def test_compare_map_has_a_layer_per_option(tmp_path: Path):
     near = write_workbook(tmp_path / "near.xlsx", two_firm_park(sites=LATLON_SITES))
     far_sites = [LATLON_SITES[0], {"site_id": "S2", "lat": 55.70, "lon": 11.30}]
