@@ -9,8 +9,8 @@ with a grid (Leaflet's ``CRS.Simple``), never on tiles.
 
 Why Leaflet from XStatic-Leaflet: Leaflet is the small (150 kB), BSD-licensed, long-lived
 standard for web maps, with SVG vectors, popups, a layer control and a plain-plane CRS
-built in. XStatic-Leaflet is its packaging as a Python wheel (the XStatic standard kept by
-the OpenStack community for exactly this: shipping JavaScript libraries inside Python
+built in. XStatic-Leaflet is its packaging as a Python wheel (XStatic is the convention,
+used by OpenStack's dashboard among others, for shipping JavaScript libraries inside Python
 packages), so ``pip install`` brings the exact files we inline — no CDN at run time and no
 copy of Leaflet in this repository. folium, the best-known Python wrapper, was not chosen:
 its pages load Leaflet and their other assets from CDNs, so they draw nothing offline.
