@@ -11,7 +11,8 @@ import functools
 import sys
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -127,6 +128,93 @@ def solver_options(fn: Callable) -> Callable:
     ):
         fn = option(fn)
     return fn
+
+
+def map_options(fn: Callable) -> Callable:
+    """--geojson, --map and --local: the design on a map (docs/maps.md)."""
+    for option in reversed(
+        [
+            click.option(
+                "--geojson",
+                "geojson_path",
+                type=click.Path(dir_okay=False),
+                default=None,
+                help="Also write the design as GeoJSON (WGS84) for QGIS/ArcGIS.",
+            ),
+            click.option(
+                "--map",
+                "map_path",
+                type=click.Path(dir_okay=False),
+                default=None,
+                help="Also write the design as an interactive map: one .html file that "
+                "works offline.",
+            ),
+            click.option(
+                "--local",
+                is_flag=True,
+                help="Allow --geojson for x/y sites without settings.crs (positions in km "
+                "on the park's own plane, not WGS84).",
+            ),
+        ]
+    ):
+        fn = option(fn)
+    return fn
+
+
+@dataclass(frozen=True)
+class MapOutputs:
+    """Where the design's map outputs go (checked before any work)."""
+
+    geojson: Path | None = None
+    html: Path | None = None
+    local: bool = False
+    title: str = ""
+
+    def check_park(self, park: Park) -> None:
+        """Refuse a GeoJSON the park cannot have (x/y without crs, no --local)."""
+        if self.geojson:
+            from .outputs.geojson import check_geojson_allowed
+
+            check_geojson_allowed(park, self.local)
+
+
+def map_outputs(
+    geojson: str | None,
+    html: str | None,
+    local: bool,
+    inputs: Iterable[str],
+    others: Iterable[str | Path | None],
+    title: str = "",
+) -> MapOutputs:
+    """Check the map paths like every output: never an input, never another output of the
+    run, the right suffix, a writable place."""
+    from .outputs.files import check_output_path, same_file
+    from .outputs.geojson import check_geojson_suffix
+
+    inputs = tuple(inputs)
+    if geojson:
+        check_geojson_suffix(geojson)
+        check_output_path(geojson, inputs, suffix=None)
+    if html:
+        check_output_path(html, inputs, suffix=".html")
+    taken = [Path(p) for p in others if p]
+    for new in (geojson, html):
+        if not new:
+            continue
+        for other in taken:
+            if same_file(Path(new), other):
+                raise InputError(
+                    f"{new}: is also an output of this run ({other}); give each output its own path"
+                )
+        taken.append(Path(new))
+    return MapOutputs(
+        Path(geojson) if geojson else None, Path(html) if html else None, local, title
+    )
+
+
+def report_outputs(out_path: Path, json_path: str | None) -> list[Path | str | None]:
+    """The report, its network picture and the JSON: what a map path must not be."""
+    return [out_path, out_path.with_name(f"{out_path.stem}_network.png"), json_path]
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -262,6 +350,7 @@ def validate(workbook: str, quiet: bool, debug: bool) -> None:
     "one HiGHS thread each unless --threads is given (the time limit stays "
     "the wall-clock limit of the whole solve).",
 )
+@map_options
 @solver_options
 @common_options
 @command
@@ -272,6 +361,9 @@ def solve(
     within: float,
     with_resilience: bool,
     workers: int,
+    geojson_path: str | None,
+    map_path: str | None,
+    local: bool,
     out: str | None,
     json_path: str | None,
     objective: str | None,
@@ -289,7 +381,12 @@ def solve(
     console = Console(quiet)
     out_path = report_path(workbook, out, suffix=scenario_suffix(scenario))
     check_json_path(json_path, workbook)
+    title = Path(workbook).stem + (f" (scenario {scenario})" if scenario else "")
+    maps = map_outputs(
+        geojson_path, map_path, local, (workbook,), report_outputs(out_path, json_path), title
+    )
     park = load(workbook, console, scenario)
+    maps.check_park(park)
     options = RunOptions(objective, time_limit, mip_gap, threads, log=solver_log, workers=workers)
     timer = Timer(console.phase)
     # the model is re-used only to value candidate firms
@@ -323,6 +420,7 @@ def solve(
         sheets,
         extra_json,
         run_info={"scenario": scenario} if scenario else None,
+        maps=maps,
     )
 
 
@@ -399,12 +497,16 @@ def pareto(
 @main.command()
 @click.argument("workbook", type=click.Path())
 @click.option("--links", "by_link", is_flag=True, help="Also remove each built link in turn.")
+@map_options
 @solver_options
 @common_options
 @command
 def resilience(
     workbook: str,
     by_link: bool,
+    geojson_path: str | None,
+    map_path: str | None,
+    local: bool,
     out: str | None,
     json_path: str | None,
     objective: str | None,
@@ -422,12 +524,21 @@ def resilience(
     console = Console(quiet)
     out_path = report_path(workbook, out, suffix="_resilience")
     check_json_path(json_path, workbook)
+    maps = map_outputs(
+        geojson_path,
+        map_path,
+        local,
+        (workbook,),
+        report_outputs(out_path, json_path),
+        Path(workbook).stem,
+    )
     park = load(workbook, console)
+    maps.check_park(park)
     options = RunOptions(objective, time_limit, mip_gap, threads, log=solver_log)
     timer = Timer(console.phase)
     _, solution = run_design(park, options, timer, json_path, keep_model=False)
     sheets, extra = analyse_resilience(park, solution, options, timer, by_link)
-    return finish(solution, out_path, json_path, console, timer, sheets, extra)
+    return finish(solution, out_path, json_path, console, timer, sheets, extra, maps=maps)
 
 
 def analyse_resilience(
@@ -495,6 +606,13 @@ def executor_options(fn: Callable) -> Callable:
     is_flag=True,
     help="Compare the workbook with each scenario of its scenarios sheet.",
 )
+@click.option(
+    "--map",
+    "map_path",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Also write every option's design on one interactive map (.html, a layer per option).",
+)
 @executor_options
 @solver_options
 @common_options
@@ -502,6 +620,7 @@ def executor_options(fn: Callable) -> Callable:
 def compare(
     workbooks: tuple[str, ...],
     by_scenarios: bool,
+    map_path: str | None,
     executor: str,
     workers: int,
     scheduler: str | None,
@@ -536,6 +655,7 @@ def compare(
         )
     console = Console(quiet)
     out_path = check_output_path(report_path(workbooks[0], out, suffix="_compare"), workbooks)
+    maps = map_outputs(None, map_path, False, workbooks, report_outputs(out_path, json_path))
     options = RunOptions(objective, time_limit, mip_gap, threads, log=solver_log)
     timer = Timer(console.phase)
     if by_scenarios:
@@ -544,7 +664,9 @@ def compare(
         check_scenarios(tasks)
         source = f"the scenarios of {Path(workbooks[0]).name}"
     else:
-        load_all(workbooks, console)
+        parks = load_all(workbooks, console)
+        if maps.html:
+            check_one_plane(workbooks, parks)
         tasks = workbook_tasks(workbooks, options)
         source = "siting options " + ", ".join(Path(w).name for w in workbooks)
     paths = [workbooks[0]] * len(tasks) if by_scenarios else list(workbooks)
@@ -564,7 +686,7 @@ def compare(
     index = [t.option for t in tasks].index(result.reference)
     park = load_park(paths[index], tasks[index].scenario)  # checked above: no warnings again
     _, solution = run_design(park, options, timer, json_path, keep_model=False)
-    return finish(
+    code = finish(
         solution,
         out_path,
         json_path,
@@ -580,6 +702,43 @@ def compare(
             }
         },
     )
+    if maps.html:
+        write_compare_map(result, maps.html, f"compare: {source}", console)
+    return code
+
+
+def check_one_plane(workbooks: tuple[str, ...], parks: list[Park]) -> None:
+    """Options drawn on one map must share its system: WGS84 (lat/lon, or x/y with a crs)
+    or one local plane in km."""
+    from .inputs.geo import LOCAL, coordinate_system
+
+    local = [
+        Path(w).name
+        for w, p in zip(workbooks, parks)
+        if coordinate_system(p.sites, p.settings.crs) == LOCAL
+    ]
+    if local and len(local) < len(parks):
+        raise InputError(
+            f"--map: {', '.join(local)} ha{'s' if len(local) == 1 else 've'} x/y sites without "
+            "settings crs, the other options are placed on the Earth; set the same crs in every "
+            "workbook to draw them on one map"
+        )
+
+
+def write_compare_map(result, path: Path, title: str, console: Console) -> None:
+    """Every option with a design on one map, a layer per option; the report's option first."""
+    from .core.vocabulary import SOLVED
+    from .outputs.webmap import write_map
+
+    layers = [(o["option"], o["map"]) for o in result.options if o["status"] in SOLVED]
+    dropped = write_map(layers, path, title, selected=result.reference)
+    for name in dropped:
+        click.echo(
+            f"warning: --map: option {name} is on another coordinate system than "
+            f"{layers[0][0]} and is not drawn",
+            err=True,
+        )
+    console.say(f"map written: {path}")
 
 
 @main.command()
@@ -604,6 +763,7 @@ def compare(
     help="Keep the samples already in <report>_samples.jsonl; run only the others.",
 )
 @executor_options
+@map_options
 @solver_options
 @common_options
 @command
@@ -612,6 +772,9 @@ def sweep(
     samples: int,
     seed: int,
     resume: bool,
+    geojson_path: str | None,
+    map_path: str | None,
+    local: bool,
     executor: str,
     workers: int,
     scheduler: str | None,
@@ -634,7 +797,16 @@ def sweep(
     console = Console(quiet)
     out_path = report_path(workbook, out, suffix="_sweep")
     results_path = out_path.with_name(f"{out_path.stem}_samples.jsonl")
+    maps = map_outputs(
+        geojson_path,
+        map_path,
+        local,
+        (workbook,),
+        [*report_outputs(out_path, json_path), results_path],
+        Path(workbook).stem,
+    )
     park = load(workbook, console)
+    maps.check_park(park)
     read_uncertainty(WorkbookData.from_path(workbook))
     options = RunOptions(objective, time_limit, mip_gap, threads, log=solver_log)
     timer = Timer(console.phase)
@@ -670,6 +842,7 @@ def sweep(
                 "resumed samples": result.resumed,
             }
         },
+        maps=maps,
     )
 
 
@@ -751,8 +924,9 @@ def finish(
     extra_sheets=(),
     extra_json: dict | None = None,
     run_info: dict | None = None,
+    maps: MapOutputs | None = None,
 ) -> int:
-    """Write the report (and JSON), print the outcome line; the exit code is 0."""
+    """Write the report (and JSON, GeoJSON, map), print the outcome line; the exit code is 0."""
     from .core.records import solution_json
     from .outputs.jsonout import write_json
     from .outputs.report import write_report
@@ -763,11 +937,31 @@ def finish(
         data = solution_json(solution)
         data.update(extra_json or {})
         write_json(data, json_path)
+    written = write_design_maps(solution, maps, timer) if maps else []
     for warning in solution.result.warnings:  # e.g. numbers too far apart for the solver
         click.echo(f"warning: {warning}", err=True)
     console.say(outcome_line(solution))
     console.say(f"report written: {out_path}")
+    for path in written:
+        console.say(f"map written: {path}")
     return 0
+
+
+def write_design_maps(solution, maps: MapOutputs, timer: Timer) -> list[Path]:
+    """The design as GeoJSON and as an HTML map (docs/maps.md); the paths written."""
+    if not (maps.geojson or maps.html):
+        return []
+    from .core.mapdata import design_features
+    from .outputs.geojson import write_geojson
+    from .outputs.webmap import write_map
+
+    with timer.phase("maps"):
+        record = design_features(solution)
+        if maps.geojson:
+            write_geojson(record, maps.geojson)
+        if maps.html:
+            write_map([("design", record)], maps.html, maps.title or "design")
+    return [p for p in (maps.geojson, maps.html) if p]
 
 
 def outcome_line(solution) -> str:

@@ -54,6 +54,9 @@ class Settings:
     mip_gap: float = _default("mip_gap")
     threads: int = _default("threads")
     defection_probability: float = _default("defection_probability")
+    crs: str | None = _default(
+        "crs"
+    )  # "EPSG:25832" (normalised by validation); None: a local plane
 
     def with_(self, **changes: Any) -> Settings:
         """A copy with some options changed (None values are ignored)."""
@@ -97,10 +100,16 @@ class Park:
     transport: pd.DataFrame
     distances: pd.DataFrame
     settings: Settings
-    periods: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
-        {"hours": pd.Series(dtype=float)}, index=pd.Index([], name="period_id")))
-    profiles: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
-        columns=["firm_id", "resource_id", "direction", "period_id", "share", "flow_id"]))
+    periods: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(
+            {"hours": pd.Series(dtype=float)}, index=pd.Index([], name="period_id")
+        )
+    )
+    profiles: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(
+            columns=["firm_id", "resource_id", "direction", "period_id", "share", "flow_id"]
+        )
+    )
     source: Path | None = None
     sha256: str = ""
     warnings: list[str] = field(default_factory=list)
@@ -131,12 +140,16 @@ class Park:
         the profile's, or h_t / H (a constant rate) for a stream without profile rows."""
         hours = self.period_hours
         rate = hours / hours.sum()
-        out = pd.DataFrame(np.tile(rate.to_numpy(), (len(self.flows), 1)),
-                           index=self.flows.index, columns=hours.index)
+        out = pd.DataFrame(
+            np.tile(rate.to_numpy(), (len(self.flows), 1)),
+            index=self.flows.index,
+            columns=hours.index,
+        )
         profiles = self.profiles
         if len(profiles):
-            given = profiles.pivot_table(index="flow_id", columns="period_id", values="share",
-                                         aggfunc="first")
+            given = profiles.pivot_table(
+                index="flow_id", columns="period_id", values="share", aggfunc="first"
+            )
             given = given.reindex(columns=hours.index)
             rows = given.index.intersection(out.index)
             out.loc[rows] = given.loc[rows].to_numpy(float)

@@ -163,19 +163,23 @@ def kalundborg_tables() -> Tables:
          "K_WWTP"),
         ("FISHFARM", "Fish farm", "aquaculture", "K_FISHFARM"),
         ("FARMS", "Farms around Kalundborg", "agriculture", "K_FARMS"),
-        ("CEMENT", "Cement works", "construction materials", "K_CEMENT"),
+        ("CEMENT", "Cement works (assumed, at Køge harbour)", "construction materials",
+         "K_CEMENT"),
     ]
+    # Where they are (WGS84 lat, lon; sources and precision in instances/README.md): the
+    # power station as published by Global Energy Monitor, the town at its centre, the other
+    # plants at their sites around the inner fjord to about a kilometre; farms and the cement
+    # works are representative points.
     sites = [
-        # a few km apart around the harbour; farms ~20 km inland; cement works ~80 km away
-        ("K_ASNAES", 0.0, 0.0),
-        ("K_FISHFARM", 0.3, -0.4),
-        ("K_REFINERY", 2.2, 2.2),
-        ("K_GYPROC", 2.6, 1.6),
-        ("K_TOWN", 4.5, 0.5),
-        ("K_WWTP", 5.0, -0.5),
-        ("K_NOVO", 6.5, 0.5),
-        ("K_FARMS", 15.0, -12.0),
-        ("K_CEMENT", 55.0, -60.0),
+        ("K_ASNAES", 55.6615, 11.0809),  # Asnæs power station, on the Asnæs peninsula
+        ("K_FISHFARM", 55.6580, 11.0760),  # by the power station's cooling-water outlet
+        ("K_REFINERY", 55.6700, 11.1000),  # at the head of Kalundborg Fjord
+        ("K_GYPROC", 55.6760, 11.1090),  # on the harbour east of the town
+        ("K_TOWN", 55.6814, 11.0850),  # Kalundborg's centre: the district heating network
+        ("K_WWTP", 55.6650, 11.1150),  # between the refinery and the Novo site
+        ("K_NOVO", 55.6630, 11.1330),  # Hallas Allé, south-east of the town
+        ("K_FARMS", 55.5400, 11.2300),  # farmland around Gørlev, 15 km inland
+        ("K_CEMENT", 55.4560, 12.1930),  # assumed: Køge harbour, 74 km east
     ]
     # id, name, unit, virgin_price, disposal_cost, virgin_weight, virgin_co2e, disposal_co2e
     resources = [
@@ -273,7 +277,8 @@ def kalundborg_tables() -> Tables:
         "firms": [{"firm_id": f, "name": n, "sector": s, "status": "existing", "site": site,
                    "defection_probability": DEFECTION_PROBABILITY.get(f, 0.02)}
                   for f, n, s, site in firms],
-        "sites": [{"site_id": s, "x_km": x, "y_km": y, "kind": "fixed"} for s, x, y in sites],
+        "sites": [{"site_id": s, "lat": lat, "lon": lon, "kind": "fixed"}
+                  for s, lat, lon in sites],
         "resources": resource_rows,
         "properties": [{"property": "chloride", "unit": "mg/l"}],
         "flows": _columns(flows, ("firm_id", "resource_id", "direction", "quantity", "price",
@@ -292,6 +297,8 @@ def kalundborg_tables() -> Tables:
 # --- siting_options: where to put the firms that could come -------------------------------
 
 STEAM_CAPEX_PER_KM = 1_500_000.0
+SITING_CRS = "EPSG:25832"  # ETRS89 / UTM zone 32N
+SITING_ORIGIN_KM = (640.0, 6168.0)  # the CHP plant, 10 km east of Kalundborg
 SITING_ADMISSION_COSTS = {
     "BIOREFINERY": -150_000.0,  # net benefit: lease income and jobs
     "GREENHOUSE": 300_000.0,  # start-up incentive paid by the park
@@ -334,7 +341,7 @@ def siting_tables(
     for f in firms:
         f["admission_cost"] = admission.get(f["firm_id"], 0.0)
     sites = [
-        # site_id, x_km, y_km, kind, capacity, site_cost (EUR/yr)
+        # site_id, x_km, y_km (from the CHP plant), kind, capacity, site_cost (EUR/yr)
         ("E_CHP", 0.0, 0.0, "fixed", None, 0.0),
         ("E_BREWERY", 1.5, 0.5, "fixed", None, 0.0),
         ("E_PAPER", -1.0, 2.0, "fixed", None, 0.0),
@@ -345,6 +352,10 @@ def siting_tables(
         ("P_RING", 8.0, 0.0, "plot", 2, 15_000.0),  # ring-road business park
         ("P_FAR", 20.0, 5.0, "plot", 2, 5_000.0),  # greenfield, no services
     ]
+    # On the map: the (made-up) park lies 10 km east of Kalundborg, its x/y in km of
+    # ETRS89 / UTM zone 32N (settings.crs); distances are those of the plane.
+    sites = [(s, SITING_ORIGIN_KM[0] + x, SITING_ORIGIN_KM[1] + y, *rest)
+             for s, x, y, *rest in sites]
     # id, name, unit, virgin_price, disposal_cost, virgin_weight, virgin_co2e, disposal_co2e
     resources = [
         ("steam", "Process steam", "MWh", 38.0, 0.0, 0.085, 230.0, 0.0),
@@ -413,7 +424,8 @@ def siting_tables(
         ],
         "transport": _columns(transport, TRANSPORT_COLUMNS),
         "settings": {"objective": "cost", "currency": "EUR", "discount_rate": 0.08,
-                     "lifetime_years": 20, "time_limit_s": 60, "mip_gap": 1e-6},
+                     "lifetime_years": 20, "time_limit_s": 60, "mip_gap": 1e-6,
+                     "crs": SITING_CRS},
     }
 
 

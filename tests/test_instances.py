@@ -19,6 +19,7 @@ import pytest
 
 from ecopark_opt.core.optimize import RunOptions, optimize
 from ecopark_opt.core.solution import Solution
+from ecopark_opt.inputs.geo import site_positions
 from ecopark_opt.inputs.load import load_park
 from ecopark_opt.inputs.workbook import write_workbook
 from ecopark_opt.park import PARK_TABLES, Park, capital_recovery_factor
@@ -188,7 +189,7 @@ def test_water_pinch_minimum_fresh_water_is_90():
 
 # --- kalundborg ---------------------------------------------------------------------------
 
-KALUNDBORG_OPTIMUM = -41_077_360.240985684  # EUR/yr against every firm operating alone
+KALUNDBORG_OPTIMUM = -42_517_625.92148663  # EUR/yr against every firm operating alone
 
 
 def test_kalundborg_optimum():
@@ -201,14 +202,40 @@ def test_kalundborg_optimum():
     assert s.metrics["co2e"]["design"] < s.metrics["co2e"]["baseline"]
 
 
+def great_circle_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Haversine distance on the mean Earth sphere (radius 6 371.0088 km, IUGG)."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * 6371.0088 * math.asin(math.sqrt(a))
+
+
+def test_kalundborg_sites_are_on_real_coordinates():
+    # lat/lon (WGS84): the power station on the Asnæs peninsula south of the town, the
+    # other partners within 5 km of it, the farms inland and the cement works to the east
+    park = load_park(INSTANCES / "kalundborg.xlsx")
+    sites = park.sites
+    assert sites["x_km"].isna().all() and sites["lat"].notna().all()
+    asnaes = sites.loc["K_ASNAES"]
+    assert (asnaes["lat"], asnaes["lon"]) == (55.6615, 11.0809)
+    town = sites.loc["K_TOWN"]
+    assert town["lat"] > asnaes["lat"]  # the town lies north of the power station
+    near = ["K_FISHFARM", "K_REFINERY", "K_GYPROC", "K_TOWN", "K_WWTP", "K_NOVO"]
+    for site in near:
+        km = great_circle_km(asnaes["lat"], asnaes["lon"], *sites.loc[site, ["lat", "lon"]])
+        assert 0.3 < km < 5, site
+
+
 def test_kalundborg_fly_ash_link_by_hand():
-    # Asnæs (0,0) → cement works (55,−60): 81.39 km × detour 1.3 = 105.81 km, within the
-    # trucks' 120 km. Per tonne: 0.12 × 105.81 + 4 (classifying) = 16.70 EUR; per link
-    # 50 000 × crf(8 %, 10 y) + 15 000 = 22 451.47 EUR/yr. All 150 000 t go:
-    # saving = 150 000 × (50 clinker + 45 landfill − 16.70) − 22 451.47 ≈ 11.72 M EUR/yr.
+    # Asnæs (55.6615° N, 11.0809° E) → cement works at Køge (55.4560° N, 12.1930° E):
+    # 73.57 km great circle × detour 1.3 = 95.65 km, within the trucks' 120 km. Per tonne:
+    # 0.12 × 95.65 + 4 (classifying) = 15.48 EUR; per link 50 000 × crf(8 %, 10 y) + 15 000
+    # = 22 451.47 EUR/yr. All 150 000 t go:
+    # saving = 150 000 × (50 clinker + 45 landfill − 15.48) − 22 451.47 ≈ 11.91 M EUR/yr.
     s = solved("kalundborg")
     fly = link(s, "ASNAES", "CEMENT", "fly_ash")
-    km = math.hypot(55, 60) * 1.3
+    km = great_circle_km(55.6615, 11.0809, 55.4560, 12.1930) * 1.3
+    assert km == pytest.approx(95.65, abs=0.01)
     fixed = 50_000 * capital_recovery_factor(0.08, 10) + 15_000
     assert fly["distance_km"] == pytest.approx(km)
     assert fly["sent"] == pytest.approx(150_000, rel=REL)
@@ -313,6 +340,16 @@ def test_siting_optimum():
         "RECYCLER": "P_SOUTH",
         "DATACENTRE": None,
     }
+
+
+def test_siting_park_is_placed_near_kalundborg():
+    # x/y in km of ETRS89 / UTM zone 32N: the CHP plant 10 km east of Kalundborg's centre
+    park = load_park(INSTANCES / "siting_options.xlsx")
+    assert park.settings.crs == "EPSG:25832"
+    where = site_positions(park.sites, park.settings.crs)
+    lon, lat = where.loc["E_CHP", "x"], where.loc["E_CHP", "y"]
+    assert great_circle_km(lat, lon, 55.6814, 11.0850) == pytest.approx(10.0, abs=0.5)
+    assert where.loc["P_FAR", "x"] > lon  # 20 km further east
 
 
 def test_siting_heat_link_by_hand():

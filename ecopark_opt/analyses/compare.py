@@ -30,6 +30,7 @@ from typing import Any
 
 import pandas as pd
 
+from ..core.mapdata import design_features
 from ..core.optimize import RunOptions, optimize
 from ..core.records import failure_json, solution_json
 from ..core.solution import Solution
@@ -148,7 +149,8 @@ def failed_record(status: str, reason: str, task: OptionTask) -> dict[str, Any]:
 
 
 def option_record(solution: Solution) -> dict[str, Any]:
-    """What the comparison needs of one design, as plain data."""
+    """What the comparison needs of one design, as plain data (``map``: its firms, plots
+    and links with their positions, for ``compare --map``)."""
     firms = solution.firms
     admitted = firms[firms["admitted"] & (firms["status"] == "candidate")]
     return {
@@ -158,6 +160,7 @@ def option_record(solution: Solution) -> dict[str, Any]:
         "candidates": [str(f) for f in admitted.index],
         "currency": solution.park.currency,
         "objective_value": float(solution.objective_value),
+        "map": design_features(solution),
     }
 
 

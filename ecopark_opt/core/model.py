@@ -196,8 +196,9 @@ def add_case_sets(m: pyo.ConcreteModel, cases: list[Case]) -> None:
             m.max_capacity[l] = max(m.max_capacity[l], m.upper[c, l] / m.rate[c])
 
 
-def _period_upper(park: Park, links: pd.DataFrame, shares: pd.DataFrame, period: str
-                  ) -> list[float]:
+def _period_upper(
+    park: Park, links: pd.DataFrame, shares: pd.DataFrame, period: str
+) -> list[float]:
     r"""U_lt for every link in period t:
 
     .. math:: U_{lt} = \min\left(q_i s_{it},\ \frac{q_j s_{jt}}{η_l},\ cap_{m(l)} \frac{h_t}{H},

@@ -103,6 +103,8 @@ def yearly(values: dict) -> dict:
     for (_, key), v in values.items():
         out[key] = out.get(key, 0.0) + v
     return out
+
+
 CASE_VARIABLES = ("Flow", "Purchase", "Discharge")  # indexed by (case, …)
 
 
@@ -275,9 +277,12 @@ def build_solution(
     value = objective_value(metrics, objective, settings)
     sent_by_period = by_period(values["Flow"], periods).reindex(links.index).fillna(0.0)
     sent_by_period[sent == 0] = 0.0
-    market_by_period = pd.concat(
-        [by_period(values["Purchase"], periods), by_period(values["Discharge"], periods)]
-    ).reindex(rows.index).fillna(0.0).clip(lower=0.0)
+    market_by_period = (
+        pd.concat([by_period(values["Purchase"], periods), by_period(values["Discharge"], periods)])
+        .reindex(rows.index)
+        .fillna(0.0)
+        .clip(lower=0.0)
+    )
     market_by_period[~rows["admitted"].to_numpy()] = 0.0
     return Solution(
         park=park,

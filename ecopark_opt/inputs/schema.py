@@ -473,9 +473,7 @@ SHEETS: dict[str, Sheet] = {
             key=("firm_id", "resource_id", "direction", "period_id"),
             columns=(
                 Column("firm_id", ID, "firm of the stream", required=True, ref="firms"),
-                Column(
-                    "resource_id", ID, "resource of the stream", required=True, ref="resources"
-                ),
+                Column("resource_id", ID, "resource of the stream", required=True, ref="resources"),
                 Column(
                     "direction",
                     ENUM,
@@ -626,6 +624,13 @@ SETTINGS: dict[str, Setting] = {
             "default yearly probability that a firm leaves (defection-aware design)",
             min=0,
             max=1,
+        ),
+        Setting(
+            "crs",
+            TEXT,
+            None,
+            "EPSG code of the x_km/y_km plane (e.g. 25832 for Denmark, ETRS89 / UTM 32N, x/y "
+            "in km); blank = a local plane, not on a map; lat/lon sites are WGS84",
         ),
     )
 }

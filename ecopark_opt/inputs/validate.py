@@ -6,12 +6,14 @@ One ``check_*`` function per rule; each appends messages of the form
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import pandas as pd
 
 from ..errors import InputError
 from ..park import Park, Settings, capital_recovery_factor, flow_id, is_blank
+from .geo import area_of_use, outside, parse_crs, uses_latlon, xy_to_lonlat
 from .reader import (
     RawWorkbook,
     Table,
@@ -59,6 +61,8 @@ def assemble_park(raw: RawWorkbook) -> Park:
     check_transport(transport, resources, tables.get("transport"), problems)
     check_distances(distances, sites, tables.get("distances"), problems)
     profiles = check_profiles(profiles, periods, flows, tables.get("profiles"), problems)
+    if not problems:
+        check_crs(sites, settings, raw, problems)
     if problems:
         raise InputError(problems)
 
@@ -176,8 +180,10 @@ def _unique(table: Table, key: str, problems: list[str]) -> pd.DataFrame:
 def _periods(table: Table | None, problems: list[str]) -> pd.DataFrame:
     """Periods by id (hours as float); an empty frame without a periods sheet."""
     if table is None:
-        return pd.DataFrame({"hours": pd.Series(dtype=float), "excel_row": pd.Series(dtype=int)},
-                            index=pd.Index([], name="period_id"))
+        return pd.DataFrame(
+            {"hours": pd.Series(dtype=float), "excel_row": pd.Series(dtype=int)},
+            index=pd.Index([], name="period_id"),
+        )
     out = _unique(table, "period_id", problems)
     out["hours"] = pd.to_numeric(out["hours"], errors="coerce").astype(float)
     return out
@@ -242,9 +248,54 @@ def _settings(table: Table | None, problems: list[str]) -> Settings:
         where = f"{table.cell('value', row)} ({name})"
         before = len(problems)
         typed = convert_cell(col, value, where, problems)
+        if name == "crs" and typed is not None:
+            typed, problem = parse_crs(value)
+            if problem:
+                problems.append(f"{where}: {problem}")
         if len(problems) == before and typed is not None:
             values[name] = typed
     return Settings(**values)
+
+
+def check_crs(
+    sites: pd.DataFrame, settings: Settings, raw: RawWorkbook, problems: list[str]
+) -> None:
+    """A ``crs`` places x/y sites on the Earth: every site must land somewhere PROJ can
+    place it (x/y are in km, not metres), and within a degree of the system's area of use
+    (else a warning). With lat/lon sites the setting has nothing to place: a warning."""
+    if not settings.crs:
+        return
+    table = raw.tables["settings"]
+    rows = [r for k, r in zip(table.frame["key"], table.frame["excel_row"]) if _is_key(k, "crs")]
+    where = f"{table.cell('value', rows[0]) if rows else table.title} (crs)"
+    if uses_latlon(sites):
+        raw.warnings.append(
+            f"{where}: the sites are given as lat/lon (WGS84); crs applies to x_km/y_km only "
+            "and is ignored"
+        )
+        return
+    lon, lat = xy_to_lonlat(sites["x_km"], sites["y_km"], settings.crs)
+    bounds = area_of_use(settings.crs)
+    site_table = raw.tables["sites"]
+    for site, row, x, y, lo, la in zip(
+        sites.index, sites["excel_row"], sites["x_km"], sites["y_km"], lon, lat
+    ):
+        cell = f"{site_table.cell('x_km', row)} (x_km)"
+        if not (math.isfinite(lo) and math.isfinite(la)):
+            problems.append(
+                f"{cell}: site '{site}' at ({x:.10g}, {y:.10g}) km cannot be placed in "
+                f"{settings.crs} ({where}); x_km and y_km are in km, not metres"
+            )
+        elif outside(lo, la, bounds):
+            raw.warnings.append(
+                f"{cell}: site '{site}' at ({x:.10g}, {y:.10g}) km lies at {la:.4f}° N, "
+                f"{lo:.4f}° E, outside the area where {settings.crs} is used ({where}); check "
+                "the crs and that x_km/y_km are in km"
+            )
+
+
+def _is_key(key: Any, name: str) -> bool:
+    return isinstance(key, str) and key.strip().lower() == name
 
 
 def _transport(table: Table | None, problems: list[str]) -> pd.DataFrame:
