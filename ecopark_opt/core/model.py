@@ -45,6 +45,7 @@ import numpy as np
 import pandas as pd
 import pyomo.environ as pyo
 
+from ..inputs.periods import link_bounds
 from ..park import YEAR, Park
 from . import families
 from .terms import linear_sum
@@ -159,7 +160,7 @@ def add_case_sets(m: pyo.ConcreteModel, cases: list[Case]) -> None:
     hours = park.period_hours
     m.rate = {c: float(hours[cases[c].period] / hours.sum()) for c in m.CASES}
     shares = park.shares()
-    period_upper = {t: _period_upper(park, links, shares, t) for t in hours.index}
+    period_upper = {t: link_bounds(park, links, shares, t) for t in hours.index}
 
     supplier = links["supplier"].tolist()
     receiver = links["receiver"].tolist()
@@ -194,33 +195,6 @@ def add_case_sets(m: pyo.ConcreteModel, cases: list[Case]) -> None:
     for c, l in m.S_LINKS:
         if l in m.max_capacity:
             m.max_capacity[l] = max(m.max_capacity[l], m.upper[c, l] / m.rate[c])
-
-
-def _period_upper(
-    park: Park, links: pd.DataFrame, shares: pd.DataFrame, period: str
-) -> list[float]:
-    r"""U_lt for every link in period t:
-
-    .. math:: U_{lt} = \min\left(q_i s_{it},\ \frac{q_j s_{jt}}{η_l},\ cap_{m(l)} \frac{h_t}{H},
-              \ Q_l s_{jt}\right)
-
-    (s the streams' shares of period t, Q_l the link's quality bound); the yearly bound
-    ``upper`` itself when the year is one period.
-    """
-    if not park.has_periods:
-        return links["upper"].tolist()
-    hours = park.period_hours
-    rate = float(hours[period] / hours.sum())
-    qty = park.flows["quantity"].astype(float)
-    share = shares[period]
-    s_i = share.reindex(links["supply_flow"]).to_numpy(float)
-    s_j = share.reindex(links["demand_flow"]).to_numpy(float)
-    q_i = qty.reindex(links["supply_flow"]).to_numpy(float)
-    q_j = qty.reindex(links["demand_flow"]).to_numpy(float)
-    bound = np.minimum(q_i * s_i, q_j * s_j / links["delivered_factor"].to_numpy(float))
-    bound = np.fmin(bound, links["mode_capacity"].to_numpy(float) * rate)
-    bound = np.minimum(bound, links["quality_upper"].to_numpy(float) * s_j)
-    return bound.tolist()
 
 
 def add_variables(m: pyo.ConcreteModel) -> None:
