@@ -8,10 +8,13 @@ water bought at 2/t, discharged at 1/t.
 
 from __future__ import annotations
 
+import pyomo.environ as pyo
 import pytest
 
+from ecopark_opt.core.optimize import prepare
+from ecopark_opt.core.solve import SolveOptions
 from tests.core.parks import PIPE, cost_metrics, demand, links_by_pair, park, plot, site, supply
-from tests.helpers import solve_tables
+from tests.helpers import load_tables, solve_tables
 
 
 def test_firm_gains_design_costs_and_transfer_prices(tmp_path):
@@ -62,3 +65,30 @@ def test_firm_gains_design_costs_and_transfer_prices(tmp_path):
         firms["gain"].sum() - firms["admission_cost"].sum() - firms["site_cost"].sum()
     )
     assert sol.objective_value == pytest.approx(-175)
+
+
+def test_the_models_gain_of_each_firm_is_its_share_of_its_links(tmp_path):
+    # The Gain expressions the win-win constraint bounds, read from the solved model.
+    # A (S1) supplies 100 t; B (S2, 5 km east) demands 60 t, C (S3, 5 km north) 10 t;
+    # supplier_share 0.25.
+    #   A→B: 50 + 0.5·60 = 80; saving 60·2 + 60·1 − 80 = 100 → A 25, B 75.
+    #   A→C: 50 + 0.5·10 = 55; saving 10·2 + 10·1 − 55 = −25 → not built, C gains 0.
+    # Park: baseline 100 + 120 + 20 = 240, cost 80 + 40 × 1 + 10 × 2 = 140: saving 100 = 25 + 75.
+    tables = park(
+        firms=[
+            {"firm_id": "A", "site": "S1"},
+            {"firm_id": "B", "site": "S2"},
+            {"firm_id": "C", "site": "S3"},
+        ],
+        sites=[site("S1", 0), site("S2", 5), site("S3", 0, 5)],
+        flows=[supply("A", 100), demand("B", 60), demand("C", 10)],
+        settings={"supplier_share": 0.25},
+    )
+    model = prepare(load_tables(tmp_path, tables))
+    sol = model.solve(SolveOptions())
+    assert set(links_by_pair(sol)) == {("A", "B")}
+    gains = {f: pyo.value(model.m.Gain[f]) for f in ("A", "B", "C")}
+    assert gains == pytest.approx({"A": 25, "B": 75, "C": 0})
+    assert sol.firms["gain"].to_dict() == pytest.approx(gains)
+    assert cost_metrics(sol) == pytest.approx((140, 240))
+    assert sol.objective_value == pytest.approx(-100)

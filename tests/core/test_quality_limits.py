@@ -77,3 +77,38 @@ def test_supply_of_unknown_quality_cannot_feed_a_limited_demand(tmp_path):
     assert row(s, "B", WATER, "demand")["market"] == approx(80)
     assert row(s, "A", WATER, "supply")["market"] == approx(70)
     assert s.metrics["cost"] == {"design": approx(230), "baseline": approx(320)}
+
+
+def test_quality_limit_holds_for_the_mix_of_two_sources_and_virgin(tmp_path):
+    # B (S2) accepts at most 50 ppm COD in its 80 t; virgin water has 40 ppm. A1 (S1, 5 km
+    # west) supplies 100 t at 100 ppm, A2 (S3, 5 km east) 10 t at 0 ppm; the default pipeline
+    # is cost-free, so every t sent saves 3. Each link's own bound lets A1 send
+    # 80 × (50 − 0) / (100 − 0) = 40 t (were the rest as clean as A2); the mix is tighter:
+    # A2 sends its 10 t, then with P = 70 − F1 bought:
+    #   100 F1 + 0 × 10 + 40 (70 − F1) ≤ 50 × 80 → 60 F1 ≤ 1200 → F1 = 20, P = 50.
+    # cost = A1 discharges 80 × 1 + B buys 50 × 2 = 180; baseline 100 + 10 + 160 = 270;
+    # objective −90. (Without the mix constraint: F1 = 40, P = 30, a 65 ppm mix, −150.)
+    tables = two_firm_park(
+        firms=firms(A1="S1", A2="S3", B="S2"),
+        sites=sites(S1=(0, 0), S2=(5, 0), S3=(10, 0)),
+        properties=[{"property": "cod", "unit": "ppm"}],
+        resources=[{"resource_id": WATER, "virgin_price": 2, "disposal_cost": 1, "cod": 40}],
+        flows=flows(
+            ("A1", WATER, "supply", 100),
+            ("A2", WATER, "supply", 10),
+            ("B", WATER, "demand", 80),
+            **{
+                "A1/water/supply": {"cod": 100},
+                "A2/water/supply": {"cod": 0},
+                "B/water/demand": {"cod": 50},
+            },
+        ),
+    )
+    s = solve_tables(tmp_path, tables)
+    sent = dict(zip(s.built_links["supplier"], s.built_links["sent"]))
+    assert sent == {"A1": approx(20), "A2": approx(10)}
+    assert row(s, "B", WATER, "demand")["market"] == approx(50)
+    assert row(s, "A1", WATER, "supply")["market"] == approx(80)
+    assert (20 * 100 + 10 * 0 + 50 * 40) / 80 == approx(50)  # the mix sits at the limit
+    assert s.metrics["cost"] == {"design": approx(180), "baseline": approx(270)}
+    assert s.objective_value == approx(-90)
