@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..inputs.periods import link_bounds
 from ..park import Park
 from .vocabulary import TIE_BROKEN
 
@@ -52,11 +53,13 @@ def cannot_pay(park: Park, links: pd.DataFrame) -> np.ndarray:
     at i and a purchase of η F at j changes the weighted objective by
 
     .. math:: W(F) = w_c (F s^c_l - k_l) + w_v F s^v_l + w_e F s^e_l, \quad
-              s^c_l = η_l p_j + p_i - v_l,\ s^v_l = η_l ω_{r(j)},\
+              s^c_l = η_l p_j + p_i - v_l - κ_l,\ s^v_l = η_l ω_{r(j)},\
               s^e_l = η_l e^v_{r(j)} + e^d_{r(i)} - e_l
 
-    (p prices, v cost per unit sent, k annual fixed cost, ω virgin weight, e^v / e^d the
-    CO2e of buying / discharging, e_l of sending). W is linear in F ∈ [0, U_l], so the link is
+    (p prices, v cost per unit sent, k annual fixed cost, κ a sized link's capacity cost —
+    its capacity K is at least the yearly flow F = Σ_t F_t ≤ Σ_t r_t K, so κK ≥ κF —,
+    ω virgin weight, e^v / e^d the CO2e of buying / discharging, e_l of sending; F the
+    yearly flow, the swap made in every period). W is linear in F ∈ [0, U_l], so the link is
     dropped when W(U_l) ≤ 0 and W(0) = −w_c k_l ≤ 0 for every weight vector of
     :func:`objective_weights` — for the cost objective: U_l (η_l p_j + p_i − v_l) − k_l ≤ 0.
 
@@ -97,6 +100,7 @@ def cannot_pay(park: Park, links: pd.DataFrame) -> np.ndarray:
         eta * links["receiver_price"].to_numpy(float)
         + links["supplier_price"].to_numpy(float)
         - links["var_cost"].to_numpy(float)
+        - links["size_cost"].to_numpy(float)  # K ≥ the yearly flow: κ K ≥ κ F
     )
     s_virgin = eta * resources["virgin_weight"].reindex(demand_resource).to_numpy(float)
     s_co2e = (
@@ -118,8 +122,10 @@ def dominated_modes(park: Park, links: pd.DataFrame) -> np.ndarray:
     F η_a / η_b on b (the same delivery) and discharging the rest — is feasible and worse in
     nothing:
 
-    - η_b ≥ η_a (r = η_a / η_b ≤ 1) and b's own capacity never binds (U_b = min(q_i,
-      q_j / η_b)): the merged flow fits whatever b already carries;
+    - η_b ≥ η_a (r = η_a / η_b ≤ 1) and b's own capacity never binds, in any period
+      (U_bt = min(q_i s_it, q_j s_jt / η_b)): the merged flow fits whatever b already carries;
+    - b is not sized (a sized link's cost grows with what it may carry; a sized a is only
+      dearer than the terms below say, so it may be dominated);
     - k_b ≤ k_a (building b instead of a costs no more);
     - per unit sent on a: v_b r + p_i (1 − r) ≤ v_a and e_b r + e^d_{r(i)} (1 − r) ≤ e_a
       (cost and CO2e; virgin use does not change: the same quantity is delivered);
@@ -137,25 +143,40 @@ def dominated_modes(park: Park, links: pd.DataFrame) -> np.ndarray:
     parallel = external[external.duplicated(key, keep=False)]
     if parallel.empty:
         return drop
-    qty = park.flows["quantity"].astype(float)
     disposal_co2e = park.resources["disposal_co2e"].astype(float)
+    free = _never_binds(park, parallel)
     position = {label: n for n, label in enumerate(links.index)}
     for _, group in parallel.groupby(key, sort=False):
         rows = list(group.itertuples())
         for a in rows:
             for b in rows:
-                if a.Index != b.Index and _beats(b, a, qty, disposal_co2e, park):
+                if a.Index != b.Index and free[b.Index] and _beats(b, a, disposal_co2e, park):
                     drop[position[a.Index]] = True
                     break
     return drop
 
 
-def _beats(b, a, qty: pd.Series, disposal_co2e: pd.Series, park: Park) -> bool:
+def _never_binds(park: Park, links: pd.DataFrame) -> pd.Series:
+    """Per link: unsized, and its bound is the rows' bound in every period (its mode's
+    capacity and the receiver's quality limits never bind)."""
+    shares = park.shares()
+    qty = park.flows["quantity"].astype(float)
+    q_i = qty.reindex(links["supply_flow"]).to_numpy(float)
+    q_j = qty.reindex(links["demand_flow"]).to_numpy(float)
+    eta = links["delivered_factor"].to_numpy(float)
+    ok = ~links["sized"].to_numpy(bool)
+    for t in park.period_hours.index:
+        s_i = shares[t].reindex(links["supply_flow"]).to_numpy(float)
+        s_j = shares[t].reindex(links["demand_flow"]).to_numpy(float)
+        rows = np.minimum(q_i * s_i, q_j * s_j / eta)
+        bound = np.asarray(link_bounds(park, links, shares, t), dtype=float)
+        ok &= bound >= rows * (1 - 1e-12)
+    return pd.Series(ok, index=links.index)
+
+
+def _beats(b, a, disposal_co2e: pd.Series, park: Park) -> bool:
     """Whether parallel link ``b`` dominates link ``a`` (see :func:`dominated_modes`)."""
     if b.delivered_factor < a.delivered_factor:
-        return False
-    row_bound = min(qty[b.supply_flow], qty[b.demand_flow] / b.delivered_factor)
-    if b.upper < row_bound * (1 - 1e-12):
         return False
     r = a.delivered_factor / b.delivered_factor
     e_discharge = float(disposal_co2e[park.flows.at[a.supply_flow, "resource_id"]])
