@@ -228,7 +228,9 @@ def reread_with_properties(raw: RawWorkbook, properties: list[str]) -> None:
             col = property_column(prop, name)
             # pandas turned the blank cells of a column kept raw into NaN: blank again
             frame[prop] = [
-                None if _blank(value) else _convert(col, value, table.cell(prop, row), raw.problems)
+                None
+                if _blank(value)
+                else _convert(col, value, f"{table.cell(prop, row)} ({prop})", raw.problems)
                 for value, row in zip(frame[prop], frame["excel_row"])
             ]
             frame[prop] = frame[prop].astype(float)
