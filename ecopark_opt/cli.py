@@ -652,6 +652,8 @@ def sweep(
             resume,
             progress=None if quiet else "sweep",
         )
+    for warning in result.warnings:  # damaged lines of the results file
+        click.echo(f"warning: {warning}", err=True)
     console.say(f"samples written: {results_path}")
     return finish(
         base,

@@ -74,6 +74,7 @@ def sweep_sheets(result: SweepResult) -> list[ExtraSheet]:
         )
     if result.resumed:
         notes.append(f"{result.resumed} samples were read back from {result.results_path}.")
+    notes.extend(f"Warning: {w}." for w in result.warnings)
     notes.extend(f"Row {r.row}: {r.label} × {_dist_text(r)}" for r in result.rows)
 
     freq = link_frequency(result)
@@ -144,10 +145,15 @@ def sample_table(result: SweepResult) -> pd.DataFrame:
 
 
 def link_label(link: dict[str, Any]) -> str:
-    """``A → B (water, pipe)``; a substitution reads ``(slag → cement, truck)``."""
+    """``A → B (water, pipe; S1 → S2)``; a substitution reads ``(slag → cement, truck; …)``.
+
+    The sites tell apart the same exchange from a candidate placed on different plots."""
     a, b = link["from_resource"], link["to_resource"]
     resource = a if a == b else f"{a} → {b}"
-    return f"{link['supplier']} → {link['receiver']} ({resource}, {link['mode']})"
+    return (
+        f"{link['supplier']} → {link['receiver']} ({resource}, {link['mode']}; "
+        f"{link['from_site']} → {link['to_site']})"
+    )
 
 
 def _dist_text(row: UncertainRow) -> str:

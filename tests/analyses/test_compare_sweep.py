@@ -23,13 +23,14 @@ from ecopark_opt.analyses.compare import (
     verdict_frame,
 )
 from ecopark_opt.analyses.executors import ProgressBar, TaskFailure, run_tasks
-from ecopark_opt.analyses.sweep import draw_samples, run_sweep
+from ecopark_opt.analyses.sweep import draw_samples, link_frequency, run_sweep
 from ecopark_opt.cli import main
 from ecopark_opt.core.optimize import RunOptions, optimize
 from ecopark_opt.errors import InputError
 from ecopark_opt.inputs.load import load_park
 from ecopark_opt.inputs.scenarios import UncertainRow
 from ecopark_opt.outputs.jsonout import compare_json, sweep_json
+from ecopark_opt.outputs.sweep_sheets import sweep_sheets
 from tests.helpers import park_file, two_firm_park
 
 PIPE = [{"mode": "pipe", "opex_fixed": 50, "cost_per_unit_km": 0.1}]
@@ -177,7 +178,7 @@ def test_sweep_samples_match_the_hand_derived_optimum(serial_sweep):
             assert rec["status"] == "optimal"
             assert rec["cost"] == pytest.approx(cost, rel=1e-6)
             # the pipe is needed in every feasible sample: the base design is optimal there
-            assert rec["links"] == [["A", "B", "water", "water", "pipe"]]
+            assert rec["links"] == [["A", "B", "water", "water", "pipe", "S1", "S2"]]
             assert rec["regret"] == pytest.approx(0.0, abs=1e-6)
     # seed 1 draws m = 0.712, 0.344, 0.512, 1.028: one infeasible sample, three solved
     assert list(s["status"]) == ["optimal", "infeasible", "optimal", "optimal"]
@@ -190,6 +191,8 @@ def test_sweep_samples_match_the_hand_derived_optimum(serial_sweep):
             "from_resource": "water",
             "to_resource": "water",
             "mode": "pipe",
+            "from_site": "S1",
+            "to_site": "S2",
             "share": 1.0,
         }
     ]
@@ -275,6 +278,93 @@ def test_resume_runs_only_the_missing_samples(capped_park, tmp_path, monkeypatch
     assert calls == [0, 1, 2, 3] and again.resumed == 4
     with pytest.raises(InputError, match="another workbook, seed"):
         run_sweep(capped_park, base, samples=4, seed=2, results_path=results, resume=True)
+
+
+def test_sweep_tells_links_apart_by_their_sites(tmp_path):
+    # candidate C (supplies 100 water) goes on plot P1 (site cost 5 × k) or P2 (20), both
+    # 5 km from B: P1 while 5k < 20. k ~ uniform(0, 8), seed 0: k = 5.09, 2.16, 0.33, 0.13,
+    # 6.50, 7.30 → P1 in samples 2, 3, 4 and P2 in 1, 5, 6
+    tables = two_firm_park(
+        transport=PIPE,
+        firms=[{"firm_id": "B", "site": "S2"}, {"firm_id": "C", "status": "candidate"}],
+        sites=[
+            {"site_id": "S2", "x_km": 5, "y_km": 0},
+            {"site_id": "P1", "x_km": 0, "y_km": 0, "kind": "plot", "site_cost": 5},
+            {"site_id": "P2", "x_km": 10, "y_km": 0, "kind": "plot", "site_cost": 20},
+        ],
+        flows=[
+            {"firm_id": "C", "resource_id": "water", "direction": "supply", "quantity": 100},
+            {"firm_id": "B", "resource_id": "water", "direction": "demand", "quantity": 80},
+        ],
+        uncertainty=[uncertain("sites", "P1", "site_cost", p1=0, p2=8)],
+    )
+    path = park_file(tmp_path, tables)
+    result = run_sweep(path, optimize(load_park(path)), samples=6, seed=0)
+    shares = [
+        (r["from_site"], r["share"], r["in base design"])
+        for r in link_frequency(result).to_dict("records")
+    ]
+    assert shares == [("P1", 0.5, True), ("P2", 0.5, False)]
+    assert [r["from_site"] for r in sweep_json(result)["link_frequency"]] == ["P1", "P2"]
+
+
+def test_resume_refuses_a_results_file_of_the_earlier_format(capped_park, tmp_path):
+    base = optimize(load_park(capped_park))
+    results = tmp_path / "samples.jsonl"
+    run_sweep(capped_park, base, samples=1, seed=1, results_path=results)
+    lines = results.read_text().splitlines()
+    header = json.loads(lines[0])
+    header["header"]["format"] = "ecopark-sweep/1"
+    results.write_text("\n".join([json.dumps(header), *lines[1:]]) + "\n")
+    with pytest.raises(InputError, match="earlier format ecopark-sweep/1.*without --resume"):
+        run_sweep(capped_park, base, samples=2, seed=1, results_path=results, resume=True)
+
+
+def test_resume_warns_about_a_damaged_line_and_runs_its_sample_again(
+    capped_park, tmp_path, monkeypatch
+):
+    base = optimize(load_park(capped_park))
+    results = tmp_path / "samples.jsonl"
+    run_sweep(capped_park, base, samples=3, seed=1, results_path=results)
+    header, first, second, third = results.read_text().splitlines()
+    # sample 2's line was edited; sample 3's was cut short by a crash (no line end)
+    results.write_text("\n".join([header, first, "{not json", third[:25]]))
+    calls = []
+    real = sweep_module.run_sample
+
+    def counting(task):
+        calls.append(task.sample)
+        return real(task)
+
+    monkeypatch.setattr(sweep_module, "run_sample", counting)
+    again = run_sweep(capped_park, base, samples=3, seed=1, results_path=results, resume=True)
+    assert calls == [1, 2]
+    assert again.warnings == [
+        f"{results} line 3: not a complete JSON record (cut short by a crash?); dropped, "
+        "its sample runs again",
+        f"{results} line 4: not a complete JSON record (cut short by a crash?); dropped, "
+        "its sample runs again",
+    ]
+    assert any("line 3" in note for note in sweep_sheets(again)[0].notes)
+    # every line of the file is a record again, so a later resume has nothing to run
+    assert [json.loads(line)["sample"] for line in results.read_text().splitlines()[1:]] == [
+        0,
+        1,
+        2,
+    ]
+    last = run_sweep(capped_park, base, samples=3, seed=1, results_path=results, resume=True)
+    assert calls == [1, 2] and last.warnings == [] and last.resumed == 3
+
+
+def test_sweep_command_prints_the_warnings_of_a_damaged_results_file(capped_park, tmp_path):
+    out = tmp_path / "s.xlsx"
+    args = ["sweep", str(capped_park), "--samples", "1", "--seed", "1", "--out", str(out)]
+    assert run_cli([*args, "--quiet"]).exit_code == 0
+    samples = tmp_path / "s_samples.jsonl"
+    samples.write_text(samples.read_text() + "garbage\n")
+    result = run_cli([*args, "--quiet", "--resume"])
+    assert result.exit_code == 0, result.output
+    assert f"warning: {samples} line 3: not a complete JSON record" in result.stderr
 
 
 def test_sweep_command_writes_report_json_and_samples(capped_park, tmp_path):
