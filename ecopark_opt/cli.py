@@ -519,10 +519,11 @@ def compare(
         no_design_error,
         run_compare,
         scenario_tasks,
+        verdict_lines,
         workbook_tasks,
     )
     from .inputs.load import load_park
-    from .outputs.compare_sheets import compare_sheets
+    from .outputs.compare_sheets import compare_sheets, network_png
     from .outputs.files import check_output_path
     from .outputs.jsonout import compare_json
 
@@ -539,12 +540,12 @@ def compare(
     timer = Timer(console.phase)
     if by_scenarios:
         load(workbooks[0], console)
-        tasks = scenario_tasks(workbooks[0], options)
+        tasks = scenario_tasks(workbooks[0], options, draw=network_png)
         check_scenarios(tasks)
         source = f"the scenarios of {Path(workbooks[0]).name}"
     else:
         load_all(workbooks, console)
-        tasks = workbook_tasks(workbooks, options)
+        tasks = workbook_tasks(workbooks, options, draw=network_png)
         source = "siting options " + ", ".join(Path(w).name for w in workbooks)
     paths = [workbooks[0]] * len(tasks) if by_scenarios else list(workbooks)
     with timer.phase("compare"):
@@ -563,7 +564,7 @@ def compare(
     index = [t.option for t in tasks].index(result.reference)
     park = load_park(paths[index], tasks[index].scenario)  # checked above: no warnings again
     _, solution = run_design(park, options, timer, json_path, keep_model=False)
-    return finish(
+    code = finish(
         solution,
         out_path,
         json_path,
@@ -579,6 +580,9 @@ def compare(
             }
         },
     )
+    for line in verdict_lines(result):  # the result of the command: on stdout for scripts
+        click.echo(f"verdict: {line}")
+    return code
 
 
 @main.command()

@@ -73,7 +73,8 @@ def resilience_json(result: ResilienceResult) -> list[dict]:
 
 
 def compare_json(result: CompareResult) -> list[dict[str, Any]]:
-    """SPEC §6 ``compare``: per option its status, absolute metrics and links used."""
+    """SPEC §6 ``compare``: per option its status, absolute metrics, links used and where
+    its admitted candidates sit (``siting``)."""
     out = []
     for o in result.options:
         m = option_metrics(o)
@@ -86,6 +87,7 @@ def compare_json(result: CompareResult) -> list[dict[str, Any]]:
                     for k in METRICS
                 },
                 "links": len(option_links(o)),
+                "siting": [{"firm": c["firm"], "site": c["site"]} for c in o.get("siting", [])],
             }
         )
     return out

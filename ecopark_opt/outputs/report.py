@@ -28,6 +28,7 @@ from openpyxl.chart import BarChart, Reference, ScatterChart, Series
 from openpyxl.drawing.image import Image
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.worksheet import Worksheet
 
 import ecopark_opt
@@ -37,7 +38,7 @@ from ..inputs.schema import SETTINGS
 from ..park import PARK_TABLES
 from .files import atomic_write, check_output_path, remove
 from .network import draw_network
-from .sheets import ChartSpec, ExtraSheet
+from .sheets import ChartSpec, ExtraSheet, Picture
 
 FIXED_BEFORE = ("Summary", "Links", "Firms", "Balances", "Network")
 FIXED_AFTER = ("Inputs", "RunInfo")
@@ -708,13 +709,18 @@ def network_sheet(sh: _Sheet, ctx: _Context, png_path: Path | None, png_name: st
 
 
 def extra_sheet(sh: _Sheet, extra: ExtraSheet) -> None:
-    """Notes as lines above the table; a native chart beside it when the analysis asks."""
+    """Notes as lines above the table; a native chart beside it when the analysis asks;
+    then the pictures, each under its caption and on a printed page of its own."""
     row = 1
     for note in extra.notes:
         sh.put(row, 1, note, measure=12)
         row += 1
     header = row + 1 if extra.notes else 1
     frame = extra.frame.reset_index(drop=True)
+    if len(frame.columns) == 0:  # no table: the notes, then the pictures
+        pictures_below(sh, extra.pictures, header)
+        sh.finish(freeze="A2")
+        return
     end = sh.table(frame, header)
     sh.finish(freeze=f"A{header + 1}")
     sh.ws.print_title_rows = f"{header}:{header}"
@@ -723,6 +729,30 @@ def extra_sheet(sh: _Sheet, extra: ExtraSheet) -> None:
         if chart is not None:
             anchor = f"{get_column_letter(len(frame.columns) + 2)}{header}"
             sh.ws.add_chart(chart, anchor)
+    pictures_below(sh, extra.pictures, end + 1)
+
+
+PICTURE_WIDTH_PX = 900
+ROW_PX = 20  # a default row is 15 points = 20 pixels
+
+
+def pictures_below(sh: _Sheet, pictures: Sequence[Picture], row: int) -> int:
+    """Each picture under its caption, a page break before every caption but the first;
+    returns the first free row."""
+    for n, picture in enumerate(pictures):
+        if n:
+            sh.ws.row_breaks.append(Break(id=row - 1))
+        sh.put(row, 1, picture.caption, font=SECTION_FONT, measure=10)
+        row += 1
+        if picture.png is None:
+            row += 1
+            continue
+        image = Image(BytesIO(picture.png))
+        scale = PICTURE_WIDTH_PX / image.width
+        image.width, image.height = int(image.width * scale), int(image.height * scale)
+        sh.ws.add_image(image, f"A{row}")
+        row += math.ceil(image.height / ROW_PX) + 1
+    return row
 
 
 def make_chart(ws: Worksheet, frame: pd.DataFrame, spec: ChartSpec, header: int, last: int):
