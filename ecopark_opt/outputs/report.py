@@ -56,6 +56,7 @@ KM_FORMAT = "#,##0.0"
 PCT_FORMAT = "+0.0%;-0.0%;0.0%"
 SCI_FORMAT = "0.00E+00"
 MINUS = "\u2212"
+NO_UNIT = "units"  # a resource whose unit the resources sheet leaves blank
 
 
 # --- entry point ----------------------------------------------------------------------------
@@ -381,13 +382,35 @@ class _Context:
             f: (n if isinstance(n, str) and n else f) for f, n in park.firms["name"].items()
         }
 
-    def unit_of(self, resources: Sequence[str]) -> str:
-        """The unit shared by these resources, or ``mixed units``."""
-        units = {self.units.get(r, "") for r in resources}
-        units.discard("")
-        if len(units) == 1:
-            return units.pop()
-        return "mixed units" if units else "units"
+    def unit_of(self, resource: str) -> str:
+        """The resource's unit label (``units`` when the resources sheet gives none)."""
+        return self.units.get(resource, "") or NO_UNIT
+
+    def unit_labels(self, items: Any, units: bool = False) -> list[str]:
+        """The distinct units of these resources (or of these unit labels when ``units``), in
+        the order of the resources sheet."""
+        wanted = set(items) if units else {self.unit_of(r) for r in items}
+        order = [self.unit_of(r) for r in self.park.resources.index]
+        return [u for u in dict.fromkeys(order) if u in wanted]
+
+    def unit_rows(
+        self, label: str, before: dict[str, float], after: dict[str, float], always: bool = True
+    ) -> list[tuple[str, str, float, float]]:
+        """One indicator row per unit where it is not 0 both before and after (one blank-unit
+        row of zeros when there is none and ``always``)."""
+        rows = [
+            (label, f"{u}/yr", before.get(u, 0.0), after.get(u, 0.0))
+            for u in self.unit_labels([*before, *after], units=True)
+            if before.get(u, 0.0) or after.get(u, 0.0)
+        ]
+        return rows or ([(label, "", 0.0, 0.0)] if always else [])
+
+    def by_unit(self, resources: pd.Series, values: pd.Series) -> dict[str, float]:
+        """Sums of ``values`` per unit of their resource (never across units), in the order
+        of the resources sheet."""
+        unit = [self.unit_of(r) for r in resources]
+        sums = pd.Series(np.asarray(values, dtype=float)).groupby(unit).sum().to_dict()
+        return {u: float(sums[u]) for u in self.unit_labels(sums, units=True)}
 
     def objective_unit(self) -> str:
         obj = self.solution.objective
@@ -425,40 +448,50 @@ OBJECTIVE_TEXT = {
 
 
 def kpi_table(ctx: _Context) -> pd.DataFrame:
-    """Indicators before (standalone baseline) and after (design)."""
+    """Indicators before (standalone baseline) and after (design).
+
+    Quantities of different units are never added up: waste discharged and quantity
+    exchanged take one row per unit (t, m3, MWh, …). Virgin resource use is the model's
+    metric (purchases weighted by ``virgin_weight``, docs/workbook.md); when that is not a
+    plain quantity of one unit, the purchases follow it, one row per unit.
+    """
     s = ctx.solution
     rows = s.rows[s.rows["admitted"]]
     supply = rows[rows["direction"] == "supply"]
+    demand = rows[rows["direction"] == "demand"]
     built = s.built_links
     links = built[~built["internal"].astype(bool)]
     m = s.metrics
     res = ctx.park.resources
-    virgin_unit = (
-        ctx.unit_of(list(res.index)) if (res["virgin_weight"] == 1).all() else ("weighted units")
-    )
+    units = ctx.unit_labels(res.index)
+    virgin_unit = next(iter(units)) if len(units) == 1 and (res["virgin_weight"] == 1).all() else ""
     table = [
         ("annual cost", ctx.money, m["cost"]["baseline"], m["cost"]["design"]),
         (
             "virgin resource use",
-            f"{virgin_unit}/yr",
+            f"{virgin_unit or 'weighted units'}/yr",
             m["virgin"]["baseline"],
             m["virgin"]["design"],
         ),
-        (
-            "waste discharged",
-            f"{ctx.unit_of(list(supply['resource_id']))}/yr",
-            float(supply["quantity"].sum()),
-            float(supply["market"].sum()),
-        ),
-        ("CO2e emissions", "kg/yr", m["co2e"]["baseline"], m["co2e"]["design"]),
-        (
-            "quantity exchanged (sent)",
-            f"{ctx.unit_of(list(built['from_resource']))}/yr",
-            0.0,
-            float(built["sent"].sum()),
-        ),
-        ("links built", "", 0, len(links)),
     ]
+    if not virgin_unit:
+        buyable = demand[demand["buyable"].astype(bool)]
+        table += ctx.unit_rows(
+            "virgin purchase",
+            ctx.by_unit(buyable["resource_id"], buyable["quantity"]),
+            ctx.by_unit(demand["resource_id"], demand["market"]),
+            always=False,
+        )
+    table += ctx.unit_rows(
+        "waste discharged",
+        ctx.by_unit(supply["resource_id"], supply["quantity"]),
+        ctx.by_unit(supply["resource_id"], supply["market"]),
+    )
+    table.append(("CO2e emissions", "kg/yr", m["co2e"]["baseline"], m["co2e"]["design"]))
+    table += ctx.unit_rows(
+        "quantity exchanged (sent)", {}, ctx.by_unit(built["from_resource"], built["sent"])
+    )
+    table.append(("links built", "", 0, len(links)))
     n_internal = len(built) - len(links)
     if n_internal:
         table.append(("internal reuse arcs", "", 0, n_internal))

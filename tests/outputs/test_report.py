@@ -130,6 +130,34 @@ def test_sheets_in_order_and_summary_kpis(two, tmp_path):
         assert ws.page_setup.fitToWidth == 1
 
 
+def test_summary_gives_totals_per_unit_never_across_units(tmp_path):
+    # A supplies 100 m3 water and 50 t ash, B demands 80 m3 and 30 t (ash cannot be bought);
+    # the default pipeline is free: all of B's demand is exchanged. Virgin weights differ,
+    # so virgin use is a weighted metric and the purchases follow it per unit.
+    tables = json.loads(json.dumps(TWO_FIRMS))
+    del tables["transport"]
+    tables["resources"][0]["virgin_weight"] = 0.5
+    tables["resources"].append(
+        {"resource_id": "ash", "unit": "t", "virgin_price": None, "disposal_cost": 3.0}
+    )
+    tables["flows"] += [
+        {"firm_id": "A", "resource_id": "ash", "direction": "supply", "quantity": 50},
+        {"firm_id": "B", "resource_id": "ash", "direction": "demand", "quantity": 30},
+    ]
+    solution = solve_tables(tmp_path, tables)
+    book = load_workbook(write_report(solution, tmp_path / "r.xlsx"))
+    rows = [r for r in book["Summary"].iter_rows(values_only=True) if r[0]]
+    kpi = {(r[0], r[1]): list(r[2:4]) for r in rows}
+    assert kpi[("virgin resource use", "weighted units/yr")] == pytest.approx([40.0, 0.0])
+    assert kpi[("virgin purchase", "m3/yr")] == pytest.approx([80.0, 0.0])
+    assert ("virgin purchase", "t/yr") not in kpi  # ash cannot be bought: no purchase
+    assert kpi[("waste discharged", "m3/yr")] == pytest.approx([100.0, 20.0])
+    assert kpi[("waste discharged", "t/yr")] == pytest.approx([50.0, 20.0])
+    assert kpi[("quantity exchanged (sent)", "m3/yr")] == pytest.approx([0.0, 80.0])
+    assert kpi[("quantity exchanged (sent)", "t/yr")] == pytest.approx([0.0, 30.0])
+    assert not any("mixed" in str(v) for r in rows for v in r)
+
+
 def test_links_firms_balances_content(two, tmp_path):
     book = load_workbook(write_report(two, tmp_path / "r.xlsx"))
     links = pd.DataFrame(list(book["Links"].values)[1:], columns=next(book["Links"].values))
