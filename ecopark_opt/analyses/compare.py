@@ -455,6 +455,19 @@ def verdict_lines(result: CompareResult) -> list[str]:
     return lines
 
 
+def option_columns(result: CompareResult, fixed: Sequence[str]) -> dict[str, str]:
+    """Option → its column label in a table whose other columns are ``fixed``: the option's
+    name, or ``<name> (option)`` when it would clash with one of them (an option called
+    ``supplier`` must not overwrite the supplier column)."""
+    taken = {f.casefold() for f in fixed}
+    return {
+        o["option"]: o["option"]
+        if o["option"].casefold() not in taken
+        else f"{o['option']} (option)"
+        for o in result.options
+    }
+
+
 def link_label(link: dict[str, Any]) -> str:
     """``A → B (water, pipe; S1 → S2)``: who sends what to whom, by which mode, from which
     site to which (the same exchange from two plots is two links)."""
@@ -476,7 +489,7 @@ def link_matrix(result: CompareResult) -> pd.DataFrame:
             key = tuple(lk[k] for k in LINK_KEY)
             seen.setdefault(key, n)
             present.setdefault(key, set()).add(o["option"])
-    names = [o["option"] for o in result.options]
+    columns = option_columns(result, ["link", *LINK_KEY, "options using it"])
     rows = []
     for key in sorted(seen, key=lambda k: (seen[k], k)):
         link = dict(zip(LINK_KEY, key))
@@ -484,11 +497,11 @@ def link_matrix(result: CompareResult) -> pd.DataFrame:
             {
                 "link": link_label(link),
                 **link,
-                **{name: int(name in present[key]) for name in names},
+                **{label: int(name in present[key]) for name, label in columns.items()},
                 "options using it": len(present[key]),
             }
         )
-    return pd.DataFrame(rows, columns=["link", *LINK_KEY, *names, "options using it"])
+    return pd.DataFrame(rows, columns=["link", *LINK_KEY, *columns.values(), "options using it"])
 
 
 def firm_gains(result: CompareResult) -> pd.DataFrame:
@@ -521,29 +534,30 @@ def siting_frame(result: CompareResult) -> pd.DataFrame:
     order: list[str] = []
     for o in result.options:
         order += [f for f in o.get("candidate_firms", []) if f not in order]
-    names = [o["option"] for o in result.options]
+    columns = option_columns(result, ["candidate", "options admitting it"])
     rows = []
     for firm in order:
         row: dict[str, Any] = {"candidate": firm}
         admitting = 0
         for o in result.options:
+            column = columns[o["option"]]
             if o["status"] not in SOLVED:
-                row[o["option"]] = f"no design ({o['status']})"
+                row[column] = f"no design ({o['status']})"
                 continue
             site = next((c["site"] for c in o["siting"] if c["firm"] == firm), None)
             existing = next((f for f in o["json"]["firms"] if f["firm"] == firm), None)
             admitting += site is not None
             if site is not None:
-                row[o["option"]] = site
+                row[column] = site
             elif firm in o["candidate_firms"]:
-                row[o["option"]] = NOT_ADMITTED
+                row[column] = NOT_ADMITTED
             elif existing is not None:
-                row[o["option"]] = f"existing firm on {existing['site']}"
+                row[column] = f"existing firm on {existing['site']}"
             else:
-                row[o["option"]] = NOT_IN_PARK
+                row[column] = NOT_IN_PARK
         row["options admitting it"] = admitting
         rows.append(row)
-    return pd.DataFrame(rows, columns=["candidate", *names, "options admitting it"])
+    return pd.DataFrame(rows, columns=["candidate", *columns.values(), "options admitting it"])
 
 
 def savings_frame(result: CompareResult) -> pd.DataFrame:

@@ -470,6 +470,17 @@ def test_compare_verdict_links_and_firm_gains(scenario_comparison):
     assert gains.loc["B"].tolist() == pytest.approx([75, 155, 0])
 
 
+def test_an_option_named_like_a_column_does_not_overwrite_it(tmp_path):
+    tables = two_firm_park(
+        transport=PIPE,
+        scenarios=[scenario("supplier", "resources", "water", "virgin_price", "set", 4)],
+    )
+    result = run_compare(scenario_tasks(park_file(tmp_path, tables), RunOptions()), True, "x")
+    links = link_matrix(result)
+    assert links.at[0, "supplier"] == "A"
+    assert links[["base", "supplier (option)"]].values.tolist() == [[1, 1]]
+
+
 def test_compare_workbooks_command(tmp_path):
     near = park_file(tmp_path, two_firm_park(transport=PIPE), "near.xlsx")
     far_park = two_firm_park(transport=PIPE)
