@@ -365,6 +365,10 @@ def _saving(metric: str) -> Callable[[dict], float]:
     return lambda m: m[metric]["baseline"] - m[metric]["design"]
 
 
+def _verb(names: list[str], one: str, many: str) -> str:
+    return one if len(names) == 1 else many
+
+
 def _names(names: list[str]) -> str:
     return " = ".join(names) + (" (tie)" if len(names) > 1 else "")
 
@@ -430,20 +434,24 @@ def verdict_lines(result: CompareResult) -> list[str]:
                 f"{_amount(absolute.value, unit)}, saving {_saving_text(only, metric, unit)}"
             )
             continue
-        if set(absolute.best) & set(saving.best):
-            both = [n for n in absolute.best if n in saving.best]
-            first = result.option(both[0])
+        lesser = [n for n in absolute.best if n not in saving.best]
+        if not lesser:  # the lowest value also saves the most
+            first = result.option(absolute.best[0])
             lines.append(
-                f"{title}: {_names(both)} is best on both counts: the lowest {words} "
-                f"({_amount(absolute.value, unit)}) and the largest saving against its own "
-                f"standalone operation, {_saving_text(first, metric, unit)}"
+                f"{title}: {_names(absolute.best)} {_verb(absolute.best, 'is', 'are')} best on "
+                f"both counts: the lowest {words} ({_amount(absolute.value, unit)}) and the "
+                f"largest saving against standalone operation, "
+                f"{_saving_text(first, metric, unit)}"
             )
             continue
-        low, saver = result.option(absolute.best[0]), result.option(saving.best[0])
+        low, saver = result.option(lesser[0]), result.option(saving.best[0])
+        who = "" if lesser == absolute.best else f"{_names(lesser)} "
         lines.append(
-            f"{title}: {_names(absolute.best)} has the lowest {words} "
-            f"({_amount(absolute.value, unit)}) but saves only {_saving_text(low, metric, unit)}"
-            f"; {_names(saving.best)} saves the most against its own standalone operation, "
+            f"{title}: {_names(absolute.best)} {_verb(absolute.best, 'has', 'have')} the lowest "
+            f"{words} ({_amount(absolute.value, unit)}) but {who}"
+            f"{_verb(lesser, 'saves', 'save')} only {_saving_text(low, metric, unit)}; "
+            f"{_names(saving.best)} {_verb(saving.best, 'saves', 'save')} the most against "
+            f"{_verb(saving.best, 'its', 'their')} own standalone operation, "
             f"{_saving_text(saver, metric, unit)}. Their parks differ (other firms, "
             "quantities or prices), so the saving is the fair comparison"
         )

@@ -654,6 +654,14 @@ def test_verdict_weighs_savings_against_each_options_own_baseline(fewer_firms):
         "270 EUR/yr (64 % of its standalone 420 EUR/yr). Their parks differ (other firms, "
         "quantities or prices), so the saving is the fair comparison"
     )
+    # both buy no water (0 virgin use), but the base saves C's 20 t too
+    assert verdict_lines(result)[1] == (
+        "Virgin use: base = fewer (tie) have the lowest virgin use (0 units/yr) but fewer "
+        "saves only 80 units/yr (100 % of its standalone 80 units/yr); base saves the most "
+        "against its own standalone operation, 100 units/yr (100 % of its standalone 100 "
+        "units/yr). Their parks differ (other firms, quantities or prices), so the saving is "
+        "the fair comparison"
+    )
     # C is an existing firm in the base, a candidate kept out in "fewer"
     assert siting_frame(result).values.tolist() == [["C", "existing firm on S3", "not admitted", 0]]
 
