@@ -818,7 +818,8 @@ def extra_sheet(sh: _Sheet, extra: ExtraSheet) -> None:
         for name in frame.columns
         if str(name).endswith("[%]") and pd.api.types.is_numeric_dtype(frame[name])
     }
-    wrap = [name for name in frame.columns if _longest_text(frame[name]) > WRAP_WIDTH]
+    # text a little longer than the cap still fits on one line of the capped column
+    wrap = [name for name in frame.columns if _longest_text(frame[name]) > 1.2 * WRAP_WIDTH]
     end = sh.table(frame, header, formats=formats, caps={n: WRAP_WIDTH for n in wrap}, wrap=wrap)
     sh.finish()
     note_lines = wrap_notes(sh, list(range(1, len(extra.notes) + 1)), len(frame.columns))
@@ -867,10 +868,10 @@ ROW_PX = 20  # a default row is 15 points = 20 pixels
 
 
 def pictures_below(sh: _Sheet, pictures: Sequence[Picture], row: int) -> int:
-    """Each picture under its caption, a page break before every caption but the first;
-    returns the first free row."""
+    """Each picture under its caption, on a printed page of its own (a caption without a
+    picture stays on the page before); returns the first free row."""
     for n, picture in enumerate(pictures):
-        if n:
+        if n and picture.png is not None:
             sh.ws.row_breaks.append(Break(id=row - 1))
         sh.put(row, 1, picture.caption, font=SECTION_FONT, measure=10)
         row += 1
