@@ -39,7 +39,7 @@ import pandas as pd
 from ..core.optimize import RunOptions, optimize
 from ..core.records import failure_json, solution_json
 from ..core.solution import Solution
-from ..core.vocabulary import LINK_KEY, METRICS, SOLVED
+from ..core.vocabulary import LINK_KEY, METRICS, SOLVED, link_label
 from ..errors import EcoparkError, InfeasibleError
 from ..inputs.scenarios import WorkbookData, scenario_names
 from .executors import TaskFailure, run_tasks
@@ -474,17 +474,6 @@ def option_columns(result: CompareResult, fixed: Sequence[str]) -> dict[str, str
         else f"{o['option']} (option)"
         for o in result.options
     }
-
-
-def link_label(link: dict[str, Any]) -> str:
-    """``A → B (water, pipe; S1 → S2)``: who sends what to whom, by which mode, from which
-    site to which (the same exchange from two plots is two links)."""
-    a, b = link["from_resource"], link["to_resource"]
-    resource = a if a == b else f"{a} → {b}"
-    return (
-        f"{link['supplier']} → {link['receiver']} ({resource}, {link['mode']}; "
-        f"{link['from_site']} → {link['to_site']})"
-    )
 
 
 def link_matrix(result: CompareResult) -> pd.DataFrame:

@@ -4,12 +4,10 @@ and the sample table.
 
 from __future__ import annotations
 
-from typing import Any
-
 import pandas as pd
 
 from ..analyses.sweep import STATS, SweepResult, histogram, link_frequency, robustness, stats
-from ..core.vocabulary import METRICS, SOLVED
+from ..core.vocabulary import METRICS, SOLVED, link_label
 from ..inputs.scenarios import UncertainRow
 from .sheets import ChartSpec, ExtraSheet
 
@@ -142,18 +140,6 @@ def sample_table(result: SweepResult) -> pd.DataFrame:
         for r, n in zip(s["reason"], s["note"])
     ]
     return table
-
-
-def link_label(link: dict[str, Any]) -> str:
-    """``A → B (water, pipe; S1 → S2)``; a substitution reads ``(slag → cement, truck; …)``.
-
-    The sites tell apart the same exchange from a candidate placed on different plots."""
-    a, b = link["from_resource"], link["to_resource"]
-    resource = a if a == b else f"{a} → {b}"
-    return (
-        f"{link['supplier']} → {link['receiver']} ({resource}, {link['mode']}; "
-        f"{link['from_site']} → {link['to_site']})"
-    )
 
 
 def _dist_text(row: UncertainRow) -> str:
