@@ -639,10 +639,11 @@ def compare(
         no_design_error,
         run_compare,
         scenario_tasks,
+        verdict_lines,
         workbook_tasks,
     )
     from .inputs.load import load_park
-    from .outputs.compare_sheets import compare_sheets
+    from .outputs.compare_sheets import compare_sheets, network_png
     from .outputs.files import check_output_path
     from .outputs.jsonout import compare_json
 
@@ -660,14 +661,14 @@ def compare(
     timer = Timer(console.phase)
     if by_scenarios:
         load(workbooks[0], console)
-        tasks = scenario_tasks(workbooks[0], options)
+        tasks = scenario_tasks(workbooks[0], options, draw=network_png)
         check_scenarios(tasks)
         source = f"the scenarios of {Path(workbooks[0]).name}"
     else:
         parks = load_all(workbooks, console)
         if maps.html:
             check_one_plane(workbooks, parks)
-        tasks = workbook_tasks(workbooks, options)
+        tasks = workbook_tasks(workbooks, options, draw=network_png)
         source = "siting options " + ", ".join(Path(w).name for w in workbooks)
     paths = [workbooks[0]] * len(tasks) if by_scenarios else list(workbooks)
     with timer.phase("compare"):
@@ -704,6 +705,8 @@ def compare(
     )
     if maps.html:
         write_compare_map(result, maps.html, f"compare: {source}", console)
+    for line in verdict_lines(result):  # the result of the command: on stdout for scripts
+        click.echo(f"verdict: {line}")
     return code
 
 
@@ -825,6 +828,8 @@ def sweep(
             resume,
             progress=None if quiet else "sweep",
         )
+    for warning in result.warnings:  # damaged lines of the results file
+        click.echo(f"warning: {warning}", err=True)
     console.say(f"samples written: {results_path}")
     return finish(
         base,

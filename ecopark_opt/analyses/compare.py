@@ -9,21 +9,27 @@ Each *option* is optimised on its own, by whichever executor runs the tasks
   :mod:`ecopark_opt.scenarios`.
 
 A worker receives the workbook's bytes and the scenario name, builds and solves the park
-itself and returns plain data: the option's SPEC §6 record (status, metrics, links, firms)
-and the candidates it admitted. An option that is infeasible or fails is a row with its
-status and the reason; the others complete.
+itself and returns plain data: the option's SPEC §6 record (status, metrics, links, firms),
+the candidates it admitted and the plots they sit on, and — when the caller passes a drawing
+function (``analyses`` never import ``outputs``) — a PNG picture of its network. An option
+that is infeasible or fails is a row with its status and the reason; the others complete.
 
-The verdict names, per metric, the best option among those with a design: the lowest
-design cost, virgin use and CO2e, and the largest cost saving against standalone operation
-(which differs from the lowest cost when the options' baselines differ, e.g. other firms).
-Values within 10⁻⁶ (relative) of the best are ties and are all named.
+A link is told apart by :data:`~ecopark_opt.core.vocabulary.LINK_KEY`, sites included: the
+same exchange from a candidate on plot P1 and on plot P2 are two links.
+
+The verdict names, per metric, the best option among those with a design, both on the
+absolute value (lowest design cost, virgin use, CO2e) and on the saving against the
+option's *own* standalone baseline. The two differ when the options' parks differ (another
+firm, other prices): an option with one firm fewer can cost less in total and save less.
+:func:`verdict_lines` says so in words. Values within 10⁻⁶ (relative) of the best are ties
+and are all named (docs/uncertainty.md).
 """
 
 from __future__ import annotations
 
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -34,24 +40,30 @@ from ..core.mapdata import design_features
 from ..core.optimize import RunOptions, optimize
 from ..core.records import failure_json, solution_json
 from ..core.solution import Solution
-from ..core.vocabulary import METRICS, SOLVED
+from ..core.vocabulary import LINK_KEY, METRICS, SOLVED, link_label
 from ..errors import EcoparkError, InfeasibleError
 from ..inputs.scenarios import WorkbookData, scenario_names
 from .executors import TaskFailure, run_tasks
 
 BASE = "base"
 TIE = 1e-6
-LINK_KEY = ("supplier", "receiver", "from_resource", "to_resource", "mode")
+NOT_ADMITTED = "not admitted"
+NOT_IN_PARK = "not in this park"
+
+Draw = Callable[[Solution], bytes]  # a design → its network picture as PNG bytes
 
 
 @dataclass(frozen=True)
 class OptionTask:
-    """What a worker needs to design one option: the workbook, a scenario, the options."""
+    """What a worker needs to design one option: the workbook, a scenario, the options, and
+    the function that draws its network (a top-level function, so that it can be pickled
+    to worker processes; None: no picture)."""
 
     option: str
     workbook: WorkbookData
     scenario: str | None
     options: RunOptions
+    draw: Draw | None = None
 
 
 @dataclass
@@ -78,22 +90,26 @@ class CompareResult:
 # --- tasks --------------------------------------------------------------------------------
 
 
-def workbook_tasks(paths: Sequence[str | Path], options: RunOptions) -> list[OptionTask]:
+def workbook_tasks(
+    paths: Sequence[str | Path], options: RunOptions, draw: Draw | None = None
+) -> list[OptionTask]:
     """One task per workbook; the option is the file's stem (made unique if two clash)."""
     names = option_names([Path(p) for p in paths])
     return [
-        OptionTask(name, WorkbookData.from_path(p), None, worker_options(options))
+        OptionTask(name, WorkbookData.from_path(p), None, worker_options(options), draw)
         for name, p in zip(names, paths)
     ]
 
 
-def scenario_tasks(path: str | Path, options: RunOptions) -> list[OptionTask]:
+def scenario_tasks(
+    path: str | Path, options: RunOptions, draw: Draw | None = None
+) -> list[OptionTask]:
     """The base workbook and each of its scenarios."""
     data = WorkbookData.from_path(path)
     names = scenario_names(data.raw())
     opts = worker_options(options)
-    return [OptionTask(BASE, data, None, opts)] + [
-        OptionTask(name if name != BASE else f"{name} (scenario)", data, name, opts)
+    return [OptionTask(BASE, data, None, opts, draw)] + [
+        OptionTask(name if name != BASE else f"{name} (scenario)", data, name, opts, draw)
         for name in names
     ]
 
@@ -133,8 +149,19 @@ def solve_option(task: OptionTask) -> dict[str, Any]:
         record |= failed_record("error", str(exc).replace("\n", "; "), task)
     else:
         record |= option_record(solution)
+        if task.draw is not None:
+            record |= option_picture(task.draw, solution)
     record["seconds"] = time.perf_counter() - started
     return record
+
+
+def option_picture(draw: Draw, solution: Solution) -> dict[str, Any]:
+    """The option's network picture (PNG bytes), or why it could not be drawn: a failed
+    picture never costs the option its design."""
+    try:
+        return {"picture": bytes(draw(solution)), "picture_error": ""}
+    except Exception as exc:  # any drawing failure is reported beside the option
+        return {"picture": None, "picture_error": f"{type(exc).__name__}: {exc}"}
 
 
 def failed_record(status: str, reason: str, task: OptionTask) -> dict[str, Any]:
@@ -144,20 +171,26 @@ def failed_record(status: str, reason: str, task: OptionTask) -> dict[str, Any]:
         "reason": reason,
         "json": failure_json(status, objective),
         "candidates": [],
+        "siting": [],
+        "candidate_firms": [],
         "currency": "EUR",
     }
 
 
 def option_record(solution: Solution) -> dict[str, Any]:
-    """What the comparison needs of one design, as plain data (``map``: its firms, plots
-    and links with their positions, for ``compare --map``)."""
+    """What the comparison needs of one design, as plain data: its JSON record, the
+    admitted candidate firms with the site each sits on, and ``map``: its firms, plots and
+    links with their positions, for ``compare --map``."""
     firms = solution.firms
-    admitted = firms[firms["admitted"] & (firms["status"] == "candidate")]
+    candidates = firms[firms["status"] == "candidate"]
+    admitted = candidates[candidates["admitted"].astype(bool)]
     return {
         "status": solution.status,
         "reason": "",
         "json": solution_json(solution),
         "candidates": [str(f) for f in admitted.index],
+        "siting": [{"firm": str(f), "site": str(s)} for f, s in admitted["site"].items()],
+        "candidate_firms": [str(f) for f in candidates.index],
         "currency": solution.park.currency,
         "objective_value": float(solution.objective_value),
         "map": design_features(solution),
@@ -258,7 +291,9 @@ def kpi_frame(result: CompareResult) -> pd.DataFrame:
                 "CO2e saving [%]": _pct(saving["co2e"], m["co2e"]["baseline"]),
                 "links": len(option_links(o)) if solved else None,
                 "admitted firms": sum(1 for f in firms if f["admitted"]) if solved else None,
-                "candidates admitted": ", ".join(o["candidates"]) if solved else "",
+                "candidates admitted": ", ".join(
+                    f"{c['firm']} on {c['site']}" for c in o.get("siting", [])
+                ),
                 "MIP gap [%]": 100.0 * o["json"]["mip_gap"]
                 if o["json"]["mip_gap"] is not None
                 else None,
@@ -269,47 +304,93 @@ def kpi_frame(result: CompareResult) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+# (metric, its label in words, unit key): each is judged on the design's value (lower is
+# better) and on the saving against the option's own standalone baseline (larger is better)
 VERDICT_METRICS = (
-    # (label, how to read it from a record, unit key, lower is better)
-    ("lowest cost", lambda m: m["cost"]["design"], "money", True),
-    (
-        "largest cost saving vs standalone",
-        lambda m: m["cost"]["baseline"] - m["cost"]["design"],
-        "money",
-        False,
-    ),
-    ("least virgin use", lambda m: m["virgin"]["design"], "units/yr", True),
-    ("least CO2e", lambda m: m["co2e"]["design"], "kg/yr", True),
+    ("cost", "cost", "money"),
+    ("virgin", "virgin use", "units/yr"),
+    ("co2e", "CO2e", "kg/yr"),
 )
 
 
-def verdict_frame(result: CompareResult) -> pd.DataFrame:
-    """Per metric: the best option (ties all named), its value, the runner-up and the
-    margin between them."""
+@dataclass(frozen=True)
+class Verdict:
+    """The best option(s) on one criterion: their value, and the runner-up."""
+
+    metric: str
+    label: str  # e.g. "lowest cost", "largest cost saving vs standalone"
+    unit: str
+    best: list[str]
+    value: float
+    runner_up: str
+    runner_up_value: float | None
+
+
+def _rank(result: CompareResult, read: Callable[[dict], float], lower: bool) -> list:
+    scored = [(o["option"], read(option_metrics(o))) for o in result.solved]
+    scored.sort(key=lambda t: t[1] if lower else -t[1])
+    return scored
+
+
+def verdicts(result: CompareResult) -> list[Verdict]:
+    """Per metric: the best design value, then the largest saving against the option's own
+    standalone baseline (ties all named); empty when no option has a design."""
     cur = result.currency
-    rows = []
-    for label, read, unit, lower in VERDICT_METRICS:
+    out = []
+    for metric, words, unit in VERDICT_METRICS:
         unit = f"{cur}/yr" if unit == "money" else unit
-        scored = [(o["option"], read(option_metrics(o))) for o in result.solved]
-        scored.sort(key=lambda t: t[1] if lower else -t[1])
-        if not scored:
-            continue
-        best_value = scored[0][1]
-        tol = TIE * max(1.0, abs(best_value))
-        best = [name for name, v in scored if abs(v - best_value) <= tol]
-        others = [(name, v) for name, v in scored if name not in best]
-        runner, runner_value = others[0] if others else ("", None)
-        rows.append(
-            {
-                "metric": label,
-                "best option": " = ".join(best) + (" (tie)" if len(best) > 1 else ""),
-                "value": best_value,
-                "unit": unit,
-                "runner-up": runner,
-                "runner-up value": runner_value,
-                "margin": abs(runner_value - best_value) if runner_value is not None else None,
-            }
+        criteria = (
+            (f"lowest {words}" if metric == "cost" else f"least {words}", _design(metric), True),
+            (
+                f"largest {words.replace(' use', '')} saving vs standalone",
+                _saving(metric),
+                False,
+            ),
         )
+        for label, read, lower in criteria:
+            scored = _rank(result, read, lower)
+            if not scored:
+                continue
+            best_value = scored[0][1]
+            tol = TIE * max(1.0, abs(best_value))
+            best = [name for name, v in scored if abs(v - best_value) <= tol]
+            others = [(name, v) for name, v in scored if name not in best]
+            runner, runner_value = others[0] if others else ("", None)
+            out.append(Verdict(metric, label, unit, best, best_value, runner, runner_value))
+    return out
+
+
+def _design(metric: str) -> Callable[[dict], float]:
+    return lambda m: m[metric]["design"]
+
+
+def _saving(metric: str) -> Callable[[dict], float]:
+    return lambda m: m[metric]["baseline"] - m[metric]["design"]
+
+
+def _verb(names: list[str], one: str, many: str) -> str:
+    return one if len(names) == 1 else many
+
+
+def _names(names: list[str]) -> str:
+    return " = ".join(names) + (" (tie)" if len(names) > 1 else "")
+
+
+def verdict_frame(result: CompareResult) -> pd.DataFrame:
+    """Per metric: the best option on the design's value and on the saving against its own
+    standalone baseline (ties all named), its value, the runner-up and the margin."""
+    rows = [
+        {
+            "metric": v.label,
+            "best option": _names(v.best),
+            "value": v.value,
+            "unit": v.unit,
+            "runner-up": v.runner_up,
+            "runner-up value": v.runner_up_value,
+            "margin": abs(v.runner_up_value - v.value) if v.runner_up_value is not None else None,
+        }
+        for v in verdicts(result)
+    ]
     return pd.DataFrame(
         rows,
         columns=[
@@ -324,9 +405,83 @@ def verdict_frame(result: CompareResult) -> pd.DataFrame:
     )
 
 
+def _amount(value: float, unit: str) -> str:
+    return f"{value:,.0f} {unit}"
+
+
+def _saving_text(record: dict[str, Any], metric: str, unit: str) -> str:
+    """``150 EUR/yr (58 % of its standalone 260 EUR/yr)``."""
+    m = option_metrics(record)[metric]
+    saving = m["baseline"] - m["design"]
+    pct = _pct(saving, m["baseline"])
+    share = f"{pct:.0f} % of " if pct is not None else ""
+    return f"{_amount(saving, unit)} ({share}its standalone {_amount(m['baseline'], unit)})"
+
+
+def verdict_lines(result: CompareResult) -> list[str]:
+    """The verdict in words, one line per metric: which option is best on the design's value
+    and which saves the most against its own standalone baseline, and why they differ when
+    they do (the options' parks differ). Then the options without a design."""
+    if not result.solved:
+        return ["no option has a design"]
+    lines = []
+    found = {(v.metric, v.label.startswith("largest")): v for v in verdicts(result)}
+    for metric, words, _ in VERDICT_METRICS:
+        absolute, saving = found[(metric, False)], found[(metric, True)]
+        unit = absolute.unit
+        title = words[0].upper() + words[1:]
+        if len(result.solved) == 1:
+            only = result.option(absolute.best[0])
+            lines.append(
+                f"{title}: only {absolute.best[0]} has a design: "
+                f"{_amount(absolute.value, unit)}, saving {_saving_text(only, metric, unit)}"
+            )
+            continue
+        lesser = [n for n in absolute.best if n not in saving.best]
+        if not lesser:  # the lowest value also saves the most
+            first = result.option(absolute.best[0])
+            lines.append(
+                f"{title}: {_names(absolute.best)} {_verb(absolute.best, 'is', 'are')} best on "
+                f"both counts: the lowest {words} ({_amount(absolute.value, unit)}) and the "
+                f"largest saving against standalone operation, "
+                f"{_saving_text(first, metric, unit)}"
+            )
+            continue
+        low, saver = result.option(lesser[0]), result.option(saving.best[0])
+        who = "" if lesser == absolute.best else f"{_names(lesser)} "
+        lines.append(
+            f"{title}: {_names(absolute.best)} {_verb(absolute.best, 'has', 'have')} the lowest "
+            f"{words} ({_amount(absolute.value, unit)}) but {who}"
+            f"{_verb(lesser, 'saves', 'save')} only {_saving_text(low, metric, unit)}; "
+            f"{_names(saving.best)} {_verb(saving.best, 'saves', 'save')} the most against "
+            f"{_verb(saving.best, 'its', 'their')} own standalone operation, "
+            f"{_saving_text(saver, metric, unit)}. Their parks differ (other firms, "
+            "quantities or prices), so the saving is the fair comparison"
+        )
+    lines.extend(
+        f"{o['option']}: no design ({o['status']})"
+        for o in result.options
+        if o["status"] not in SOLVED
+    )
+    return lines
+
+
+def option_columns(result: CompareResult, fixed: Sequence[str]) -> dict[str, str]:
+    """Option → its column label in a table whose other columns are ``fixed``: the option's
+    name, or ``<name> (option)`` when it would clash with one of them (an option called
+    ``supplier`` must not overwrite the supplier column)."""
+    taken = {f.casefold() for f in fixed}
+    return {
+        o["option"]: o["option"]
+        if o["option"].casefold() not in taken
+        else f"{o['option']} (option)"
+        for o in result.options
+    }
+
+
 def link_matrix(result: CompareResult) -> pd.DataFrame:
     """Link × option presence (1 = the option's design uses the link), links in order of
-    first appearance; a link is told apart by supplier, receiver, resources and mode."""
+    first appearance; a link is told apart by :data:`LINK_KEY` (sites included)."""
     seen: dict[tuple, int] = {}
     present: dict[tuple, set[str]] = {}
     for n, o in enumerate(result.options):
@@ -334,20 +489,19 @@ def link_matrix(result: CompareResult) -> pd.DataFrame:
             key = tuple(lk[k] for k in LINK_KEY)
             seen.setdefault(key, n)
             present.setdefault(key, set()).add(o["option"])
-    names = [o["option"] for o in result.options]
+    columns = option_columns(result, ["link", *LINK_KEY, "options using it"])
     rows = []
     for key in sorted(seen, key=lambda k: (seen[k], k)):
-        supplier, receiver, r_from, r_to, mode = key
-        resource = r_from if r_from == r_to else f"{r_from} → {r_to}"
+        link = dict(zip(LINK_KEY, key))
         rows.append(
             {
-                "link": f"{supplier} → {receiver} ({resource}, {mode})",
-                **dict(zip(LINK_KEY, key)),
-                **{name: int(name in present[key]) for name in names},
+                "link": link_label(link),
+                **link,
+                **{label: int(name in present[key]) for name, label in columns.items()},
                 "options using it": len(present[key]),
             }
         )
-    return pd.DataFrame(rows, columns=["link", *LINK_KEY, *names, "options using it"])
+    return pd.DataFrame(rows, columns=["link", *LINK_KEY, *columns.values(), "options using it"])
 
 
 def firm_gains(result: CompareResult) -> pd.DataFrame:
@@ -370,6 +524,40 @@ def firm_gains(result: CompareResult) -> pd.DataFrame:
         for firm in order
     ]
     return pd.DataFrame(rows, columns=["firm", *columns.values()])
+
+
+def siting_frame(result: CompareResult) -> pd.DataFrame:
+    """Candidate × option: the plot each option puts the candidate on, ``not admitted``,
+    ``existing firm on <site>`` (an option where it is not a candidate), or ``not in this
+    park``; ``no design`` for an option without one. Candidates in order of first
+    appearance; empty when no option's park has a candidate."""
+    order: list[str] = []
+    for o in result.options:
+        order += [f for f in o.get("candidate_firms", []) if f not in order]
+    columns = option_columns(result, ["candidate", "options admitting it"])
+    rows = []
+    for firm in order:
+        row: dict[str, Any] = {"candidate": firm}
+        admitting = 0
+        for o in result.options:
+            column = columns[o["option"]]
+            if o["status"] not in SOLVED:
+                row[column] = f"no design ({o['status']})"
+                continue
+            site = next((c["site"] for c in o["siting"] if c["firm"] == firm), None)
+            existing = next((f for f in o["json"]["firms"] if f["firm"] == firm), None)
+            admitting += site is not None
+            if site is not None:
+                row[column] = site
+            elif firm in o["candidate_firms"]:
+                row[column] = NOT_ADMITTED
+            elif existing is not None:
+                row[column] = f"existing firm on {existing['site']}"
+            else:
+                row[column] = NOT_IN_PARK
+        row["options admitting it"] = admitting
+        rows.append(row)
+    return pd.DataFrame(rows, columns=["candidate", *columns.values(), "options admitting it"])
 
 
 def savings_frame(result: CompareResult) -> pd.DataFrame:

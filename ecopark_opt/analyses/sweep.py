@@ -23,8 +23,8 @@ infeasible or whose solve fails is a row with its status and the reason; the oth
 
 Outputs
 =======
-- ``share`` of a link (supplier, receiver, from/to resource, mode): samples whose design uses
-  it / samples with a design;
+- ``share`` of a link (supplier, receiver, from/to resource, mode, from/to site): samples
+  whose design uses it / samples with a design;
 - mean, 5th, 50th and 95th percentiles of the design's cost, virgin use, CO2e and cost
   saving against standalone operation, over the samples with a design;
 - robustness of the base design (the design of the workbook as it is): in every sample the
@@ -36,13 +36,15 @@ Outputs
 
 Each result is appended, as it arrives, to a JSON-lines file beside the report; ``--resume``
 reads it back and runs only the samples not in it (a file made from another workbook, seed
-or uncertainty sheet is refused).
+or uncertainty sheet, or in an earlier format, is refused; a damaged line is named in a
+warning, left out of the file and its sample runs again).
 """
 
 from __future__ import annotations
 
 import json
 import math
+import os
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -56,15 +58,13 @@ from ..core.optimize import RunOptions, design_park
 from ..core.park_model import ParkModel
 from ..core.records import number
 from ..core.solution import Solution
-from ..core.vocabulary import METRICS, SOLVED
+from ..core.vocabulary import LINK_KEY, METRICS, SOLVED
 from ..errors import EcoparkError, InfeasibleError, InputError, SolverError
 from ..inputs.scenarios import UncertainRow, WorkbookData, park_with_overrides, uncertainty_rows
 from .executors import TaskFailure, run_tasks
 
-LINK_KEY = ("supplier", "receiver", "from_resource", "to_resource", "mode")
-DESIGN_KEY = (*LINK_KEY, "from_site", "to_site")
 U_CLIP = 1e-12
-FORMAT = "ecopark-sweep/1"
+FORMAT = "ecopark-sweep/2"  # /2: links carry their sites (LINK_KEY); /1 files are refused
 STATS = ("mean", "p5", "p50", "p95")
 
 
@@ -125,7 +125,7 @@ class SampleTask:
     draws: tuple[float, ...]
     workbook: WorkbookData
     options: RunOptions
-    base_design: frozenset = frozenset()  # DESIGN_KEY tuples of the base design's links
+    base_design: frozenset = frozenset()  # LINK_KEY tuples of the base design's links
 
 
 def run_sample(task: SampleTask) -> dict[str, Any]:
@@ -227,6 +227,7 @@ class SweepResult:
     results_path: Path | None = None
     resumed: int = 0
     base_links: list[tuple] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # e.g. damaged lines of the results file
 
     @property
     def solved(self) -> pd.DataFrame:
@@ -264,10 +265,11 @@ def run_sweep(
     draws = draw_samples(rows, samples, seed)
     header = results_header(data, rows, seed, options)
     done: dict[int, dict[str, Any]] = {}
+    warnings: list[str] = []
     if results_path is not None:
         results_path = Path(results_path)
         if resume:
-            done = read_results(results_path, header, draws)
+            done, warnings = read_results(results_path, header, draws)
         if not (resume and results_path.exists()):
             start_results(results_path, header)
     base_design = base.design_key()
@@ -300,6 +302,7 @@ def run_sweep(
         results_path=results_path,
         resumed=len(done),
         base_links=sorted(used[list(LINK_KEY)].itertuples(index=False, name=None)),
+        warnings=warnings,
     )
 
 
@@ -356,35 +359,95 @@ def append_result(path: Path, record: dict[str, Any]) -> None:
 
 def read_results(
     path: Path, header: dict[str, Any], draws: np.ndarray
-) -> dict[int, dict[str, Any]]:
-    """Finished samples of a previous run with the same workbook, seed and uncertainty."""
+) -> tuple[dict[int, dict[str, Any]], list[str]]:
+    """Finished samples of a previous run with the same workbook, seed and uncertainty, and
+    a warning per damaged line (named by its line number; its sample runs again).
+
+    A damaged line (cut short by a crash, edited, or whose draws are not this seed's) is left
+    out of the file, which is rewritten without it, so that new results start on a line of
+    their own. A file in another format or from another run is refused.
+    """
     if not path.exists():
-        return {}
-    out: dict[int, dict[str, Any]] = {}
-    with open(path, encoding="utf-8") as fh:
-        lines = fh.read().splitlines()
+        return {}, []
+    with open(path, encoding="utf-8", errors="replace") as fh:
+        text = fh.read()
+    lines = text.splitlines()
     if not lines:
-        return {}
+        return {}, []
     try:
         first = json.loads(lines[0]).get("header")
     except (json.JSONDecodeError, AttributeError):
         first = None
+    fmt = first.get("format") if isinstance(first, dict) else None
+    if isinstance(fmt, str) and fmt.startswith("ecopark-sweep/") and fmt != FORMAT:
+        raise InputError(
+            f"{path}: results in the earlier format {fmt} (now {FORMAT}: links are told apart "
+            "by their sites); run without --resume to start the sweep afresh"
+        )
     if first != json.loads(json.dumps(header)):
         raise InputError(
             f"{path}: these results come from another workbook, seed, objective or "
             "uncertainty sheet; delete the file or run without --resume"
         )
-    for line in lines[1:]:
-        try:
-            record = json.loads(line)
-            sample = int(record["sample"])
-        except (json.JSONDecodeError, KeyError, TypeError, ValueError):
-            continue  # a line cut short by a crash
-        if sample < len(draws) and np.allclose(
-            record.get("draws", []), draws[sample], rtol=1e-12, atol=0.0
-        ):
-            out[sample] = record
-    return out
+    out: dict[int, dict[str, Any]] = {}
+    kept = [lines[0]]
+    warnings = []
+    for line_no, line in enumerate(lines[1:], start=2):
+        record, sample, problem = _sample_line(line, draws)
+        if problem:
+            which = f"sample {sample + 1}" if sample is not None else "its sample"
+            warnings.append(f"{path} line {line_no}: {problem}; dropped, {which} runs again")
+            continue
+        kept.append(line)
+        if record is not None:
+            out[int(record["sample"])] = record
+    if warnings or not text.endswith("\n"):
+        _rewrite(path, kept)
+    return out, warnings
+
+
+RECORD_KEYS = frozenset(empty_record(0, ()))
+
+
+def _sample_line(line: str, draws: np.ndarray) -> tuple[dict[str, Any] | None, int | None, str]:
+    """A results line as (record, sample, what is wrong with it or ''); the record is None
+    when the line is damaged or its sample is beyond this run's samples (kept, not used)."""
+    try:
+        record = json.loads(line)
+    except json.JSONDecodeError:
+        return None, None, "not a complete JSON record (cut short by a crash?)"
+    try:
+        sample = int(record["sample"])
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return None, None, "not a sample record"
+    if sample < 0:
+        return None, None, f"sample number {sample} is not a sample of a sweep"
+    links = record.get("links")
+    if not RECORD_KEYS <= set(record) or not (
+        isinstance(links, list)
+        and all(isinstance(k, list) and len(k) == len(LINK_KEY) for k in links)
+    ):
+        return None, sample, "an incomplete or damaged record"
+    if sample >= len(draws):
+        return None, sample, ""
+    try:
+        same = np.allclose(record["draws"], draws[sample], rtol=1e-12, atol=0.0)
+    except (TypeError, ValueError):
+        same = False
+    if not same:
+        return None, sample, "its draws are not this seed's"
+    return record, sample, ""
+
+
+def _rewrite(path: Path, lines: list[str]) -> None:
+    """Replace the results file by ``lines`` (a temporary file renamed over it)."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "w", encoding="utf-8") as fh:
+            fh.write("".join(line + "\n" for line in lines))
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def _plain(value: Any) -> Any:
@@ -428,9 +491,9 @@ def link_frequency(result: SweepResult) -> pd.DataFrame:
         for key, c in counts.items()
     ]
     frame = pd.DataFrame(rows, columns=[*LINK_KEY, "in base design", "samples", "share"])
-    return frame.sort_values(["share", *LINK_KEY], ascending=[False, *[True] * 5]).reset_index(
-        drop=True
-    )
+    return frame.sort_values(
+        ["share", *LINK_KEY], ascending=[False, *[True] * len(LINK_KEY)]
+    ).reset_index(drop=True)
 
 
 def histogram(result: SweepResult, bins: int | None = None) -> pd.DataFrame:

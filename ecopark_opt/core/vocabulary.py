@@ -6,12 +6,16 @@ Each fact is stated once here; every other module imports it (docs/architecture.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import pandas as pd
 
 from ..inputs.schema import OBJECTIVES
 
 __all__ = [
     "LINK_KEY",
+    "link_label",
     "METRICS",
     "OBJECTIVES",
     "SOLVED",
@@ -31,6 +35,17 @@ REL_TOL = 1e-6  # relative tolerance of "equal" objectives (at least an absolute
 # What identifies a link across runs, parks and scenarios: who sends what to whom, by which
 # mode, between which sites (a candidate placed on another plot is another link).
 LINK_KEY = ("supplier", "receiver", "from_resource", "to_resource", "mode", "from_site", "to_site")
+
+
+def link_label(link: Mapping[str, Any]) -> str:
+    """How a link (a mapping with the :data:`LINK_KEY` fields) reads in reports:
+    ``A → B (water, pipe; S1 → S2)``, a substitution ``(slag → cement, truck; …)``."""
+    a, b = link["from_resource"], link["to_resource"]
+    resource = a if a == b else f"{a} → {b}"
+    return (
+        f"{link['supplier']} → {link['receiver']} ({resource}, {link['mode']}; "
+        f"{link['from_site']} → {link['to_site']})"
+    )
 
 
 def tolerance(value: float, rel: float = REL_TOL) -> float:

@@ -230,7 +230,7 @@ def reread_with_properties(raw: RawWorkbook, properties: list[str]) -> None:
             frame[prop] = [
                 None
                 if _blank(value)
-                else convert_cell(col, value, table.cell(prop, row), raw.problems)
+                else convert_cell(col, value, f"{table.cell(prop, row)} ({prop})", raw.problems)
                 for value, row in zip(frame[prop], frame["excel_row"])
             ]
             frame[prop] = frame[prop].astype(float)

@@ -141,35 +141,37 @@ def scenario_names(raw: RawWorkbook) -> list[str]:
     table = _complete(raw, SCENARIOS)
     if table is None:
         return []
-    names: list[str] = []
-    for name in table.frame["scenario"]:
-        if isinstance(name, str) and name and name not in names:
-            names.append(name)
-    return names
+    return list(dict.fromkeys(n for n in table.frame["scenario"] if isinstance(n, str) and n))
 
 
 def scenario_overrides(raw: RawWorkbook, name: str) -> list[Override]:
     """The overrides of scenario ``name``, in row order."""
+    return scenario_groups(raw).get(name, [])
+
+
+def scenario_groups(raw: RawWorkbook) -> dict[str, list[Override]]:
+    """Every scenario's overrides, in row order, scenarios in order of first appearance (one
+    pass over the sheet)."""
     table = _complete(raw, SCENARIOS)
     if table is None:
-        return []
-    out = []
-    for rec in table.frame.to_dict("records"):
-        if rec["scenario"] != name:
+        return {}
+    parts = ("scenario", "sheet", "key", "column", "operation", "value")
+    frame = table.frame
+    out: dict[str, list[Override]] = {}
+    for name, sheet, key, column, operation, value, row in zip(
+        *(frame[p] for p in parts), frame["excel_row"]
+    ):
+        if not (isinstance(name, str) and name):
             continue
-        row = int(rec["excel_row"])
-        cells = {
-            part: table.cell(part, row)
-            for part in ("scenario", "sheet", "key", "column", "operation", "value")
-        }
-        out.append(
+        row = int(row)
+        out.setdefault(name, []).append(
             Override(
-                sheet=rec["sheet"],
-                key=rec["key"],
-                column=rec["column"],
-                operation=rec["operation"],
-                value=rec["value"],
-                cells=cells,
+                sheet=sheet,
+                key=key,
+                column=column,
+                operation=operation,
+                value=value,
+                cells={part: table.cell(part, row) for part in parts},
                 origin=f"scenario '{name}' on {table.title} row {row}",
             )
         )
@@ -232,16 +234,96 @@ def copy_raw(raw: RawWorkbook) -> RawWorkbook:
     return replace(raw, tables=tables, problems=list(raw.problems), warnings=list(raw.warnings))
 
 
+class RowIndex:
+    """Each sheet's rows by the key an override names them with, and the declared properties
+    of one workbook, computed once per sheet however many overrides and scenarios use them
+    (key columns are never changed by an override, so they stay valid)."""
+
+    def __init__(self, raw: RawWorkbook):
+        self.raw = raw
+        self._labels: dict[str, dict[Any, str | None]] = {}
+        self._rows: dict[str, dict[str, list[Any]]] = {}
+        self._properties: list[str] | None = None
+
+    def labels(self, sheet: str) -> dict[Any, str | None]:
+        """Row label of the sheet's frame → the row's key (None when a key cell is blank)."""
+        if sheet not in self._labels:
+            frame = self.raw.tables[sheet].frame
+            keys = _row_keys(frame, sheet)
+            self._labels[sheet] = dict(zip(frame.index, keys))
+            rows: dict[str, list[Any]] = {}
+            for i, key in zip(frame.index, keys):
+                if key is not None:
+                    rows.setdefault(key, []).append(i)
+            self._rows[sheet] = rows
+        return self._labels[sheet]
+
+    def rows(self, sheet: str, key: str) -> list[Any]:
+        """The row labels whose key is ``key``."""
+        self.labels(sheet)
+        return self._rows[sheet].get(key, [])
+
+    def properties(self) -> list[str]:
+        if self._properties is None:
+            self._properties = _declared_properties(self.raw)
+        return self._properties
+
+
+class Edits:
+    """The cells a list of overrides changes, kept beside the workbook's tables: a cell reads
+    as its last written value, else as the workbook has it. Checking a scenario therefore
+    costs the cells it touches, not a copy of the workbook; :meth:`write_to` puts the
+    changes into a copy when the changed park is wanted."""
+
+    def __init__(self, raw: RawWorkbook, index: RowIndex | None = None):
+        self.raw = raw
+        self.index = index or RowIndex(raw)
+        self.cells: dict[tuple[str, Any, str], Any] = {}  # (sheet, row label, column) → value
+        self.settings: dict[str, Any] = {}  # setting name → value
+
+    def value(self, sheet: str, row: Any, column: str) -> Any:
+        key = (sheet, row, column)
+        if key in self.cells:
+            return self.cells[key]
+        frame = self.raw.tables[sheet].frame
+        return frame.at[row, column] if column in frame.columns else None
+
+    def write(self, sheet: str, row: Any, column: str, value: Any) -> None:
+        self.cells[(sheet, row, column)] = value
+
+    def write_to(self, work: RawWorkbook) -> None:
+        """Apply the changes to ``work`` (a copy of the workbook: same tables, same rows)."""
+        for (sheet, row, column), value in self.cells.items():
+            _write(work.tables[sheet].frame, row, column, value)
+        for name, value in self.settings.items():
+            _write_setting(work, name, value)
+
+
 def apply_overrides(
     raw: RawWorkbook, overrides: Iterable[Override]
 ) -> tuple[RawWorkbook, dict[str, str]]:
     """A copy of ``raw`` with ``overrides`` applied in order, and the changed cells
     (``flows!D3`` → origin). Problems are appended to the copy's ``problems``."""
-    work = copy_raw(raw)
+    edits = Edits(raw)
+    problems: list[str] = []
     changed: dict[str, str] = {}
     for override in overrides:
-        _apply(work, override, work.problems, changed)
+        _apply(edits, override, problems, changed)
+    work = copy_raw(raw)
+    edits.write_to(work)
+    work.problems.extend(problems)
     return work, changed
+
+
+def check_overrides(
+    raw: RawWorkbook, overrides: Iterable[Override], index: RowIndex | None = None
+) -> list[str]:
+    """The problems ``overrides`` (applied in order) would give, without copying ``raw``."""
+    edits = Edits(raw, index)
+    problems: list[str] = []
+    for override in overrides:
+        _apply(edits, override, problems, {})
+    return problems
 
 
 def park_with_overrides(raw: RawWorkbook, overrides: Sequence[Override] = ()) -> Park:
@@ -256,9 +338,9 @@ def park_with_overrides(raw: RawWorkbook, overrides: Sequence[Override] = ()) ->
 def park_from_raw(raw: RawWorkbook, scenario: str | None = None) -> Park:
     """``load_park``'s path for workbooks with scenarios or uncertainty rows.
 
-    Every scenario and every uncertainty row is checked (each scenario on a scratch copy), so
-    that ``validate`` reports a bad override whichever scenario is run; then ``scenario``,
-    when given, is applied and the result checked like the base workbook.
+    Every scenario and every uncertainty row is checked (each scenario on its own), so that
+    ``validate`` reports a bad override whichever scenario is run; then ``scenario``, when
+    given, is applied and the result checked like the base workbook.
     """
     problems = override_problems(raw)
     if scenario is not None:
@@ -281,16 +363,21 @@ def park_from_raw(raw: RawWorkbook, scenario: str | None = None) -> Park:
 
 
 def override_problems(raw: RawWorkbook) -> list[str]:
-    """Problems of every scenario (each applied alone to a scratch copy) and of every
-    uncertainty row (its parameters, and its target as a numeric cell that exists)."""
+    """Problems of every scenario (each applied alone) and of every uncertainty row (its
+    parameters, and its target as a numeric cell that exists).
+
+    Linear in the number of rows of the two sheets: the scenarios are grouped in one pass,
+    each sheet's row keys are computed once for all of them, and a scenario's changes are
+    kept beside the tables (:class:`Edits`) instead of in a copy of the workbook
+    (``benchmarks/scenarios.py`` measures it).
+    """
+    index = RowIndex(raw)
     problems: list[str] = []
-    for name in scenario_names(raw):
-        work, _ = apply_overrides(raw, scenario_overrides(raw, name))
-        problems.extend(work.problems[len(raw.problems) :])
+    for overrides in scenario_groups(raw).values():
+        problems.extend(check_overrides(raw, overrides, index))
     rows = uncertainty_rows(raw, problems)
     if rows:
-        work, _ = apply_overrides(raw, [r.override(1.0) for r in rows])
-        problems.extend(work.problems[len(raw.problems) :])
+        problems.extend(check_overrides(raw, [r.override(1.0) for r in rows], index))
     return list(dict.fromkeys(problems))
 
 
@@ -306,8 +393,9 @@ def annotate(problems: Sequence[str], changed: Mapping[str, str]) -> list[str]:
     return out
 
 
-def _apply(raw: RawWorkbook, ov: Override, problems: list[str], changed: dict[str, str]) -> None:
-    """Apply one override to ``raw``'s tables (in place); problems name the request."""
+def _apply(edits: Edits, ov: Override, problems: list[str], changed: dict[str, str]) -> None:
+    """Apply one override to ``edits``; problems name the request."""
+    raw = edits.raw
     if ov.operation not in OPERATIONS or any(
         is_blank(v) or v == "" for v in (ov.sheet, ov.key, ov.column, ov.value)
     ):
@@ -323,7 +411,7 @@ def _apply(raw: RawWorkbook, ov: Override, problems: list[str], changed: dict[st
         )
         return
     if sheet == "settings":
-        _apply_setting(raw, ov, problems, changed)
+        _apply_setting(edits, ov, problems, changed)
         return
     table = raw.tables.get(sheet)
     if table is None:
@@ -332,37 +420,34 @@ def _apply(raw: RawWorkbook, ov: Override, problems: list[str], changed: dict[st
             "changes rows that exist"
         )
         return
-    col = _target_column(raw, sheet, ov, problems)
+    col = _target_column(edits.index, sheet, ov, problems)
     if col is None:
         return
-    frame = table.frame
-    keys = _row_keys(frame, sheet)
     key = str(ov.key).strip()
     if key == "*":
-        rows = list(frame.index)
+        rows = list(table.frame.index)
     else:
-        rows = [i for i, k in zip(frame.index, keys) if k == key]
+        rows = edits.index.rows(sheet, key)
         if not rows:
             form = "/".join(SHEETS[sheet].key)
+            known = [k for k in edits.index.labels(sheet).values() if k]
             problems.append(
-                f"{ov.where('key')}: no {sheet} row '{key}' (key: {form})"
-                f"{did_you_mean(key, [k for k in keys if k])}"
+                f"{ov.where('key')}: no {sheet} row '{key}' (key: {form}){did_you_mean(key, known)}"
             )
             return
-    new_values = _new_values(frame, rows, keys, col, sheet, ov, problems)
+    new_values = _new_values(edits, rows, col, sheet, ov, problems)
+    excel_rows = table.frame["excel_row"]
     for i, value in new_values.items():
-        _write(frame, i, col.name, value)
-        changed[table.cell(col.name, int(frame.at[i, "excel_row"]))] = ov.origin
+        edits.write(sheet, i, col.name, value)
+        changed[table.cell(col.name, int(excel_rows.at[i]))] = ov.origin
 
 
-def _target_column(
-    raw: RawWorkbook, sheet: str, ov: Override, problems: list[str]
-) -> Column | None:
+def _target_column(index: RowIndex, sheet: str, ov: Override, problems: list[str]) -> Column | None:
     """The schema column (or declared property column) an override changes."""
     spec = SHEETS[sheet]
     name = str(ov.column).strip().lower()
     known = {c.name: c for c in spec.columns}
-    properties = _declared_properties(raw) if spec.property_columns else []
+    properties = index.properties() if spec.property_columns else []
     if name in spec.key:
         problems.append(
             f"{ov.where('column')}: {name} identifies the row; an override cannot change it"
@@ -400,9 +485,8 @@ def _row_keys(frame: pd.DataFrame, sheet: str) -> list[str | None]:
 
 
 def _new_values(
-    frame: pd.DataFrame,
+    edits: Edits,
     rows: list,
-    keys: list,
     col: Column,
     sheet: str,
     ov: Override,
@@ -430,11 +514,11 @@ def _new_values(
     operand = parse_number(ov.value, ov.where("value"), problems)
     if operand is None or len(problems) > before:
         return {}
-    label = dict(zip(frame.index, keys))
+    label = edits.index.labels(sheet)
     out: dict = {}
     bad: list[str] = []
     for i in rows:
-        current = _as_number(frame.at[i, col.name], col)
+        current = _as_number(edits.value(sheet, i, col.name), col)
         if current is None:
             continue  # blank stays blank
         new = current * operand if ov.operation == "scale" else current + operand
@@ -455,8 +539,19 @@ def _new_values(
     return out
 
 
+def _setting_rows(table: Table | None, name: str) -> list[Any]:
+    """Row labels of the settings table's rows for setting ``name``."""
+    if table is None:
+        return []
+    return [
+        i
+        for i, k in zip(table.frame.index, table.frame["key"])
+        if isinstance(k, str) and k.strip().lower() == name
+    ]
+
+
 def _apply_setting(
-    raw: RawWorkbook, ov: Override, problems: list[str], changed: dict[str, str]
+    edits: Edits, ov: Override, problems: list[str], changed: dict[str, str]
 ) -> None:
     """An override of the settings sheet: key = the setting's name, column = value."""
     if str(ov.column).strip().lower() != "value":
@@ -484,26 +579,13 @@ def _apply_setting(
         max_exclusive=spec.max_exclusive,
         choices=spec.choices,
     )
-    table = raw.tables.get("settings")
-    if table is None:
-        frame = pd.DataFrame(
-            {
-                "key": pd.Series(dtype=object),
-                "value": pd.Series(dtype=object),
-                "excel_row": pd.Series(dtype=int),
-            }
-        )
-        table = Table("settings", frame, {"key": "A", "value": "B"}, "settings")
-        raw.tables["settings"] = table
-    frame = table.frame
-    rows = [
-        i
-        for i, k in zip(frame.index, frame["key"])
-        if isinstance(k, str) and k.strip().lower() == name
-    ]
+    table = edits.raw.tables.get("settings")
+    rows = _setting_rows(table, name)
     current: Any = spec.default
-    if rows:
-        value = frame.at[rows[0], "value"]
+    if name in edits.settings:
+        current = edits.settings[name]
+    elif rows:
+        value = table.frame.at[rows[0], "value"]
         if not is_blank(value) and value != "":
             current = convert_cell(col, value, "", [])
     if ov.operation == "set":
@@ -531,24 +613,40 @@ def _apply_setting(
             )
             return
         new = int(round(new)) if spec.type == INTEGER else float(new)
+    edits.settings[name] = new
+    if rows:
+        cell = table.cell("value", int(table.frame.at[rows[0], "excel_row"]))
+    else:
+        cell = f"{table.title if table is not None else 'settings'}!{name}"
+    changed[cell] = ov.origin
+
+
+def _write_setting(raw: RawWorkbook, name: str, new: Any) -> None:
+    """Set setting ``name`` on ``raw``'s settings table (a row, or a sheet, added if needed)."""
+    table = raw.tables.get("settings")
+    if table is None:
+        frame = pd.DataFrame(
+            {
+                "key": pd.Series(dtype=object),
+                "value": pd.Series(dtype=object),
+                "excel_row": pd.Series(dtype=int),
+            }
+        )
+        table = Table("settings", frame, {"key": "A", "value": "B"}, "settings")
+        raw.tables["settings"] = table
+    frame = table.frame
+    rows = _setting_rows(table, name)
     if rows:
         for i in rows:
             _write(frame, i, "value", new)
-        cell = table.cell("value", int(frame.at[rows[0], "excel_row"]))
-    else:
-        record = {c: None for c in frame.columns} | {"key": name, "value": new, "excel_row": 0}
-        added = pd.DataFrame([record], columns=frame.columns).astype(
-            {"key": object, "value": object}
-        )
-        table.frame = (
-            added
-            if frame.empty
-            else pd.concat(
-                [frame.astype({"key": object, "value": object}), added], ignore_index=True
-            )
-        )
-        cell = f"{table.title}!{name}"
-    changed[cell] = ov.origin
+        return
+    record = {c: None for c in frame.columns} | {"key": name, "value": new, "excel_row": 0}
+    added = pd.DataFrame([record], columns=frame.columns).astype({"key": object, "value": object})
+    table.frame = (
+        added
+        if frame.empty
+        else pd.concat([frame.astype({"key": object, "value": object}), added], ignore_index=True)
+    )
 
 
 def _as_number(value: Any, col: Column) -> float | None:

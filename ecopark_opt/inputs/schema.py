@@ -320,8 +320,10 @@ SHEETS: dict[str, Sheet] = {
         ),
         Sheet(
             "transport",
-            "Ways to carry resources between sites. Without this sheet one cost-free pipeline "
-            "mode carries everything with no distance limit.",
+            "Ways to carry resources between sites. Without this sheet, or with the sheet and "
+            "no rows (as the template ships it), one cost-free pipeline mode carries everything "
+            "with no distance limit; `validate` and `solve` warn, naming the sheet, when it is "
+            "there but empty.",
             key=("mode",),
             columns=(
                 Column(

@@ -130,7 +130,7 @@ def assemble_park(raw: RawWorkbook) -> Park:
         profiles=profiles,
         source=raw.path,
         sha256=raw.sha256,
-        warnings=list(raw.warnings),
+        warnings=list(raw.warnings) + default_mode_warning(tables.get("transport")),
         sheet_titles={name: t.title for name, t in tables.items()},
         letters={name: t.letters for name, t in tables.items()},
     )
@@ -313,6 +313,18 @@ def _transport(table: Table | None, problems: list[str]) -> pd.DataFrame:
     for col in ("capacity", "max_distance_km", "lifetime_years"):
         out[col] = pd.to_numeric(out[col], errors="coerce").astype(float)
     return out
+
+
+def default_mode_warning(table: Table | None) -> list[str]:
+    """An empty ``transport`` sheet (headers only, as the template ships it) declares no mode:
+    say that everything then travels free and without limit (docs/workbook.md)."""
+    if table is None or not table.frame.empty:
+        return []
+    return [
+        f"{table.title}: the sheet has no rows, so no transport mode is declared; every "
+        f"resource travels by the default '{DEFAULT_MODE}', which costs nothing and has no "
+        "distance limit (add rows to price and limit transport)"
+    ]
 
 
 # --- checks --------------------------------------------------------------------------------

@@ -13,10 +13,9 @@ from ..analyses.alternatives import AlternativesResult
 from ..analyses.compare import CompareResult, option_links, option_metrics
 from ..analyses.pareto import ParetoResult
 from ..analyses.resilience import ResilienceResult
-from ..analyses.sweep import LINK_KEY as SWEEP_LINK_KEY
 from ..analyses.sweep import SweepResult, link_frequency, robustness, stats
 from ..core.records import json_gap, link_records, number
-from ..core.vocabulary import METRICS
+from ..core.vocabulary import LINK_KEY, METRICS
 from .files import atomic_write
 
 
@@ -74,7 +73,8 @@ def resilience_json(result: ResilienceResult) -> list[dict]:
 
 
 def compare_json(result: CompareResult) -> list[dict[str, Any]]:
-    """SPEC §6 ``compare``: per option its status, absolute metrics and links used."""
+    """SPEC §6 ``compare``: per option its status, absolute metrics, links used and where
+    its admitted candidates sit (``siting``)."""
     out = []
     for o in result.options:
         m = option_metrics(o)
@@ -87,6 +87,7 @@ def compare_json(result: CompareResult) -> list[dict[str, Any]]:
                     for k in METRICS
                 },
                 "links": len(option_links(o)),
+                "siting": [{"firm": c["firm"], "site": c["site"]} for c in o.get("siting", [])],
             }
         )
     return out
@@ -102,7 +103,7 @@ def sweep_json(result: SweepResult) -> dict[str, Any]:
         "failed": int(len(result.samples) - len(solved)),
         "seed": int(result.seed),
         "link_frequency": [
-            {k: str(r[k]) for k in SWEEP_LINK_KEY} | {"share": float(r["share"])}
+            {k: str(r[k]) for k in LINK_KEY} | {"share": float(r["share"])}
             for r in freq.to_dict("records")
         ],
         "metrics": {k: stats(solved[k]) for k in METRICS},

@@ -13,7 +13,7 @@ import math
 import os
 import platform
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import fields
 from importlib import metadata
 from io import BytesIO
@@ -28,6 +28,8 @@ from openpyxl.chart import BarChart, Reference, ScatterChart, Series
 from openpyxl.drawing.image import Image
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.pagebreak import Break
+from openpyxl.worksheet.table import Table
 from openpyxl.worksheet.worksheet import Worksheet
 
 import ecopark_opt
@@ -37,7 +39,7 @@ from ..inputs.schema import SETTINGS
 from ..park import PARK_TABLES
 from .files import atomic_write, check_output_path, remove
 from .network import draw_network
-from .sheets import ChartSpec, ExtraSheet
+from .sheets import ChartSpec, ExtraSheet, Picture
 
 FIXED_BEFORE = ("Summary", "Links", "Firms", "Balances", "Network")
 FIXED_AFTER = ("Inputs", "RunInfo")
@@ -48,13 +50,27 @@ HEADER_WIDTH = 22  # headers wrap at word boundaries; a word longer than this wi
 HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 SECTION_FONT = Font(bold=True, size=12)
 INDENTED = Alignment(horizontal="left", indent=1)
+TOP = Alignment(vertical="top")
+TOP_INDENTED = Alignment(horizontal="left", vertical="top", indent=1)
+WRAPPED = Alignment(horizontal="left", vertical="top", wrap_text=True)
+WRAPPED_INDENTED = Alignment(horizontal="left", vertical="top", wrap_text=True, indent=1)
 FORMULA_START = ("=", "+", "-", "@")
 INT_FORMAT = "#,##0"
 DEC_FORMAT = "#,##0.00"
 KM_FORMAT = "#,##0.0"
 PCT_FORMAT = "+0.0%;-0.0%;0.0%"
+PCT_POINTS_FORMAT = "#,##0.0"  # a column in percent already (header ends with [%])
+MAX_ROW_POINTS = 409  # Excel's tallest row
+LINE_POINTS = 15  # a line of 11-point text in a wrapped cell, as Excel sizes it
+# characters of plain text per unit of column width (a unit is one "0"; measured with
+# LibreOffice's Carlito, metric-compatible with Excel's Calibri: 1.1, less a margin)
+TEXT_CHARS_PER_WIDTH = 1.05
+WRAP_WIDTH = 30  # text columns of analysis sheets wrap beyond this many characters
+CHART_BESIDE_MAX = 110  # a wider table gets its chart below it, so that a page stays legible
+FROZEN_NOTE_LINES = 12  # more lines of notes than this: no frozen panes (they fill the screen)
 SCI_FORMAT = "0.00E+00"
 MINUS = "\u2212"
+NO_UNIT = "units"  # a resource whose unit the resources sheet leaves blank
 
 
 # --- entry point ----------------------------------------------------------------------------
@@ -184,6 +200,9 @@ class _Sheet:
         self.ws = ws
         self.widths: dict[int, float] = defaultdict(float)
         self.header_rows: list[int] = []
+        self.tables: list[str] = []  # ranges (header row included) that get an autofilter
+        self.wrapped: list[tuple[int, int, str]] = []  # (row, column, text) of wrapping cells
+        self.final_widths: dict[int, float] = {}
 
     def put(
         self,
@@ -240,12 +259,15 @@ class _Sheet:
         col: int = 1,
         formats: Mapping[str, str] | None = None,
         caps: Mapping[str, int] | None = None,
+        wrap: Collection[str] = (),
     ) -> int:
         """Header row then one row per record; returns the first free row after the table.
 
         ``formats`` overrides a column's number format; ``caps`` limits how wide a column's
-        content may make it (longer text spills into the empty cells on its right).
-        Text after the first column is indented by one so that it never touches a number.
+        content may make it (longer text spills into the empty cells on its right, or wraps
+        onto more lines in the columns named in ``wrap``). Text after the first column is
+        indented by one so that it never touches a number. A table with rows gets an
+        autofilter (an Excel table, see :func:`add_filters`).
         """
         formats = dict(formats or {})
         caps = caps or {}
@@ -264,14 +286,25 @@ class _Sheet:
             else:
                 kinds.append(None)
         measures = [caps.get(name) for name in frame.columns]
+        wrapped = [name in wrap for name in frame.columns]
         for i, record in enumerate(frame.itertuples(index=False), start=1):
             for j, value in enumerate(record):
                 cell = self.put(row + i, col + j, value, kinds[j], measure=measures[j])
+                if wrapped[j]:
+                    cell.alignment = WRAPPED_INDENTED if j else WRAPPED
+                    if isinstance(cell.value, str):
+                        self.wrapped.append((row + i, col + j, cell.value))
+                elif j and isinstance(cell.value, str):
+                    cell.alignment = TOP_INDENTED if wrap else INDENTED
+                elif wrap:  # rows of several lines: every cell starts at the top
+                    cell.alignment = TOP
                 if j and isinstance(cell.value, str):
-                    cell.alignment = INDENTED
                     self.widths[col + j] = max(
                         self.widths[col + j], min(len(cell.value), measures[j] or 999) + 1
                     )
+        if len(frame) and len(frame.columns):
+            last = get_column_letter(col + len(frame.columns) - 1)
+            self.tables.append(f"{get_column_letter(col)}{row}:{last}{row + len(frame)}")
         return row + len(frame) + 1
 
     def keyvalues(
@@ -303,6 +336,7 @@ class _Sheet:
         for col, length in self.widths.items():
             final[col] = min(max(length + 2, min_width), MAX_WIDTH)
             self.ws.column_dimensions[get_column_letter(col)].width = final[col]
+        self.final_widths = final
         for row in self.header_rows:  # room for wrapped headers
             lines = max(
                 (
@@ -313,11 +347,33 @@ class _Sheet:
                 default=1,
             )
             self.ws.row_dimensions[row].height = 14.5 * min(lines, 5) + 3
+        tallest: dict[int, int] = defaultdict(lambda: 1)
+        for row, col, text in self.wrapped:  # rows sized here: not every reader sizes them
+            width = (final.get(col, MIN_WIDTH) - 2) * TEXT_CHARS_PER_WIDTH
+            tallest[row] = max(tallest[row], _wrapped_lines(text, width))
+        for row, lines in tallest.items():
+            if lines > 1:
+                self.ws.row_dimensions[row].height = min(LINE_POINTS * lines + 2, MAX_ROW_POINTS)
         if freeze:
             self.ws.freeze_panes = freeze
+        add_filters(self.ws, self.tables)
 
 
 _SECTION = object()
+
+
+def add_filters(ws: Worksheet, ranges: Sequence[str]) -> None:
+    """An autofilter on every table: each range becomes an Excel table (a sheet may hold
+    several; a sheet-wide autofilter can only be one). Excel refuses a table whose headers
+    are not distinct texts: such a range keeps no filter rather than risk a damaged file."""
+    for ref in ranges:
+        names = [c.value for c in ws[ref][0]]
+        if not all(isinstance(n, str) and n for n in names):
+            continue
+        if len({n.casefold() for n in names}) < len(names):
+            continue
+        number = sum(len(w.tables) for w in ws.parent.worksheets) + 1
+        ws.add_table(Table(displayName=f"Table{number}", ref=ref))
 
 
 def _wrapped_lines(text: str, width: float) -> int:
@@ -380,13 +436,35 @@ class _Context:
             f: (n if isinstance(n, str) and n else f) for f, n in park.firms["name"].items()
         }
 
-    def unit_of(self, resources: Sequence[str]) -> str:
-        """The unit shared by these resources, or ``mixed units``."""
-        units = {self.units.get(r, "") for r in resources}
-        units.discard("")
-        if len(units) == 1:
-            return units.pop()
-        return "mixed units" if units else "units"
+    def unit_of(self, resource: str) -> str:
+        """The resource's unit label (``units`` when the resources sheet gives none)."""
+        return self.units.get(resource, "") or NO_UNIT
+
+    def unit_labels(self, items: Any, units: bool = False) -> list[str]:
+        """The distinct units of these resources (or of these unit labels when ``units``), in
+        the order of the resources sheet."""
+        wanted = set(items) if units else {self.unit_of(r) for r in items}
+        order = [self.unit_of(r) for r in self.park.resources.index]
+        return [u for u in dict.fromkeys(order) if u in wanted]
+
+    def unit_rows(
+        self, label: str, before: dict[str, float], after: dict[str, float], always: bool = True
+    ) -> list[tuple[str, str, float, float]]:
+        """One indicator row per unit where it is not 0 both before and after (one blank-unit
+        row of zeros when there is none and ``always``)."""
+        rows = [
+            (label, f"{u}/yr", before.get(u, 0.0), after.get(u, 0.0))
+            for u in self.unit_labels([*before, *after], units=True)
+            if before.get(u, 0.0) or after.get(u, 0.0)
+        ]
+        return rows or ([(label, "", 0.0, 0.0)] if always else [])
+
+    def by_unit(self, resources: pd.Series, values: pd.Series) -> dict[str, float]:
+        """Sums of ``values`` per unit of their resource (never across units), in the order
+        of the resources sheet."""
+        unit = [self.unit_of(r) for r in resources]
+        sums = pd.Series(np.asarray(values, dtype=float)).groupby(unit).sum().to_dict()
+        return {u: float(sums[u]) for u in self.unit_labels(sums, units=True)}
 
     def objective_unit(self) -> str:
         obj = self.solution.objective
@@ -424,40 +502,50 @@ OBJECTIVE_TEXT = {
 
 
 def kpi_table(ctx: _Context) -> pd.DataFrame:
-    """Indicators before (standalone baseline) and after (design)."""
+    """Indicators before (standalone baseline) and after (design).
+
+    Quantities of different units are never added up: waste discharged and quantity
+    exchanged take one row per unit (t, m3, MWh, …). Virgin resource use is the model's
+    metric (purchases weighted by ``virgin_weight``, docs/workbook.md); when that is not a
+    plain quantity of one unit, the purchases follow it, one row per unit.
+    """
     s = ctx.solution
     rows = s.rows[s.rows["admitted"]]
     supply = rows[rows["direction"] == "supply"]
+    demand = rows[rows["direction"] == "demand"]
     built = s.built_links
     links = built[~built["internal"].astype(bool)]
     m = s.metrics
     res = ctx.park.resources
-    virgin_unit = (
-        ctx.unit_of(list(res.index)) if (res["virgin_weight"] == 1).all() else ("weighted units")
-    )
+    units = ctx.unit_labels(res.index)
+    virgin_unit = next(iter(units)) if len(units) == 1 and (res["virgin_weight"] == 1).all() else ""
     table = [
         ("annual cost", ctx.money, m["cost"]["baseline"], m["cost"]["design"]),
         (
             "virgin resource use",
-            f"{virgin_unit}/yr",
+            f"{virgin_unit or 'weighted units'}/yr",
             m["virgin"]["baseline"],
             m["virgin"]["design"],
         ),
-        (
-            "waste discharged",
-            f"{ctx.unit_of(list(supply['resource_id']))}/yr",
-            float(supply["quantity"].sum()),
-            float(supply["market"].sum()),
-        ),
-        ("CO2e emissions", "kg/yr", m["co2e"]["baseline"], m["co2e"]["design"]),
-        (
-            "quantity exchanged (sent)",
-            f"{ctx.unit_of(list(built['from_resource']))}/yr",
-            0.0,
-            float(built["sent"].sum()),
-        ),
-        ("links built", "", 0, len(links)),
     ]
+    if not virgin_unit:
+        buyable = demand[demand["buyable"].astype(bool)]
+        table += ctx.unit_rows(
+            "virgin purchase",
+            ctx.by_unit(buyable["resource_id"], buyable["quantity"]),
+            ctx.by_unit(demand["resource_id"], demand["market"]),
+            always=False,
+        )
+    table += ctx.unit_rows(
+        "waste discharged",
+        ctx.by_unit(supply["resource_id"], supply["quantity"]),
+        ctx.by_unit(supply["resource_id"], supply["market"]),
+    )
+    table.append(("CO2e emissions", "kg/yr", m["co2e"]["baseline"], m["co2e"]["design"]))
+    table += ctx.unit_rows(
+        "quantity exchanged (sent)", {}, ctx.by_unit(built["from_resource"], built["sent"])
+    )
+    table.append(("links built", "", 0, len(links)))
     n_internal = len(built) - len(links)
     if n_internal:
         table.append(("internal reuse arcs", "", 0, n_internal))
@@ -708,21 +796,94 @@ def network_sheet(sh: _Sheet, ctx: _Context, png_path: Path | None, png_name: st
 
 
 def extra_sheet(sh: _Sheet, extra: ExtraSheet) -> None:
-    """Notes as lines above the table; a native chart beside it when the analysis asks."""
+    """Notes as lines above the table (wrapped to the table's width); a native chart beside
+    the table, or below it when the table is wide; then the pictures, each under its
+    caption and on a printed page of its own.
+
+    Columns in percent (``[%]`` in the header) show one decimal; text columns longer than
+    :data:`WRAP_WIDTH` wrap, so that a sheet prints legibly on a page's width.
+    """
     row = 1
     for note in extra.notes:
         sh.put(row, 1, note, measure=12)
         row += 1
     header = row + 1 if extra.notes else 1
     frame = extra.frame.reset_index(drop=True)
-    end = sh.table(frame, header)
-    sh.finish(freeze=f"A{header + 1}")
+    if len(frame.columns) == 0:  # no table: the notes, then the pictures
+        pictures_below(sh, extra.pictures, header)
+        sh.finish(freeze="A2")
+        return
+    formats = {
+        name: PCT_POINTS_FORMAT
+        for name in frame.columns
+        if str(name).endswith("[%]") and pd.api.types.is_numeric_dtype(frame[name])
+    }
+    # text a little longer than the cap still fits on one line of the capped column
+    wrap = [name for name in frame.columns if _longest_text(frame[name]) > 1.2 * WRAP_WIDTH]
+    end = sh.table(frame, header, formats=formats, caps={n: WRAP_WIDTH for n in wrap}, wrap=wrap)
+    sh.finish()
+    note_lines = wrap_notes(sh, list(range(1, len(extra.notes) + 1)), len(frame.columns))
+    if note_lines <= FROZEN_NOTE_LINES:
+        sh.ws.freeze_panes = f"A{header + 1}"
     sh.ws.print_title_rows = f"{header}:{header}"
+    below = end + 1
     if extra.chart is not None and not frame.empty:
         chart = make_chart(sh.ws, frame, extra.chart, header, end - 1)
         if chart is not None:
-            anchor = f"{get_column_letter(len(frame.columns) + 2)}{header}"
-            sh.ws.add_chart(chart, anchor)
+            if sum(sh.final_widths.values()) > CHART_BESIDE_MAX:
+                sh.ws.add_chart(chart, f"A{end + 1}")
+                below = end + 1 + math.ceil(chart.height / CM_PER_ROW) + 1
+            else:
+                sh.ws.add_chart(chart, f"{get_column_letter(len(frame.columns) + 2)}{header}")
+    pictures_below(sh, extra.pictures, below)
+
+
+def _longest_text(values: pd.Series) -> int:
+    return max((len(v) for v in values if isinstance(v, str)), default=0)
+
+
+CM_PER_ROW = 0.53  # a default row (15 points)
+
+
+def wrap_notes(sh: _Sheet, rows: Sequence[int], columns: int) -> int:
+    """Wrap each note across the table's columns (merged, with a row height for its lines:
+    Excel does not size merged rows itself); returns the lines the notes take."""
+    width = sum(sh.final_widths.get(c, MIN_WIDTH) for c in range(1, columns + 1))
+    lines = 0
+    for row in rows:
+        cell = sh.ws.cell(row=row, column=1)
+        text = str(cell.value or "")
+        n = max(1, _wrapped_lines(text, max(width - 2, 10) * TEXT_CHARS_PER_WIDTH))
+        lines += n
+        if columns < 2 or n == 1 and len(text) <= width:
+            continue
+        sh.ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=columns)
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+        sh.ws.row_dimensions[row].height = min(LINE_POINTS * n + 2, MAX_ROW_POINTS)
+    return lines
+
+
+PICTURE_WIDTH_PX = 900
+ROW_PX = 20  # a default row is 15 points = 20 pixels
+
+
+def pictures_below(sh: _Sheet, pictures: Sequence[Picture], row: int) -> int:
+    """Each picture under its caption, on a printed page of its own (a caption without a
+    picture stays on the page before); returns the first free row."""
+    for n, picture in enumerate(pictures):
+        if n and picture.png is not None:
+            sh.ws.row_breaks.append(Break(id=row - 1))
+        sh.put(row, 1, picture.caption, font=SECTION_FONT, measure=10)
+        row += 1
+        if picture.png is None:
+            row += 1
+            continue
+        image = Image(BytesIO(picture.png))
+        scale = PICTURE_WIDTH_PX / image.width
+        image.width, image.height = int(image.width * scale), int(image.height * scale)
+        sh.ws.add_image(image, f"A{row}")
+        row += math.ceil(image.height / ROW_PX) + 1
+    return row
 
 
 def make_chart(ws: Worksheet, frame: pd.DataFrame, spec: ChartSpec, header: int, last: int):

@@ -97,8 +97,7 @@ def _removal_table(park: Park, removals: list[Removal], kind: str) -> pd.DataFra
         rec["idle links (list)"] = "; ".join(r.idle_links)
         rec["remarks"] = _remarks(park, r)
         records.append(rec)
-    frame = pd.DataFrame(records)
-    return frame.astype(object).where(frame.notna(), None)
+    return pd.DataFrame(records)  # numbers stay numbers (a blank is NaN): they get formats
 
 
 def _num(x: float) -> float | None:
@@ -223,7 +222,6 @@ def defection_sheets(result: DefectionResult) -> list[ExtraSheet]:
         f"difference [{cur}/yr]": result.aware.expected_cost - result.plain.expected_cost,
     }
     frame = pd.concat([frame, pd.DataFrame([expected])], ignore_index=True)
-    frame = frame.astype(object).where(frame.notna(), None)
 
     diff = result.differing_links()
     added = [_plain_link(r) for _, r in diff[diff["aware"]].iterrows()]

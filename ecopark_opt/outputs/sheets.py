@@ -20,9 +20,18 @@ class ChartSpec:
     y_title: str = ""
 
 
+@dataclass(frozen=True)
+class Picture:
+    """A PNG picture under a caption (e.g. one option's network in a comparison)."""
+
+    caption: str
+    png: bytes | None  # None: no picture, the caption says why
+
+
 @dataclass
 class ExtraSheet:
-    """One report sheet added by an analysis: plain-language notes above a table.
+    """One report sheet added by an analysis: plain-language notes above a table (none when
+    the frame has no columns), then its pictures, one per printed page.
 
     Column names carry their unit in brackets, e.g. ``cost [EUR/yr]``.
     """
@@ -31,3 +40,4 @@ class ExtraSheet:
     frame: pd.DataFrame
     notes: list[str] = field(default_factory=list)
     chart: ChartSpec | None = None
+    pictures: list[Picture] = field(default_factory=list)

@@ -4,12 +4,10 @@ and the sample table.
 
 from __future__ import annotations
 
-from typing import Any
-
 import pandas as pd
 
 from ..analyses.sweep import STATS, SweepResult, histogram, link_frequency, robustness, stats
-from ..core.vocabulary import METRICS, SOLVED
+from ..core.vocabulary import METRICS, SOLVED, link_label
 from ..inputs.scenarios import UncertainRow
 from .sheets import ChartSpec, ExtraSheet
 
@@ -74,6 +72,7 @@ def sweep_sheets(result: SweepResult) -> list[ExtraSheet]:
         )
     if result.resumed:
         notes.append(f"{result.resumed} samples were read back from {result.results_path}.")
+    notes.extend(f"Warning: {w}." for w in result.warnings)
     notes.extend(f"Row {r.row}: {r.label} × {_dist_text(r)}" for r in result.rows)
 
     freq = link_frequency(result)
@@ -141,13 +140,6 @@ def sample_table(result: SweepResult) -> pd.DataFrame:
         for r, n in zip(s["reason"], s["note"])
     ]
     return table
-
-
-def link_label(link: dict[str, Any]) -> str:
-    """``A → B (water, pipe)``; a substitution reads ``(slag → cement, truck)``."""
-    a, b = link["from_resource"], link["to_resource"]
-    resource = a if a == b else f"{a} → {b}"
-    return f"{link['supplier']} → {link['receiver']} ({resource}, {link['mode']})"
 
 
 def _dist_text(row: UncertainRow) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from click.testing import CliRunner
 
@@ -225,3 +226,24 @@ def test_pareto_and_alternatives_and_resilience_commands(park: Path, tmp_path: P
     # the only other design is no link at all: cost 260 ≤ 110·(1 + 200 %)
     assert [a["cost"] for a in data["alternatives"]] == [pytest.approx(260.0)]
     assert {r["firm"] for r in data["resilience"]} == {"A", "B"}
+
+
+@pytest.mark.parametrize("command", ["validate", pytest.param("solve", marks=pytest.mark.slow)])
+def test_an_empty_transport_sheet_is_a_warning_naming_it(tmp_path: Path, command: str):
+    header_only = pd.DataFrame(columns=["mode", "resources", "capex_per_km"])
+    without = {k: v for k, v in TWO_FIRMS.items() if k != "transport"}
+    park = write_workbook(tmp_path / "park.xlsx", {**without, "Transport": header_only})
+    args = [command, str(park)] + (
+        ["--out", str(tmp_path / "r.xlsx")] if command == "solve" else []
+    )
+    result = run(args)
+    assert result.exit_code == 0, result.output
+    assert (
+        "warning: Transport: the sheet has no rows, so no transport mode is declared; every "
+        "resource travels by the default 'pipeline', which costs nothing and has no distance "
+        "limit" in result.stderr
+    )
+    # a sheet with rows, or no sheet at all, says nothing of the kind
+    for tables in (TWO_FIRMS, without):
+        park = write_workbook(tmp_path / "other.xlsx", tables)
+        assert "no transport mode" not in run(["validate", str(park)]).stderr

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -13,8 +14,10 @@ from click.testing import CliRunner
 from ecopark_opt.cli import main
 from ecopark_opt.core.optimize import optimize
 from ecopark_opt.errors import InputError
+from ecopark_opt.inputs import scenarios
 from ecopark_opt.inputs.load import load_park
 from ecopark_opt.inputs.reader import read_workbook
+from ecopark_opt.inputs.scenarios import override_problems
 from tests.helpers import park_file, two_firm_park
 
 
@@ -266,6 +269,48 @@ def test_bad_uncertainty_rows_name_their_cells(tmp_path):
         "uncertainty!C5 (column): unknown column 'price_x' on flows (did you mean 'price'?)",
         "uncertainty!D6 (distribution): scale needs a numeric column; firms name is text",
     ]
+
+
+# --- cost of checking ----------------------------------------------------------------------
+
+
+def test_each_scenario_is_checked_alone_from_the_base_values(tmp_path):
+    # alone, each scenario leaves A's supply of 100 at 50 and 40; compounded it would be -10
+    path = park_file(
+        tmp_path,
+        with_scenarios(
+            scenario("s1", "flows", "A/water/supply", "quantity", "add", -50),
+            scenario("s2", "flows", "A/water/supply", "quantity", "add", -60),
+            scenario("s3", "settings", "max_links", "value", "set", 2),
+            scenario("s3", "settings", "max_links", "value", "add", -3),
+        ),
+    )
+    assert override_problems(read_workbook(path)) == [
+        "scenarios!F5 (value): add -3 makes setting max_links -1; must be ≥ 0"
+    ]
+    raw = read_workbook(path)
+    work, _ = scenarios.apply_overrides(raw, scenarios.scenario_overrides(raw, "s2"))
+    assert work.tables["flows"].frame.at[0, "quantity"] == 40.0
+    assert raw.tables["flows"].frame.at[0, "quantity"] == 100.0  # the base is untouched
+
+
+def test_checking_scenarios_does_not_grow_with_their_number_per_row(tmp_path, monkeypatch):
+    # every scenario row used to copy the whole workbook and recompute the keys of its sheet
+    # (quadratic: 2 000 rows took 38 s); timings are in benchmarks/scenarios.py
+    rows = []
+    for i in range(30):
+        rows.append(scenario(f"s{i}", "flows", "A/water/supply", "quantity", "scale", 1.1))
+        rows.append(scenario(f"s{i}", "resources", "water", "virgin_price", "add", 1))
+    raw = read_workbook(park_file(tmp_path, with_scenarios(*rows)))
+    calls: Counter[str] = Counter()
+    for name in ("_row_keys", "copy_raw"):
+        real = getattr(scenarios, name)
+        monkeypatch.setattr(
+            scenarios, name, lambda *a, real=real, name=name: calls.update([name]) or real(*a)
+        )
+    assert override_problems(raw) == []
+    # the keys of flows and of resources once each, no copy of the workbook
+    assert calls == Counter({"_row_keys": 2})
 
 
 # --- command line ---------------------------------------------------------------------------

@@ -175,7 +175,12 @@ def test_filled_template_loads_and_solves(template, tmp_path):
     path = tmp_path / "filled.xlsx"
     book.save(path)
     park = load_park(path)
-    assert park.warnings == []
+    # the template's transport sheet is empty: the planner is told what that means
+    assert park.warnings == [
+        "transport: the sheet has no rows, so no transport mode is declared; every resource "
+        "travels by the default 'pipeline', which costs nothing and has no distance limit "
+        "(add rows to price and limit transport)"
+    ]
     assert park.settings.max_links is None and park.settings.objective == "cost"
     solution = optimize(park)
     # the template's transport sheet is empty, so the default cost-free pipeline applies:

@@ -444,6 +444,16 @@ def test_property_column_not_declared_is_a_warning(tmp_path):
     ]
 
 
+def test_negative_property_value_names_its_column(tmp_path):
+    tables = two_firm_park(properties=[{"property": "cod", "unit": "mg/l"}])
+    tables["flows"][1]["cod"] = -5  # flows column E, B's demand row (row 3)
+    tables["resources"][0]["cod"] = -1  # resources column E
+    assert problems_of(tmp_path, tables) == [
+        "flows!E3 (cod): must be ≥ 0, got -5",
+        "resources!E2 (cod): must be ≥ 0, got -1",
+    ]
+
+
 # --- coordinates -------------------------------------------------------------------------
 
 

@@ -13,14 +13,17 @@ import pandas as pd
 import pytest
 from openpyxl import Workbook, load_workbook
 from openpyxl.chart import BarChart, ScatterChart
+from openpyxl.utils import get_column_letter
 
+from ecopark_opt.analyses.resilience import n_minus_1
 from ecopark_opt.core.optimize import optimize
 from ecopark_opt.core.records import solution_json
 from ecopark_opt.errors import InputError
 from ecopark_opt.outputs.jsonout import write_json
 from ecopark_opt.outputs.network import draw_network, quantity_label
 from ecopark_opt.outputs.report import build_workbook, status_text, write_report
-from ecopark_opt.outputs.sheets import ChartSpec, ExtraSheet
+from ecopark_opt.outputs.resilience_sheets import resilience_sheets
+from ecopark_opt.outputs.sheets import ChartSpec, ExtraSheet, Picture
 from tests.helpers import load_tables, solve_tables
 
 # A (site S1) supplies 100 m3 of water, B (site S2, 5 km away) demands 80 m3; water costs 2 to
@@ -128,6 +131,34 @@ def test_sheets_in_order_and_summary_kpis(two, tmp_path):
     for ws in book.worksheets:
         assert ws.page_setup.orientation == "landscape"
         assert ws.page_setup.fitToWidth == 1
+
+
+def test_summary_gives_totals_per_unit_never_across_units(tmp_path):
+    # A supplies 100 m3 water and 50 t ash, B demands 80 m3 and 30 t (ash cannot be bought);
+    # the default pipeline is free: all of B's demand is exchanged. Virgin weights differ,
+    # so virgin use is a weighted metric and the purchases follow it per unit.
+    tables = json.loads(json.dumps(TWO_FIRMS))
+    del tables["transport"]
+    tables["resources"][0]["virgin_weight"] = 0.5
+    tables["resources"].append(
+        {"resource_id": "ash", "unit": "t", "virgin_price": None, "disposal_cost": 3.0}
+    )
+    tables["flows"] += [
+        {"firm_id": "A", "resource_id": "ash", "direction": "supply", "quantity": 50},
+        {"firm_id": "B", "resource_id": "ash", "direction": "demand", "quantity": 30},
+    ]
+    solution = solve_tables(tmp_path, tables)
+    book = load_workbook(write_report(solution, tmp_path / "r.xlsx"))
+    rows = [r for r in book["Summary"].iter_rows(values_only=True) if r[0]]
+    kpi = {(r[0], r[1]): list(r[2:4]) for r in rows}
+    assert kpi[("virgin resource use", "weighted units/yr")] == pytest.approx([40.0, 0.0])
+    assert kpi[("virgin purchase", "m3/yr")] == pytest.approx([80.0, 0.0])
+    assert ("virgin purchase", "t/yr") not in kpi  # ash cannot be bought: no purchase
+    assert kpi[("waste discharged", "m3/yr")] == pytest.approx([100.0, 20.0])
+    assert kpi[("waste discharged", "t/yr")] == pytest.approx([50.0, 20.0])
+    assert kpi[("quantity exchanged (sent)", "m3/yr")] == pytest.approx([0.0, 80.0])
+    assert kpi[("quantity exchanged (sent)", "t/yr")] == pytest.approx([0.0, 30.0])
+    assert not any("mixed" in str(v) for r in rows for v in r)
 
 
 def test_links_firms_balances_content(two, tmp_path):
@@ -333,3 +364,114 @@ def test_report_survives_a_failed_picture(two, tmp_path, monkeypatch):
     cells = [c for row in load_workbook(out)["Network"].iter_rows(values_only=True) for c in row]
     assert "the network picture could not be drawn: no coordinates" in cells
     assert sorted(p.name for p in tmp_path.iterdir()) == ["r.xlsx"]
+
+
+def table_headers(ws) -> dict[str, list]:
+    """Each Excel table (autofilter) of a sheet: its range → its header cells."""
+    return {t.ref: [c.value for c in ws[t.ref][0]] for t in ws.tables.values()}
+
+
+def test_every_table_gets_an_autofilter(two, tmp_path):
+    book = load_workbook(write_report(two, tmp_path / "r.xlsx", [pareto_sheet()]))
+    summary = table_headers(book["Summary"])
+    assert len(summary) == 2  # key indicators, per resource
+    assert ["indicator", "unit", "standalone baseline", "design", "change", "change [%]"] in (
+        summary.values()
+    )
+    for name in ("Links", "Firms", "Balances"):
+        (headers,) = table_headers(book[name]).values()
+        assert headers[0] == next(book[name].values)[0]
+    (pareto,) = table_headers(book["Pareto"])
+    assert pareto == "A4:B7"  # two notes, a blank row, the header, three points
+    inputs = table_headers(book["Inputs"])
+    assert len(inputs) == 6  # firms, sites, resources, flows, transport, settings
+    for ws in book.worksheets:
+        assert all(t.autoFilter is not None for t in ws.tables.values())
+    names = [t.displayName for ws in book.worksheets for t in ws.tables.values()]
+    assert len(set(n.lower() for n in names)) == len(names)
+
+
+def test_a_table_whose_headers_repeat_keeps_no_filter(two):
+    clash = ExtraSheet("Clash", pd.DataFrame([[1, 2]], columns=["x", "X"]))
+    fine = ExtraSheet("Fine", pd.DataFrame([[1, 2]], columns=["x", "y"]))
+    book = build_workbook(two, [clash, fine])
+    assert book["Clash"].tables == {} and book["Clash"]["A2"].value == 1  # Excel refuses it
+    assert [t.ref for t in book["Fine"].tables.values()] == ["A1:B2"]
+
+
+def test_resilience_sheet_has_number_formats_and_a_printable_layout(two, tmp_path):
+    result = n_minus_1(two.park, two)
+    book = load_workbook(write_report(two, tmp_path / "r.xlsx", resilience_sheets(result)))
+    ws = book["Resilience"]
+    header = next(r[0].row for r in ws.iter_rows() if r[0].value == "rank")
+    names = [c.value for c in ws[header]]
+    first = ws[header + 1]
+    cost = first[names.index("fixed design: cost increase [EUR/yr]")]
+    pct = first[names.index("fixed design: cost increase [%]")]
+    # without A, B buys its 80 m3 (160) over the pipe left stranded (50): +120 on 90
+    assert cost.value == pytest.approx(120.0) and cost.number_format == "#,##0"
+    assert pct.value == pytest.approx(133.33, abs=0.01) and pct.number_format == "#,##0.0"
+    assert ws.print_title_rows == f"${header}:${header}"
+    assert ws.page_setup.fitToWidth == 1 and ws.page_setup.orientation == "landscape"
+    assert [t.ref for t in ws.tables.values()] == [
+        f"A{header}:{get_column_letter(len(names))}{header + 2}"
+    ]
+    # the chart sits beside a narrow table, below a wide one: the page stays legible
+    anchor = ws._charts[0].anchor._from
+    widths = sum(ws.column_dimensions[get_column_letter(i)].width for i in range(1, 21))
+    assert (anchor.row + 1 > header + 2) == (widths > 110)
+
+
+def test_long_text_wraps_in_rows_tall_enough_and_notes_wrap_over_the_table(two):
+    words = " ".join(["stranded: A→B water (pipe)"] * 8)  # 215 characters
+    frame = pd.DataFrame({"firm": ["A", "B"], "remarks": [words, "short"], "n [%]": [1.25, 2]})
+    note = "A long note. " * 30  # 390 characters, wider than the table
+    ws = build_workbook(two, [ExtraSheet("Notes", frame, [note])])["Notes"]
+    remarks = ws["B4"]
+    assert remarks.alignment.wrap_text and remarks.alignment.vertical == "top"
+    assert ws["A4"].alignment.vertical == "top"  # the whole row starts at the top
+    width = ws.column_dimensions["B"].width
+    assert width <= 33  # capped, wraps instead of spilling over the next columns
+    lines = ws.row_dimensions[4].height / 15
+    assert lines >= len(words) / (width * 1.1)  # enough lines for the text
+    assert ws.row_dimensions[5].height is None  # a one-line row keeps Excel's height
+    assert ws["C4"].number_format == "#,##0.0"
+    assert "A1:C1" in ws.merged_cells and ws["A1"].alignment.wrap_text
+    assert ws.row_dimensions[1].height >= 15 * 2
+
+
+def test_pictures_of_an_extra_sheet_one_per_page(two):
+    pictures = [
+        Picture("first", _tiny_png()),
+        Picture("second: no design", None),
+        Picture("third", _tiny_png()),
+    ]
+    ws = build_workbook(two, [ExtraSheet("Pics", pd.DataFrame(), ["Notes."], pictures=pictures)])[
+        "Pics"
+    ]
+    assert ws.tables == {}
+    assert [c.value for c in ws["A"] if c.value] == [
+        "Notes.",
+        "first",
+        "second: no design",
+        "third",
+    ]
+    assert len(ws._images) == 2
+    # a page break before the third caption; the second, without a picture, stays on page 1
+    third = next(c.row for c in ws["A"] if c.value == "third")
+    assert [b.id for b in ws.row_breaks.brk] == [third - 1]
+
+
+def _tiny_png() -> bytes:
+    from io import BytesIO
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(2, 1), dpi=50)
+    fig.add_subplot().plot([0, 1], [0, 1])
+    buffer = BytesIO()
+    fig.savefig(buffer, format="png")
+    return buffer.getvalue()
