@@ -28,6 +28,7 @@ from ..core.optimize import RunOptions, optimize
 from ..core.park_model import ParkModel
 from ..core.solve import SolveResult, require_solution
 from ..errors import InfeasibleError, InputError
+from ..inputs.presolve import deliverable
 from ..park import Park
 from .resilience import BUILT_COLUMNS, COST_TOL, NOBODY
 
@@ -147,7 +148,7 @@ def defection_aware_design(park: Park, options: RunOptions = RunOptions()) -> De
     problems = scenario_problems(park, links, scenarios)
     if problems:
         raise InfeasibleError(problems)
-    model = ParkModel.build(park, links, defection_cases(scenarios))
+    model = ParkModel.build(park, links, defection_cases(park, scenarios))
     model.minimise_absolute("cost")  # the expected annual cost
 
     # the plain design, its links fixed, operated in every scenario
@@ -186,43 +187,51 @@ def defection_aware_design(park: Park, options: RunOptions = RunOptions()) -> De
 
 
 def scenario_problems(park: Park, links: pd.DataFrame, scenarios: pd.DataFrame) -> list[str]:
-    """A demand that cannot be bought must still be deliverable when a firm leaves."""
+    """A demand that cannot be bought must still be deliverable, in every period, when a
+    firm leaves."""
     problems = []
     flows = park.flows
     demand = flows[
         (flows["direction"] == "demand") & flows["price"].isna() & (flows["quantity"] > 0)
     ]
-    reach = links["upper"] * links["delivered_factor"]
+    shares = park.shares()
     for gone in scenarios["firm"]:
         if gone is None:
             continue
-        for j, row in demand.iterrows():
-            if row["firm_id"] == gone:
-                continue
-            into = (links["demand_flow"] == j) & (links["supplier"] != gone)
-            possible = float(reach[into].sum())
-            if possible < row["quantity"] * (1 - 1e-9):
-                unit = park.resources.at[row["resource_id"], "unit"]
-                problems.append(
-                    f"{park.flow_cell(j)} (quantity): if {gone} leaves, {row['firm_id']} "
-                    f"needs {row['quantity']:g} {unit} of {row['resource_id']}, which cannot "
-                    f"be bought, and other firms can deliver at most {possible:g}; set "
-                    f"{gone}'s defection_probability to 0 or give the resource a virgin_price"
-                )
-    return problems
+        remaining = links[links["supplier"] != gone]
+        for t in park.period_hours.index:
+            reach = deliverable(park, remaining, shares, t)
+            when = f" in period {t}" if park.has_periods else ""
+            for j, row in demand.iterrows():
+                if row["firm_id"] == gone:
+                    continue
+                wanted = float(row["quantity"]) * float(shares.at[j, t])
+                possible = float(reach.get(j, 0.0))
+                if possible < wanted * (1 - 1e-9):
+                    unit = park.resources.at[row["resource_id"], "unit"]
+                    problems.append(
+                        f"{park.flow_cell(j)} (quantity): if {gone} leaves, {row['firm_id']} "
+                        f"needs {wanted:g} {unit} of {row['resource_id']}{when}, which cannot "
+                        f"be bought, and other firms can deliver at most {possible:g}; set "
+                        f"{gone}'s defection_probability to 0 or give the resource a "
+                        "virgin_price"
+                    )
+    return list(dict.fromkeys(problems))
 
 
-def defection_cases(scenarios: pd.DataFrame) -> list[Case]:
-    """One operating case per scenario: nobody leaves (the park as designed), or firm k
-    leaves (its rows and links are absent); each weighted by its probability, so that the
-    model's cost is the expected annual cost."""
+def defection_cases(park: Park, scenarios: pd.DataFrame) -> list[Case]:
+    """One operating case per scenario and period: nobody leaves (the park as designed), or
+    firm k leaves (its rows and links are absent); each weighted by its scenario's
+    probability, so that the model's cost is the expected annual cost."""
     return [
         Case(
             scenario=PLANNED if firm is None else firm,
+            period=period,
             weight=float(probability),
             gone=frozenset() if firm is None else frozenset({firm}),
         )
         for firm, probability in zip(scenarios["firm"], scenarios["probability"])
+        for period in park.period_hours.index
     ]
 
 

@@ -232,12 +232,14 @@ def run_fixed_design(
     gone_link: int | None = None,
 ) -> tuple[Solution | None, RunOutcome]:
     """The design's decisions fixed, without ``gone_firm`` / ``gone_link``. Stranded links
-    stay built: win-win and the link-end rule of a gone candidate are switched off."""
+    stay built, sized links keep their capacity: win-win and the link-end rule of a gone
+    candidate are switched off."""
     admit = {f: 0 if f == gone_firm else a for f, a in plan.admit.items()}
     place = {k: 0 if k[0] == gone_firm else v for k, v in plan.place.items()}
     build = {l: 0 if l == gone_link else b for l, b in plan.build.items()}
+    capacity = {l: 0.0 if l == gone_link else k for l, k in plan.capacity.items()}
     with ExitStack() as stack:
-        stack.enter_context(model.fixed(admit, place, build))
+        stack.enter_context(model.fixed(admit, place, build, capacity=capacity))
         stack.enter_context(model.without("win_win"))
         if gone_firm is not None:
             stack.enter_context(model.without("link_endpoint", lambda k: k[1] == gone_firm))

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 import pyomo.environ as pyo
@@ -36,6 +36,7 @@ class DesignFixings:
     place: dict[tuple[str, str], int]
     build: dict[int, int]
     used_links: list[int]  # built, not internal, carrying flow
+    capacity: dict[int, float] = field(default_factory=dict)  # sized links' capacity
 
     @property
     def admitted(self) -> list[str]:
@@ -141,17 +142,23 @@ class ParkModel:
         }
         model_id = dict(zip(link_keys(m.links), m.links.index))
         build = dict.fromkeys(m.BUILT_LINKS, 0)
+        capacity = dict.fromkeys(m.SIZED, 0.0)
         used = []
         d = design.links
-        for key, b, sent, internal in zip(link_keys(d), d["build"], d["sent"], d["internal"]):
+        sized = d["capacity"] if "capacity" in d else pd.Series(float("nan"), index=d.index)
+        for key, b, sent, internal, size in zip(
+            link_keys(d), d["build"], d["sent"], d["internal"], sized
+        ):
             if internal or b < 0.5:
                 continue
             if key not in model_id:
                 raise ValueError("the design holds a link that is not a candidate of this park")
             build[model_id[key]] = 1
+            if model_id[key] in capacity and size == size:  # not NaN
+                capacity[model_id[key]] = float(size)
             if sent > 0:
                 used.append(model_id[key])
-        return DesignFixings(admit, place, build, used)
+        return DesignFixings(admit, place, build, used, capacity)
 
     def link_ids(self, keys: set[tuple]) -> tuple[dict[int, int], int]:
         """``Build`` fixings that build exactly the links of ``keys`` (a :data:`LINK_KEY`
@@ -173,16 +180,23 @@ class ParkModel:
         build: dict | None = None,
         links_off=(),
         shortage: bool = False,
+        capacity: dict | None = None,
     ) -> Iterator[None]:
         """Inside the block the given decisions are fixed: ``admit`` / ``place`` / ``build``
-        map model indexes to 0 or 1; ``links_off`` are links that may neither be built nor
+        map model indexes to 0 or 1, ``capacity`` sized links to their capacity (a link
+        fixed unbuilt keeps capacity 0); ``links_off`` are links that may neither be built nor
         carry flow; with ``shortage`` demand that cannot be bought may go unmet (its
         ``Purchase`` is free). Afterwards the variables touched have their fixing and value
         back and the objective is the one before the block; the other variables keep what
         the solves inside the block wrote (the last design found)."""
         m = self.m
         fixes: list[tuple[pyo.Var, float | None]] = []  # (variable, value to fix; None: free)
-        for var, values in ((m.Admit, admit), (m.Place, place), (m.Build, build)):
+        for var, values in (
+            (m.Admit, admit),
+            (m.Place, place),
+            (m.Build, build),
+            (m.Capacity, capacity),
+        ):
             fixes += [(var[k], v) for k, v in (values or {}).items()]
         for l in links_off:
             if l in m.Build:
@@ -264,9 +278,11 @@ class ParkModel:
         r"""Near-optimality and "built means used", for the search of alternatives.
 
         .. math:: C \le C^* + s + τ, \qquad \hat C \le \hat C^* + s + τ, \qquad
-                  F_{cl} \ge μ U_{cl} B_l \ (U_{cl} > 0), \qquad B_l = 0 \ (U_{cl} = 0)
+                  \sum_c F_{cl} \ge μ \sum_c U_{cl} B_l \ (\textstyle\sum_c U_{cl} > 0),
+                  \qquad B_l = 0 \ (\textstyle\sum_c U_{cl} = 0)
 
-        (μ = ``MIN_FLOW_SHARE``); :meth:`exclude` adds no-good cuts inside the block.
+        (μ = ``MIN_FLOW_SHARE``: a built link carries at least that share of what it could
+        carry over the year); :meth:`exclude` adds no-good cuts inside the block.
         """
         m = self.m
         m.alternative_cost_limit = pyo.Constraint(
@@ -276,15 +292,18 @@ class ParkModel:
             expr=metric_expression(m, "cost") <= objective + slack + tolerance(objective),
             doc="cost against baseline within the slack",
         )
+        cases = self._cases_of_links()
 
-        def rule(m, c, l):
-            if m.upper[c, l] <= 0:
+        def rule(m, l):
+            reach = sum(m.upper[c, l] for c in cases[l])
+            if reach <= 0:
                 return m.Build[l] <= 0
-            return m.Flow[c, l] >= MIN_FLOW_SHARE * m.upper[c, l] * m.Build[l]
+            return sum(m.Flow[c, l] for c in cases[l]) >= MIN_FLOW_SHARE * reach * m.Build[l]
 
-        if hasattr(m, "S_BUILT"):
+        built = [l for l in m.BUILT_LINKS if cases.get(l)]
+        if built:
             m.alternative_min_flow = pyo.Constraint(
-                m.S_BUILT, rule=rule, doc="a built link carries flow"
+                built, rule=rule, doc="a built link carries flow"
             )
         m.alternative_cuts = pyo.ConstraintList(doc="exclude designs already found")
         try:
@@ -313,20 +332,31 @@ class ParkModel:
             >= 1
         )
 
+    def _cases_of_links(self) -> dict[int, list[int]]:
+        """The cases each link operates in (the link's flow variables)."""
+        cases: dict[int, list[int]] = {}
+        for c, l in self.m.S_LINKS:
+            cases.setdefault(l, []).append(c)
+        return cases
+
     def _structure(self, designs: list[set]):
         r"""Overlap with the designs found, plus the unused share of the links built.
 
-        .. math:: Σ = \sum_l w_l B_l + \frac{1}{2|L|} \sum_{l \in L} (B_l - F_l / U_l)
+        .. math:: Σ = \sum_l w_l B_l + \frac{1}{2|L|} \sum_{l \in L}
+                  \Big(B_l - \frac{\sum_c F_{cl}}{\sum_c U_{cl}}\Big)
 
-        (w_l: designs found that use link l; L: links that need building with U_l > 0).
+        (w_l: designs found that use link l; L: links that need building and can carry
+        something over the year).
         """
         m = self.m
         weight = Counter(l for d in designs for l in d)
         overlap = sum(w * m.Build[l] for l, w in weight.items())
-        built = [(c, l) for c, l in getattr(m, "S_BUILT", []) if m.upper[c, l] > 0]
+        cases = self._cases_of_links()
+        reach = {l: sum(m.upper[c, l] for c in cases.get(l, ())) for l in m.BUILT_LINKS}
+        built = [l for l in m.BUILT_LINKS if reach[l] > 0]
         if not built:
             return overlap
-        unused = sum(m.Build[l] - m.Flow[c, l] / m.upper[c, l] for c, l in built)
+        unused = sum(m.Build[l] - sum(m.Flow[c, l] for c in cases[l]) / reach[l] for l in built)
         return overlap + (0.5 / len(built)) * unused
 
     def next_alternative(self, designs: list[set], options: SolveOptions) -> SolveResult:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import pandas as pd
+
 from .solution import Solution
 from .vocabulary import METRICS
 
@@ -59,25 +61,43 @@ def json_gap(solution: Solution) -> float | None:
     return gap
 
 
-def link_records(links) -> list[dict[str, Any]]:
-    """Link records of SPEC §6 for a frame of built links (also used by analyses)."""
+def link_records(
+    links: pd.DataFrame, by_period: pd.DataFrame | None = None
+) -> list[dict[str, Any]]:
+    """Link records (docs/results.md) for a frame of built links (also used by analyses): a
+    sized link adds its ``capacity``; with ``by_period`` (link × period), each link adds
+    ``by_period``: what it sends in each period."""
     out = []
-    for rec in links.to_dict("records"):
-        out.append({k: number(rec[k]) if k in _LINK_NUMBERS else text(rec[k]) for k in LINK_KEYS})
+    for l, rec in zip(links.index, links.to_dict("records")):
+        item = {k: number(rec[k]) if k in _LINK_NUMBERS else text(rec[k]) for k in LINK_KEYS}
+        if number(rec.get("capacity")) is not None:
+            item["capacity"] = number(rec["capacity"])
+        if by_period is not None:
+            item["by_period"] = _periods(by_period.loc[l])
+        out.append(item)
     return out
 
 
+def _periods(values: pd.Series) -> dict[str, float | None]:
+    return {str(t): number(v) for t, v in values.items()}
+
+
 def solution_json(solution: Solution) -> dict[str, Any]:
-    """The design as SPEC §6 keys: status, objective, gap, metrics, links, market, firms."""
+    """The design with the keys of docs/results.md: status, objective, gap, metrics, links,
+    purchases, discharges, firms (and ``by_period`` / ``capacity`` where they apply)."""
     rows = solution.rows
     admitted = rows[rows["admitted"] & (rows["market"] > 0)]
+    periods = solution.park.has_periods
 
     def market(direction: str) -> list[dict[str, Any]]:
         part = admitted[admitted["direction"] == direction]
-        return [
-            {"firm": str(f), "resource": str(r), "quantity": number(q)}
-            for f, r, q in zip(part["firm_id"], part["resource_id"], part["market"])
-        ]
+        out = []
+        for row, f, r, q in zip(part.index, part["firm_id"], part["resource_id"], part["market"]):
+            item: dict[str, Any] = {"firm": str(f), "resource": str(r), "quantity": number(q)}
+            if periods:
+                item["by_period"] = _periods(solution.market_by_period.loc[row])
+            out.append(item)
+        return out
 
     firms = solution.firms
     return {
@@ -91,7 +111,7 @@ def solution_json(solution: Solution) -> dict[str, Any]:
             }
             for k in METRICS
         },
-        "links": link_records(solution.built_links),
+        "links": link_records(solution.built_links, solution.sent_by_period if periods else None),
         "purchases": market("demand"),
         "discharges": market("supply"),
         "firms": [

@@ -311,8 +311,29 @@ def apply_overrides(
         _apply(edits, override, problems, changed)
     work = copy_raw(raw)
     edits.write_to(work)
+    _normalise_profiles(
+        work, [row for sheet, row, col in edits.cells if sheet == "profiles" and col == "share"]
+    )
     work.problems.extend(problems)
     return work, changed
+
+
+def _normalise_profiles(work: RawWorkbook, changed: list[Any]) -> None:
+    """A stream's shares after an override changed some of them: divided by their sum, so
+    they add up to 1 again (an uncertainty row that scales the winter share up moves that
+    much of the stream out of the other periods, in proportion; docs/uncertainty.md)."""
+    table = work.tables.get("profiles")
+    if table is None or not changed:
+        return
+    frame = table.frame
+    stream = ["firm_id", "resource_id", "direction"]
+    key_of = {i: tuple(k) for i, k in zip(frame.index, frame[stream].itertuples(index=False))}
+    for key in {key_of[row] for row in changed}:
+        rows = [i for i, k in key_of.items() if k == key]
+        shares = pd.to_numeric(frame.loc[rows, "share"], errors="coerce")
+        total = float(shares.sum())
+        if shares.notna().all() and total > 0:
+            frame.loc[rows, "share"] = (shares / total).to_numpy()
 
 
 def check_overrides(

@@ -205,3 +205,77 @@ def test_win_win_adds_up_the_periods(tmp_path):
     assert not fair.firms.at["C", "admitted"]
     assert fair.objective_value == pytest.approx(-125)
     assert fair.firms["gain"].to_dict() == pytest.approx({"A": 62.5, "B": 62.5, "C": 0})
+
+
+def test_json_result_carries_periods_and_capacity(tmp_path):
+    # the winter-heavy park of the first test, the pipe sized at κ = 25 (see
+    # test_link_sizing): 200 MWh sent in each half year, K = 400
+    from ecopark_opt.core.records import solution_json
+
+    tables = heat_park(
+        transport=[mode("pipe", capex_per_capacity=25)],
+        settings={"discount_rate": 0, "lifetime_years": 1},
+    )
+    data = solution_json(solve_tables(tmp_path, tables))
+    (link,) = data["links"]
+    assert link["sent"] == pytest.approx(400) and link["capacity"] == pytest.approx(400)
+    assert link["by_period"] == pytest.approx({"winter": 200, "summer": 200})
+    (bought,) = data["purchases"]
+    assert bought["by_period"] == pytest.approx({"winter": 600, "summer": 0})
+    (discharged,) = data["discharges"]
+    assert discharged["by_period"] == pytest.approx({"winter": 300, "summer": 300})
+
+
+def test_json_result_of_a_yearly_park_has_no_period_keys(tmp_path):
+    tables = heat_park()
+    del tables["periods"], tables["profiles"]
+    from ecopark_opt.core.records import solution_json
+
+    data = solution_json(solve_tables(tmp_path, tables))
+    assert all("by_period" not in r and "capacity" not in r for r in data["links"])
+    assert all("by_period" not in r for r in data["purchases"] + data["discharges"])
+
+
+def test_scenarios_may_change_periods_and_profiles(tmp_path):
+    # scenario "mild": winter is 60 % of B's demand instead of 80 % (set on both rows):
+    #   winter min(500, 600) = 500, summer min(500, 400) = 400 → 900 MWh → −36 000.
+    # scenario "colder": only the winter share is scaled (× 1.125 → 0.9); the stream's
+    #   shares are renormalised to add up to 1: winter 0.9 / 1.1, summer 0.2 / 1.1.
+    from ecopark_opt.core.optimize import optimize
+    from ecopark_opt.inputs.load import load_park
+    from tests.helpers import park_file
+
+    tables = heat_park()
+    key = "B/heat/demand/{}"
+    tables["scenarios"] = [
+        {
+            "scenario": "mild",
+            "sheet": "profiles",
+            "key": key.format("winter"),
+            "column": "share",
+            "operation": "set",
+            "value": 0.6,
+        },
+        {
+            "scenario": "mild",
+            "sheet": "profiles",
+            "key": key.format("summer"),
+            "column": "share",
+            "operation": "set",
+            "value": 0.4,
+        },
+        {
+            "scenario": "colder",
+            "sheet": "profiles",
+            "key": key.format("winter"),
+            "column": "share",
+            "operation": "scale",
+            "value": 1.125,
+        },
+    ]
+    path = park_file(tmp_path, tables)
+    mild = optimize(load_park(path, "mild"))
+    assert mild.objective_value == pytest.approx(-36_000)
+    # colder: winter min(500, 818.2) = 500, summer min(500, 181.8) = 181.8 → −27 272.7
+    colder = optimize(load_park(path, "colder"))
+    assert colder.objective_value == pytest.approx(-40 * (500 + 1000 * 0.2 / 1.1))
