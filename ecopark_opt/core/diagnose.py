@@ -8,15 +8,26 @@ resource).
 
 from __future__ import annotations
 
+import numpy as np
 import pyomo.environ as pyo
 
 from ..park import Park
-from .families import elastic_constraints
+from .families import delivered_mix, elastic_constraints, quality_load
 from .solve import SolveOptions, solve
 
 
 def explain_infeasibility(model: pyo.ConcreteModel, options: SolveOptions) -> list[str]:
-    """Messages naming the data in conflict (the model is changed and should be discarded)."""
+    """Messages naming the data in conflict (the model is changed and should be discarded).
+
+    Quality limits are measured against the mix actually delivered (a demand that goes
+    short needs less of the limited property): the shortfall reported is then what no blend
+    of the candidate sources and the virgin resource can supply within the limit.
+    """
+    for c, j, k in getattr(model, "S_QUALITY", []):
+        limit = float(model.park.flows.at[j, k])
+        model.quality_limit[c, j, k].set_value(
+            quality_load(model, c, j, k) - limit * delivered_mix(model, c, j) <= 0
+        )
     model.ElasticSlack = pyo.VarList(domain=pyo.NonNegativeReals)
     slack_of: list[tuple[str, object, object]] = []
     for family in elastic_constraints():
@@ -50,13 +61,8 @@ def describe(park: Park, m: pyo.ConcreteModel, family: str, index, amount: float
     """One sentence per violated row, pointing at the workbook."""
     s = park.settings
     if family == "demand_balance":
-        index = index[1]  # (case, row)
-        row = park.flows.loc[index]
-        return (
-            f"{park.flow_cell(index)} (quantity): {amount:g} of the {row['quantity']:g} "
-            f"{row['resource_id']} demanded by {row['firm_id']} can neither be bought nor "
-            "delivered under the other constraints"
-        )
+        c, j = index
+        return _shortfall(park, m, c, j, amount)
     if family == "quality_limit":
         _, j, k = index
         return (
@@ -96,3 +102,43 @@ def describe(park: Park, m: pyo.ConcreteModel, family: str, index, amount: float
             "no design lets every firm gain"
         )
     return f"{family}[{index}] violated by {amount:g}"
+
+
+def _shortfall(park: Park, m: pyo.ConcreteModel, c: int, j: str, amount: float) -> str:
+    """Why ``amount`` of demand row j cannot be met in case c, in the workbook's words: the
+    resource cannot be bought; or a quality limit that the virgin resource breaks and the
+    candidate sources cannot make up in a blend; or the other constraints (caps, limits)."""
+    row = park.flows.loc[j]
+    unit = park.resources.at[row["resource_id"], "unit"]
+    period = m.case[c].period if park.has_periods else None
+    wanted = m.amount[c, j]
+    what = (
+        f"{amount:g} of the {wanted:g} {unit} of {row['resource_id']} that {row['firm_id']} "
+        f"needs" + (f" in period {period}" if period else "")
+    )
+    if not m.buyable[j]:
+        price_cell = park.cell(
+            "resources", "virgin_price", int(park.resources.at[row["resource_id"], "excel_row"])
+        )
+        return (
+            f"{park.flow_cell(j)} (quantity): {what} can neither be bought ({price_cell} "
+            "virgin_price is blank) nor delivered by the candidate links"
+        )
+    dirty = [
+        k
+        for k in park.property_names
+        if not np.isnan(row[k]) and float(park.resources.at[row["resource_id"], k]) > row[k]
+    ]
+    if dirty:
+        k = dirty[0]
+        virgin = float(park.resources.at[row["resource_id"], k])
+        return (
+            f"{park.flow_cell(j, k)} ({k}): {what} cannot be met within its limit of "
+            f"{row[k]:g} {k}: the virgin {row['resource_id']} has {virgin:g}, and the "
+            "candidate sources are not clean enough or not large enough to bring the blend "
+            f"within the limit ({amount:g} {unit} short)"
+        )
+    return (
+        f"{park.flow_cell(j)} (quantity): {what} can neither be bought nor delivered under "
+        "the other constraints (caps and limits)"
+    )

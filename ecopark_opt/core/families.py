@@ -112,7 +112,7 @@ def add_demand_balance(m: pyo.ConcreteModel) -> None:
     m.demand_balance = pyo.Constraint(m.S_DEMAND, rule=rule, doc="demand balance")
 
 
-@family("quality_limit", elastic=True)
+@family("quality_limit")
 def add_quality_limits(m: pyo.ConcreteModel) -> None:
     r"""Linear mixing: the delivered mix of each limited property stays within the limit.
 
@@ -124,32 +124,45 @@ def add_quality_limits(m: pyo.ConcreteModel) -> None:
     c^virgin      value of k in the virgin resource (blank = 0)       property unit
     L_{j,k}       most accepted by demand row j                      property unit
     ============  =================================================  =========
+
+    The right-hand side is the limit times the mix's quantity, q_cj A_f(j) by the demand
+    balance; an infeasible park is explained with the mix's own quantity instead
+    (:func:`quality_load`), so that a shortfall is what no blend can supply.
     """
-    park = m.park
-    value = {k: park.flows[k].astype(float).to_dict() for k in park.property_names}
-    triples = [
+    m.S_QUALITY = [
         (c, j, k)
-        for k in park.property_names
+        for k in m.park.property_names
         for c, j in m.S_DEMAND
-        if not np.isnan(value[k][j]) and m.qty[j] > 0
+        if not np.isnan(m.property_value[k][j]) and m.qty[j] > 0
     ]
-    if not triples:
+    if not m.S_QUALITY:
         return
-    eta = m.links["delivered_factor"].to_dict()
-    supply_of = m.links["supply_flow"].to_dict()
 
     def rule(m, c, j, k):
-        limit = value[k][j]
-        virgin = float(park.resources.at[m.resource_of[j], k])
-        delivered = sum(
-            eta[l] * value[k][supply_of[l]] * m.Flow[c, l] for l in m.links_in.get((c, j), ())
-        )
-        return delivered + virgin * m.Purchase[c, j] <= (
-            limit * m.amount[c, j] * m.Admit[m.firm_of[j]]
-        )
+        limit = m.property_value[k][j]
+        return quality_load(m, c, j, k) <= limit * m.amount[c, j] * m.Admit[m.firm_of[j]]
 
-    m.S_QUALITY = triples
     m.quality_limit = pyo.Constraint(m.S_QUALITY, rule=rule, doc="quality of the delivered mix")
+
+
+def quality_load(m: pyo.ConcreteModel, c: int, j: str, k: str):
+    """Σ η_l F_cl c_{i(l),k} + P_cj c^virgin_k: how much of property k the mix delivered to
+    demand row j in case c carries."""
+    value = m.property_value[k]
+    virgin = float(m.park.resources.at[m.resource_of[j], k])
+    delivered = sum(
+        m.eta[l] * value[m.supply_of[l]] * m.Flow[c, l] for l in m.links_in.get((c, j), ())
+    )
+    return delivered + virgin * m.Purchase[c, j]
+
+
+def delivered_mix(m: pyo.ConcreteModel, c: int, j: str):
+    """Σ η_l F_cl + P_cj: the quantity delivered to demand row j in case c (links, purchase)."""
+    eta = m.links["delivered_factor"]
+    return (
+        sum(float(eta.at[l]) * m.Flow[c, l] for l in m.links_in.get((c, j), ()))
+        + (m.Purchase[c, j])
+    )
 
 
 # --- links ---------------------------------------------------------------------------------

@@ -116,6 +116,9 @@ def add_sets(m: pyo.ConcreteModel, park: Park, links: pd.DataFrame, cases: list[
     m.DEMAND = list(flows.index[flows["direction"] == "demand"])
     m.LINKS = list(links.index)
     m.BUILT_LINKS = list(links.index[~links["internal"].astype(bool)])
+    m.eta = links["delivered_factor"].to_dict()
+    m.supply_of = links["supply_flow"].to_dict()
+    m.property_value = {k: flows[k].astype(float).to_dict() for k in park.property_names}
 
     m.qty = flows["quantity"].astype(float).to_dict()
     m.firm_of = flows["firm_id"].to_dict()

@@ -12,7 +12,18 @@ from __future__ import annotations
 import pytest
 
 from ecopark_opt.core.links import candidate_links
-from tests.core.parks import WATER, approx, firms, flows, sites
+from tests.core.parks import (
+    WATER,
+    WATER_RESOURCE,
+    approx,
+    demand,
+    firms,
+    flows,
+    park,
+    site,
+    sites,
+    supply,
+)
 from tests.helpers import built, load_tables, row, solve_tables, two_firm_park
 
 
@@ -112,3 +123,26 @@ def test_quality_limit_holds_for_the_mix_of_two_sources_and_virgin(tmp_path):
     assert (20 * 100 + 10 * 0 + 50 * 40) / 80 == approx(50)  # the mix sits at the limit
     assert s.metrics["cost"] == {"design": approx(180), "baseline": approx(270)}
     assert s.objective_value == approx(-90)
+
+
+def test_a_limit_no_blend_can_meet_is_explained_by_its_property_and_shortfall(tmp_path):
+    # B needs 100 t of water with at most 5 cod; virgin water has 10 cod and can be bought;
+    # A offers 40 t at 0 cod. A blend of x t from A and p t bought is within the limit when
+    # 10 p ≤ 5 (x + p), i.e. p ≤ x ≤ 40: at most 80 t can be delivered, 20 t short. The
+    # explanation names the property (not "cannot be bought": water can be bought) and the
+    # true shortfall.
+    from ecopark_opt.errors import InfeasibleError
+
+    tables = park(
+        firms=[{"firm_id": "A", "site": "S1"}, {"firm_id": "B", "site": "S2"}],
+        sites=[site("S1", 0), site("S2", 1)],
+        flows=[supply("A", 40, cod=0), demand("B", 100, cod=5)],
+        resources=[{**WATER_RESOURCE, "cod": 10}],
+    )
+    tables["properties"] = [{"property": "cod", "unit": "mg/l"}]
+    with pytest.raises(InfeasibleError) as caught:
+        solve_tables(tmp_path, tables)
+    (reason,) = caught.value.reasons
+    assert reason.startswith("flows!E3 (cod): 20 of the 100 t of water that B needs")
+    assert "limit of 5 cod" in reason and "virgin water has 10" in reason
+    assert "cannot be bought" not in reason

@@ -554,6 +554,32 @@ def test_demand_that_cannot_be_bought_nor_served(tmp_path):
     ]
 
 
+def test_a_floating_candidate_supplies_once_whatever_its_plots(tmp_path):
+    # B needs 20 000 t of sludge, which cannot be bought. A supplies 8 000 t; candidate C
+    # supplies 3 000 t and may stand on any of three plots, each within reach: C's 3 000 t
+    # count once (11 000 in all), not once per plot (17 000).
+    tables = {
+        "firms": [
+            {"firm_id": "A", "site": "S1"},
+            {"firm_id": "B", "site": "S2"},
+            {"firm_id": "C", "status": "candidate"},
+        ],
+        "sites": [
+            {"site_id": "S1", "x_km": 0, "y_km": 0},
+            {"site_id": "S2", "x_km": 1, "y_km": 0},
+            *({"site_id": f"P{n}", "x_km": n, "y_km": 1, "kind": "plot"} for n in (1, 2, 3)),
+        ],
+        "resources": [{"resource_id": "sludge", "unit": "t", "virgin_price": None}],
+        "flows": [
+            {"firm_id": "A", "resource_id": "sludge", "direction": "supply", "quantity": 8000},
+            {"firm_id": "C", "resource_id": "sludge", "direction": "supply", "quantity": 3000},
+            {"firm_id": "B", "resource_id": "sludge", "direction": "demand", "quantity": 20000},
+        ],
+    }
+    (reason,) = infeasible_reasons(tmp_path, tables)
+    assert "at most 11000 can be delivered" in reason
+
+
 def test_demand_that_cannot_be_bought_and_is_only_partly_served(tmp_path):
     tables = park_with("flows", 0, quantity=50)
     tables["resources"][0]["virgin_price"] = None
