@@ -18,7 +18,7 @@ from ecopark_opt.core.optimize import optimize
 from ecopark_opt.core.records import solution_json
 from ecopark_opt.errors import InputError
 from ecopark_opt.outputs.jsonout import write_json
-from ecopark_opt.outputs.network import draw_network, quantity_label
+from ecopark_opt.outputs.network_draw import draw_network, quantity_label
 from ecopark_opt.outputs.report import build_workbook, status_text, write_report
 from ecopark_opt.outputs.sheets import ChartSpec, ExtraSheet
 from tests.helpers import load_tables, solve_tables
