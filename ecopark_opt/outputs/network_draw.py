@@ -21,6 +21,9 @@ sector, links are thin straight lines (colour = resource, width and opacity grow
 relative quantity), and only the firms with the largest flows in + out and the largest links
 carry a label — those links are drawn as arrows on top. The footnote says what was left out.
 
+**Numbers** are written out, never in scientific notation: quantities with a k / M / G / T
+prefix (``350 k``, ``1.2 M``), distances and axis ticks in plain digits.
+
 Drawing uses matplotlib's Agg canvas directly (no pyplot, no global backend switch) and
 networkx for the link multigraph. Everything is deterministic: the same solution gives the
 same PNG bytes.
@@ -67,6 +70,7 @@ from .network_layout import (
     off_plot_mark,
     off_plots,
     overview_node,
+    plain_number,
     plot_label_box,
     segment_samples,
     site_coordinates,
@@ -82,20 +86,33 @@ LABEL_CHARS = 18  # longest firm label
 KEY_CHARS = 46  # line length of the firm key beside the legend
 LINK_FONT = 7.0
 TOP_NODE = 45.0  # marker area of a labelled firm in an overview, points²
+PREFIXES = ("", "k", "M", "G", "T", "P", "E")  # thousands, millions, … of a quantity
 
 
 # --- text ------------------------------------------------------------------------------------
 
 
 def quantity_label(q: float) -> str:
-    """Short quantity text: 80 → ``80``, 1234 → ``1.2e3``, 120000 → ``1.2e5``."""
-    if q == 0:
-        return "0"
-    if abs(q) < 1000:
-        return f"{q:.3g}"
-    mantissa, exponent = f"{q:.1e}".split("e")
-    mantissa = mantissa.rstrip("0").rstrip(".")
-    return f"{mantissa}e{int(exponent)}"
+    """Short quantity text without an exponent: 80 → ``80``, 1234 → ``1.2 k``,
+    350 000 → ``350 k``, 1.2e6 → ``1.2 M``, 3e9 → ``3 G``, 0.00012 → ``0.00012``.
+
+    Three significant digits below 1 000, two with a prefix (k, M, G, T, P, E); beyond
+    999 E ``> 999 E``, and a non-zero quantity below a millionth ``< 0.000001`` (the Links
+    sheet has every number in full).
+    """
+    if not math.isfinite(q):
+        return str(q)
+    if 0 < abs(q) < 1e-6:
+        return "< 0.000001"
+    if abs(float(f"{q:.3g}")) < 1000:
+        return plain_number(q, 3)
+    power = min(int(math.floor(math.log10(abs(q)) / 3)), len(PREFIXES) - 1)
+    mantissa = float(f"{q / 1000.0**power:.2g}")
+    if abs(mantissa) >= 1000:  # 999 999 → 1 M, not 1000 k
+        if power == len(PREFIXES) - 1:
+            return "> 999 E" if q > 0 else "< -999 E"
+        power, mantissa = power + 1, mantissa / 1000
+    return f"{plain_number(mantissa, 2)} {PREFIXES[power]}"
 
 
 def short_label(firm_id: str, name: object) -> str:
@@ -131,6 +148,17 @@ def unit_text(unit: str) -> str:
 
 def _cut(text: str, n: int) -> str:
     return text if len(text) <= n else text[: n - 1] + "…"
+
+
+def _tick_texts(ticks: list[float]) -> list[str]:
+    """Tick values written out with the decimals their step needs, never with an exponent."""
+    step = min((abs(b - a) for a, b in zip(ticks, ticks[1:]) if b != a), default=1.0)
+    decimals = max(0, -math.floor(math.log10(step)) + 1) if step > 0 else 0
+    texts = [f"{t:.{decimals}f}" for t in ticks]
+    while decimals and all(t.endswith("0") for t in texts):  # 55.60, 55.70 → 55.6, 55.7
+        decimals -= 1
+        texts = [f"{t:.{decimals}f}" for t in ticks]
+    return ["0" if re.fullmatch(r"-0\.?0*", t) else t for t in texts]
 
 
 # --- the canvas ------------------------------------------------------------------------------
@@ -307,6 +335,8 @@ def render(solution: Solution) -> tuple[Figure, Drawn]:
         if geographic:  # ticks at round degrees, placed on the km plane
             _degree_ticks(ax.xaxis, lay.frame[0], lay.frame[2], km_per_deg_lon)
             _degree_ticks(ax.yaxis, lay.frame[1], lay.frame[3], KM_PER_DEG_LAT)
+        else:  # plain km, never an exponent or an offset ("1e6", "+5e3")
+            ax.ticklabel_format(style="plain", useOffset=False)
     else:
         ax.set_xticks([])
         ax.set_yticks([])
@@ -354,9 +384,15 @@ def render(solution: Solution) -> tuple[Figure, Drawn]:
 
 
 def _degree_ticks(axis, low_km: float, high_km: float, km_per_deg: float) -> None:
-    ticks = MaxNLocator(7).tick_values(low_km / km_per_deg, high_km / km_per_deg)
-    ticks = [t for t in ticks if low_km <= t * km_per_deg <= high_km]
-    axis.set_ticks([t * km_per_deg for t in ticks], [f"{t:g}" for t in ticks])
+    values = [
+        float(t) for t in MaxNLocator(7).tick_values(low_km / km_per_deg, high_km / km_per_deg)
+    ]
+    kept = [
+        (t, text)
+        for t, text in zip(values, _tick_texts(values))
+        if low_km <= t * km_per_deg <= high_km
+    ]
+    axis.set_ticks([t * km_per_deg for t, _ in kept], [text for _, text in kept])
 
 
 # --- firms, plots and links ------------------------------------------------------------------

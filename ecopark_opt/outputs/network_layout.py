@@ -60,12 +60,25 @@ Box = tuple[float, float, float, float]  # x0, y0, x1, y1 in display pixels
 Frame = tuple[float, float, float, float]  # x0, y0, x1, y1 in layout units
 
 
-# --- text of the notes ----------------------------------------------------------------------
+# --- numbers as the picture writes them ------------------------------------------------------
+
+
+def plain_number(x: float, digits: int) -> str:
+    """``x`` to ``digits`` significant digits, written out without an exponent:
+    (0.000123, 2) → ``0.00012``, (1234.5, 3) → ``1230``, (-0.5, 2) → ``-0.5``."""
+    if not math.isfinite(x):
+        return str(x)
+    if x == 0:
+        return "0"
+    text = np.format_float_positional(
+        float(f"{x:.{digits}g}"), precision=digits, unique=True, fractional=False, trim="-"
+    )
+    return "0" if text == "-0" else text
 
 
 def km_text(d: float) -> str:
-    """Distance text: 0.53 → ``0.53``, 7.04 → ``7``, 123.4 → ``123``."""
-    return f"{d:.0f}" if d >= 6.5 else f"{d:.2g}"
+    """Distance text: 0.53 → ``0.53``, 7.04 → ``7``, 123.4 → ``123``, 0.00004 → ``0.00004``."""
+    return f"{d:.0f}" if d >= 6.5 else plain_number(d, 2)
 
 
 def compass(dx: float, dy: float) -> str:

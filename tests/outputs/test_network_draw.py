@@ -7,11 +7,20 @@ need no solver and stay fast.
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pandas as pd
+from matplotlib.text import Text
 
-from ecopark_opt.outputs.network_draw import draw_network, firm_labels, render, short_label
+from ecopark_opt.outputs.network_draw import (
+    PREFIXES,
+    draw_network,
+    firm_labels,
+    quantity_label,
+    render,
+    short_label,
+)
 from ecopark_opt.outputs.network_layout import TOP_FIRMS, TOP_LINKS
 from tests.outputs.network_parks import (
     SMALL_FIRMS,
@@ -145,3 +154,69 @@ def test_dense_cluster_overview_is_schematic():
     assert any(note.startswith("schematic layout, not to scale") for note in drawn.notes)
     # only the four firms with a link can carry a label
     assert sorted(drawn.labelled) == ["F0", "F1", "F120", "F121"]
+
+
+# --- numbers: never in scientific notation ----------------------------------------------------
+
+SCIENTIFIC = re.compile(r"\d[eE][+-]?\d")
+
+
+def test_quantity_labels_never_use_scientific_notation():
+    assert quantity_label(0) == "0"
+    assert quantity_label(80) == "80"
+    assert quantity_label(999.4) == "999"
+    assert quantity_label(999.6) == "1 k"  # not "1e+03"
+    assert quantity_label(1234) == "1.2 k"
+    assert quantity_label(120_000) == "120 k"
+    assert quantity_label(350_000) == "350 k"
+    assert quantity_label(999_999) == "1 M"  # not "1000 k"
+    assert quantity_label(1.2e6) == "1.2 M"
+    assert quantity_label(3e9) == "3 G"
+    assert quantity_label(0.000012) == "0.000012"  # not "1.2e-05"
+    assert quantity_label(1e-9) == "< 0.000001"
+    assert quantity_label(1e30) == "> 999 E"
+    # every magnitude from a millionth to 999 E: digits and a prefix, read back within 5 %
+    for exponent in np.arange(-6.0, 21.0, 0.25):
+        q = 1.37 * 10.0**exponent
+        text = quantity_label(q)
+        assert re.fullmatch(r"\d+(\.\d+)?( [kMGTPE])?", text), (q, text)
+        number, _, prefix = text.partition(" ")
+        assert abs(float(number) * 1000.0 ** PREFIXES.index(prefix) - q) <= 0.05 * q, (q, text)
+
+
+def all_texts(fig) -> list[str]:
+    """Every text of a drawn figure: labels, ticks and their offset, legend, notes."""
+    fig.canvas.draw()
+    return [t.get_text() for t in fig.findobj(Text) if t.get_text()]
+
+
+def test_no_number_drawn_in_scientific_notation():
+    # to scale, x about 5 000 000 km (matplotlib would add an offset "+5e6" to the ticks),
+    # flows from 4e-5 to 1.2e12 t
+    x = 5e6
+    sites = {"A": (x, 0.0, "fixed"), "B": (x + 3, 1.0, "fixed"), "C": (x + 1, 4.0, "fixed")}
+    firms = {f: (f, f"Firm {f}", "energy", "existing") for f in sites}
+    links = [("A", "B", "steam", 1.2e12), ("B", "C", "water", 3.5e5), ("C", "A", "ash", 4e-5)]
+    fig, drawn = render(fake_solution(sites, firms, links))
+    texts = all_texts(fig)
+    assert drawn.to_scale and drawn.link_labels == 3
+    assert {"steam 1.2 T t", "water 350 k t", "ash 0.00004 t"} <= set(texts)
+    assert not [t for t in texts if SCIENTIFIC.search(t)]
+    assert "5000000" in texts  # a plain x tick
+
+    # geographic, a few metres apart near (0°, 0°): ticks of a few millionths of a degree
+    sites = {"A": (0.00001, 0.00001, "fixed"), "B": (0.00004, 0.00003, "fixed")}
+    firms = {f: (f, f"Firm {f}", "energy", "existing") for f in sites}
+    fig, drawn = render(fake_solution(sites, firms, [("A", "B", "heat", 2.5e7)], geographic=True))
+    texts = all_texts(fig)
+    assert drawn.to_scale and "heat 25 M t" in texts
+    assert not [t for t in texts if SCIENTIFIC.search(t)]
+
+    # a schematic note giving the range of distances: 0.00004 km (4 cm) to 80 km
+    sites = {f"H{i}": (0.00004 * i, 0.0, "fixed") for i in range(6)}
+    sites.update({"FAR": (50.0, -62.45, "fixed")})
+    firms = {f"F_{s}": (s, "", "", "existing") for s in sites}
+    fig, drawn = render(fake_solution(sites, firms, [("F_H0", "F_FAR", "slag", 1e3)]))
+    note = next(n for n in drawn.notes if n.startswith("schematic layout"))
+    assert "firms 0.00004 to 80 km apart" in note
+    assert not [t for t in all_texts(fig) if SCIENTIFIC.search(t)]

@@ -294,7 +294,7 @@ def test_network_picture(tricky, tmp_path):
     assert png.stat().st_size > 20_000
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert mpimg.imread(png).shape[:2] == (840, 1200)  # 10 × 7 in at 120 dpi
-    assert quantity_label(120_000) == "1.2e5"
+    assert quantity_label(120_000) == "120 k"
     assert quantity_label(80) == "80"
 
 
