@@ -313,7 +313,7 @@ def render(solution: Solution) -> tuple[Figure, Drawn]:
         arcs = _draw_links(canvas, graph, links, pos_px, rcolors, radius_px)
         by_sector, keys, colors = _draw_firms(canvas, firms, lay, pos_px, node_size, radius_px)
         _label_firms(canvas, graph, labels, pos_px, radius_px, many)
-        omitted = _label_links(canvas, links, arcs, units, rcolors)
+        omitted = _label_links(canvas, links, arcs, units, rcolors, stand_off=not many)
         _label_plots(canvas, lay, radius_px)
         labelled, n_arcs = list(pos_px), len(arcs)
         notes.extend(lay.notes)
@@ -590,7 +590,9 @@ def _put_firm_label(
     canvas.put_boxed(box, text, 6, bbox=bbox, **style)
 
 
-def _label_links(canvas: _Canvas, links, arcs, units, rcolors, crowd=None) -> int:
+def _label_links(
+    canvas: _Canvas, links, arcs, units, rcolors, crowd=None, stand_off: bool = False
+) -> int:
     """Labels along the arrows (``link_label_box``), largest flows first; returns how many
     found no room."""
     omitted = 0
@@ -603,15 +605,13 @@ def _label_links(canvas: _Canvas, links, arcs, units, rcolors, crowd=None) -> in
             name = f"{resource}→{rec['to_resource']}"
         label = f"{name} {quantity_label(float(rec['sent']))} {units.get(resource, '')}".strip()
         w, h = canvas.text_size(label, fontsize=LINK_FONT)
-        spot = link_label_box(
-            canvas.board, arcs[key], (w + 5, h + 4), canvas.board.arc_index[key], crowd
-        )
+        index = canvas.board.arc_index[key]
+        spot = link_label_box(canvas.board, arcs[key], (w + 5, h + 4), index, crowd, stand_off)
         if spot is None:
             omitted += 1
             continue
         (x0, y0, x1, y1), anchor = spot
-        if crowd is not None and not (x0 <= anchor[0] <= x1 and y0 <= anchor[1] <= y1):
-            # an overview's label may stand off its (short) arrow: a leader joins them
+        if anchor is not None:  # the label stands off its arrow: a leader joins them
             canvas.line(
                 anchor, (min(max(anchor[0], x0), x1), min(max(anchor[1], y0), y1)), "#555555"
             )

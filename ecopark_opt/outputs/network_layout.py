@@ -723,44 +723,56 @@ def link_label_box(
     size: Point,
     skip: int,
     crowd: Crowd | None = None,
-) -> tuple[Box, Point] | None:
-    """A free box for a link's label and the arrow's point it belongs to, or None.
+    stand_off: bool = False,
+) -> tuple[Box, Point | None] | None:
+    """A free box for a link's label, or None; with the box, the arrow's point a leader line
+    starts from when the label stands off its arrow (else None).
 
     Spots lie along the arrow ``arc`` = (p, q, rad) at ``LABEL_SPOTS``, on the line and a
-    little to either side; the cheapest crosses the fewest other arrows, near the middle. With
-    a ``crowd`` (an overview), labels may also stand further off their line and round the
-    middle of a short arrow, and spots over much ink cost more.
+    little to either side; the cheapest crosses the fewest other arrows, near the middle.
+    *Stand-off* spots lie further off the line and round the middle of the arrow, as a firm's
+    label: an overview (with a ``crowd``, where spots over much ink cost more) weighs them
+    with the others; a full picture tries them, with ``stand_off``, only for a label that
+    finds no room next to its arrow (an arrow shorter than its label, between close firms).
     """
     p, q, rad = arc
     w, h = size
     mid = arc_points(p, q, rad, LABEL_SPOTS)
     tangent = arc_points(p, q, rad, [min(t + 0.01, 1.0) for t in LABEL_SPOTS]) - mid
-    spots = []  # (box, the arrow's point it belongs to, i, j, extra cost)
+    spots = []  # (box, the arrow's point it belongs to, i, j, extra cost, stands off)
     for i, (cx, cy) in enumerate(mid):
         tx, ty = tangent[i]
         norm = math.hypot(tx, ty) or 1.0
         nx_, ny_ = -ty / norm, tx / norm
-        shifts = (0.0, h * 0.6, -h * 0.6, h * 1.3, -h * 1.3)
-        if crowd is not None:  # an overview: labels may stand further off their line
-            shifts += (h * 2.2, -h * 2.2, h * 3.2, -h * 3.2)
-        for j, shift in enumerate(shifts):
-            x, y = cx + nx_ * shift, cy + ny_ * shift
+        for j, shift in enumerate((0.0, 0.6, -0.6, 1.3, -1.3, 2.2, -2.2, 3.2, -3.2)):
+            x, y = cx + nx_ * shift * h, cy + ny_ * shift * h
             box = (x - w / 2, y - h / 2, x + w / 2, y + h / 2)
-            spots.append((box, (float(cx), float(cy)), i, j, 0.0))
-    if crowd is not None:  # then round the middle of a (short) arrow, as a firm's label
-        cx, cy = float(mid[0][0]), float(mid[0][1])
-        for k, (x0, y0, far) in enumerate(label_spots(cx, cy, w, h, 4.0)):
-            spots.append(((x0, y0, x0 + w, y0 + h), (cx, cy), len(mid), k, 0.3 * far))
-    best, best_cost, anchor = None, math.inf, (0.0, 0.0)
-    for box, point, i, j, extra in spots:
-        if not board.free(box):
-            continue
-        cost = 2.0 * board.crossings(box, skip) + 0.5 * i + 0.8 * j
-        if crowd is not None:
-            cost += extra + 0.1 * crowd(box)
-        if cost < best_cost:
-            best, best_cost, anchor = box, cost, point
-    return None if best is None else (best, anchor)
+            spots.append((box, (float(cx), float(cy)), i, j, 0.0, j >= 5))
+    cx, cy = float(mid[0][0]), float(mid[0][1])
+    for k, (x0, y0, far) in enumerate(label_spots(cx, cy, w, h, 4.0)):
+        spots.append(((x0, y0, x0 + w, y0 + h), (cx, cy), len(mid), k, 0.3 * far, True))
+    if crowd is not None:
+        rounds = [spots]
+    else:
+        rounds = [[s for s in spots if not s[5]]] + ([[s for s in spots if s[5]]] * stand_off)
+    for candidates in rounds:
+        best, best_cost, anchor, off = None, math.inf, (0.0, 0.0), False
+        for box, point, i, j, extra, stands_off in candidates:
+            if not board.free(box):
+                continue
+            cost = 2.0 * board.crossings(box, skip) + 0.5 * i + 0.8 * j
+            if crowd is not None:
+                cost += extra + 0.1 * crowd(box)
+            elif stands_off:
+                cost += extra
+            if cost < best_cost:
+                best, best_cost, anchor, off = box, cost, point, stands_off
+        if best is not None:
+            x0, y0, x1, y1 = best
+            inside = x0 <= anchor[0] <= x1 and y0 <= anchor[1] <= y1
+            leader = (crowd is not None or off) and not inside
+            return best, anchor if leader else None
+    return None
 
 
 def plot_label_box(board: Board, at: Point, size: Point, radius: float) -> Box | None:

@@ -62,6 +62,33 @@ def test_small_park_picture_labels_every_link(tmp_path):
     assert png.read_bytes() == again.read_bytes()
 
 
+def test_label_of_a_short_arrow_stands_off_its_arrow_with_a_leader():
+    # A and B 0.6 km apart in a 4 km park: the arrow A→B (about 100 px) is shorter than its
+    # label (about 180 px), so no spot on or beside the arrow is free of the two markers
+    sites = {"A": (0.0, 0.0, "fixed"), "B": (0.6, 0.1, "fixed"), "C": (4.0, 3.0, "fixed")}
+    sites["D"] = (0.0, 3.0, "fixed")
+    firms = {f: (f, f"Firm {f}", "food", "existing") for f in sites}
+    links = [("A", "B", "spent_grain_and_yeast", 25e3), ("C", "D", "heat", 5e4)]
+    links.append(("D", "A", "water", 1e3))
+    fig, drawn = render(fake_solution(sites, firms, links))
+    assert (drawn.link_labels, drawn.omitted) == (3, 0)
+    ax = fig.axes[0]
+    box = next(t for t in ax.texts if t.get_text().startswith("spent_grain_and_yeast"))
+    box = box.get_window_extent().padded(3)  # the text, and its box's padding
+    (leader,) = [line for line in ax.lines if line.get_color() == "#555555"]
+    start, end = ax.transData.transform(leader.get_xydata())
+    a, b = drawn.positions["A"], drawn.positions["B"]
+    assert min(a[0], b[0]) < start[0] < max(a[0], b[0])  # from the arrow between A and B …
+    assert box.x0 <= end[0] <= box.x1 and box.y0 <= end[1] <= box.y1  # … to its label
+    # a crowded picture (more than 12 firms) keeps labels beside their arrows
+    for i in range(10):
+        sites[f"X{i}"] = (1.5 + 0.25 * i, 1.5 - 0.1 * i, "fixed")
+        firms[f"X{i}"] = (f"X{i}", f"Other {i}", "food", "existing")
+    fig, drawn = render(fake_solution(sites, firms, links))
+    assert drawn.omitted == 1
+    assert not [line for line in fig.axes[0].lines if line.get_color() == "#555555"]
+
+
 def test_uneven_park_is_drawn_schematic():
     # the harbour of test_uneven_spread, one firm per site, a chain of links
     sites = {f"H{i}": (0.3 * i, 0.1 * (i % 2), "fixed") for i in range(7)}
