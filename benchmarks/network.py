@@ -6,7 +6,7 @@
 Each size N gets one park (``ecopark_opt.inputs.generate``: N existing firms, 20 resources),
 solved once to a 1 % gap within ``--time-limit`` seconds (the picture needs a design, not a
 proof). The design is then drawn ``--repeats`` times: *layout* is where the firms go
-(``arrange`` or ``arrange_overview``), *render* the whole picture on its canvas (layout, marks,
+(``network_layout.arrange``), *render* the whole picture on its canvas (layout, marks,
 label placement, legend), *png* writing the file. The table gives the median of the repeats
 and the kind of picture (full, schematic, overview). The first drawing of a process pays
 matplotlib's font cache and imports; a warm-up drawing of the smallest park is not counted.
@@ -28,7 +28,7 @@ from ecopark_opt.outputs.network_draw import DPI, render
 
 
 def timed_layout(calls: list[float]):
-    """Wrap the layout functions the picture calls, adding each call's seconds to ``calls``."""
+    """Wrap the layout function the picture calls, adding each call's seconds to ``calls``."""
 
     def wrap(fn):
         def timed(*args, **kwargs):
@@ -41,7 +41,6 @@ def timed_layout(calls: list[float]):
         return timed
 
     network_draw.arrange = wrap(network_draw.arrange)
-    network_draw.arrange_overview = wrap(network_draw.arrange_overview)
 
 
 def draw_times(solution, folder: Path, repeats: int, calls: list[float]) -> dict:

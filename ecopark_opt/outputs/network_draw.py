@@ -1,7 +1,8 @@
 """The picture of the exchange network: firms on their sites, built links as arrows.
 
-Where things go is decided in :mod:`ecopark_opt.outputs.network_layout`; this module draws
-them with matplotlib, writes the labels, the legend, the firm key and the footnote.
+Where things go is decided in :mod:`ecopark_opt.outputs.network_layout`, the words and
+numbers are written by :mod:`ecopark_opt.outputs.network_text`; this module draws them with
+matplotlib: marks, labels, legend, firm key and footnote.
 
 **Marks.** Colour = sector (status when no firm has a sector), marker = existing (circle) or
 admitted candidate (diamond); candidates left out are not drawn. Free plots inside the view
@@ -21,8 +22,8 @@ sector, links are thin straight lines (colour = resource, width and opacity grow
 relative quantity), and only the firms with the largest flows in + out and the largest links
 carry a label — those links are drawn as arrows on top. The footnote says what was left out.
 
-**Numbers** are written out, never in scientific notation: quantities with a k / M / G / T
-prefix (``350 k``, ``1.2 M``), distances and axis ticks in plain digits.
+**Numbers** are written out, never in scientific notation (``350 k``, ``1.2 M``; plain km
+and degree ticks, no offset).
 
 Drawing uses matplotlib's Agg canvas directly (no pyplot, no global backend switch) and
 networkx for the link multigraph. Everything is deterministic: the same solution gives the
@@ -61,104 +62,35 @@ from .network_layout import (
     Point,
     arc_points,
     arrange,
-    arrange_overview,
-    compass,
     firm_label_box,
     is_overview,
-    km_text,
     link_label_box,
     off_plot_mark,
     off_plots,
     overview_node,
-    plain_number,
     plot_label_box,
     segment_samples,
     site_coordinates,
-    top_firm_label_box,
     top_firms,
+)
+from .network_text import (
+    cut,
+    firm_labels,
+    km_text,
+    off_plots_note,
+    overview_notes,
+    quantity_label,
+    tick_texts,
+    unit_text,
 )
 
 FIGSIZE = (10.0, 7.0)
 DPI = 120
 AXES_BOX = (0.07, 0.115, 0.655, 0.815)  # left, bottom, width, height (figure fractions)
 STATUS_COLORS = {"existing": "#1f77b4", "candidate": "#ff7f0e"}
-LABEL_CHARS = 18  # longest firm label
 KEY_CHARS = 46  # line length of the firm key beside the legend
 LINK_FONT = 7.0
 TOP_NODE = 45.0  # marker area of a labelled firm in an overview, points²
-PREFIXES = ("", "k", "M", "G", "T", "P", "E")  # thousands, millions, … of a quantity
-
-
-# --- text ------------------------------------------------------------------------------------
-
-
-def quantity_label(q: float) -> str:
-    """Short quantity text without an exponent: 80 → ``80``, 1234 → ``1.2 k``,
-    350 000 → ``350 k``, 1.2e6 → ``1.2 M``, 3e9 → ``3 G``, 0.00012 → ``0.00012``.
-
-    Three significant digits below 1 000, two with a prefix (k, M, G, T, P, E); beyond
-    999 E ``> 999 E``, and a non-zero quantity below a millionth ``< 0.000001`` (the Links
-    sheet has every number in full).
-    """
-    if not math.isfinite(q):
-        return str(q)
-    if 0 < abs(q) < 1e-6:
-        return "< 0.000001"
-    if abs(float(f"{q:.3g}")) < 1000:
-        return plain_number(q, 3)
-    power = min(int(math.floor(math.log10(abs(q)) / 3)), len(PREFIXES) - 1)
-    mantissa = float(f"{q / 1000.0**power:.2g}")
-    if abs(mantissa) >= 1000:  # 999 999 → 1 M, not 1000 k
-        if power == len(PREFIXES) - 1:
-            return "> 999 E" if q > 0 else "< -999 E"
-        power, mantissa = power + 1, mantissa / 1000
-    return f"{plain_number(mantissa, 2)} {PREFIXES[power]}"
-
-
-def short_label(firm_id: str, name: object) -> str:
-    """A firm's label of at most ``LABEL_CHARS`` characters.
-
-    The name without parenthesised parts when it fits (``Greenhouse (waste heat and CO2)`` →
-    ``Greenhouse``), else the firm_id (``Combined heat and power plant`` → ``CHP``), cut with
-    an ellipsis if even the id is too long.
-    """
-    text = name.strip() if isinstance(name, str) else ""
-    text = re.sub(r"\s*\([^)]*\)", "", text).strip()
-    if text and len(text) <= LABEL_CHARS:
-        return text
-    return _cut(str(firm_id), LABEL_CHARS)
-
-
-def firm_labels(firms: pd.DataFrame) -> dict[str, str]:
-    """Short labels, unique: firms whose short names clash are labelled by their firm_id."""
-    labels = {str(f): short_label(str(f), name) for f, name in zip(firms.index, firms["name"])}
-    counts = pd.Series(list(labels.values())).value_counts()
-    for f, text in labels.items():
-        if counts[text] > 1:
-            labels[f] = _cut(f, LABEL_CHARS)
-    return labels
-
-
-def unit_text(unit: str) -> str:
-    """Legend unit: quantities are yearly unless the unit already is a rate (``t/h``)."""
-    if not unit:
-        return ""
-    return f"[{unit}]" if "/" in unit else f"[{unit}/yr]"
-
-
-def _cut(text: str, n: int) -> str:
-    return text if len(text) <= n else text[: n - 1] + "…"
-
-
-def _tick_texts(ticks: list[float]) -> list[str]:
-    """Tick values written out with the decimals their step needs, never with an exponent."""
-    step = min((abs(b - a) for a, b in zip(ticks, ticks[1:]) if b != a), default=1.0)
-    decimals = max(0, -math.floor(math.log10(step)) + 1) if step > 0 else 0
-    texts = [f"{t:.{decimals}f}" for t in ticks]
-    while decimals and all(t.endswith("0") for t in texts):  # 55.60, 55.70 → 55.6, 55.7
-        decimals -= 1
-        texts = [f"{t:.{decimals}f}" for t in ticks]
-    return ["0" if re.fullmatch(r"-0\.?0*", t) else t for t in texts]
 
 
 # --- the canvas ------------------------------------------------------------------------------
@@ -280,10 +212,8 @@ def render(solution: Solution) -> tuple[Figure, Drawn]:
     notes: list[str] = []
     if not firm_site:
         lay = Layout({}, {}, {}, True, ["no firm with a site to draw"])
-    elif overview:
-        lay = arrange_overview(firm_site, site_km, plots, gap_px, view_px)
     else:
-        lay = arrange(firm_site, site_km, plots, gap_px, view_px)
+        lay = arrange(firm_site, site_km, plots, gap_px, view_px, overview)
     ax.set_xlim(lay.frame[0], lay.frame[2])
     ax.set_ylim(lay.frame[1], lay.frame[3])
     renderer = fig.canvas.get_renderer()
@@ -295,13 +225,18 @@ def render(solution: Solution) -> tuple[Figure, Drawn]:
     rcmap = matplotlib.colormaps["Dark2" if len(resources) <= 8 else "tab20"]
     rcolors = {r: rcmap(i % rcmap.N) for i, r in enumerate(resources)}
     labels = firm_labels(firms)
+    palette = _firm_colors(firms)
 
     _draw_plots(canvas, lay, firm_site, radius_px)
     if overview:
-        shown = _draw_overview(canvas, firms, links, lay, pos_px, rcolors, units, labels, node_size)
-        by_sector, keys, colors, labelled, ranked, n_arcs, omitted = shown
+        shown = _draw_overview(
+            canvas, firms, palette, links, lay, pos_px, rcolors, units, labels, node_size
+        )
+        labelled, ranked, n_arcs, omitted = shown
         notes.extend(
-            _overview_notes(len(firms), len(labelled), ranked, n_arcs, omitted, lay.nudged)
+            overview_notes(
+                len(firms), len(labelled), ranked, n_arcs, omitted, lay.nudged, TOP_LINKS
+            )
         )
         notes.extend(lay.notes)
     else:
@@ -311,7 +246,7 @@ def render(solution: Solution) -> tuple[Figure, Drawn]:
         for i, rec in links.iterrows():
             graph.add_edge(str(rec["supplier"]), str(rec["receiver"]), key=i)
         arcs = _draw_links(canvas, graph, links, pos_px, rcolors, radius_px)
-        by_sector, keys, colors = _draw_firms(canvas, firms, lay, pos_px, node_size, radius_px)
+        _draw_firms(canvas, firms, palette, lay, pos_px, node_size, radius_px)
         _label_firms(canvas, graph, labels, pos_px, radius_px, many)
         omitted = _label_links(canvas, links, arcs, units, rcolors, stand_off=not many)
         _label_plots(canvas, lay, radius_px)
@@ -352,35 +287,17 @@ def render(solution: Solution) -> tuple[Figure, Drawn]:
     off = off_plots(lay, plots, firm_site, site_km)
     if off:
         _mark_off_plots(canvas, off)
-        notes.append(_off_note(off))
+        notes.append(off_plots_note(off))
     _footnote(fig, notes, lay.to_scale, width=165 if overview else 150)
+    width = "line width" if overview else "arrow width"
     legend_bottom = _legend(
-        fig,
-        ax,
-        firms,
-        by_sector,
-        keys,
-        colors,
-        bool(lay.plots),
-        resources,
-        rcolors,
-        units,
-        title="line width ∝ quantity sent" if overview else "arrow width ∝ quantity sent",
+        fig, ax, firms, palette, bool(lay.plots), resources, rcolors, units, width
     )
     with_label = set(labelled)
     key_firms = firms.loc[[f for f in firms.index if str(f) in with_label]]
     _firm_key(fig, key_firms, labels, legend_bottom)
-    drawn = Drawn(
-        lay.to_scale,
-        pos_px,
-        n_arcs - omitted,
-        omitted,
-        [o[0] for o in off],
-        notes,
-        overview,
-        labelled,
-    )
-    return fig, drawn
+    shown = (n_arcs - omitted, omitted, [o[0] for o in off], notes, overview, labelled)
+    return fig, Drawn(lay.to_scale, pos_px, *shown)
 
 
 def _degree_ticks(axis, low_km: float, high_km: float, km_per_deg: float) -> None:
@@ -389,7 +306,7 @@ def _degree_ticks(axis, low_km: float, high_km: float, km_per_deg: float) -> Non
     ]
     kept = [
         (t, text)
-        for t, text in zip(values, _tick_texts(values))
+        for t, text in zip(values, tick_texts(values))
         if low_km <= t * km_per_deg <= high_km
     ]
     axis.set_ticks([t * km_per_deg for t, _ in kept], [text for _, text in kept])
@@ -493,44 +410,51 @@ def _draw_links(canvas: _Canvas, graph, links, pos_px, rcolors, radius_px: float
     return arcs
 
 
-def _firm_colors(firms) -> tuple[pd.Series, bool, list[str], dict]:
-    """Sector of each firm, whether colour is by sector (else by status), legend keys, colours."""
+@dataclass
+class Palette:
+    """Firm colours: by sector, or by status when no firm has a sector."""
+
+    fill: list  # the colour of each firm, in the firms' order
+    keys: list[str]  # legend entries
+    colors: dict  # legend entry → colour
+
+
+def _firm_colors(firms: pd.DataFrame) -> Palette:
     sectors = firms["sector"].fillna("").astype(str)
-    by_sector = bool((sectors != "").any())
-    keys = (
-        sorted(set(sectors))
-        if by_sector
-        else [s for s in STATUS_COLORS if s in set(firms["status"])]
-    )
+    if not (sectors != "").any():
+        keys = [s for s in STATUS_COLORS if s in set(firms["status"])]
+        return Palette([STATUS_COLORS[s] for s in firms["status"]], keys, STATUS_COLORS)
+    keys = sorted(set(sectors))
     cmap = matplotlib.colormaps["tab20" if len(keys) > 10 else "tab10"]
-    colors = (
-        {k: (cmap(i % cmap.N) if k else "#7f7f7f") for i, k in enumerate(keys)}
-        if by_sector
-        else STATUS_COLORS
-    )
-    return sectors, by_sector, keys, colors
+    colors = {k: (cmap(i % cmap.N) if k else "#7f7f7f") for i, k in enumerate(keys)}
+    return Palette([colors[k] for k in sectors], keys, colors)
 
 
-def _draw_firms(canvas: _Canvas, firms, lay: Layout, pos_px, node_size: float, radius_px: float):
-    sectors, by_sector, keys, colors = _firm_colors(firms)
+def _scatter_firms(ax, firms, xy: np.ndarray, fill: list, size: float, chosen=True, **style):
+    """Markers of the chosen firms: circles for existing ones, diamonds (80 % of the area) for
+    admitted candidates."""
     for status, marker in (("existing", "o"), ("candidate", "D")):
-        part = firms[firms["status"] == status]
-        if part.empty:
-            continue
-        key = sectors[part.index] if by_sector else part["status"]
-        canvas.ax.scatter(
-            [lay.firms[str(f)][0] for f in part.index],
-            [lay.firms[str(f)][1] for f in part.index],
-            s=node_size if marker == "o" else node_size * 0.8,
-            marker=marker,
-            c=[colors[k] for k in key],
-            edgecolors="black",
-            linewidths=0.8,
-            zorder=4,
-        )
+        sel = (firms["status"] == status).to_numpy() & chosen
+        if sel.any():
+            ax.scatter(
+                xy[sel, 0],
+                xy[sel, 1],
+                s=size if marker == "o" else 0.8 * size,
+                marker=marker,
+                c=[fill[i] for i in np.flatnonzero(sel)],
+                **style,
+            )
+
+
+def _draw_firms(
+    canvas: _Canvas, firms, palette: Palette, lay: Layout, pos_px, node_size, radius_px
+):
+    xy = np.array([lay.firms[str(f)] for f in firms.index]).reshape(-1, 2)
+    _scatter_firms(
+        canvas.ax, firms, xy, palette.fill, node_size, edgecolors="black", linewidths=0.8, zorder=4
+    )
     for at in pos_px.values():
         canvas.board.take_square(at, radius_px)
-    return by_sector, keys, colors
 
 
 # --- labels ----------------------------------------------------------------------------------
@@ -555,7 +479,7 @@ def _label_top_firms(canvas: _Canvas, order, labels, pos_px, radius_px: float, c
     placed = []
     for f in order:
         w, h = canvas.text_size(labels[f], **style)
-        spot = top_firm_label_box(canvas.board, pos_px[f], (w + 3, h + 2), radius_px, crowd)
+        spot = firm_label_box(canvas.board, pos_px[f], (w + 3, h + 2), radius_px, crowd)
         if spot is None:
             continue
         _put_firm_label(
@@ -641,16 +565,14 @@ def _label_plots(canvas: _Canvas, lay: Layout, radius_px: float) -> None:
 
 
 def _draw_overview(
-    canvas: _Canvas, firms, links, lay: Layout, pos_px, rcolors, units, labels, node_size: float
+    canvas: _Canvas, firms, palette, links, lay: Layout, pos_px, rcolors, units, labels, node_size
 ):
     """A large park: every firm a small dot, every link a thin straight line (colour =
     resource, width and opacity grow with the relative quantity), the largest links drawn
     again as labelled arrows, and the firms with the largest flows labelled.
 
-    Returns (by_sector, keys, colors, labelled firms, firms meant to be labelled, links drawn,
-    link labels left out).
+    Returns (labelled firms, firms meant to be labelled, links drawn, link labels left out).
     """
-    sectors, by_sector, keys, colors = _firm_colors(firms)
     crowd = Crowd(canvas.board.view)
     ext = links[~links["internal"].astype(bool)]
     sup, rec = ext["supplier"].astype(str).tolist(), ext["receiver"].astype(str).tolist()
@@ -684,26 +606,20 @@ def _draw_overview(
     # dots: all firms small, the labelled ones larger with a black edge
     labelled = [f for f in top_firms(ext, TOP_FIRMS) if f in pos_px]
     xy = np.array([lay.firms[str(f)] for f in firms.index]).reshape(-1, 2)
-    color_key = sectors if by_sector else firms["status"]
-    fill = [colors[k] for k in color_key]
     with_label = set(labelled)
     is_top = np.array([str(f) in with_label for f in firms.index], dtype=bool)
-    for status, marker in (("existing", "o"), ("candidate", "D")):
-        part = (firms["status"] == status).to_numpy()
-        for top, size, edge in ((False, node_size, 0.2), (True, TOP_NODE, 0.9)):
-            sel = part & (is_top == top)
-            if not sel.any():
-                continue
-            canvas.ax.scatter(
-                xy[sel, 0],
-                xy[sel, 1],
-                s=size if marker == "o" else 0.8 * size,
-                marker=marker,
-                c=[fill[i] for i in np.flatnonzero(sel)],
-                edgecolors="black" if top else "#333333",
-                linewidths=edge,
-                zorder=5 if top else 4,
-            )
+    for top, size, edge in ((False, node_size, 0.2), (True, TOP_NODE, 0.9)):
+        _scatter_firms(
+            canvas.ax,
+            firms,
+            xy,
+            palette.fill,
+            size,
+            is_top == top,
+            edgecolors="black" if top else "#333333",
+            linewidths=edge,
+            zorder=5 if top else 4,
+        )
     crowd.add(np.array(list(pos_px.values())), 3.0)
     top_r = math.sqrt(TOP_NODE) / 2 * DPI / 72  # a labelled dot's radius, px
     for f in labelled:
@@ -741,50 +657,10 @@ def _draw_overview(
 
     placed = _label_top_firms(canvas, labelled, labels, pos_px, top_r + 1.0, crowd)
     omitted = _label_links(canvas, ext.iloc[:n_top], arcs, units, rcolors, crowd=crowd)
-    return by_sector, keys, colors, placed, len(labelled), len(ext), omitted + len(ext) - n_top
-
-
-def _overview_notes(
-    n_firms: int, labelled: int, ranked: int, n_links: int, omitted: int, nudged: float
-) -> list[str]:
-    """What an overview shows and what it leaves out, for the footnote (two lines)."""
-    nudge = f" (crowded ones nudged up to {km_text(nudged)} km apart)" if nudged else ""
-    if not n_links:
-        return [
-            f"overview: dots are firms{nudge}; no exchange link built, so no firm is labelled "
-            "(see the Firms sheet)"
-        ]
-    top = min(TOP_LINKS, n_links)
-    shown = n_links - omitted
-    links = f"the {top} largest links" if shown == top else f"{shown} of the {top} largest links"
-    firms = f"the {ranked} firms" if labelled == ranked else f"{labelled} of the {ranked} firms"
-    firms += " with the largest flows in + out"
-    counts = ((n_firms - labelled, "firm", "Firms"), (omitted, "link", "Links"))
-    left = [(f"{n} {what}", sheet) for n, what, sheet in counts if n]
-    left_out = ""
-    if left:
-        sheets = " and ".join(sheet for _, sheet in left) + (
-            " sheets" if len(left) > 1 else " sheet"
-        )
-        left_out = f"; left out: {' and '.join(t for t, _ in left)} labels (see the {sheets})"
-    return [
-        f"overview: dots are firms{nudge}, lines are links (width ∝ quantity sent, relative to "
-        "the largest flow in its unit)",
-        f"labelled: {firms}, {links} (arrows){left_out}",
-    ]
+    return placed, len(labelled), len(ext), omitted + len(ext) - n_top
 
 
 # --- around the axes: plots off the picture, footnote, legend, firm key -----------------------
-
-
-def _off_note(off: list[tuple[str, float, float]]) -> str:
-    items = [f"{p} ({km_text(math.hypot(dx, dy))} km {compass(dx, dy)})" for p, dx, dy in off]
-    more = f" and {len(items) - 8} more" if len(items) > 8 else ""
-    return (
-        "free plots off the picture (distance and bearing from the park's centre): "
-        + ", ".join(items[:8])
-        + more
-    )
 
 
 def _mark_off_plots(canvas: _Canvas, off: list[tuple[str, float, float]]) -> None:
@@ -843,20 +719,13 @@ def _legend_mark(marker: str, color, size: float, label: str, edge: str = "black
 
 
 def _legend(
-    fig,
-    ax,
-    firms,
-    by_sector,
-    keys,
-    colors,
-    plots,
-    resources,
-    rcolors,
-    units,
-    title: str = "arrow width ∝ quantity sent",
+    fig, ax, firms, palette: Palette, plots: bool, resources, rcolors, units, width: str
 ) -> float:
     """The legend right of the axes; returns its bottom edge in figure fractions."""
-    handles = [_legend_mark("o", colors[k], 7, _cut(k, 30) if k else "(no sector)") for k in keys]
+    handles = [
+        _legend_mark("o", palette.colors[k], 7, cut(k, 30) if k else "(no sector)")
+        for k in palette.keys
+    ]
     if (firms["status"] == "candidate").any():
         handles.append(_legend_mark("D", "white", 6, "candidate admitted"))
     if plots:
@@ -864,7 +733,7 @@ def _legend(
     for r in resources:
         unit = unit_text(units.get(r, ""))
         handles.append(
-            Line2D([], [], color=rcolors[r], lw=2.5, label=f"{_cut(r, 24)} {unit}".strip())
+            Line2D([], [], color=rcolors[r], lw=2.5, label=f"{cut(r, 24)} {unit}".strip())
         )
     if not handles:
         return AXES_BOX[1] + AXES_BOX[3]
@@ -875,7 +744,7 @@ def _legend(
         bbox_to_anchor=(1.02, 1.0),
         fontsize=7 if many else 8,
         frameon=False,
-        title=title,
+        title=f"{width} ∝ quantity sent",
         title_fontsize=8,
         labelspacing=0.35 if many else 0.5,
     )

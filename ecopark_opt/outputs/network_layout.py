@@ -39,6 +39,8 @@ import pandas as pd
 from scipy.spatial import cKDTree
 from scipy.stats import rankdata
 
+from .network_text import km_text
+
 if TYPE_CHECKING:
     from ..core.solution import Solution
 
@@ -59,33 +61,6 @@ OVERVIEW_MARGIN = 28.0  # px of room round the firms in an overview, for the lab
 Point = tuple[float, float]
 Box = tuple[float, float, float, float]  # x0, y0, x1, y1 in display pixels
 Frame = tuple[float, float, float, float]  # x0, y0, x1, y1 in layout units
-
-
-# --- numbers as the picture writes them ------------------------------------------------------
-
-
-def plain_number(x: float, digits: int) -> str:
-    """``x`` to ``digits`` significant digits, written out without an exponent:
-    (0.000123, 2) → ``0.00012``, (1234.5, 3) → ``1230``, (-0.5, 2) → ``-0.5``."""
-    if not math.isfinite(x):
-        return str(x)
-    if x == 0:
-        return "0"
-    text = np.format_float_positional(
-        float(f"{x:.{digits}g}"), precision=digits, unique=True, fractional=False, trim="-"
-    )
-    return "0" if text == "-0" else text
-
-
-def km_text(d: float) -> str:
-    """Distance text: 0.53 → ``0.53``, 7.04 → ``7``, 123.4 → ``123``, 0.00004 → ``0.00004``."""
-    return f"{d:.0f}" if d >= 6.5 else plain_number(d, 2)
-
-
-def compass(dx: float, dy: float) -> str:
-    """Eight-point bearing of the vector (dx east, dy north): (1, 0) → ``E``, (-1, 1) → ``NW``."""
-    names = ("E", "NE", "N", "NW", "W", "SW", "S", "SE")
-    return names[round(math.degrees(math.atan2(dy, dx)) / 45.0) % 8]
 
 
 # --- geometry --------------------------------------------------------------------------------
@@ -357,13 +332,6 @@ def _members(
     return sites, members
 
 
-def _circle(site: str, members: list[str], view_px: tuple[float, float], margin: float) -> Layout:
-    """Every firm on one site: a circle, not to scale."""
-    pos = _spread((0.0, 0.0), members, 1.0)
-    notes = [f"all firms on site {site}: arranged on a circle, not to scale"]
-    return Layout(pos, dict(pos), {}, False, notes, _frame(pos.values(), view_px, margin))
-
-
 def _plots_within(
     plots: list[str], members: dict[str, list[str]], site_km: dict[str, Point], box: Frame
 ) -> list[str]:
@@ -398,19 +366,30 @@ def arrange(
     plots: list[str],
     gap_px: float,
     view_px: tuple[float, float],
+    overview: bool = False,
 ) -> Layout:
     """Place the firms (and the plots that fall in the view); see the module docstring.
 
-    To scale unless the sites are very unevenly spread (``is_uneven``) or more than a third
-    of the firms would have to be pushed off their site for the markers not to touch: then
-    the map would not be a map anyway, and the schematic layout reads better.
+    ``gap_px`` is the room wanted between two firms' centres and ``view_px`` the size of the
+    axes, in display pixels. Firms all on one site are drawn on a circle, not to scale.
     """
     sites, members = _members(firm_site, site_km)
+    if len(sites) == 1:
+        pos = _spread((0.0, 0.0), members[sites[0]], 1.0)
+        notes = [f"all firms on site {sites[0]}: arranged on a circle, not to scale"]
+        frame = _frame(pos.values(), view_px, OVERVIEW_MARGIN if overview else gap_px)
+        return Layout(pos, dict(pos), {}, False, notes, frame)
+    place = _arrange_dots if overview else _arrange_markers
+    return place(firm_site, sites, members, site_km, plots, gap_px, view_px)
+
+
+def _arrange_markers(firm_site, sites, members, site_km, plots, gap_px, view_px) -> Layout:
+    """A full picture: to scale unless the sites are very unevenly spread (``is_uneven``) or
+    more than a third of the firms would have to be pushed off their site for the markers not
+    to touch: then the map would not be a map anyway, and the schematic layout reads better.
+    """
     true_km = {f: site_km[s] for f, s in firm_site.items()}
     gap = _gap_share(gap_px, view_px)
-    if len(sites) == 1:
-        return _circle(sites[0], members[sites[0]], view_px, gap_px)
-
     xy = np.array([site_km[s] for s in sites])
     span = float(np.ptp(xy, axis=0).max())
     pos: dict[str, Point] = {}
@@ -476,23 +455,14 @@ def _frame(points, view_px: tuple[float, float], gap_px: float) -> Frame:
     return cx - half_w, cy - half_h, cx + half_w, cy + half_h
 
 
-def arrange_overview(
-    firm_site: dict[str, str],
-    site_km: dict[str, Point],
-    plots: list[str],
-    gap_px: float,
-    view_px: tuple[float, float],
-) -> Layout:
-    """Place many firms as dots: to scale, dots that would overlap nudged apart (no leader
-    lines), firms sharing a site on a small circle round it.
+def _arrange_dots(firm_site, sites, members, site_km, plots, gap_px, view_px) -> Layout:
+    """An overview: to scale, dots that would overlap nudged apart (no leader lines), firms
+    sharing a site on a small circle round it.
 
     When the nudging would move most firms by more than two dot spacings (a dense cluster
     with far partners), the sites are first spread by ``rank_spread`` (schematic, north up).
     Every step is vectorised: k-d tree neighbour queries, no all-pairs loop.
     """
-    sites, members = _members(firm_site, site_km)
-    if len(sites) == 1:
-        return _circle(sites[0], members[sites[0]], view_px, OVERVIEW_MARGIN)
     xy = np.array([site_km[s] for s in sites])
     span = float(np.ptp(xy, axis=0).max()) or 1.0
     gap = gap_px / max(min(view_px) - 2 * OVERVIEW_MARGIN, 1.0) * span  # km
@@ -594,11 +564,8 @@ class Board:
         if not inside:
             return False
         h = self._hard_boxes()
-        return not bool(
-            (
-                (box[0] < h[:, 2]) & (h[:, 0] < box[2]) & (box[1] < h[:, 3]) & (h[:, 1] < box[3])
-            ).any()
-        )
+        over = (box[0] < h[:, 2]) & (h[:, 0] < box[2]) & (box[1] < h[:, 3]) & (h[:, 1] < box[3])
+        return not bool(over.any())
 
     def covered(self, box: Box) -> float:
         """Area of the box over other marks or outside the axes (pixels²)."""
@@ -680,34 +647,29 @@ def label_spots(
         yield x - d - w, y - d - h, extra
 
 
-def firm_label_box(board: Board, at: Point, size: Point, radius: float) -> tuple[Box, float]:
-    """The box (and its distance beyond the marker) of a firm's label in a full picture: the
-    free spot round the marker that crosses the fewest arrows, the eight touching spots first;
-    when no spot is free, the one covering least of the other marks (a firm always carries its
-    label)."""
-    (x, y), (w, h) = at, size
-    best, best_cost, best_far = None, math.inf, 0.0
-    for i, (x0, y0, far) in enumerate(label_spots(x, y, w, h, radius)):
-        box = (x0, y0, x0 + w, y0 + h)
-        cost = 3.0 * board.crossings(box) + 0.8 * i + 0.3 * far
-        if not board.free(box):
-            cost += 1e4 + board.covered(box)
-        if cost < best_cost:
-            best, best_cost, best_far = box, cost, far
-    return best, best_far
-
-
-def top_firm_label_box(
-    board: Board, at: Point, size: Point, radius: float, crowd: Crowd
+def firm_label_box(
+    board: Board, at: Point, size: Point, radius: float, crowd: Crowd | None = None
 ) -> tuple[Box, float] | None:
-    """An overview's firm label: the free spot round the marker over the least ink, or None."""
+    """The box of a firm's label round its marker (radius r) and its distance beyond the
+    marker, the eight touching spots first (``label_spots``).
+
+    A full picture: the free spot that crosses the fewest arrows; when no spot is free, the
+    one covering least of the other marks (a firm always carries its label). An overview
+    (with a ``crowd``): the free spot over the least ink, or None.
+    """
     (x, y), (w, h) = at, size
     best, best_cost, best_far = None, math.inf, 0.0
     for i, (x0, y0, far) in enumerate(label_spots(x, y, w, h, radius)):
         box = (x0, y0, x0 + w, y0 + h)
-        if not board.free(box):
-            continue
-        cost = 0.4 * i + 0.3 * far + 0.1 * crowd(box)
+        free = board.free(box)
+        if crowd is not None:
+            if not free:
+                continue
+            cost = 0.4 * i + 0.3 * far + 0.1 * crowd(box)
+        else:
+            cost = 3.0 * board.crossings(box) + 0.8 * i + 0.3 * far
+            if not free:
+                cost += 1e4 + board.covered(box)
         if cost < best_cost:
             best, best_cost, best_far = box, cost, far
     return None if best is None else (best, best_far)
@@ -740,8 +702,8 @@ def link_label_box(
         tx, ty = tangent[i]
         norm = math.hypot(tx, ty) or 1.0
         nx_, ny_ = -ty / norm, tx / norm
-        for j, shift in enumerate((0.0, 0.6, -0.6, 1.3, -1.3, 2.2, -2.2, 3.2, -3.2)):
-            x, y = cx + nx_ * shift * h, cy + ny_ * shift * h
+        for j, heights in enumerate((0.0, 0.6, -0.6, 1.3, -1.3, 2.2, -2.2, 3.2, -3.2)):
+            x, y = cx + nx_ * (h * heights), cy + ny_ * (h * heights)
             box = (x - w / 2, y - h / 2, x + w / 2, y + h / 2)
             spots.append((box, (float(cx), float(cy)), i, j, 0.0, j >= 5))
     cx, cy = float(mid[0][0]), float(mid[0][1])

@@ -10,17 +10,9 @@ import math
 import re
 
 import numpy as np
-import pandas as pd
 from matplotlib.text import Text
 
-from ecopark_opt.outputs.network_draw import (
-    PREFIXES,
-    draw_network,
-    firm_labels,
-    quantity_label,
-    render,
-    short_label,
-)
+from ecopark_opt.outputs.network_draw import draw_network, render
 from ecopark_opt.outputs.network_layout import TOP_FIRMS, TOP_LINKS
 from tests.outputs.network_parks import (
     SMALL_FIRMS,
@@ -29,22 +21,6 @@ from tests.outputs.network_parks import (
     fake_solution,
     hub_park,
 )
-
-
-def test_short_labels():
-    # the name without its parenthesis when that fits in 18 characters, else the id
-    assert short_label("GH", "Greenhouse (waste heat and CO2)") == "Greenhouse"
-    assert short_label("CHP", "Combined heat and power plant") == "CHP"  # 29 characters
-    assert short_label("B", "Brewery") == "Brewery"
-    assert short_label("X", None) == "X"
-    long_id = "A_VERY_LONG_FIRM_IDENTIFIER"  # 27 characters, no usable name
-    assert short_label(long_id, "") == "A_VERY_LONG_FIRM_…"
-    assert len(short_label(long_id, "")) == 18
-    # two names that shorten to the same "Farm" are told apart by their ids
-    firms = pd.DataFrame(
-        {"name": ["Farm (north)", "Farm (south)", "Mill"]}, index=["F1", "F2", "M"]
-    )
-    assert firm_labels(firms) == {"F1": "F1", "F2": "F2", "M": "Mill"}
 
 
 def test_small_park_picture_labels_every_link(tmp_path):
@@ -186,29 +162,6 @@ def test_dense_cluster_overview_is_schematic():
 # --- numbers: never in scientific notation ----------------------------------------------------
 
 SCIENTIFIC = re.compile(r"\d[eE][+-]?\d")
-
-
-def test_quantity_labels_never_use_scientific_notation():
-    assert quantity_label(0) == "0"
-    assert quantity_label(80) == "80"
-    assert quantity_label(999.4) == "999"
-    assert quantity_label(999.6) == "1 k"  # not "1e+03"
-    assert quantity_label(1234) == "1.2 k"
-    assert quantity_label(120_000) == "120 k"
-    assert quantity_label(350_000) == "350 k"
-    assert quantity_label(999_999) == "1 M"  # not "1000 k"
-    assert quantity_label(1.2e6) == "1.2 M"
-    assert quantity_label(3e9) == "3 G"
-    assert quantity_label(0.000012) == "0.000012"  # not "1.2e-05"
-    assert quantity_label(1e-9) == "< 0.000001"
-    assert quantity_label(1e30) == "> 999 E"
-    # every magnitude from a millionth to 999 E: digits and a prefix, read back within 5 %
-    for exponent in np.arange(-6.0, 21.0, 0.25):
-        q = 1.37 * 10.0**exponent
-        text = quantity_label(q)
-        assert re.fullmatch(r"\d+(\.\d+)?( [kMGTPE])?", text), (q, text)
-        number, _, prefix = text.partition(" ")
-        assert abs(float(number) * 1000.0 ** PREFIXES.index(prefix) - q) <= 0.05 * q, (q, text)
 
 
 def all_texts(fig) -> list[str]:

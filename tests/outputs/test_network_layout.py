@@ -9,11 +9,9 @@ import pandas as pd
 
 from ecopark_opt.outputs.network_layout import (
     arrange,
-    compass,
     declutter_sparse,
     is_overview,
     is_uneven,
-    km_text,
     off_plots,
     rank_spread,
     segment_samples,
@@ -21,17 +19,6 @@ from ecopark_opt.outputs.network_layout import (
     top_firms,
 )
 from tests.outputs.network_parks import SMALL_FIRMS, SMALL_SITES
-
-
-def test_compass_and_distance_text():
-    assert compass(1, 0) == "E"
-    assert compass(0, 1) == "N"
-    assert compass(-1, -1) == "SW"
-    assert compass(19.5, 4.5) == "E"  # 13° north of east: within ±22.5° of E
-    assert compass(-1, 2) == "NW"  # 116.6°: nearest of 90 (N) and 135 (NW) is NW
-    assert km_text(20.03) == "20"
-    assert km_text(0.532) == "0.53"
-    assert km_text(123.4) == "123"
 
 
 def test_uneven_spread():
