@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import math
+import subprocess
+import sys
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from ecopark_opt.outputs.network_layout import (
     arrange,
@@ -96,3 +99,14 @@ def test_segment_samples():
     # 9 px at 3 px steps: ceil(9 / 3) + 1 = 4 points, 0, 3, 6, 9; a 1 px segment: its 2 ends
     pts = segment_samples(np.array([(0.0, 0.0), (5.0, 5.0)]), np.array([(9.0, 0.0), (5.0, 6.0)]))
     assert pts.tolist() == [[0, 0], [3, 0], [6, 0], [9, 0], [5, 5], [5, 6]]
+
+
+@pytest.mark.slow
+def test_layout_and_text_need_no_matplotlib():
+    # where things go and what they say are computed without the drawing library
+    code = (
+        "import sys; import ecopark_opt.outputs.network_layout, ecopark_opt.outputs.network_text;"
+        " print(sorted(m for m in ('matplotlib', 'pyomo') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
