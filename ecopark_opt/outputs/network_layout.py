@@ -235,6 +235,8 @@ def stress_layout(xy: np.ndarray) -> np.ndarray:
     target[off] = np.maximum(target[off], target[off & (target > 0)].min())
     centre = xy.mean(axis=0)
     seed = (xy - centre) * (target[off].mean() / dist[off].mean())
+    on_another = (dist + np.eye(n) == 0).any(axis=1)  # sites at the same point: split them
+    seed[on_another] += 1e-3 * target[off].min() * _ties(n)[on_another]
     laid = nx.kamada_kawai_layout(
         nx.empty_graph(n),
         dist={i: dict(enumerate(row)) for i, row in enumerate(target.tolist())},

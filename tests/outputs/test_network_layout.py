@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import subprocess
 import sys
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -45,6 +46,18 @@ def test_stress_layout_compresses_and_keeps_orientation():
     assert out[3, 0] == max(out[:, 0])  # the far site stays east
     assert out[2, 1] > out[0, 1]  # the northern site stays north
     assert np.array_equal(out, stress_layout(xy))  # deterministic
+
+
+def test_stress_layout_splits_sites_at_the_same_point():
+    # three site ids at one point, a fourth 1 m away, two far partners: the layout is finite,
+    # every site on a spot of its own, computed without a division by zero
+    xy = np.array([(0.0, 0.0), (0.0, 0.0), (0.0, 0.0), (0.001, 0.0), (80.0, 0.0), (0.0, 60.0)])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = stress_layout(xy)
+    assert np.isfinite(out).all()
+    gaps = [math.dist(a, b) for i, a in enumerate(out) for b in out[i + 1 :]]
+    assert min(gaps) > 1e-3 * max(gaps)
 
 
 def test_view_frames_the_firms_and_lists_far_plots():
