@@ -23,7 +23,7 @@ from ..analyses.compare import (
 )
 from ..core.solution import Solution
 from ..core.vocabulary import SOLVED
-from .network import draw_network
+from .network_draw import draw_network
 from .sheets import ChartSpec, ExtraSheet, Picture
 
 

@@ -38,7 +38,7 @@ from ..core.solution import Solution, resource_summary
 from ..inputs.schema import SETTINGS
 from ..park import PARK_TABLES
 from .files import atomic_write, check_output_path, remove
-from .network import draw_network
+from .network_draw import draw_network
 from .sheets import ChartSpec, ExtraSheet, Picture
 
 FIXED_BEFORE = ("Summary", "Links", "Firms", "Balances", "Network")

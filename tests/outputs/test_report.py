@@ -20,7 +20,7 @@ from ecopark_opt.core.optimize import optimize
 from ecopark_opt.core.records import solution_json
 from ecopark_opt.errors import InputError
 from ecopark_opt.outputs.jsonout import write_json
-from ecopark_opt.outputs.network import draw_network, quantity_label
+from ecopark_opt.outputs.network_draw import draw_network, quantity_label
 from ecopark_opt.outputs.report import build_workbook, status_text, write_report
 from ecopark_opt.outputs.resilience_sheets import resilience_sheets
 from ecopark_opt.outputs.sheets import ChartSpec, ExtraSheet, Picture
@@ -325,7 +325,7 @@ def test_network_picture(tricky, tmp_path):
     assert png.stat().st_size > 20_000
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert mpimg.imread(png).shape[:2] == (840, 1200)  # 10 × 7 in at 120 dpi
-    assert quantity_label(120_000) == "1.2e5"
+    assert quantity_label(120_000) == "120 k"
     assert quantity_label(80) == "80"
 
 
