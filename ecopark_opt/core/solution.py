@@ -17,7 +17,9 @@ from ..park import Park
 from .solve import SolveResult
 from .vocabulary import METRICS, link_keys, used_mask
 
-ZERO = 1e-7  # flows below this (relative to the row's quantity) are reported as 0
+# Quantities at most this share of their row's size (and at most this many units when the
+# row is small) are solver noise and reported as 0 everywhere (docs/results.md).
+ZERO = 1e-7
 
 
 @dataclass
@@ -148,6 +150,8 @@ def build_solution(
             for l, internal in zip(links.index, links["internal"])
         ]
     )
+    # a flow on a link whose binary rounds to 0 is within the solver's tolerance: noise
+    sent = np.where(build > 0.5, sent, 0.0)
     # a cost-free link that carries nothing is not part of the design: the solver may leave
     # its binary at 1 (it costs nothing), which would count phantom links per firm
     build = np.where((sent == 0) & (links["fixed_cost"].to_numpy(float) == 0), 0.0, build)
@@ -187,7 +191,9 @@ def build_solution(
     )
     market = pd.Series(purchase) if purchase else pd.Series(dtype=float)
     market = pd.concat([market, pd.Series(discharge, dtype=float)])
-    rows["market"] = market.reindex(rows.index).fillna(0.0).clip(lower=0.0).to_numpy()
+    market = market.reindex(rows.index).fillna(0.0).clip(lower=0.0).to_numpy()
+    quantity = rows["quantity"].to_numpy(float)
+    rows["market"] = np.where(market <= ZERO * np.maximum(quantity, 1.0), 0.0, market)
     rows.loc[~rows["admitted"], ["exchanged", "market"]] = 0.0
     rows["buyable"] = ~(~is_supply & rows["price"].isna())
     res = park.resources.reindex(rows["resource_id"])
@@ -277,6 +283,9 @@ def build_solution(
     value = objective_value(metrics, objective, settings)
     sent_by_period = by_period(values["Flow"], periods).reindex(links.index).fillna(0.0)
     sent_by_period[sent == 0] = 0.0
+    sent_by_period = sent_by_period.mask(
+        sent_by_period.to_numpy() <= ZERO * np.maximum(upper, 1.0)[:, None], 0.0
+    )
     market_by_period = (
         pd.concat([by_period(values["Purchase"], periods), by_period(values["Discharge"], periods)])
         .reindex(rows.index)
@@ -284,6 +293,8 @@ def build_solution(
         .clip(lower=0.0)
     )
     market_by_period[~rows["admitted"].to_numpy()] = 0.0
+    noise = market_by_period.to_numpy() <= ZERO * np.maximum(quantity, 1.0)[:, None]
+    market_by_period = market_by_period.mask(noise, 0.0)
     return Solution(
         park=park,
         result=result,

@@ -21,6 +21,7 @@ import numpy as np
 import pyomo.environ as pyo
 from pyomo.common.errors import InfeasibleConstraintException
 from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
+from scipy.sparse import diags
 
 from ..errors import SolverError
 
@@ -124,7 +125,12 @@ def solve(model: pyo.ConcreteModel, options: SolveOptions = SolveOptions()) -> S
     row_lower = np.where(sense <= 0, rhs, -INF)
     row_upper = np.where(sense >= 0, rhs, INF)
 
-    warnings = numeric_warnings(A.data, np.concatenate([rhs, lower, upper]))
+    arrays = (n_col, n_row, A, offset, cost, lower, upper, row_lower, row_upper, integer)
+    wide = numeric_warnings(A.data, np.concatenate([rhs, lower, upper]), cost)
+    column_scale = None
+    if wide:  # too wide for HiGHS's absolute tolerances: solve in balanced units instead
+        arrays, column_scale = equilibrate(arrays)
+    warnings: list[str] = []
     h = new_highs()
     h.setOptionValue("output_flag", bool(options.log))
     if _threads_in_process is None:
@@ -134,7 +140,7 @@ def solve(model: pyo.ConcreteModel, options: SolveOptions = SolveOptions()) -> S
     h.setOptionValue("time_limit", float(options.time_limit))
     h.setOptionValue("mip_rel_gap", float(options.mip_gap))
     h.setOptionValue("random_seed", int(options.seed))
-    scale = bound_scale(upper, integer)
+    scale = bound_scale(upper, integer) if column_scale is None else 0
     h.setOptionValue("user_bound_scale", scale)
     version = h.version()
     if n_col == 0:
@@ -142,7 +148,6 @@ def solve(model: pyo.ConcreteModel, options: SolveOptions = SolveOptions()) -> S
         return SolveResult(
             "optimal", offset, offset, 0.0, seconds, version, True, "nothing to decide"
         )
-    arrays = (n_col, n_row, A, offset, cost, lower, upper, row_lower, row_upper, integer)
     _pass_model(h, *arrays)
     if options.warm_start:
         _set_start(h, columns)
@@ -214,11 +219,67 @@ def solve(model: pyo.ConcreteModel, options: SolveOptions = SolveOptions()) -> S
             if polished is not None
             else np.asarray(h.getSolution().col_value, dtype=float)
         )
+        if column_scale is not None:
+            values = values * column_scale
+            result.extra["scaled"] = True
+            result.warnings = inexact(A, values, row_lower, row_upper, lower, upper, wide)
         for var, x in zip(columns, values):
             if var.is_binary() or var.is_integer():
                 x = float(round(x))
             var.set_value(float(x), skip_validation=True)
     return result
+
+
+def equilibrate(arrays: tuple) -> tuple[tuple, np.ndarray]:
+    r"""The same model in balanced units: x = C x', rows multiplied by R, with C and R
+    diagonal powers of two (exact in floating point).
+
+    A continuous column is measured in units of its upper bound (C_j = 2^round(log2 u_j)):
+    a bulk stream of 10^12 t becomes a number near 1, and its price per unit, 10^-9, a
+    coefficient near 10^3 that HiGHS's optimality tolerance (10^-7 absolute) no longer
+    mistakes for zero. Each row is then divided by its largest coefficient (R_i). Binary
+    and integer columns keep their units. The objective's value and bound are unchanged
+    (c'x' = c x); a solution found within HiGHS's tolerances is exact to about 10^-7 of each
+    row's scale in the workbook's units.
+    """
+    n_col, n_row, A, offset, cost, lower, upper, row_lower, row_upper, integer = arrays
+    col = np.ones(n_col)
+    bounded = (integer == 0) & np.isfinite(upper) & (upper < INF) & (upper > 0)
+    col[bounded] = np.exp2(np.round(np.log2(upper[bounded])))
+    scaled = A @ diags(col)
+    biggest = abs(scaled).max(axis=1).toarray().ravel()
+    row = np.where(biggest > 0, np.exp2(-np.round(np.log2(np.where(biggest > 0, biggest, 1)))), 1)
+    scaled = (diags(row) @ scaled).tocsc()
+    return (
+        n_col,
+        n_row,
+        scaled,
+        offset,
+        cost * col,
+        lower / col,
+        np.where(upper >= INF, INF, upper / col),
+        np.where(row_lower <= -INF, -INF, row_lower * row),
+        np.where(row_upper >= INF, INF, row_upper * row),
+        integer,
+    ), col
+
+
+def inexact(A, x: np.ndarray, row_lower, row_upper, lower, upper, wide: list[str]) -> list[str]:
+    """A warning when a design found in balanced units misses a row of the workbook's
+    units by more than 10^-6 of that row's size (the design is then not trustworthy);
+    none when every row holds."""
+    activity = A @ x
+    size = np.maximum(abs(A) @ abs(x), 1.0)
+    low = np.where(row_lower <= -INF, -np.inf, row_lower)
+    high = np.where(row_upper >= INF, np.inf, row_upper)
+    missed = (activity < low - 1e-6 * size) | (activity > high + 1e-6 * size)
+    if not missed.any():
+        return []
+    worst = float(np.max(np.maximum(low - activity, activity - high)[missed] / size[missed]))
+    return [
+        f"the design misses {int(missed.sum())} constraint(s) by up to {worst:.1e} of their size "
+        "in the workbook's units, although it was solved in balanced units: " + "; ".join(wide)
+    ]
 
 
 def _pass_model(
@@ -327,26 +388,29 @@ def _span(values: np.ndarray) -> tuple[float, float] | None:
     return float(magnitude.min()), float(magnitude.max())
 
 
-def numeric_warnings(coefficients: np.ndarray, values: np.ndarray) -> list[str]:
-    """Warnings when the model's numbers span too wide a range for HiGHS to be trusted.
+def numeric_warnings(
+    coefficients: np.ndarray, values: np.ndarray, costs: np.ndarray | None = None
+) -> list[str]:
+    """What spans too wide a range for HiGHS's absolute tolerances, in words (empty when
+    nothing does): :func:`solve` then solves in balanced units (:func:`equilibrate`) and
+    warns only if the design misses the workbook's units (:func:`inexact`).
 
     ``coefficients`` are the constraint matrix's nonzeros (link bounds U, quantities of
     candidate firms, delivered factors, quality values); ``values`` the right-hand sides and
-    variable bounds (the yearly quantities). The cure is the planner's: units that keep
-    quantities within a few orders of magnitude of each other.
+    variable bounds (the yearly quantities); ``costs`` the objective's coefficients (prices).
     """
     out = []
     for span, limit, what in (
         (_span(coefficients), WIDE_MATRIX_RANGE, "constraint coefficients"),
         (_span(values), WIDE_VALUE_RANGE, "quantities and bounds"),
+        (_span(costs if costs is not None else []), WIDE_MATRIX_RANGE, "prices and costs"),
     ):
         if span and span[1] / span[0] > limit:
             low, high = span
             out.append(
                 f"the model's {what} span {high / low:.0e} (from {low:.3g} to {high:.3g}), "
-                f"more than {limit:.0e}: the solver's tolerances may make the smallest flows "
-                "inexact; give tiny and huge resources units closer in size (e.g. kg instead "
-                "of t for a trace chemical, kt instead of t for bulk water)"
+                f"more than {limit:.0e}; give tiny and huge resources units closer in size "
+                "(e.g. kg instead of t for a trace chemical, kt instead of t for bulk water)"
             )
     return out
 

@@ -1,15 +1,14 @@
-"""Numerics: quantities from 1e-3 to 1e7 in one park, and the warning for wide ranges."""
+"""Numerics: quantities and prices far apart in one park are solved in balanced units
+(docs/model.md, solving), exactly, and a design that misses its rows would be flagged."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
 
-from ecopark_opt.cli import main
 from ecopark_opt.core.solve import WIDE_MATRIX_RANGE, numeric_warnings
 from tests.checker import check_design
-from tests.helpers import built, park_file, row, solve_tables
+from tests.helpers import built, row, solve_tables
 
 approx = lambda x: pytest.approx(x, rel=1e-9, abs=1e-12)  # noqa: E731
 
@@ -74,15 +73,103 @@ def test_tiny_and_huge_quantities_solve_exactly(tmp_path):
     check = check_design(tables, s)
     assert check.problems == []
     assert check.cost == pytest.approx(6_201_005.01, rel=1e-12)
-    # link bounds from 1e-3 (catalyst) and 2.5e-3 (A→C water) to 4e6 (A→B water): 4e6/1e-3
-    assert any("constraint coefficients span 4e+09" in w for w in s.result.warnings)
+    # link bounds from 1e-3 (catalyst) and 2.5e-3 (A→C water) to 4e6 (A→B water) span
+    # 4e9: solved in balanced units, and exact in the workbook's units (no warning)
+    assert s.result.extra.get("scaled") is True
+    assert s.result.warnings == []
 
 
-def test_wide_range_warning_is_printed_by_the_cli(tmp_path):
-    path = park_file(tmp_path, mixed_park())
-    result = CliRunner().invoke(main, ["solve", str(path), "--out", str(tmp_path / "r.xlsx")])
-    assert result.exit_code == 0, result.output
-    assert "warning: the model's constraint coefficients span 4e+09" in result.output
+def bulk_park(tonnes: float) -> dict:
+    """Ordinary water and heat links beside a bulk stream of ``tonnes`` t/yr.
+
+    A (x=0) supplies 700 t water to B (x=1, demands 650); B supplies 90 MWh heat to C (x=2,
+    demands 80); C supplies ``tonnes`` of bulk sand to D (x=3), who demands as much. Water
+    2/t to buy, 1/t to discharge; heat 30/MWh; pipes (water, heat) 300/yr + 0.05 per unit·km;
+    sand costs 3000 / ``tonnes`` per t to buy and 1000 / ``tonnes`` per t to discharge (the
+    same 4 000 a year, whatever the unit), by belt at 300/yr.
+    """
+    return {
+        "firms": [{"firm_id": f, "site": f"S{f}"} for f in "ABCD"],
+        "sites": [{"site_id": f"S{f}", "x_km": i, "y_km": 0} for i, f in enumerate("ABCD")],
+        "resources": [
+            {"resource_id": "water", "unit": "t", "virgin_price": 2, "disposal_cost": 1},
+            {"resource_id": "heat", "unit": "MWh", "virgin_price": 30, "disposal_cost": 0},
+            {
+                "resource_id": "sand",
+                "unit": "t",
+                "virgin_price": 3000 / tonnes,
+                "disposal_cost": 1000 / tonnes,
+            },
+        ],
+        "flows": [
+            {"firm_id": "A", "resource_id": "water", "direction": "supply", "quantity": 700},
+            {"firm_id": "B", "resource_id": "water", "direction": "demand", "quantity": 650},
+            {"firm_id": "B", "resource_id": "heat", "direction": "supply", "quantity": 90},
+            {"firm_id": "C", "resource_id": "heat", "direction": "demand", "quantity": 80},
+            {"firm_id": "C", "resource_id": "sand", "direction": "supply", "quantity": tonnes},
+            {"firm_id": "D", "resource_id": "sand", "direction": "demand", "quantity": tonnes},
+        ],
+        "transport": [
+            {
+                "mode": "pipe",
+                "resources": "water,heat",
+                "opex_fixed": 300,
+                "cost_per_unit_km": 0.05,
+            },
+            {"mode": "belt", "resources": "sand", "opex_fixed": 300},
+        ],
+    }
+
+
+@pytest.mark.parametrize("tonnes", [1e3, 1e12, 1e15])
+def test_a_bulk_stream_at_a_tiny_price_gives_the_same_design_in_any_unit(tmp_path, tonnes):
+    # water: 650 × (2 + 1 − 0.05) − 300 = 1 617.5 saved; heat: 80 × (30 − 0.05) − 300
+    # = 2 096; sand: 4 000 − 300 = 3 700 (1e12 t at 3e-9 + 1e-9 per t is still 4 000 a
+    # year, the belt pays): 7 413.5 saved, with every link built, whatever the unit of sand.
+    # Solved in the workbook's units, HiGHS's tolerance (1e-7 per unit) hid the sand link.
+    for gap in (1e-4, 0.0):
+        s = solve_tables(tmp_path, bulk_park(tonnes), f"{tonnes:g}_{gap}.xlsx", mip_gap=gap)
+        assert s.status == "optimal"
+        assert s.objective_value == pytest.approx(-7413.5, rel=1e-9)
+        assert set(zip(s.built_links["supplier"], s.built_links["receiver"])) == {
+            ("A", "B"),
+            ("B", "C"),
+            ("C", "D"),
+        }
+        assert s.built_links.set_index("receiver").at["D", "sent"] == pytest.approx(tonnes)
+        assert s.result.warnings == []
+
+
+def test_a_design_that_misses_its_rows_in_the_workbooks_units_is_flagged():
+    from scipy.sparse import csc_matrix
+
+    from ecopark_opt.core.solve import inexact
+
+    # x + y = 1e12 (a balance) with x = 1e12, y = 1e6: off by 1e6, i.e. 1e-6 of its size
+    A = csc_matrix(np.array([[1.0, 1.0]]))
+    x = np.array([1e12, 2e6])
+    lines = inexact(
+        A,
+        x,
+        np.array([1e12]),
+        np.array([1e12]),
+        np.zeros(2),
+        np.full(2, 1e12),
+        ["the model's quantities and bounds span 1e+12"],
+    )
+    assert len(lines) == 1 and "misses 1 constraint(s) by up to 2.0e-06" in lines[0]
+    assert (
+        inexact(
+            A,
+            np.array([1e12, 0.0]),
+            np.array([1e12]),
+            np.array([1e12]),
+            np.zeros(2),
+            np.full(2, 1e12),
+            [],
+        )
+        == []
+    )
 
 
 def test_ordinary_park_has_no_numerics_warning(tmp_path):
@@ -102,3 +189,6 @@ def test_numeric_warnings_thresholds():
     # quantities and bounds: infinite bounds and zeros are ignored; 1e-4 … 1e7 is 1e11
     lines = numeric_warnings(np.array([1.0]), np.array([0.0, np.inf, -np.inf, 1e-4, 1e7]))
     assert len(lines) == 1 and "quantities and bounds span 1e+11" in lines[0]
+    # prices and costs: 3e-9 … 30 is 1e10
+    lines = numeric_warnings(np.array([1.0]), np.array([1.0]), np.array([3e-9, 30.0]))
+    assert len(lines) == 1 and "prices and costs span 1e+10" in lines[0]
