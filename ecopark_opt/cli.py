@@ -12,7 +12,7 @@ import sys
 import time
 import traceback
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -44,11 +44,31 @@ class Console:
         self.say(f"  {name:<18} {seconds:8.2f} s")
 
 
+_STARTED = [time.monotonic()]  # when the running command started (its time limit counts from it)
+DESIGN_SHARE = 0.7  # of the time limit, for the design when analyses follow in one command
+
+
+def run_options(
+    objective: str | None,
+    time_limit: float | None,
+    mip_gap: float | None,
+    threads: int | None,
+    solver_log: bool,
+    **more: Any,
+) -> RunOptions:
+    """The command line's solver options; ``--time-limit`` (or the workbook's) bounds the
+    whole command from its start (docs/cli.md)."""
+    return RunOptions(
+        objective, time_limit, mip_gap, threads, log=solver_log, started=_STARTED[0], **more
+    )
+
+
 def command(fn: Callable[..., int | None]) -> Callable[..., None]:
     """Shared error handling: map errors to exit codes, no traceback unless --debug."""
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> None:
+        _STARTED[0] = time.monotonic()
         debug = kwargs.get("debug", False)
         try:
             code = fn(*args, **kwargs) or 0
@@ -387,12 +407,15 @@ def solve(
     )
     park = load(workbook, console, scenario)
     maps.check_park(park)
-    options = RunOptions(objective, time_limit, mip_gap, threads, log=solver_log, workers=workers)
+    options = run_options(objective, time_limit, mip_gap, threads, solver_log, workers=workers)
     timer = Timer(console.phase)
     # the model is re-used only to value candidate firms
     has_candidates = bool((park.firms["status"] == "candidate").any())
-    model, solution = run_design(park, options, timer, json_path, keep_model=has_candidates)
-    sheets = candidate_sheets(solution, analyse_candidates(model, solution, options, timer))
+    more = has_candidates or alternatives or with_resilience  # analyses share the time limit
+    design_options = replace(options, share=DESIGN_SHARE) if more else options
+    model, solution = run_design(park, design_options, timer, json_path, keep_model=has_candidates)
+    values = analyse_candidates(model, solution, options, timer, progress=console.say)
+    sheets = candidate_sheets(solution, values)
     extra_json: dict = {}
     if alternatives:
         from .analyses.alternatives import alternatives as find_alternatives
@@ -408,7 +431,7 @@ def solve(
         sheets += alternatives_sheets(found)
         extra_json["alternatives"] = alternatives_json(found)
     if with_resilience:
-        more, extra = analyse_resilience(park, solution, options, timer, by_link=False)
+        more, extra = analyse_resilience(park, solution, options, timer, False, console)
         sheets += more
         extra_json.update(extra)
     return finish(
@@ -477,7 +500,7 @@ def pareto(
     console = Console(quiet)
     out_path = report_path(workbook, out, suffix="_pareto")
     park = load(workbook, console)
-    options = RunOptions(objective, time_limit, mip_gap, threads, log=solver_log)
+    options = run_options(objective, time_limit, mip_gap, threads, solver_log)
     timer = Timer(console.phase)
     with timer.phase("pareto front"):
         front = pareto_front(park, points, x=x_metric, y=y_metric, options=options)
@@ -534,15 +557,16 @@ def resilience(
     )
     park = load(workbook, console)
     maps.check_park(park)
-    options = RunOptions(objective, time_limit, mip_gap, threads, log=solver_log)
+    options = run_options(objective, time_limit, mip_gap, threads, solver_log)
     timer = Timer(console.phase)
-    _, solution = run_design(park, options, timer, json_path, keep_model=False)
-    sheets, extra = analyse_resilience(park, solution, options, timer, by_link)
+    design_options = replace(options, share=DESIGN_SHARE)
+    _, solution = run_design(park, design_options, timer, json_path, keep_model=False)
+    sheets, extra = analyse_resilience(park, solution, options, timer, by_link, console)
     return finish(solution, out_path, json_path, console, timer, sheets, extra, maps=maps)
 
 
 def analyse_resilience(
-    park: Park, solution, options: RunOptions, timer: Timer, by_link: bool
+    park: Park, solution, options: RunOptions, timer: Timer, by_link: bool, console: Console
 ) -> tuple[list, dict]:
     """N-1 sheets and JSON, plus the defection-aware comparison when probabilities are set."""
     from .analyses.defection import defection_aware_design
@@ -551,7 +575,7 @@ def analyse_resilience(
     from .outputs.resilience_sheets import defection_sheets, resilience_sheets
 
     with timer.phase("N-1 analysis"):
-        result = n_minus_1(park, solution, options, links=by_link)
+        result = n_minus_1(park, solution, options, links=by_link, progress=console.say)
     sheets = list(resilience_sheets(result))
     if (park.firms["defection_probability"] > 0).any():
         with timer.phase("defection-aware"):
@@ -657,15 +681,16 @@ def compare(
     console = Console(quiet)
     out_path = check_output_path(report_path(workbooks[0], out, suffix="_compare"), workbooks)
     maps = map_outputs(None, map_path, False, workbooks, report_outputs(out_path, json_path))
-    options = RunOptions(objective, time_limit, mip_gap, threads, log=solver_log)
+    options = run_options(objective, time_limit, mip_gap, threads, solver_log)
     timer = Timer(console.phase)
     if by_scenarios:
-        load(workbooks[0], console)
+        first_park = load(workbooks[0], console)
         tasks = scenario_tasks(workbooks[0], options, draw=network_png)
         check_scenarios(tasks)
         source = f"the scenarios of {Path(workbooks[0]).name}"
     else:
         parks = load_all(workbooks, console)
+        first_park = parks[0]
         if maps.html:
             check_one_plane(workbooks, parks)
         tasks = workbook_tasks(workbooks, options, draw=network_png)
@@ -680,6 +705,7 @@ def compare(
             workers,
             scheduler,
             progress=None if quiet else "compare",
+            seconds_left=DESIGN_SHARE * options.seconds_left(first_park),
         )
     if not result.reference:
         write_failure_json(json_path, "infeasible", objective or "cost")
@@ -811,9 +837,10 @@ def sweep(
     park = load(workbook, console)
     maps.check_park(park)
     read_uncertainty(WorkbookData.from_path(workbook))
-    options = RunOptions(objective, time_limit, mip_gap, threads, log=solver_log)
+    options = run_options(objective, time_limit, mip_gap, threads, solver_log)
     timer = Timer(console.phase)
-    _, base = run_design(park, options, timer, json_path, keep_model=False)
+    design_options = replace(options, share=1.0 - DESIGN_SHARE)  # the samples need the most
+    _, base = run_design(park, design_options, timer, json_path, keep_model=False)
     with timer.phase("sweep"):
         result = run_sweep(
             workbook,

@@ -86,10 +86,9 @@ def alternatives(
     if problems:
         raise InputError(problems)
     started = time.perf_counter()
-    solve_options = options.solve_options(park)
     model = prepare(park)
     model.set_objective("cost")
-    optimum = model.solve(solve_options)
+    optimum = model.solve(options.solve_options(park, share=1.0 / (int(k) + 1)))
     cost = model.metric_value("cost")
     objective = float(optimum.result.objective)
     slack = abs(cost) * within_pct / 100.0
@@ -97,9 +96,14 @@ def alternatives(
     designs = [set(optimum.used_links.index)]
     stopped = ""
     with model.near_optimal(cost, objective, slack):
-        for _ in range(int(k)):
+        for n in range(int(k)):
+            if options.out_of_time(park):
+                stopped = "the time limit was reached"
+                break
             model.exclude(designs[-1])
-            step = model.next_alternative(designs, solve_options)
+            step = model.next_alternative(
+                designs, options.solve_options(park, share=1.0 / (int(k) - n))
+            )
             if not step.has_solution:
                 stopped = (
                     f"no further design within {within_pct:g} % of the optimum cost"

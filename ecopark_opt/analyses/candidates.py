@@ -8,50 +8,106 @@ fixing of ``Admit`` changes between solves.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pandas as pd
 
 from ..core.optimize import RunOptions
 from ..core.park_model import ParkModel
 from ..core.solution import Solution
 from ..core.stages import Timer
+from ..core.vocabulary import tolerance
 from ..park import Park
 
 
 def candidate_values(
-    model: ParkModel, design: Solution, options: RunOptions = RunOptions()
+    model: ParkModel,
+    design: Solution,
+    options: RunOptions = RunOptions(),
+    progress: Callable[[str], None] | None = None,
 ) -> pd.DataFrame:
-    """Per candidate: admitted?, plot, and the objective change when the decision flips.
+    r"""Per candidate: admitted?, plot, and the objective change when the decision flips.
 
     ``value`` > 0 means the park is better off with the decision the optimizer took by that
-    amount (in objective units: EUR/yr for the cost objective).
+    amount (in objective units: EUR/yr for the cost objective). Both the design and the
+    re-solve may stop within their gaps, so the value is known only within
+
+    .. math:: [\underline{z}_f - z_d,\ z_f - \underline{z}_d]
+
+    (z the objective found, \underline{z} the proved bound, d the design, f the flipped
+    decision): ``value_low`` and ``value_high``. A value whose interval holds 0 is *not
+    proved*; a negative one means the design, within its gap, is not optimal for this
+    choice. Each re-solve gets an equal share of what is left of the command's time limit
+    (``options.started``); candidates reached after the limit are not valued.
     """
     park: Park = model.park
-    solve_options = options.solve_options(park)
     rows = []
-    for firm in model.candidates:
+    design_value = design.objective_value
+    design_bound = design.result.bound if design.result.bound is not None else design_value
+    candidates = model.candidates
+    for n, firm in enumerate(candidates):
         admitted = bool(design.firms.at[firm, "admitted"])
-        must = bool(park.firms.at[firm, "must_join"])
-        if must:
+        if bool(park.firms.at[firm, "must_join"]):
             rows.append(_row(park, design, firm, admitted, None, "must_join: always in"))
             continue
+        if options.out_of_time(park):
+            rows.append(
+                _row(park, design, firm, admitted, None, "not valued: the time limit was reached")
+            )
+            continue
+        solve_options = options.solve_options(park, share=1.0 / (len(candidates) - n))
+        if progress:
+            progress(
+                f"candidate {n + 1}/{len(candidates)}: {firm} "
+                f"({'kept out' if admitted else 'forced in'}, "
+                f"{solve_options.time_limit:.0f} s at most)"
+            )
         with model.fixed(admit={firm: 0 if admitted else 1}):
             result = model.run(solve_options)
         if not result.has_solution:
             note = "cannot be forced in (no feasible design)" if not admitted else "infeasible"
+            if result.status != "infeasible":
+                note = f"no design found in {solve_options.time_limit:.0f} s ({result.status})"
             rows.append(_row(park, design, firm, admitted, None, note))
             continue
-        change = result.objective - design.objective_value
-        note = (
-            "keeping it out would worsen the objective by this much"
-            if admitted
-            else "forcing it in would worsen the objective by this much"
-        )
-        rows.append(_row(park, design, firm, admitted, change, note))
+        bound = result.bound if result.bound is not None else result.objective
+        interval = (bound - design_value, result.objective - design_bound)
+        change = result.objective - design_value
+        rows.append(_row(park, design, firm, admitted, change, _note(admitted, interval), interval))
     return pd.DataFrame(rows)
 
 
+def _note(admitted: bool, interval: tuple[float, float]) -> str:
+    """What the value means, in words that agree with its sign and what is proved."""
+    low, high = interval
+    flip = "keeping it out" if admitted else "forcing it in"
+    tol = tolerance(max(abs(low), abs(high)))
+    if low >= -tol:
+        exact = high - low <= tol
+        return (
+            f"{flip} would worsen the objective by this much"
+            if exact
+            else f"{flip} would worsen the objective by between the low and high values"
+        )
+    if high <= tol:
+        return (
+            f"{flip} would improve the objective: the design is within its MIP gap, "
+            "not optimal for this choice"
+        )
+    return (
+        "not proved: the design and the re-solve stopped within their gaps, which "
+        "leave both signs possible (see low and high)"
+    )
+
+
 def _row(
-    park: Park, design: Solution, firm: str, admitted: bool, value: float | None, note: str
+    park: Park,
+    design: Solution,
+    firm: str,
+    admitted: bool,
+    value: float | None,
+    note: str,
+    interval: tuple[float, float] | None = None,
 ) -> dict:
     f = design.firms.loc[firm]
     return {
@@ -63,6 +119,8 @@ def _row(
         "admission_cost": float(park.firms.at[firm, "admission_cost"]),
         "site_cost": float(f["site_cost"]),
         "value": value,
+        "value_low": interval[0] if interval else None,
+        "value_high": interval[1] if interval else None,
         "note": note,
     }
 
@@ -116,6 +174,7 @@ def analyse_candidates(
     design: Solution,
     options: RunOptions,
     timer: Timer | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> pd.DataFrame | None:
     """The value of every candidate firm's decision (:func:`candidate_values`); None when
     the park has no candidate firms (``model`` may then be None)."""
@@ -123,4 +182,4 @@ def analyse_candidates(
     if model is None or not model.candidates:
         return None
     with timer.phase("candidate values"):
-        return candidate_values(model, design, options)
+        return candidate_values(model, design, options, progress)

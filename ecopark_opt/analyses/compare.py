@@ -43,7 +43,7 @@ from ..core.solution import Solution
 from ..core.vocabulary import LINK_KEY, METRICS, SOLVED, link_label
 from ..errors import EcoparkError, InfeasibleError
 from ..inputs.scenarios import WorkbookData, scenario_names
-from .executors import TaskFailure, run_tasks
+from .executors import TaskFailure, run_tasks, task_seconds, worker_options
 
 BASE = "base"
 TIE = 1e-6
@@ -96,7 +96,7 @@ def workbook_tasks(
     """One task per workbook; the option is the file's stem (made unique if two clash)."""
     names = option_names([Path(p) for p in paths])
     return [
-        OptionTask(name, WorkbookData.from_path(p), None, worker_options(options), draw)
+        OptionTask(name, WorkbookData.from_path(p), None, options, draw)
         for name, p in zip(names, paths)
     ]
 
@@ -107,9 +107,8 @@ def scenario_tasks(
     """The base workbook and each of its scenarios."""
     data = WorkbookData.from_path(path)
     names = scenario_names(data.raw())
-    opts = worker_options(options)
-    return [OptionTask(BASE, data, None, opts, draw)] + [
-        OptionTask(name if name != BASE else f"{name} (scenario)", data, name, opts, draw)
+    return [OptionTask(BASE, data, None, options, draw)] + [
+        OptionTask(name if name != BASE else f"{name} (scenario)", data, name, options, draw)
         for name in names
     ]
 
@@ -125,11 +124,6 @@ def option_names(paths: Sequence[Path]) -> list[str]:
             name, n = f"{base} ({n})", n + 1
         out.append(name)
     return out
-
-
-def worker_options(options: RunOptions) -> RunOptions:
-    """One HiGHS thread per worker unless --threads says otherwise."""
-    return replace(options, threads=1 if options.threads is None else options.threads)
 
 
 def solve_option(task: OptionTask) -> dict[str, Any]:
@@ -205,8 +199,15 @@ def run_compare(
     workers: int = 2,
     scheduler: str | None = None,
     progress: str | None = None,
+    seconds_left: float | None = None,
 ) -> CompareResult:
-    """Design every option and pick the reference one (see :func:`reference_option`)."""
+    """Design every option and pick the reference one (see :func:`reference_option`).
+
+    With ``seconds_left`` the options share that much time (each solve's limit is its part,
+    :func:`.executors.task_seconds`); without it each solve has the options' own limit."""
+    side_by_side = 1 if executor == "serial" else workers
+    seconds = task_seconds(seconds_left, len(tasks), side_by_side) if seconds_left else None
+    tasks = [replace(t, options=worker_options(t.options, seconds)) for t in tasks]
     results = run_tasks(solve_option, tasks, executor, workers, scheduler, progress=progress)
     options = []
     for task, result in zip(tasks, results):

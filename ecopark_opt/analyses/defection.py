@@ -141,9 +141,7 @@ def defection_aware_design(park: Park, options: RunOptions = RunOptions()) -> De
             "No firm has a defection probability (firms column or the "
             "defection_probability setting): the two designs coincide."
         )
-    solve_options = options.solve_options(park)
-
-    plain = optimize(park, replace(options, objective="cost"))
+    plain = optimize(park, replace(options, objective="cost", share=1.0 / 3))
     links = candidate_links(park)
     problems = scenario_problems(park, links, scenarios)
     if problems:
@@ -154,9 +152,11 @@ def defection_aware_design(park: Park, options: RunOptions = RunOptions()) -> De
     # the plain design, its links fixed, operated in every scenario
     plain_build, _ = model.link_ids(set(plain.design_key()))
     with model.fixed(build=plain_build):
-        plain_eval = _evaluate(model, model.run(solve_options), "plain", scenarios)
+        plain_eval = _evaluate(
+            model, model.run(options.solve_options(park, share=0.5)), "plain", scenarios
+        )
 
-    result = model.run(solve_options)
+    result = model.run(options.solve_options(park))
     if result.status == "infeasible":
         raise InfeasibleError(
             "no design keeps the park running in every defection scenario (a max_virgin cap, "

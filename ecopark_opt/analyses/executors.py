@@ -17,12 +17,34 @@ import sys
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, TextIO
 
+from ..core.optimize import MIN_SOLVE_SECONDS, RunOptions
 from ..errors import InputError
 
 EXECUTORS = ("serial", "local", "dask")
+
+
+def worker_options(options: RunOptions, seconds: float | None = None) -> RunOptions:
+    """Solver options for the solves of tasks: one HiGHS thread per worker unless --threads
+    says otherwise, and each solve's own time limit (``seconds``, else the options') instead
+    of the command's clock, which a worker on another machine does not share."""
+    return replace(
+        options,
+        threads=1 if options.threads is None else options.threads,
+        time_limit=seconds if seconds is not None else options.time_limit,
+        started=None,
+        share=1.0,
+    )
+
+
+def task_seconds(left: float, tasks: int, workers: int) -> float:
+    """Each task's part of ``left`` seconds when ``workers`` run ``tasks`` tasks side by
+    side, one round after the other (docs/cli.md: the time limit bounds the whole command)."""
+    rounds = -(-max(tasks, 1) // max(min(workers, tasks), 1))
+    return max(left / rounds, MIN_SOLVE_SECONDS)
+
 
 OnResult = Callable[[int, Any], None]
 

@@ -135,25 +135,32 @@ def trace_front(
     """:func:`pareto_front`, optionally rebuilding the model for every point (benchmarks)."""
     _check_front(points, x, y)
     started = time.perf_counter()
-    solve_options = options.solve_options(park)
     models = _Models(park, reuse_model)
     found: list[tuple[Solution, float]] = []
     skipped: list[str] = []
-    first = lexicographic(models.get(), x, y, x, solve_options)
+
+    def solve_options(left: int) -> SolveOptions:
+        """This point's share of the command's time left, ``left`` points to go."""
+        return options.solve_options(park, share=1.0 / left)
+
+    first = lexicographic(models.get(), x, y, x, solve_options(points))
     found.append((first, np.nan))
     if points >= 2:
-        last = lexicographic(models.get(), y, x, x, solve_options)
+        last = lexicographic(models.get(), y, x, x, solve_options(points - 1))
         found.append((last, np.nan))
         high, low = relative(first, y), relative(last, y)
         if points > 2 and high - low > tolerance(high):
             step = (high - low) / (points - 1)
             for k in range(1, points - 1):
                 eps = high - k * step
+                if options.out_of_time(park):
+                    skipped.append(f"{y} − baseline ≤ {eps:g}: the time limit was reached")
+                    continue
                 model = models.get()
                 with model.epsilon(y) as bound:
                     bound(eps)
                     model.set_objective(x)
-                    result = model.run(solve_options)
+                    result = model.run(solve_options(points - 1 - k))
                     if not result.has_solution:
                         skipped.append(
                             f"{y} − baseline ≤ {eps:g}: {result.status} ({result.message})"

@@ -52,6 +52,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
 
@@ -176,27 +177,50 @@ class ResilienceResult:
     links: list[Removal] | None = None
     seconds: float = 0.0
     solves: int = 0
+    skipped: list[str] = field(default_factory=list)  # not analysed: the time limit was reached
 
 
 # --- N-1 analysis --------------------------------------------------------------------------
 
 
 def n_minus_1(
-    park: Park, design: Solution, options: RunOptions = RunOptions(), links: bool = False
+    park: Park,
+    design: Solution,
+    options: RunOptions = RunOptions(),
+    links: bool = False,
+    progress: Callable[[str], None] | None = None,
 ) -> ResilienceResult:
-    """Remove each admitted firm of ``design`` in turn: fixed-design and re-optimised runs."""
+    """Remove each admitted firm of ``design`` in turn: fixed-design and re-optimised runs.
+
+    Each run gets an equal share of what is left of the command's time limit; firms (and
+    links) not reached before it are listed in ``skipped``."""
     started = time.perf_counter()
     objective = options.objective or design.objective
     if objective != park.settings.objective:
         park = replace(park, settings=park.settings.with_(objective=objective))
-    solve_options = options.solve_options(park)
     model = prepare(park)
     plan = model.design_fixings(design)
+    runs = 2 * (len(plan.admitted) + (len(plan.used_links) if links else 0))
+    skipped: list[str] = []
+
+    def solve_options() -> SolveOptions | None:
+        """The next run's share of the time left (None: no time left for it)."""
+        nonlocal runs
+        runs -= 1
+        if options.out_of_time(park):
+            return None
+        return options.solve_options(park, share=1.0 / (runs + 1))
 
     removals = []
     for firm in plan.admitted:
-        fixed_sol, fixed = run_fixed_design(model, plan, objective, solve_options, gone_firm=firm)
-        _, reopt = run_reoptimised(model, objective, solve_options, gone_firm=firm)
+        first, second = solve_options(), solve_options()
+        if first is None or second is None:
+            skipped.append(firm)
+            continue
+        if progress:
+            progress(f"N-1: without {firm}")
+        fixed_sol, fixed = run_fixed_design(model, plan, objective, first, gone_firm=firm)
+        _, reopt = run_reoptimised(model, objective, second, gone_firm=firm)
         removals.append(_firm_removal(park, design, firm, fixed_sol, fixed, reopt))
     removals.sort(key=Removal.criticality)
 
@@ -204,10 +228,12 @@ def n_minus_1(
     if links:
         link_removals = []
         for link in plan.used_links:
-            fixed_sol, fixed = run_fixed_design(
-                model, plan, objective, solve_options, gone_link=link
-            )
-            _, reopt = run_reoptimised(model, objective, solve_options, gone_link=link)
+            first, second = solve_options(), solve_options()
+            if first is None or second is None:
+                skipped.append(_link_label(model.links, link))
+                continue
+            fixed_sol, fixed = run_fixed_design(model, plan, objective, first, gone_link=link)
+            _, reopt = run_reoptimised(model, objective, second, gone_link=link)
             link_removals.append(
                 _link_removal(park, design, model.links, link, fixed_sol, fixed, reopt)
             )
@@ -220,6 +246,7 @@ def n_minus_1(
         links=link_removals,
         seconds=time.perf_counter() - started,
         solves=model.solves,
+        skipped=skipped,
     )
 
 

@@ -46,7 +46,7 @@ import json
 import math
 import os
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -61,7 +61,7 @@ from ..core.solution import Solution
 from ..core.vocabulary import LINK_KEY, METRICS, SOLVED
 from ..errors import EcoparkError, InfeasibleError, InputError, SolverError
 from ..inputs.scenarios import UncertainRow, WorkbookData, park_with_overrides, uncertainty_rows
-from .executors import TaskFailure, run_tasks
+from .executors import TaskFailure, run_tasks, task_seconds, worker_options
 
 U_CLIP = 1e-12
 FORMAT = "ecopark-sweep/2"  # /2: links carry their sites (LINK_KEY); /1 files are refused
@@ -238,11 +238,6 @@ class SweepResult:
         return self.base.park.currency
 
 
-def worker_options(options: RunOptions) -> RunOptions:
-    """One HiGHS thread per worker unless --threads says otherwise."""
-    return replace(options, threads=1 if options.threads is None else options.threads)
-
-
 def run_sweep(
     path: str | Path,
     base: Solution,
@@ -273,8 +268,14 @@ def run_sweep(
         if not (resume and results_path.exists()):
             start_results(results_path, header)
     base_design = base.design_key()
-    opts = worker_options(options)
     todo = [i for i in range(samples) if i not in done]
+    side_by_side = 1 if executor == "serial" else workers
+    seconds = (
+        task_seconds(options.seconds_left(base.park), len(todo), side_by_side)
+        if options.started is not None
+        else None
+    )
+    opts = worker_options(options, seconds)
     tasks = [
         SampleTask(i, tuple(float(d) for d in draws[i]), data, opts, base_design) for i in todo
     ]

@@ -6,6 +6,7 @@ reports or the command line.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, replace
 
 import pandas as pd
@@ -20,6 +21,8 @@ from .prune import prune_links
 from .solution import Solution
 from .solve import SolveOptions
 from .stages import Timer, solve_stages
+
+MIN_SOLVE_SECONDS = 1.0  # no solve is started with less time than this
 
 
 @dataclass(frozen=True)
@@ -36,11 +39,35 @@ class RunOptions:
     prune: bool = True  # drop links that can never pay (links.prune_links)
     decompose: bool = True  # solve independent components apart (decompose.py)
     workers: int = 1  # > 1: solve components in that many worker processes
+    # the whole command's time limit (docs/cli.md): when ``started`` is set, every solve ends
+    # by ``started`` + the time limit; ``share`` is the part of what is left a solve may use
+    started: float | None = None  # time.monotonic() when the command started
+    share: float = 1.0
 
-    def solve_options(self, park: Park) -> SolveOptions:
+    def time_limit_s(self, park: Park) -> float:
+        """The time limit: the option's, else the workbook's ``time_limit_s``."""
+        return self.time_limit if self.time_limit is not None else park.settings.time_limit_s
+
+    def seconds_left(self, park: Park) -> float:
+        """What is left of the command's time limit (the whole limit when not started)."""
+        if self.started is None:
+            return self.time_limit_s(park)
+        return self.time_limit_s(park) - (time.monotonic() - self.started)
+
+    def out_of_time(self, park: Park) -> bool:
+        """Too little time left to start another solve (docs/cli.md)."""
+        return self.started is not None and self.seconds_left(park) < MIN_SOLVE_SECONDS
+
+    def solve_options(self, park: Park, share: float | None = None) -> SolveOptions:
+        """Solver options for one solve: the time limit is ``share`` (default ``self.share``)
+        of what is left of the command's limit, at least ``MIN_SOLVE_SECONDS``."""
         s = park.settings
+        limit = self.time_limit_s(park)
+        if self.started is not None:
+            part = self.share if share is None else share
+            limit = min(limit, max(part * self.seconds_left(park), MIN_SOLVE_SECONDS))
         return SolveOptions(
-            time_limit=self.time_limit if self.time_limit is not None else s.time_limit_s,
+            time_limit=limit,
             mip_gap=self.mip_gap if self.mip_gap is not None else s.mip_gap,
             threads=self.threads if self.threads is not None else s.threads,
             seed=self.seed,

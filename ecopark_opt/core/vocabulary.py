@@ -23,6 +23,7 @@ __all__ = [
     "link_keys",
     "metric_labels",
     "metric_units",
+    "objective_unit",
     "tolerance",
     "used_mask",
 ]
@@ -56,6 +57,11 @@ def tolerance(value: float, rel: float = REL_TOL) -> float:
 def metric_units(currency: str) -> dict[str, str]:
     """The unit of each metric; virgin use is weighted by ``virgin_weight``."""
     return {"cost": f"{currency}/yr", "virgin": "units/yr", "co2e": "kg CO2e/yr"}
+
+
+def objective_unit(objective: str, currency: str) -> str:
+    """The unit of an objective's value: its metric's, or weighted units for ``weighted``."""
+    return metric_units(currency).get(objective, "weighted units/yr")
 
 
 def metric_labels(currency: str, suffix: str = "") -> dict[str, str]:

@@ -12,10 +12,8 @@ from ..analyses.alternatives import AlternativesResult
 from ..analyses.candidates import siting_table
 from ..analyses.pareto import ParetoResult, link_table
 from ..core.solution import Solution
-from ..core.vocabulary import METRICS, metric_labels, metric_units
+from ..core.vocabulary import METRICS, metric_labels, metric_units, objective_unit
 from .sheets import ChartSpec, ExtraSheet
-
-OBJECTIVE_UNITS = {"cost": "{cur}/yr", "virgin": "virgin units/yr", "co2e": "kg CO2e/yr"}
 
 
 def candidate_sheets(design: Solution, values: pd.DataFrame | None) -> list[ExtraSheet]:
@@ -34,11 +32,14 @@ def candidate_sheets(design: Solution, values: pd.DataFrame | None) -> list[Extr
             )
         )
     if values is not None and not values.empty:
+        unit = objective_unit(design.objective, cur)
         frame = values.rename(
             columns={
                 "admission_cost": f"admission cost [{cur}/yr]",
                 "site_cost": f"site cost [{cur}/yr]",
-                "value": f"value of the decision [{OBJECTIVE_UNITS.get(park.settings.objective, 'objective units/yr').format(cur=cur)}]",
+                "value": f"value of the decision [{unit}]",
+                "value_low": f"value, at least [{unit}]",
+                "value_high": f"value, at most [{unit}]",
             }
         )
         admitted = values[values["admitted"]]
@@ -46,7 +47,9 @@ def candidate_sheets(design: Solution, values: pd.DataFrame | None) -> list[Extr
             f"{len(admitted)} of {len(values)} candidates admitted: "
             + (", ".join(f"{r.name} on {r.site}" for r in admitted.itertuples()) or "none"),
             "value = how much worse the objective gets if the decision is flipped "
-            "(admitted kept out, rejected forced in), from a re-solve.",
+            "(admitted kept out, rejected forced in), from a re-solve; when the design or the "
+            "re-solve stopped within a MIP gap, the value is known only between 'at least' "
+            "and 'at most', and the note says whether its sign is proved.",
         ]
         sheets.append(ExtraSheet("Candidates", frame, notes=notes))
     return sheets

@@ -30,6 +30,10 @@ def resilience_sheets(result: ResilienceResult) -> list[ExtraSheet]:
         "discharges and admission costs; firms are ranked by the fixed-design cost increase.",
     ]
     notes += [_firm_note(park, r) for r in result.firms if r.critical]
+    if result.skipped:
+        notes.append(
+            "Not analysed, the time limit was reached first: " + ", ".join(result.skipped) + "."
+        )
     calm = [r.label for r in result.firms if not r.critical]
     if calm:
         notes.append(
