@@ -2,12 +2,14 @@
 
 Exit codes: 0 ok, 1 internal error, 2 bad input or usage, 3 infeasible, 4 solver failure or
 time limit without any solution. One clear line per problem on stderr; a traceback only with
-``--debug``.
+``--debug``. The result line of a run goes to stdout, everything else (progress, phase
+timings, warnings, problems) to stderr.
 """
 
 from __future__ import annotations
 
 import functools
+import math
 import sys
 import time
 import traceback
@@ -28,8 +30,19 @@ from .park import Park
 OBJECTIVE = click.Choice(["cost", "virgin", "co2e", "weighted"])
 
 
+class FiniteFloatRange(click.FloatRange):
+    """A :class:`click.FloatRange` that also refuses ``nan`` and ``inf`` (which compare false
+    with every bound, so the range alone lets them through)."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None):
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number.", param, ctx)
+        return number
+
+
 class Console:
-    """Messages and phase timings on stderr (stdout stays free for pipelines)."""
+    """Messages and phase timings on stderr; the result line on stdout, for scripts."""
 
     def __init__(self, quiet: bool):
         self.quiet = quiet
@@ -37,6 +50,10 @@ class Console:
     def say(self, text: str) -> None:
         if not self.quiet:
             click.echo(text, err=True)
+
+    def result(self, text: str) -> None:
+        """The line a script reads: on stdout, also with ``--quiet``."""
+        click.echo(text)
 
     def phase(self, name: str, seconds: float) -> None:
         self.say(f"  {name:<18} {seconds:8.2f} s")
@@ -79,7 +96,11 @@ def command(fn: Callable[..., int | None]) -> Callable[..., None]:
 def common_options(fn: Callable) -> Callable:
     for option in reversed(
         [
-            click.option("--quiet", is_flag=True, help="Print only problems."),
+            click.option(
+                "--quiet",
+                is_flag=True,
+                help="Print only problems on stderr (the result line still goes to stdout).",
+            ),
             click.option("--debug", is_flag=True, help="Show tracebacks of internal errors."),
         ]
     ):
@@ -108,12 +129,15 @@ def solver_options(fn: Callable) -> Callable:
             ),
             click.option(
                 "--time-limit",
-                type=click.FloatRange(min=0, min_open=True),
+                type=FiniteFloatRange(min=0, min_open=True),
                 default=None,
                 help="Solver time limit in seconds.",
             ),
             click.option(
-                "--mip-gap", type=click.FloatRange(0, 1), default=None, help="Relative MIP gap."
+                "--mip-gap",
+                type=FiniteFloatRange(0, 1),
+                default=None,
+                help="Relative MIP gap.",
             ),
             click.option(
                 "--threads",
@@ -240,7 +264,7 @@ def validate(workbook: str, quiet: bool, debug: bool) -> None:
 )
 @click.option(
     "--within",
-    type=click.FloatRange(min=0),
+    type=FiniteFloatRange(min=0),
     default=5.0,
     show_default=True,
     metavar="P",
@@ -764,7 +788,7 @@ def finish(
         write_json(data, json_path)
     for warning in solution.result.warnings:  # e.g. numbers too far apart for the solver
         click.echo(f"warning: {warning}", err=True)
-    console.say(outcome_line(solution))
+    console.result(outcome_line(solution))
     console.say(f"report written: {out_path}")
     return 0
 
