@@ -1,15 +1,18 @@
 """The ``ecopark`` command line (SPEC §4).
 
 Exit codes: 0 ok, 1 internal error, 2 bad input or usage, 3 infeasible, 4 solver failure or
-time limit without any solution. One clear line per problem on stderr; a traceback only with
-``--debug``. The result line of a run goes to stdout, everything else (progress, phase
-timings, warnings, problems) to stderr.
+time limit without any solution, 130 / 143 interrupted by Ctrl-C / SIGTERM. One clear line per
+problem on stderr; a traceback only with ``--debug``. The result line of a run goes to stdout,
+everything else (progress, phase timings, warnings, problems) to stderr.
 """
 
 from __future__ import annotations
 
 import functools
 import math
+import multiprocessing
+import os
+import signal
 import sys
 import time
 import traceback
@@ -19,10 +22,10 @@ from typing import Any
 
 import click
 
-from . import __version__
+from . import __version__, interrupts
 from .analyses.executors import EXECUTORS
 from .core.optimize import RunOptions
-from .core.solve import SolveResult
+from .core.solve import SolveResult, highs_running
 from .core.stages import Timer
 from .errors import EcoparkError, InfeasibleError, InputError
 from .park import Park
@@ -60,37 +63,91 @@ class Console:
 
 
 def command(fn: Callable[..., int | None]) -> Callable[..., None]:
-    """Shared error handling: map errors to exit codes, no traceback unless --debug."""
+    """Shared error handling: map errors to exit codes, no traceback unless --debug.
+
+    Signals raise only while ``fn`` runs (:func:`interrupts.raising`); the outcome is
+    reported with signals held, so an interrupt at any moment gives exit 130 / 143 and one
+    line."""
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> None:
         debug = kwargs.get("debug", False)
+        error: BaseException | None = None
+        code = 0
         try:
-            code = fn(*args, **kwargs) or 0
-        except EcoparkError as exc:
-            if debug:
-                traceback.print_exc()
-            lines = getattr(exc, "problems", None) or getattr(exc, "reasons", None) or [str(exc)]
-            label = {2: "error", 3: "infeasible", 4: "solver"}.get(exc.exit_code, "error")
-            if isinstance(exc, InputError) and len(lines) > 1:
-                click.echo(f"{len(lines)} problems found:", err=True)
-            for line in lines:
-                click.echo(f"{label}: {line}", err=True)
-            code = exc.exit_code
-        except KeyboardInterrupt:
-            click.echo("interrupted; nothing was written", err=True)
-            code = 130
-        except Exception as exc:  # an internal error: say so plainly
-            if debug:
-                traceback.print_exc()
-            click.echo(
-                f"internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)",
-                err=True,
-            )
-            code = 1
+            with interrupts.raising():
+                code = fn(*args, **kwargs) or 0
+        except BaseException as exc:  # reported below, signals held from here on
+            error = exc
+        signal_seen = interrupts.received()
+        if signal_seen is not None or isinstance(error, KeyboardInterrupt):
+            code = report_interrupt(error, signal_seen, debug)
+        elif error is not None:
+            code = report_error(error, debug)
         sys.exit(code)
 
     return wrapper
+
+
+def report_interrupt(
+    error: BaseException | None,
+    signal_seen: interrupts.Interrupted | None,
+    debug: bool,
+) -> int:
+    """One line; worker processes stopped; a HiGHS run that has not noticed yet is not
+    waited for (the process ends at once)."""
+    stop = signal_seen or (error if isinstance(error, interrupts.Interrupted) else None)
+    name = stop.name if stop is not None else "Ctrl-C"
+    code = stop.exit_code if stop is not None else 130
+    if debug and error is not None:
+        traceback.print_exception(error)
+    click.echo(f"interrupted by {name}; the outputs were not written", err=True)
+    stop_worker_processes()
+    if highs_running():  # end now, without waiting for a HiGHS run that has not noticed yet
+        # (it would abort the interpreter's exit); every file of the run is cleaned up
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    return code
+
+
+def stop_worker_processes(grace_s: float = 3.0) -> None:
+    """Stop the run's worker processes (``--executor local``, ``--workers``) instead of
+    waiting for their solves: Ctrl-C first, so that each cleans up after itself (a killed
+    worker leaves semaphores that Python then reports as leaked), then SIGTERM."""
+    children = multiprocessing.active_children()
+    for child in children:
+        try:
+            os.kill(child.pid, signal.SIGINT)
+        except OSError:
+            pass
+    deadline = time.monotonic() + grace_s
+    for child in children:
+        child.join(max(deadline - time.monotonic(), 0))
+        if child.is_alive():
+            child.terminate()
+
+
+def report_error(error: BaseException, debug: bool) -> int:
+    if isinstance(error, EcoparkError):
+        if debug:
+            traceback.print_exception(error)
+        lines = getattr(error, "problems", None) or getattr(error, "reasons", None) or [str(error)]
+        label = {2: "error", 3: "infeasible", 4: "solver"}.get(error.exit_code, "error")
+        if isinstance(error, InputError) and len(lines) > 1:
+            click.echo(f"{len(lines)} problems found:", err=True)
+        for line in lines:
+            click.echo(f"{label}: {line}", err=True)
+        return error.exit_code
+    if not isinstance(error, Exception):  # SystemExit and the like: not ours to report
+        raise error
+    if debug:  # an internal error: say so plainly
+        traceback.print_exception(error)
+    click.echo(
+        f"internal error: {type(error).__name__}: {error} (run with --debug for the traceback)",
+        err=True,
+    )
+    return 1
 
 
 def common_options(fn: Callable) -> Callable:
@@ -820,4 +877,6 @@ def write_failure_json(json_path: str | None, status: str, objective: str) -> No
 
 
 if __name__ == "__main__":  # pragma: no cover
-    main()
+    from .__main__ import main as entry_point
+
+    entry_point()
