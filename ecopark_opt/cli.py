@@ -3,7 +3,9 @@
 Exit codes: 0 ok, 1 internal error, 2 bad input or usage, 3 infeasible, 4 solver failure or
 time limit without any solution, 130 / 143 interrupted by Ctrl-C / SIGTERM. One clear line per
 problem on stderr; a traceback only with ``--debug``. The result line of a run goes to stdout,
-everything else (progress, phase timings, warnings, problems) to stderr.
+everything else (progress, phase timings, warnings, problems) to stderr. Every output of a run
+is checked and locked before any work and written all together at the end (README.md,
+"Output rules").
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import signal
 import sys
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +30,7 @@ from .core.optimize import RunOptions
 from .core.solve import SolveResult, highs_running
 from .core.stages import Timer
 from .errors import EcoparkError, InfeasibleError, InputError
+from .outputs.files import claim_outputs, commit_outputs, outputs_committed, release_outputs
 from .park import Park
 
 OBJECTIVE = click.Choice(["cost", "virgin", "co2e", "weighted"])
@@ -65,9 +68,9 @@ class Console:
 def command(fn: Callable[..., int | None]) -> Callable[..., None]:
     """Shared error handling: map errors to exit codes, no traceback unless --debug.
 
-    Signals raise only while ``fn`` runs (:func:`interrupts.raising`); the outcome is
-    reported with signals held, so an interrupt at any moment gives exit 130 / 143 and one
-    line."""
+    Signals raise only while ``fn`` runs (:func:`interrupts.raising`); the claimed outputs
+    are released (temporary and lock files removed) and the outcome reported with signals
+    held, so an interrupt at any moment gives exit 130 / 143 and one line."""
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> None:
@@ -79,9 +82,11 @@ def command(fn: Callable[..., int | None]) -> Callable[..., None]:
                 code = fn(*args, **kwargs) or 0
         except BaseException as exc:  # reported below, signals held from here on
             error = exc
+        written = outputs_committed()
+        release_outputs()
         signal_seen = interrupts.received()
         if signal_seen is not None or isinstance(error, KeyboardInterrupt):
-            code = report_interrupt(error, signal_seen, debug)
+            code = report_interrupt(error, signal_seen, written, debug)
         elif error is not None:
             code = report_error(error, debug)
         sys.exit(code)
@@ -92,6 +97,7 @@ def command(fn: Callable[..., int | None]) -> Callable[..., None]:
 def report_interrupt(
     error: BaseException | None,
     signal_seen: interrupts.Interrupted | None,
+    written: bool,
     debug: bool,
 ) -> int:
     """One line; worker processes stopped; a HiGHS run that has not noticed yet is not
@@ -101,7 +107,10 @@ def report_interrupt(
     code = stop.exit_code if stop is not None else 130
     if debug and error is not None:
         traceback.print_exception(error)
-    click.echo(f"interrupted by {name}; the outputs were not written", err=True)
+    if written:
+        click.echo(f"interrupted by {name} after the outputs were written", err=True)
+    else:
+        click.echo(f"interrupted by {name}; the outputs were not written", err=True)
     stop_worker_processes()
     if highs_running():  # end now, without waiting for a HiGHS run that has not noticed yet
         # (it would abort the interpreter's exit); every file of the run is cleaned up
@@ -218,15 +227,19 @@ def main() -> None:
 
 @main.command()
 @click.argument("path", type=click.Path(dir_okay=False))
+@click.option("--force", is_flag=True, help="Overwrite PATH if it exists.")
 @common_options
 @command
-def template(path: str, quiet: bool, debug: bool) -> None:
+def template(path: str, force: bool, quiet: bool, debug: bool) -> None:
     """Write a blank input workbook with every sheet, column, unit and description."""
     from .inputs.template import write_template
     from .outputs.files import atomic_write, check_output_path
 
     check_output_path(path)
+    claim_outputs([path])
+    refuse_existing(path, force)
     atomic_write(path, write_template)
+    commit_outputs()
     Console(quiet).say(f"template written: {path}")
 
 
@@ -275,9 +288,10 @@ def generate(
     from .outputs.files import atomic_write, check_output_path
 
     path = check_output_path(out)
-    if path.exists() and not force:
-        raise InputError(f"{out}: already exists; use --force to overwrite it")
+    claim_outputs([path])
+    refuse_existing(path, force)
     atomic_write(path, lambda tmp: write_generated(tmp, firms, resources, seed, plots, candidates))
+    commit_outputs()
     Console(quiet).say(
         f"park written: {out} ({firms} firms, {resources} resources, "
         f"{plots} plots, {candidates} candidates, seed {seed})"
@@ -368,7 +382,7 @@ def solve(
 
     console = Console(quiet)
     out_path = report_path(workbook, out, suffix=scenario_suffix(scenario))
-    check_json_path(json_path, workbook)
+    claim([workbook], out_path, json_path)
     park = load(workbook, console, scenario)
     options = RunOptions(objective, time_limit, mip_gap, threads, log=solver_log, workers=workers)
     timer = Timer(console.phase)
@@ -458,6 +472,7 @@ def pareto(
         raise InputError("--x and --y must be different metrics")
     console = Console(quiet)
     out_path = report_path(workbook, out, suffix="_pareto")
+    claim([workbook], out_path, json_path)
     park = load(workbook, console)
     options = RunOptions(objective, time_limit, mip_gap, threads, log=solver_log)
     timer = Timer(console.phase)
@@ -501,7 +516,7 @@ def resilience(
     defection-aware design is computed too and compared with the plain one."""
     console = Console(quiet)
     out_path = report_path(workbook, out, suffix="_resilience")
-    check_json_path(json_path, workbook)
+    claim([workbook], out_path, json_path)
     park = load(workbook, console)
     options = RunOptions(objective, time_limit, mip_gap, threads, log=solver_log)
     timer = Timer(console.phase)
@@ -526,14 +541,6 @@ def analyse_resilience(
         with timer.phase("defection-aware"):
             sheets += defection_sheets(defection_aware_design(park, options))
     return sheets, {"resilience": resilience_json(result)}
-
-
-def check_json_path(json_path: str | None, workbook: str) -> None:
-    """Refuse a bad --json target before any solving."""
-    if json_path:
-        from .outputs.files import check_output_path
-
-        check_output_path(json_path, (workbook,), suffix=None)
 
 
 def executor_options(fn: Callable) -> Callable:
@@ -604,7 +611,6 @@ def compare(
     )
     from .inputs.load import load_park
     from .outputs.compare_sheets import compare_sheets
-    from .outputs.files import check_output_path
     from .outputs.jsonout import compare_json
 
     if by_scenarios and len(workbooks) != 1:
@@ -615,7 +621,8 @@ def compare(
             "workbook with --scenarios"
         )
     console = Console(quiet)
-    out_path = check_output_path(report_path(workbooks[0], out, suffix="_compare"), workbooks)
+    out_path = report_path(workbooks[0], out, suffix="_compare", inputs=workbooks)
+    claim(workbooks, out_path, json_path)
     options = RunOptions(objective, time_limit, mip_gap, threads, log=solver_log)
     timer = Timer(console.phase)
     if by_scenarios:
@@ -714,6 +721,7 @@ def sweep(
     console = Console(quiet)
     out_path = report_path(workbook, out, suffix="_sweep")
     results_path = out_path.with_name(f"{out_path.stem}_samples.jsonl")
+    claim([workbook], out_path, json_path, results_path)
     park = load(workbook, console)
     read_uncertainty(WorkbookData.from_path(workbook))
     options = RunOptions(objective, time_limit, mip_gap, threads, log=solver_log)
@@ -790,12 +798,28 @@ def check_scenarios(tasks) -> None:
         raise InputError(problems)
 
 
-def report_path(workbook: str, out: str | None, suffix: str = "") -> Path:
+def report_path(
+    workbook: str, out: str | None, suffix: str = "", inputs: Iterable[str] | None = None
+) -> Path:
     """Where the report goes; checked before any solving so a long run is never lost."""
     from .outputs.files import check_output_path
 
     path = Path(out) if out else Path("reports") / f"{Path(workbook).stem}{suffix}.xlsx"
-    return check_output_path(path, (workbook,))
+    return check_output_path(path, inputs if inputs is not None else (workbook,))
+
+
+def claim(inputs: Iterable[str], report: Path, *others: str | Path | None) -> None:
+    """Before any work: check the run's whole set of outputs — the report, its network
+    picture and ``others`` (None = an option not given) — against each other and the inputs,
+    and lock them for the run (README.md, "Output rules")."""
+    from .outputs.report import network_picture_path
+
+    claim_outputs([report, network_picture_path(report), *others], inputs)
+
+
+def refuse_existing(path: str | Path, force: bool) -> None:
+    if not force and Path(path).exists():
+        raise InputError(f"{path}: already exists; use --force to overwrite it")
 
 
 def load(workbook: str, console: Console, scenario: str | None = None) -> Park:
@@ -843,6 +867,7 @@ def finish(
         data = solution_json(solution)
         data.update(extra_json or {})
         write_json(data, json_path)
+    commit_outputs()  # the report, its picture and the JSON appear together
     for warning in solution.result.warnings:  # e.g. numbers too far apart for the solver
         click.echo(f"warning: {warning}", err=True)
     console.result(outcome_line(solution))
@@ -874,6 +899,7 @@ def write_failure_json(json_path: str | None, status: str, objective: str) -> No
     from .outputs.jsonout import write_json
 
     write_json(failure_json(status, objective), json_path)
+    commit_outputs()
 
 
 if __name__ == "__main__":  # pragma: no cover

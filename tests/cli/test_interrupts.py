@@ -1,8 +1,11 @@
-"""Ctrl-C and SIGTERM at any moment, with real processes: exit 130 / 143 with one line, no
-traceback, earlier outputs untouched, no temporary file left (README.md, "Output rules")."""
+"""Ctrl-C and SIGTERM at any moment, and two runs at once, with real processes: exit 130 /
+143 with one line, no traceback, earlier outputs untouched, no temporary or lock file left
+(README.md, "Output rules")."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import signal
 import subprocess
 import sys
@@ -12,6 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
+from openpyxl import load_workbook
 
 from tests.helpers import park_file, two_firm_park
 
@@ -133,6 +137,57 @@ def test_an_interrupt_while_the_package_is_imported(tmp_path: Path, sig: int):
     (line,) = err.splitlines()
     assert line.startswith("interrupted by "), err
     assert_untouched(tmp_path, "park.xlsx")
+
+
+@pytest.fixture(scope="module")
+def region(tmp_path_factory) -> Path:
+    """200 firms, no candidates: independent pieces solved within the time limit."""
+    folder = tmp_path_factory.mktemp("region")
+    code, out, err = finish(start(["generate", "--firms", 200, "--seed", 2, "p.xlsx"], folder))
+    assert code == 0, err
+    return folder / "p.xlsx"
+
+
+@pytest.mark.slow
+def test_two_runs_writing_the_same_outputs(tmp_path: Path, region: Path):
+    """The second run stops at once; the report and the JSON both come from the first."""
+    (tmp_path / "first.xlsx").write_bytes(region.read_bytes())
+    park_file(tmp_path, two_firm_park(), "second.xlsx")
+    outputs = ["--out", "r.xlsx", "--json", "r.json", "--quiet"]
+    first = start(["solve", "first.xlsx", *outputs, "--time-limit", 10], tmp_path)
+    while first.poll() is None and not (tmp_path / ".r.xlsx.lock").exists():
+        time.sleep(0.01)
+    code, out, err = finish(start(["solve", "second.xlsx", *outputs], tmp_path))
+    assert first.poll() is None, "the first run ended too early for this test"
+    assert code == 2 and out == ""
+    assert err == (
+        "error: r.json: another ecopark run is writing this file (lock .r.json.lock); wait for "
+        "it to finish or choose another output path\n"
+    )
+    code, out, err = finish(first)
+    assert code == 0, err
+    assert out.startswith(("optimal: ", "stopped at the time limit"))
+    assert len(json.loads((tmp_path / "r.json").read_text())["firms"]) == 200
+    info = {r[0]: r[1] for r in load_workbook(tmp_path / "r.xlsx")["RunInfo"].values}
+    assert info["input SHA-256"] == hashlib.sha256(region.read_bytes()).hexdigest()
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        ["first.xlsx", "second.xlsx", "r.xlsx", "r_network.png", "r.json"]
+    )
+
+
+@pytest.mark.slow
+def test_a_run_killed_with_sigkill_never_blocks_the_next(run_folder: Path):
+    first = start(SOLVE, run_folder)
+    wait_for_line(first, "build model")
+    first.kill()
+    first.wait()
+    park_file(run_folder, two_firm_park(), "small.xlsx")
+    small = ["solve", "small.xlsx", "--out", "r.xlsx", "--json", "r.json", "--quiet"]
+    code, out, err = finish(start(small, run_folder))
+    assert code == 0, err
+    assert out.startswith("optimal: 1 links")
+    assert json.loads((run_folder / "r.json").read_text())["status"] == "optimal"
+    assert sorted(p.name for p in run_folder.iterdir()) == sorted(["small.xlsx", "park.xlsx", *OLD])
 
 
 HIGHS_SCRIPT = textwrap.dedent(
