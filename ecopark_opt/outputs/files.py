@@ -41,11 +41,14 @@ def check_output_path(
     if suffix and path.suffix.lower() != suffix:
         raise InputError(f"{path}: the output must be a {suffix} file")
     target = real_path(path)
-    kind = _file_kind(path, target)
+    kind = _file_kind(path)
     if kind == "folder":
         raise InputError(f"{path}: is a folder; give a file name ending in {suffix or ''}".strip())
     if kind is not None:
         raise InputError(f"{path}: is a {kind}, not a regular file; outputs are regular files only")
+    stream = _standard_stream(path)
+    if stream:
+        raise InputError(f"{path}: is this run's {stream}; outputs are regular files of their own")
     folder = _existing_parent(target)
     if not folder.is_dir():
         raise InputError(f"{path}: {folder} is not a folder")
@@ -120,10 +123,28 @@ def _identities(path: Path) -> list[object]:
     return keys + [(st.st_dev, st.st_ino)]
 
 
-def _file_kind(path: Path, target: Path) -> str | None:
-    """None for a regular file or no file; else what the path is."""
+def _standard_stream(path: Path) -> str | None:
+    """The name of this process's standard stream that ``target`` is (e.g. ``--json
+    /dev/stdout`` with stdout redirected to a file: replacing that file would lose
+    everything printed after it), or None."""
     try:
-        mode = os.stat(target).st_mode
+        st = os.stat(path)
+    except OSError:
+        return None
+    for fd, name in ((0, "standard input"), (1, "standard output"), (2, "standard error")):
+        try:
+            if os.path.samestat(st, os.fstat(fd)):
+                return name
+        except OSError:
+            continue
+    return None
+
+
+def _file_kind(path: Path) -> str | None:
+    """None for a regular file or no file; else what the path is (links followed by the
+    system, which also knows where ``/dev/stdout`` leads)."""
+    try:
+        mode = os.stat(path).st_mode
     except (FileNotFoundError, NotADirectoryError):  # the folder check names the problem
         return None
     except OSError as exc:
@@ -346,7 +367,7 @@ def atomic_write(path: PathLike, write: Callable[[Path], object]) -> Path:
     target = real_path(path)
     if _claimed is not None and target not in _claimed.targets:
         raise RuntimeError(f"{path}: not among the outputs claimed before the run")
-    kind = _file_kind(path, target)
+    kind = _file_kind(path)
     if kind is not None:  # never rename over a device, a FIFO or a folder
         raise InputError(f"{path}: is a {kind}, not a regular file; outputs are regular files only")
     tmp: Path | None = None

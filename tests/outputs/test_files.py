@@ -55,6 +55,25 @@ def test_a_symlink_to_a_device_is_refused(tmp_path: Path):
     assert refused([link]).startswith(f"{link}: is a device")
 
 
+def test_a_standard_stream_is_refused(tmp_path: Path):
+    # a terminal, a pipe or a file: never replaced (e.g. --json /dev/stdout > out.txt)
+    assert refused(["/dev/stdout"]).startswith("/dev/stdout: is ")
+    redirected = tmp_path / "in.txt"
+    redirected.write_text("")
+    saved, fd = os.dup(0), os.open(redirected, os.O_RDONLY)
+    os.dup2(fd, 0)
+    try:
+        line = refused([redirected])
+    finally:
+        os.dup2(saved, 0)
+        os.close(saved)
+        os.close(fd)
+    assert (
+        line
+        == f"{redirected}: is this run's standard input; outputs are regular files of their own"
+    )
+
+
 def test_two_outputs_that_are_one_file_are_refused(tmp_path: Path):
     report, picture = tmp_path / "r.xlsx", tmp_path / "r_network.png"
     line = refused([report, picture, tmp_path / "sub" / ".." / "r_network.png"])
