@@ -153,7 +153,8 @@ def _forget_solver_thread() -> None:  # a forked child has no solver thread: sta
     _unfinished.clear()
 
 
-os.register_at_fork(after_in_child=_forget_solver_thread)
+if hasattr(os, "register_at_fork"):  # POSIX
+    os.register_at_fork(after_in_child=_forget_solver_thread)
 
 
 def _solver_loop(jobs: queue.SimpleQueue) -> None:
