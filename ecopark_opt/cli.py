@@ -59,7 +59,13 @@ class Console:
 
     def result(self, text: str) -> None:
         """The line a script reads: on stdout, also with ``--quiet``."""
-        click.echo(text)
+        try:
+            click.echo(text)
+            sys.stdout.flush()
+        except BrokenPipeError:  # the reader is gone (``| head -0``): the run still succeeded
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            os.close(devnull)
 
     def phase(self, name: str, seconds: float) -> None:
         self.say(f"  {name:<18} {seconds:8.2f} s")

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -91,6 +92,24 @@ def install() -> None:
     signal.signal(signal.SIGTERM, _record)
     if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:
         signal.signal(signal.SIGINT, _record)
+    sys.unraisablehook = _unraisable(sys.unraisablehook)
+
+
+def _unraisable(previous):
+    """An :class:`Interrupted` raised where Python cannot raise it (a ``__del__``, a weakref
+    callback of the garbage collector: seen while the report was written) would be printed as
+    "Exception ignored … Traceback" and dropped: send the signal again a moment later instead
+    (from another thread: sent from here, the handler would run at once, here again), so that
+    it is raised in ordinary code."""
+
+    def hook(unraisable) -> None:
+        if isinstance(unraisable.exc_value, Interrupted):
+            signum = unraisable.exc_value.signum
+            threading.Timer(0.01, os.kill, (os.getpid(), signum)).start()
+        else:
+            previous(unraisable)
+
+    return hook
 
 
 def started() -> None:

@@ -306,3 +306,50 @@ def test_a_signal_before_the_imports_are_done_ends_the_process_at_once():
     assert result.returncode == 143
     assert result.stdout == ""
     assert result.stderr == "interrupted by SIGTERM while starting; nothing was written\n"
+
+
+FINALIZER_SCRIPT = textwrap.dedent(
+    """
+    import os, signal, weakref
+    from ecopark_opt import interrupts
+
+    interrupts.install()
+    interrupts.started()
+
+
+    class Model:
+        pass
+
+
+    def collected(ref):  # the handler raises inside this callback, where Python drops it
+        os.kill(os.getpid(), signal.SIGINT)
+        sum(range(1000))
+
+
+    log = []
+    try:
+        with interrupts.raising():
+            model = Model()
+            ref = weakref.ref(model, collected)
+            del model
+            for _ in range(10**8):
+                pass
+            log.append("not reached")
+    except interrupts.Interrupted as exc:
+        log.append(f"raised: exit {exc.exit_code}")
+    print(log)
+    """
+)
+
+
+def test_an_interrupt_inside_a_garbage_collector_callback_is_not_lost():
+    result = subprocess.run(
+        [sys.executable, "-c", FINALIZER_SCRIPT],
+        capture_output=True,
+        text=True,
+        preexec_fn=_default_sigint,
+        timeout=GUARD_S,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "['raised: exit 130']\n"
+    assert result.stderr == ""  # no "Exception ignored in … Traceback"

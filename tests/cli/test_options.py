@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -64,3 +66,18 @@ def test_analysis_commands_print_their_result_line_on_stdout(park: Path, out: Pa
         result = run([command[0], park, *command[1:], "--out", out / "a.xlsx", "--quiet"])
         assert result.exit_code == 0, result.output
         assert result.stdout == OUTCOME and result.stderr == ""
+
+
+@pytest.mark.slow
+def test_a_reader_that_closed_stdout_does_not_fail_the_run(park: Path, out: Path):
+    process = subprocess.Popen(
+        [sys.executable, "-m", "ecopark_opt", "solve", park, "--out", out / "r.xlsx", "--quiet"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    process.stdout.close()  # `ecopark solve … | head -0`
+    err = process.stderr.read()
+    assert process.wait(timeout=120) == 0, err
+    assert err == ""
+    assert sorted(p.name for p in out.iterdir()) == ["r.xlsx", "r_network.png"]
