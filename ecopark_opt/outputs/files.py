@@ -43,7 +43,8 @@ def check_output_path(
     target = real_path(path)
     kind = _file_kind(path)
     if kind == "folder":
-        raise InputError(f"{path}: is a folder; give a file name ending in {suffix or ''}".strip())
+        wanted = f"a file name ending in {suffix}" if suffix else "a file name"
+        raise InputError(f"{path}: is a folder; give {wanted}")
     if kind is not None:
         raise InputError(f"{path}: is a {kind}, not a regular file; outputs are regular files only")
     stream = _standard_stream(path)
@@ -124,7 +125,7 @@ def _identities(path: Path) -> list[object]:
 
 
 def _standard_stream(path: Path) -> str | None:
-    """The name of this process's standard stream that ``target`` is (e.g. ``--json
+    """The name of this process's standard stream that ``path`` is (e.g. ``--json
     /dev/stdout`` with stdout redirected to a file: replacing that file would lose
     everything printed after it), or None."""
     try:
@@ -258,14 +259,15 @@ class OutputSet:
             folder = folder.parent
         for path in reversed(missing):
             try:
-                path.mkdir()
+                with held():  # never a folder made that release() does not know of
+                    path.mkdir()
+                    self.created.append(path)
             except FileExistsError:
                 continue
             except OSError as exc:
                 raise InputError(
                     f"{path}: cannot create the output folder ({exc.strerror or exc})"
                 ) from None
-            self.created.append(path)
 
     def commit(self) -> None:
         """Rename every staged file into place, signals held (all or, on a failed rename,
