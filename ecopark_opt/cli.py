@@ -1,13 +1,20 @@
 """The ``ecopark`` command line (SPEC §4).
 
 Exit codes: 0 ok, 1 internal error, 2 bad input or usage, 3 infeasible, 4 solver failure or
-time limit without any solution. One clear line per problem on stderr; a traceback only with
-``--debug``.
+time limit without any solution, 130 / 143 interrupted by Ctrl-C / SIGTERM. One clear line per
+problem on stderr; a traceback only with ``--debug``. The result line of a run goes to stdout,
+everything else (progress, phase timings, warnings, problems) to stderr. Every output of a run
+is checked and locked before any work and written all together at the end (README.md,
+"Output rules").
 """
 
 from __future__ import annotations
 
 import functools
+import math
+import multiprocessing
+import os
+import signal
 import sys
 import time
 import traceback
@@ -18,20 +25,32 @@ from typing import Any
 
 import click
 
-from . import __version__
+from . import __version__, interrupts
 from .analyses.executors import EXECUTORS
 from .core.optimize import RunOptions
-from .core.solve import SolveResult
+from .core.solve import SolveResult, highs_running
 from .core.stages import Timer
 from .core.vocabulary import METRICS, OBJECTIVES
 from .errors import EcoparkError, InfeasibleError, InputError
+from .outputs.files import claim_outputs, commit_outputs, outputs_committed, release_outputs
 from .park import Park
 
 OBJECTIVE = click.Choice(list(OBJECTIVES))
 
 
+class FiniteFloatRange(click.FloatRange):
+    """A :class:`click.FloatRange` that also refuses ``nan`` and ``inf`` (which compare false
+    with every bound, so the range alone lets them through)."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None):
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number.", param, ctx)
+        return number
+
+
 class Console:
-    """Messages and phase timings on stderr (stdout stays free for pipelines)."""
+    """Messages and phase timings on stderr; the result line on stdout, for scripts."""
 
     def __init__(self, quiet: bool):
         self.quiet = quiet
@@ -39,6 +58,16 @@ class Console:
     def say(self, text: str) -> None:
         if not self.quiet:
             click.echo(text, err=True)
+
+    def result(self, text: str) -> None:
+        """The line a script reads: on stdout, also with ``--quiet``."""
+        try:
+            click.echo(text)
+            sys.stdout.flush()
+        except BrokenPipeError:  # the reader is gone (``| head -0``): the run still succeeded
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            os.close(devnull)
 
     def phase(self, name: str, seconds: float) -> None:
         self.say(f"  {name:<18} {seconds:8.2f} s")
@@ -64,44 +93,108 @@ def run_options(
 
 
 def command(fn: Callable[..., int | None]) -> Callable[..., None]:
-    """Shared error handling: map errors to exit codes, no traceback unless --debug."""
+    """Shared error handling: map errors to exit codes, no traceback unless --debug.
+
+    Signals raise only while ``fn`` runs (:func:`interrupts.raising`); the claimed outputs
+    are released (temporary and lock files removed) and the outcome reported with signals
+    held, so an interrupt at any moment gives exit 130 / 143 and one line."""
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> None:
         _STARTED[0] = time.monotonic()
         debug = kwargs.get("debug", False)
+        error: BaseException | None = None
+        code = 0
         try:
-            code = fn(*args, **kwargs) or 0
-        except EcoparkError as exc:
-            if debug:
-                traceback.print_exc()
-            lines = getattr(exc, "problems", None) or getattr(exc, "reasons", None) or [str(exc)]
-            label = {2: "error", 3: "infeasible", 4: "solver"}.get(exc.exit_code, "error")
-            if isinstance(exc, InputError) and len(lines) > 1:
-                click.echo(f"{len(lines)} problems found:", err=True)
-            for line in lines:
-                click.echo(f"{label}: {line}", err=True)
-            code = exc.exit_code
-        except KeyboardInterrupt:
-            click.echo("interrupted; nothing was written", err=True)
-            code = 130
-        except Exception as exc:  # an internal error: say so plainly
-            if debug:
-                traceback.print_exc()
-            click.echo(
-                f"internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)",
-                err=True,
-            )
-            code = 1
+            with interrupts.raising():
+                code = fn(*args, **kwargs) or 0
+        except BaseException as exc:  # reported below, signals held from here on
+            error = exc
+        written = outputs_committed()
+        release_outputs()
+        signal_seen = interrupts.received()
+        if signal_seen is not None or isinstance(error, KeyboardInterrupt):
+            code = report_interrupt(error, signal_seen, written, debug)
+        elif error is not None:
+            code = report_error(error, debug)
         sys.exit(code)
 
     return wrapper
 
 
+def report_interrupt(
+    error: BaseException | None,
+    signal_seen: interrupts.Interrupted | None,
+    written: bool,
+    debug: bool,
+) -> int:
+    """One line; worker processes stopped; a HiGHS run that has not noticed yet is not
+    waited for (the process ends at once)."""
+    stop = signal_seen or (error if isinstance(error, interrupts.Interrupted) else None)
+    name = stop.name if stop is not None else "Ctrl-C"
+    code = stop.exit_code if stop is not None else 130
+    if debug and error is not None:
+        traceback.print_exception(error)
+    if written:
+        click.echo(f"interrupted by {name} after the outputs were written", err=True)
+    else:
+        click.echo(f"interrupted by {name}; the outputs were not written", err=True)
+    stop_worker_processes()
+    if highs_running():  # end now, without waiting for a HiGHS run that has not noticed yet
+        # (it would abort the interpreter's exit); every file of the run is cleaned up
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    return code
+
+
+def stop_worker_processes(grace_s: float = 3.0) -> None:
+    """Stop the run's worker processes (``--executor local``, ``--workers``) instead of
+    waiting for their solves: Ctrl-C first, so that each cleans up after itself (a killed
+    worker leaves semaphores that Python then reports as leaked), then SIGTERM."""
+    children = multiprocessing.active_children()
+    for child in children:
+        try:
+            os.kill(child.pid, signal.SIGINT)
+        except OSError:
+            pass
+    deadline = time.monotonic() + grace_s
+    for child in children:
+        child.join(max(deadline - time.monotonic(), 0))
+        if child.is_alive():
+            child.terminate()
+
+
+def report_error(error: BaseException, debug: bool) -> int:
+    if isinstance(error, EcoparkError):
+        if debug:
+            traceback.print_exception(error)
+        lines = getattr(error, "problems", None) or getattr(error, "reasons", None) or [str(error)]
+        label = {2: "error", 3: "infeasible", 4: "solver"}.get(error.exit_code, "error")
+        if isinstance(error, InputError) and len(lines) > 1:
+            click.echo(f"{len(lines)} problems found:", err=True)
+        for line in lines:
+            click.echo(f"{label}: {line}", err=True)
+        return error.exit_code
+    if not isinstance(error, Exception):  # SystemExit and the like: not ours to report
+        raise error
+    if debug:  # an internal error: say so plainly
+        traceback.print_exception(error)
+    click.echo(
+        f"internal error: {type(error).__name__}: {error} (run with --debug for the traceback)",
+        err=True,
+    )
+    return 1
+
+
 def common_options(fn: Callable) -> Callable:
     for option in reversed(
         [
-            click.option("--quiet", is_flag=True, help="Print only problems."),
+            click.option(
+                "--quiet",
+                is_flag=True,
+                help="Print only problems on stderr (the result line still goes to stdout).",
+            ),
             click.option("--debug", is_flag=True, help="Show tracebacks of internal errors."),
         ]
     ):
@@ -130,12 +223,15 @@ def solver_options(fn: Callable) -> Callable:
             ),
             click.option(
                 "--time-limit",
-                type=click.FloatRange(min=0, min_open=True),
+                type=FiniteFloatRange(min=0, min_open=True),
                 default=None,
                 help="Solver time limit in seconds.",
             ),
             click.option(
-                "--mip-gap", type=click.FloatRange(0, 1), default=None, help="Relative MIP gap."
+                "--mip-gap",
+                type=FiniteFloatRange(0, 1),
+                default=None,
+                help="Relative MIP gap.",
             ),
             click.option(
                 "--threads",
@@ -198,43 +294,18 @@ class MapOutputs:
             check_geojson_allowed(park, self.local)
 
 
-def map_outputs(
-    geojson: str | None,
-    html: str | None,
-    local: bool,
-    inputs: Iterable[str],
-    others: Iterable[str | Path | None],
-    title: str = "",
-) -> MapOutputs:
-    """Check the map paths like every output: never an input, never another output of the
-    run, the right suffix, a writable place."""
-    from .outputs.files import check_output_path, same_file
+def map_outputs(geojson: str | None, html: str | None, local: bool, title: str = "") -> MapOutputs:
+    """The map paths, of the right kind (``.geojson``/``.json``, ``.html``); they are checked
+    against the run's other outputs and the inputs with them (:func:`claim`)."""
     from .outputs.geojson import check_geojson_suffix
 
-    inputs = tuple(inputs)
     if geojson:
         check_geojson_suffix(geojson)
-        check_output_path(geojson, inputs, suffix=None)
-    if html:
-        check_output_path(html, inputs, suffix=".html")
-    taken = [Path(p) for p in others if p]
-    for new in (geojson, html):
-        if not new:
-            continue
-        for other in taken:
-            if same_file(Path(new), other):
-                raise InputError(
-                    f"{new}: is also an output of this run ({other}); give each output its own path"
-                )
-        taken.append(Path(new))
+    if html and Path(html).suffix.lower() != ".html":
+        raise InputError(f"{html}: the output must be a .html file")
     return MapOutputs(
         Path(geojson) if geojson else None, Path(html) if html else None, local, title
     )
-
-
-def report_outputs(out_path: Path, json_path: str | None) -> list[Path | str | None]:
-    """The report, its network picture and the JSON: what a map path must not be."""
-    return [out_path, out_path.with_name(f"{out_path.stem}_network.png"), json_path]
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -246,15 +317,19 @@ def main() -> None:
 
 @main.command()
 @click.argument("path", type=click.Path(dir_okay=False))
+@click.option("--force", is_flag=True, help="Overwrite PATH if it exists.")
 @common_options
 @command
-def template(path: str, quiet: bool, debug: bool) -> None:
+def template(path: str, force: bool, quiet: bool, debug: bool) -> None:
     """Write a blank input workbook with every sheet, column, unit and description."""
     from .inputs.template import write_template
     from .outputs.files import atomic_write, check_output_path
 
     check_output_path(path)
+    claim_outputs([path])
+    refuse_existing(path, force)
     atomic_write(path, write_template)
+    commit_outputs()
     Console(quiet).say(f"template written: {path}")
 
 
@@ -303,9 +378,10 @@ def generate(
     from .outputs.files import atomic_write, check_output_path
 
     path = check_output_path(out)
-    if path.exists() and not force:
-        raise InputError(f"{out}: already exists; use --force to overwrite it")
+    claim_outputs([path])
+    refuse_existing(path, force)
     atomic_write(path, lambda tmp: write_generated(tmp, firms, resources, seed, plots, candidates))
+    commit_outputs()
     Console(quiet).say(
         f"park written: {out} ({firms} firms, {resources} resources, "
         f"{plots} plots, {candidates} candidates, seed {seed})"
@@ -349,7 +425,7 @@ def validate(workbook: str, quiet: bool, debug: bool) -> None:
 )
 @click.option(
     "--within",
-    type=click.FloatRange(min=0),
+    type=FiniteFloatRange(min=0),
     default=5.0,
     show_default=True,
     metavar="P",
@@ -400,11 +476,9 @@ def solve(
 
     console = Console(quiet)
     out_path = report_path(workbook, out, suffix=scenario_suffix(scenario))
-    check_json_path(json_path, workbook)
     title = Path(workbook).stem + (f" (scenario {scenario})" if scenario else "")
-    maps = map_outputs(
-        geojson_path, map_path, local, (workbook,), report_outputs(out_path, json_path), title
-    )
+    maps = map_outputs(geojson_path, map_path, local, title)
+    claim([workbook], out_path, json_path, maps.geojson, maps.html)
     park = load(workbook, console, scenario)
     maps.check_park(park)
     options = run_options(objective, time_limit, mip_gap, threads, solver_log, workers=workers)
@@ -499,6 +573,7 @@ def pareto(
         raise InputError("--x and --y must be different metrics")
     console = Console(quiet)
     out_path = report_path(workbook, out, suffix="_pareto")
+    claim([workbook], out_path, json_path)
     park = load(workbook, console)
     options = run_options(objective, time_limit, mip_gap, threads, solver_log)
     timer = Timer(console.phase)
@@ -546,15 +621,8 @@ def resilience(
     defection-aware design is computed too and compared with the plain one."""
     console = Console(quiet)
     out_path = report_path(workbook, out, suffix="_resilience")
-    check_json_path(json_path, workbook)
-    maps = map_outputs(
-        geojson_path,
-        map_path,
-        local,
-        (workbook,),
-        report_outputs(out_path, json_path),
-        Path(workbook).stem,
-    )
+    maps = map_outputs(geojson_path, map_path, local, Path(workbook).stem)
+    claim([workbook], out_path, json_path, maps.geojson, maps.html)
     park = load(workbook, console)
     maps.check_park(park)
     options = run_options(objective, time_limit, mip_gap, threads, solver_log)
@@ -581,14 +649,6 @@ def analyse_resilience(
         with timer.phase("defection-aware"):
             sheets += defection_sheets(defection_aware_design(park, options))
     return sheets, {"resilience": resilience_json(result)}
-
-
-def check_json_path(json_path: str | None, workbook: str) -> None:
-    """Refuse a bad --json target before any solving."""
-    if json_path:
-        from .outputs.files import check_output_path
-
-        check_output_path(json_path, (workbook,), suffix=None)
 
 
 def executor_options(fn: Callable) -> Callable:
@@ -668,7 +728,6 @@ def compare(
     )
     from .inputs.load import load_park
     from .outputs.compare_sheets import compare_sheets, network_png
-    from .outputs.files import check_output_path
     from .outputs.jsonout import compare_json
 
     if by_scenarios and len(workbooks) != 1:
@@ -679,8 +738,9 @@ def compare(
             "workbook with --scenarios"
         )
     console = Console(quiet)
-    out_path = check_output_path(report_path(workbooks[0], out, suffix="_compare"), workbooks)
-    maps = map_outputs(None, map_path, False, workbooks, report_outputs(out_path, json_path))
+    out_path = report_path(workbooks[0], out, suffix="_compare", inputs=workbooks)
+    maps = map_outputs(None, map_path, False)
+    claim(workbooks, out_path, json_path, maps.html)
     options = run_options(objective, time_limit, mip_gap, threads, solver_log)
     timer = Timer(console.phase)
     if by_scenarios:
@@ -728,9 +788,12 @@ def compare(
                 "reference option": result.reference,
             }
         },
+        more_outputs=(
+            (lambda: write_compare_map(result, maps.html, f"compare: {source}"))
+            if maps.html
+            else None
+        ),
     )
-    if maps.html:
-        write_compare_map(result, maps.html, f"compare: {source}", console)
     for line in verdict_lines(result):  # the result of the command: on stdout for scripts
         click.echo(f"verdict: {line}")
     return code
@@ -754,7 +817,7 @@ def check_one_plane(workbooks: tuple[str, ...], parks: list[Park]) -> None:
         )
 
 
-def write_compare_map(result, path: Path, title: str, console: Console) -> None:
+def write_compare_map(result, path: Path, title: str) -> list[Path]:
     """Every option with a design on one map, a layer per option; the report's option first."""
     from .core.vocabulary import SOLVED
     from .outputs.webmap import write_map
@@ -767,7 +830,7 @@ def write_compare_map(result, path: Path, title: str, console: Console) -> None:
             f"{layers[0][0]} and is not drawn",
             err=True,
         )
-    console.say(f"map written: {path}")
+    return [path]
 
 
 @main.command()
@@ -826,14 +889,8 @@ def sweep(
     console = Console(quiet)
     out_path = report_path(workbook, out, suffix="_sweep")
     results_path = out_path.with_name(f"{out_path.stem}_samples.jsonl")
-    maps = map_outputs(
-        geojson_path,
-        map_path,
-        local,
-        (workbook,),
-        [*report_outputs(out_path, json_path), results_path],
-        Path(workbook).stem,
-    )
+    maps = map_outputs(geojson_path, map_path, local, Path(workbook).stem)
+    claim([workbook], out_path, json_path, results_path, maps.geojson, maps.html)
     park = load(workbook, console)
     maps.check_park(park)
     read_uncertainty(WorkbookData.from_path(workbook))
@@ -915,12 +972,28 @@ def check_scenarios(tasks) -> None:
         raise InputError(problems)
 
 
-def report_path(workbook: str, out: str | None, suffix: str = "") -> Path:
+def report_path(
+    workbook: str, out: str | None, suffix: str = "", inputs: Iterable[str] | None = None
+) -> Path:
     """Where the report goes; checked before any solving so a long run is never lost."""
     from .outputs.files import check_output_path
 
     path = Path(out) if out else Path("reports") / f"{Path(workbook).stem}{suffix}.xlsx"
-    return check_output_path(path, (workbook,))
+    return check_output_path(path, inputs if inputs is not None else (workbook,))
+
+
+def claim(inputs: Iterable[str], report: Path, *others: str | Path | None) -> None:
+    """Before any work: check the run's whole set of outputs — the report, its network
+    picture and ``others`` (None = an option not given) — against each other and the inputs,
+    and lock them for the run (README.md, "Output rules")."""
+    from .outputs.report import network_picture_path
+
+    claim_outputs([report, network_picture_path(report), *others], inputs)
+
+
+def refuse_existing(path: str | Path, force: bool) -> None:
+    if not force and Path(path).exists():
+        raise InputError(f"{path}: already exists; use --force to overwrite it")
 
 
 def load(workbook: str, console: Console, scenario: str | None = None) -> Park:
@@ -957,8 +1030,10 @@ def finish(
     extra_json: dict | None = None,
     run_info: dict | None = None,
     maps: MapOutputs | None = None,
+    more_outputs: Callable[[], list[Path]] | None = None,
 ) -> int:
-    """Write the report (and JSON, GeoJSON, map), print the outcome line; the exit code is 0."""
+    """Write the report (and JSON, GeoJSON, map, and what ``more_outputs`` writes), put them
+    all in place together, print the outcome line; the exit code is 0."""
     from .core.records import solution_json
     from .outputs.jsonout import write_json
     from .outputs.report import write_report
@@ -970,9 +1045,11 @@ def finish(
         data.update(extra_json or {})
         write_json(data, json_path)
     written = write_design_maps(solution, maps, timer) if maps else []
+    written += more_outputs() if more_outputs else []
+    commit_outputs()  # the report, its picture, the JSON and the maps appear together
     for warning in solution.result.warnings:  # e.g. numbers too far apart for the solver
         click.echo(f"warning: {warning}", err=True)
-    console.say(outcome_line(solution))
+    console.result(outcome_line(solution))
     console.say(f"report written: {out_path}")
     for path in written:
         console.say(f"map written: {path}")
@@ -1020,7 +1097,10 @@ def write_failure_json(json_path: str | None, status: str, objective: str) -> No
     from .outputs.jsonout import write_json
 
     write_json(failure_json(status, objective), json_path)
+    commit_outputs()
 
 
 if __name__ == "__main__":  # pragma: no cover
-    main()
+    from .__main__ import main as entry_point
+
+    entry_point()

@@ -10,9 +10,12 @@ unlabelled "optimal".
 
 from __future__ import annotations
 
+import atexit
 import math
 import os
+import queue
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 
@@ -92,6 +95,91 @@ def new_highs() -> highspy.Highs:
     return h
 
 
+# HiGHS stops at its next interrupt callback once asked to; most phases call it many times a
+# second, but sub-MIP heuristics not at all (measured: 8 s without one on a 200-firm park).
+STOP_GRACE_S = 1.0  # how long an interrupted caller waits for HiGHS before it goes on
+_solver_jobs: queue.SimpleQueue | None = None
+_unfinished: list[threading.Event] = []  # runs handed to the solver thread, not done yet
+
+
+def run_highs(h: highspy.Highs) -> None:
+    """``h.run()`` that Ctrl-C and SIGTERM stop at once (README.md, "Output rules").
+
+    HiGHS is C++ that releases the GIL: run in the main thread, Python's signal handler waits
+    until it returns (measured before: Ctrl-C 5 s into a 200-firm solve was acted on 60 s
+    later, at the time limit), and an exception raised inside a HiGHS callback is lost. So
+    the main thread hands ``run`` to one long-lived solver thread (always the same one:
+    HiGHS's thread pool, and its ``threads`` option, belong to the thread that runs it) and
+    waits, ready for a signal. When the wait is interrupted (KeyboardInterrupt, or
+    :class:`~ecopark_opt.interrupts.Interrupted`), a flag tells HiGHS's interrupt callbacks to
+    stop it, the caller waits at most :data:`STOP_GRACE_S` and re-raises: an interrupt is
+    never turned into a "time_limit" result. Other threads call ``run`` directly.
+    """
+    global _solver_jobs
+    stop = threading.Event()
+
+    def interrupt_if_stopped(event) -> None:  # in the solver thread, many times a second
+        if stop.is_set():
+            event.interrupt()
+
+    for callback in (h.cbSimplexInterrupt, h.cbIpmInterrupt, h.cbMipInterrupt):
+        callback.subscribe(interrupt_if_stopped)
+    if threading.current_thread() is not threading.main_thread():
+        h.run()
+        return
+    if _solver_jobs is None:
+        _solver_jobs = queue.SimpleQueue()
+        threading.Thread(
+            target=_solver_loop, args=(_solver_jobs,), name="HiGHS", daemon=True
+        ).start()
+        atexit.register(_wait_for_highs)  # a HiGHS thread alive at exit aborts the process
+    done = threading.Event()
+    failure: list[BaseException] = []
+    _unfinished[:] = [d for d in _unfinished if not d.is_set()] + [done]
+    _solver_jobs.put((h, done, failure))
+    try:
+        while not done.wait(0.5):  # a signal's handler runs (and may raise) in this wait
+            pass
+    except BaseException:
+        stop.set()
+        done.wait(STOP_GRACE_S)
+        raise
+    if failure:
+        raise failure[0]
+
+
+def _forget_solver_thread() -> None:  # a forked child has no solver thread: start its own
+    global _solver_jobs
+    _solver_jobs = None
+    _unfinished.clear()
+
+
+if hasattr(os, "register_at_fork"):  # POSIX
+    os.register_at_fork(after_in_child=_forget_solver_thread)
+
+
+def _solver_loop(jobs: queue.SimpleQueue) -> None:
+    while True:
+        h, done, failure = jobs.get()
+        try:
+            h.run()
+        except BaseException as exc:  # handed back to the caller
+            failure.append(exc)
+        finally:
+            done.set()
+
+
+def _wait_for_highs() -> None:
+    for done in list(_unfinished):
+        done.wait()
+
+
+def highs_running() -> bool:
+    """A HiGHS run is still going on, e.g. one its caller stopped waiting for on an interrupt
+    (the command line then ends the process without waiting for it)."""
+    return any(not done.is_set() for done in _unfinished)
+
+
 def highs_version() -> str:
     return new_highs().version()
 
@@ -152,7 +240,7 @@ def solve(model: pyo.ConcreteModel, options: SolveOptions = SolveOptions()) -> S
     if options.warm_start:
         _set_start(h, columns)
     handoff = time.perf_counter() - started
-    h.run()
+    run_highs(h)
     if scale and _finished_without_design(h):
         # HiGHS finished the scaled model without any design: solve again, unscaled
         h.setOptionValue("user_bound_scale", 0)
@@ -160,7 +248,7 @@ def solve(model: pyo.ConcreteModel, options: SolveOptions = SolveOptions()) -> S
             "time_limit", max(options.time_limit - (time.perf_counter() - started), 1.0)
         )
         h.clearSolver()
-        h.run()
+        run_highs(h)
     status = h.getModelStatus()
     info = h.getInfo()
     has_solution = info.primal_solution_status == 2
@@ -207,7 +295,6 @@ def solve(model: pyo.ConcreteModel, options: SolveOptions = SolveOptions()) -> S
         S.kTimeLimit,
         S.kIterationLimit,
         S.kSolutionLimit,
-        S.kInterrupt,
         S.kObjectiveBound,
         S.kObjectiveTarget,
         S.kMemoryLimit,
@@ -334,7 +421,7 @@ def _polish(arrays: tuple, incumbent: np.ndarray) -> tuple[float, np.ndarray] | 
     h = new_highs()
     h.setOptionValue("output_flag", False)
     _pass_model(h, n_col, n_row, A, offset, cost, lower, upper, row_lower, row_upper, integer)
-    h.run()
+    run_highs(h)
     info = h.getInfo()
     if info.primal_solution_status != 2:
         return None

@@ -37,7 +37,7 @@ import ecopark_opt
 from ..core.solution import Solution, resource_summary
 from ..inputs.schema import SETTINGS
 from ..park import PARK_TABLES
-from .files import atomic_write, check_output_path, remove
+from .files import atomic_write, check_output_path, remove, remove_output
 from .network_draw import draw_network
 from .sheets import ChartSpec, ExtraSheet, Picture
 
@@ -89,7 +89,7 @@ def write_report(
     previous report, if any, is untouched and temporary files are removed.
     """
     path = check_output_path(path, (solution.park.source,))
-    png_path = path.with_name(f"{path.stem}_network.png")
+    png_path = network_picture_path(path)
     pictures: list[Path] = []
 
     def save(tmp: Path) -> None:
@@ -104,11 +104,17 @@ def write_report(
         if picture is not None and picture.exists() and picture.stat().st_size:
             atomic_write(png_path, lambda tmp: os.replace(picture, tmp))
         else:  # no picture this time: do not leave an older one beside the new report
-            remove(png_path)
+            remove_output(png_path)
     finally:
         for picture in pictures:
             remove(picture)
     return path
+
+
+def network_picture_path(report: str | Path) -> Path:
+    """``<report>_network.png``, written beside the report (one of a run's outputs)."""
+    report = Path(report)
+    return report.with_name(f"{report.stem}_network.png")
 
 
 def build_workbook(
