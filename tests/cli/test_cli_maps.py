@@ -90,7 +90,10 @@ def test_map_of_xy_park_without_crs_is_a_plane(xy_park: Path, tmp_path: Path):
         (["--geojson", "{tmp}/d.txt"], "the GeoJSON output must be a .geojson (or .json) file"),
         (["--geojson", "{park}"], "the GeoJSON output must be a .geojson"),
         (["--map", "{tmp}"], "is a directory"),
-        (["--json", "{tmp}/same.json", "--geojson", "{tmp}/same.json"], "another output of this run"),
+        (
+            ["--json", "{tmp}/same.json", "--geojson", "{tmp}/same.json"],
+            "another output of this run",
+        ),
         (["--map", "{tmp}/a.html", "--geojson", "{tmp}/a.html"], "GeoJSON output must be"),
     ],
 )

@@ -9,7 +9,6 @@ import io
 import os
 import random
 import resource
-import time
 from pathlib import Path
 
 import pytest
@@ -22,7 +21,6 @@ from ecopark_opt.inputs.load import load_park
 from ecopark_opt.inputs.sheetxml import content_rows_xml, drop_empty_rows
 from tests.inputs import adversarial as adv
 
-SECONDS = 10.0  # wall time allowed for one validate run
 MEMORY_MIB = 1024  # growth of the process's peak memory allowed for one run
 
 
@@ -31,13 +29,11 @@ def peak_mib() -> float:
 
 
 def validate(path: Path | str) -> tuple[int, str]:
-    """Run ``ecopark validate PATH``; (exit code, output), checking time, memory and that
-    the run ended by the CLI's own exit (never an escaped exception or a traceback)."""
+    """Run ``ecopark validate PATH``; (exit code, output), checking memory and that the run
+    ended by the CLI's own exit (never an escaped exception or a traceback). How long it
+    takes is measured by benchmarks/scale.py, not asserted here."""
     before = peak_mib()
-    start = time.perf_counter()
     result = CliRunner().invoke(main, ["validate", str(path)])
-    elapsed = time.perf_counter() - start
-    assert elapsed < SECONDS, f"validate took {elapsed:.1f} s"
     assert peak_mib() - before < MEMORY_MIB
     assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
     assert "Traceback" not in result.output
@@ -112,10 +108,21 @@ def test_unreadable_file_is_refused(tmp_path, monkeypatch):
 
 
 @pytest.mark.slow
-def test_a_million_empty_formatted_rows_read_in_seconds(tmp_path):
-    # flows has its 2 real rows, then styled empty rows 4 … 1 000 000 (dimension A1:E1000000)
+def test_a_million_empty_formatted_rows_read_in_seconds(tmp_path, monkeypatch):
+    # flows has its 2 real rows, then styled empty rows 4 … 1 000 000 (dimension A1:E1000000):
+    # the reader hands openpyxl only the rows with content, whatever the dimension says
     path = adv.empty_formatted_rows(tmp_path / "rows.xlsx", last_row=1_000_000)
+    handed: list[int] = []
+    real = reader.content_rows_xml
+
+    def counted(source):
+        xml = real(source)
+        handed.append(xml.count(b"<row") if xml is not None else -1)
+        return xml
+
+    monkeypatch.setattr(reader, "content_rows_xml", counted)
     code, output = validate(path)
+    assert handed and max(handed) <= 10
     assert code == 0, output
     assert "ok: 2 firms, 2 sites, 1 resources, 2 flows" in output
 
