@@ -39,6 +39,7 @@ from ..inputs.schema import SETTINGS
 from ..park import PARK_TABLES
 from .files import atomic_write, check_output_path, remove, remove_output
 from .network_draw import draw_network
+from .period_sheets import period_sheets
 from .sheets import ChartSpec, ExtraSheet, Picture
 
 FIXED_BEFORE = ("Summary", "Links", "Firms", "Balances", "Network")
@@ -134,7 +135,7 @@ def build_workbook(
     balances_sheet(_Sheet(book.create_sheet("Balances")), ctx)
     network_sheet(_Sheet(book.create_sheet("Network")), ctx, png_path, png_name)
     used = set(FIXED_BEFORE) | set(FIXED_AFTER)
-    for extra in extra_sheets:
+    for extra in [*period_sheets(solution), *extra_sheets]:
         title = sheet_title(extra.title, used)
         used.add(title)
         extra_sheet(_Sheet(book.create_sheet(title)), extra)
@@ -827,6 +828,9 @@ def extra_sheet(sh: _Sheet, extra: ExtraSheet) -> None:
     # text a little longer than the cap still fits on one line of the capped column
     wrap = [name for name in frame.columns if _longest_text(frame[name]) > 1.2 * WRAP_WIDTH]
     end = sh.table(frame, header, formats=formats, caps={n: WRAP_WIDTH for n in wrap}, wrap=wrap)
+    if extra.tables:  # chart below the first table, then the other tables
+        tables_below(sh, extra, frame, header, end)
+        return
     sh.finish()
     note_lines = wrap_notes(sh, list(range(1, len(extra.notes) + 1)), len(frame.columns))
     if note_lines <= FROZEN_NOTE_LINES:
@@ -871,6 +875,23 @@ def wrap_notes(sh: _Sheet, rows: Sequence[int], columns: int) -> int:
 
 PICTURE_WIDTH_PX = 900
 ROW_PX = 20  # a default row is 15 points = 20 pixels
+
+
+def tables_below(sh: _Sheet, extra: ExtraSheet, frame: pd.DataFrame, header: int, end: int) -> None:
+    """The chart under the first table, then each further table under its title, then the
+    pictures (a sheet of several tables, e.g. Periods)."""
+    row = end + 1
+    if extra.chart is not None and not frame.empty:
+        chart = make_chart(sh.ws, frame, extra.chart, header, end - 1)
+        if chart is not None:
+            sh.ws.add_chart(chart, f"A{row}")
+            row += math.ceil(chart.height / CM_PER_ROW) + 1
+    for title, table in extra.tables:
+        sh.put(row, 1, title, font=SECTION_FONT, measure=10)
+        row = sh.table(table.reset_index(drop=True), row + 1) + 1
+    sh.finish()
+    sh.ws.freeze_panes = f"A{header + 1}"
+    pictures_below(sh, extra.pictures, row)
 
 
 def pictures_below(sh: _Sheet, pictures: Sequence[Picture], row: int) -> int:

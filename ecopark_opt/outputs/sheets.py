@@ -31,7 +31,8 @@ class Picture:
 @dataclass
 class ExtraSheet:
     """One report sheet added by an analysis: plain-language notes above a table (none when
-    the frame has no columns), then its pictures, one per printed page.
+    the frame has no columns), its chart, more titled ``tables`` below, then its pictures,
+    one per printed page.
 
     Column names carry their unit in brackets, e.g. ``cost [EUR/yr]``.
     """
@@ -41,3 +42,4 @@ class ExtraSheet:
     notes: list[str] = field(default_factory=list)
     chart: ChartSpec | None = None
     pictures: list[Picture] = field(default_factory=list)
+    tables: list[tuple[str, pd.DataFrame]] = field(default_factory=list)
