@@ -1,4 +1,4 @@
-"""The ``ecopark`` command line (SPEC §4).
+"""The ``ecopark`` command line (docs/cli.md).
 
 Exit codes: 0 ok, 1 internal error, 2 bad input or usage, 3 infeasible, 4 solver failure or
 time limit without any solution, 130 / 143 interrupted by Ctrl-C / SIGTERM. One clear line per
@@ -216,7 +216,7 @@ def solver_options(fn: Callable) -> Callable:
                 "json_path",
                 type=click.Path(dir_okay=False),
                 default=None,
-                help="Also write the machine-readable result (SPEC §6).",
+                help="Also write the machine-readable result (docs/results.md).",
             ),
             click.option(
                 "--objective", type=OBJECTIVE, default=None, help="Override settings.objective."
@@ -225,7 +225,8 @@ def solver_options(fn: Callable) -> Callable:
                 "--time-limit",
                 type=FiniteFloatRange(min=0, min_open=True),
                 default=None,
-                help="Solver time limit in seconds.",
+                help="Time limit of the whole command in seconds: the design and every analysis in it "
+                "(docs/cli.md).",
             ),
             click.option(
                 "--mip-gap",

@@ -1,4 +1,4 @@
-"""Exception hierarchy; the CLI maps each class to an exit code (SPEC §4)."""
+"""Exception hierarchy; the CLI maps each class to an exit code (docs/cli.md)."""
 
 from __future__ import annotations
 

@@ -5,11 +5,11 @@ Each *option* is optimised on its own, by whichever executor runs the tasks
 
 - several workbooks, one per siting option: the option's name is the file's stem;
 - one workbook with ``--scenarios``: the base workbook (option ``base``) and every scenario
-  of its ``scenarios`` sheet (SPEC §2), applied to the base by
+  of its ``scenarios`` sheet (docs/workbook.md), applied to the base by
   :mod:`ecopark_opt.scenarios`.
 
 A worker receives the workbook's bytes and the scenario name, builds and solves the park
-itself and returns plain data: the option's SPEC §6 record (status, metrics, links, firms),
+itself and returns plain data: the option's docs/results.md record (status, metrics, links, firms),
 the candidates it admitted and the plots they sit on, and — when the caller passes a drawing
 function (``analyses`` never import ``outputs``) — a PNG picture of its network. An option
 that is infeasible or fails is a row with its status and the reason; the others complete.
@@ -40,7 +40,7 @@ from ..core.mapdata import design_features
 from ..core.optimize import RunOptions, optimize
 from ..core.records import failure_json, solution_json
 from ..core.solution import Solution
-from ..core.vocabulary import LINK_KEY, METRICS, SOLVED, link_label
+from ..core.vocabulary import LINK_KEY, METRICS, SOLVED, link_label, metric_units
 from ..errors import EcoparkError, InfeasibleError
 from ..inputs.scenarios import WorkbookData, scenario_names
 from .executors import TaskFailure, run_tasks, task_seconds, worker_options
@@ -286,9 +286,9 @@ def kpi_frame(result: CompareResult) -> pd.DataFrame:
                 f"standalone cost [{cur}/yr]": base,
                 f"cost saving [{cur}/yr]": saving["cost"],
                 "cost saving [%]": _pct(saving["cost"], base),
-                "virgin use [units/yr]": m["virgin"]["design"],
+                f"virgin use [{metric_units(cur)['virgin']}]": m["virgin"]["design"],
                 "virgin saving [%]": _pct(saving["virgin"], m["virgin"]["baseline"]),
-                "CO2e [kg/yr]": m["co2e"]["design"],
+                f"CO2e [{metric_units(cur)['co2e']}]": m["co2e"]["design"],
                 "CO2e saving [%]": _pct(saving["co2e"], m["co2e"]["baseline"]),
                 "links": len(option_links(o)) if solved else None,
                 "admitted firms": sum(1 for f in firms if f["admitted"]) if solved else None,
@@ -309,8 +309,8 @@ def kpi_frame(result: CompareResult) -> pd.DataFrame:
 # better) and on the saving against the option's own standalone baseline (larger is better)
 VERDICT_METRICS = (
     ("cost", "cost", "money"),
-    ("virgin", "virgin use", "units/yr"),
-    ("co2e", "CO2e", "kg/yr"),
+    ("virgin", "virgin use", metric_units("")["virgin"]),
+    ("co2e", "CO2e", metric_units("")["co2e"]),
 )
 
 

@@ -1,13 +1,12 @@
-r"""Trade-offs between two metrics: the ε-constraint Pareto front (docs/model.md).
+r"""Trade-offs between two metrics: the ε-constraint Pareto front (docs/analyses.md).
 
-Both analyses build the model once (:func:`~ecopark_opt.optimize.prepare`) and then only add
-named helper constraints and change the objective between solves (SPEC §7, STYLE "analyses
-sit on top of the core").
+The model is built once (:func:`~ecopark_opt.core.optimize.prepare`); between solves only a
+bound (:meth:`~ecopark_opt.core.park_model.ParkModel.epsilon`) and the objective change.
 
 Pareto front (x, y among cost, virgin, co2e)
 ============================================
-The optimizer minimises each metric *against the standalone baseline* (SPEC §3), so the front
-is traced in those terms, written :math:`\hat x = x - x^{base}` and :math:`\hat y`:
+The optimizer minimises each metric *against the standalone baseline* (docs/model.md), so the
+front is traced in those terms, written :math:`\hat x = x - x^{base}` and :math:`\hat y`:
 
 1. first point: :math:`\min \hat x`, then :math:`\min \hat y` s.t. :math:`\hat x \le \hat x^* + τ`;
 2. last point: :math:`\min \hat y`, then :math:`\min \hat x` s.t. :math:`\hat y \le \hat y^* + τ`;
@@ -19,7 +18,7 @@ is traced in those terms, written :math:`\hat x = x - x^{base}` and :math:`\hat 
 
 τ = 10⁻⁶ · max(1, |value|). :math:`ε_k` is a mutable parameter of one constraint, so the model
 is compiled again for each point but never rebuilt. The reported metrics are the absolute
-design values (``metrics[m]["design"]``, SPEC §6). With existing firms only, the baseline is a
+design values (``metrics[m]["design"]``, docs/results.md). With existing firms only, the baseline is a
 constant and both views coincide; when candidate firms can be admitted the baseline moves
 with admission, and the order along the front is the order of the optimised quantity.
 
@@ -114,7 +113,7 @@ def lexicographic(
 def pareto_front(
     park: Park, points: int, x: str = "cost", y: str = "virgin", options: RunOptions = RunOptions()
 ) -> ParetoResult:
-    """The ε-constraint front of x against y (SPEC §7), on one model built once.
+    """The ε-constraint front of x against y (docs/analyses.md), on one model built once.
 
     ``points`` solves are made (two for each end point); ``options`` time limit and gap apply
     to each solve. Raises ``InputError`` for bad arguments, ``InfeasibleError`` when the park

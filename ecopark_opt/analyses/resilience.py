@@ -24,7 +24,7 @@ it is a candidate. Link costs stay in the reference: they are the park's. So
 
 and removing a firm that has no links changes nothing (increase 0). Percentages are taken
 against the reference. Metrics are the absolute ``cost``, ``virgin`` and ``co2e`` of
-SPEC §3, as in ``metrics.*.design``.
+docs/model.md, as in ``metrics.*.design``.
 
 *Unmet* (per remaining demand row): what the design delivered to it by exchange minus what
 the fixed run delivers, when positive; it must now be bought. If some of it cannot be

@@ -1,4 +1,4 @@
-r"""Monte Carlo sweep over the ``uncertainty`` sheet (``ecopark sweep``, SPEC §7).
+r"""Monte Carlo sweep over the ``uncertainty`` sheet (``ecopark sweep``, docs/analyses.md).
 
 Sampling
 ========

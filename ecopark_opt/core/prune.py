@@ -31,7 +31,7 @@ def prune_links(park: Park, links: pd.DataFrame) -> pd.DataFrame:
 def objective_weights(settings) -> list[tuple[float, float, float]]:
     """(cost, virgin, co2e) weights of every objective a pruned link must not help.
 
-    The primary objective; cost too when it breaks ties (virgin, co2e: SPEC §3 lexicographic
+    The primary objective; cost too when it breaks ties (virgin, co2e: docs/model.md lexicographic
     order) or when win_win makes every firm's share of a link's cost saving matter.
     """
     primary = {

@@ -1,7 +1,7 @@
 """Solving a built model in stages, and timing the phases of a run.
 
 The objectives virgin and co2e are solved lexicographically: first the objective, then cost
-with the objective held at its optimum (SPEC §3: ties are broken by cost). Every route that
+with the objective held at its optimum (docs/model.md: ties are broken by cost). Every route that
 solves a model — the whole park, a decomposed piece, an analysis — goes through
 :func:`solve_stages`, so the tie-break and the merged result mean the same everywhere.
 """

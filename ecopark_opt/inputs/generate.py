@@ -377,7 +377,7 @@ SUBSTITUTIONS: tuple[tuple[str, str, float, float, float], ...] = (
     ("sludge", "nutrients", 0.02, 8.0, 5.0),
 )
 
-# Transport modes (SPEC §2 transport). ``resources`` are filled from the resources' ``mode``.
+# Transport modes (docs/workbook.md, transport). ``resources`` are filled from the resources' ``mode``.
 MODES: tuple[dict[str, Any], ...] = (
     {
         "mode": "water_pipe",

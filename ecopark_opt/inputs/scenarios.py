@@ -3,7 +3,7 @@
 An :class:`Override` changes one column of some rows of one input sheet: ``set`` a value,
 ``scale`` it (multiply) or ``add`` to it. Overrides come from two sheets:
 
-- ``scenarios`` (SPEC §2): named sets of overrides; ``ecopark solve --scenario NAME`` and
+- ``scenarios`` (docs/workbook.md): named sets of overrides; ``ecopark solve --scenario NAME`` and
   ``ecopark compare --scenarios`` apply them.
 - ``uncertainty`` (docs/uncertainty.md): each row names cells and a distribution; a sweep
   sample multiplies those cells by one draw (an override ``scale`` by the draw).

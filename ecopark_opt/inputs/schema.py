@@ -1,7 +1,7 @@
 """The workbook schema: the single source of truth for sheets, columns and settings.
 
 Reading, validation, ``ecopark template`` and ``docs/workbook.md`` are all driven by the
-tables below (SPEC §2). Change the format here and everything follows.
+tables below (docs/workbook.md). Change the format here and everything follows.
 """
 
 from __future__ import annotations

@@ -29,7 +29,7 @@ def write_json(data: Mapping[str, Any], path: str | Path) -> Path:
 
 
 def pareto_json(result: ParetoResult) -> list[dict]:
-    """SPEC §6 ``pareto``: absolute metrics, links used, gap; sorted by x."""
+    """docs/results.md ``pareto``: absolute metrics, links used, gap; sorted by x."""
     return [
         {
             "cost": number(s.metrics["cost"]["design"]),
@@ -43,7 +43,7 @@ def pareto_json(result: ParetoResult) -> list[dict]:
 
 
 def alternatives_json(result: AlternativesResult) -> list[dict]:
-    """SPEC §6 ``alternatives``: the alternative designs (the optimum is the main result)."""
+    """docs/results.md ``alternatives``: the alternative designs (the optimum is the main result)."""
     return [
         {
             "cost": number(s.metrics["cost"]["design"]),
@@ -56,7 +56,7 @@ def alternatives_json(result: AlternativesResult) -> list[dict]:
 
 
 def resilience_json(result: ResilienceResult) -> list[dict]:
-    """SPEC §6 ``resilience``: per firm (most critical first), absolute metrics of both runs
+    """docs/results.md ``resilience``: per firm (most critical first), absolute metrics of both runs
     (null without a solution) and the unmet quantities of the fixed run."""
     return [
         {
@@ -73,7 +73,7 @@ def resilience_json(result: ResilienceResult) -> list[dict]:
 
 
 def compare_json(result: CompareResult) -> list[dict[str, Any]]:
-    """SPEC §6 ``compare``: per option its status, absolute metrics, links used and where
+    """docs/results.md ``compare``: per option its status, absolute metrics, links used and where
     its admitted candidates sit (``siting``)."""
     out = []
     for o in result.options:
@@ -94,7 +94,7 @@ def compare_json(result: CompareResult) -> list[dict[str, Any]]:
 
 
 def sweep_json(result: SweepResult) -> dict[str, Any]:
-    """SPEC §6 ``sweep`` (plus the saving, failures and the base design's robustness)."""
+    """docs/results.md ``sweep`` (plus the saving, failures and the base design's robustness)."""
     solved = result.solved
     freq = link_frequency(result)
     return {

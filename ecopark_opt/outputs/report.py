@@ -1,4 +1,4 @@
-"""The Excel report (SPEC §5): what to build, what it costs, what it saves, and how it was found.
+"""The Excel report (docs/results.md): what to build, what it costs, what it saves, and how it was found.
 
 Sheets, in a fixed order: Summary, Links, Firms, Balances, Network, the analyses' extra sheets,
 Inputs, RunInfo. Units sit in the headers, numbers stay numbers, user text that looks like a
@@ -35,6 +35,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 import ecopark_opt
 
 from ..core.solution import Solution, resource_summary
+from ..core.vocabulary import metric_units
 from ..inputs.schema import SETTINGS
 from ..park import PARK_TABLES
 from .files import atomic_write, check_output_path, remove, remove_output
@@ -548,7 +549,9 @@ def kpi_table(ctx: _Context) -> pd.DataFrame:
         ctx.by_unit(supply["resource_id"], supply["quantity"]),
         ctx.by_unit(supply["resource_id"], supply["market"]),
     )
-    table.append(("CO2e emissions", "kg/yr", m["co2e"]["baseline"], m["co2e"]["design"]))
+    table.append(
+        ("CO2e emissions", metric_units("")["co2e"], m["co2e"]["baseline"], m["co2e"]["design"])
+    )
     table += ctx.unit_rows(
         "quantity exchanged (sent)", {}, ctx.by_unit(built["from_resource"], built["sent"])
     )
@@ -664,7 +667,8 @@ def links_frame(ctx: _Context) -> pd.DataFrame:
     b = s.built_links.sort_values(["supplier", "receiver", "from_resource", "mode"])
     money = ctx.money
     build = b["build"].astype(float) * (~b["internal"].astype(bool))
-    return pd.DataFrame(
+    sized = b["sized"].astype(bool).any()
+    frame = pd.DataFrame(
         {
             "supplier": b["supplier"].to_numpy(),
             "supplier name": b["supplier"].map(ctx.names).to_numpy(),
@@ -688,9 +692,18 @@ def links_frame(ctx: _Context) -> pd.DataFrame:
             f"supplier share [{money}]": b["supplier_gain"].to_numpy(float),
             f"receiver share [{money}]": b["receiver_gain"].to_numpy(float),
             f"transfer price [{ctx.currency}/unit delivered]": b["transfer_price"].to_numpy(float),
-            "CO2e [kg/yr]": b["co2e"].to_numpy(float),
+            "CO2e [kg CO2e/yr]": b["co2e"].to_numpy(float),
         }
     )
+    if sized:  # the capacity a sized link is built for, and what that capacity costs
+        at = frame.columns.get_loc("delivered unit") + 1
+        frame.insert(at, "capacity [unit/yr]", b["capacity"].to_numpy(float))
+        frame.insert(
+            frame.columns.get_loc(f"fixed opex [{money}]") + 1,
+            f"capacity capex, annualised [{money}]",
+            (b["capacity"].fillna(0.0) * b["size_cost"]).to_numpy(float),
+        )
+    return frame
 
 
 def links_sheet(sh: _Sheet, ctx: _Context) -> None:

@@ -10,6 +10,7 @@ import pandas as pd
 
 from ..analyses.defection import DefectionResult
 from ..analyses.resilience import COST_TOL, Removal, ResilienceResult, RunOutcome
+from ..core.vocabulary import metric_units
 from ..park import Park
 from .sheets import ChartSpec, ExtraSheet
 
@@ -83,11 +84,9 @@ def _removal_table(park: Park, removals: list[Removal], kind: str) -> pd.DataFra
         else:
             rec["link"] = r.label
         for run, title in (("fixed", "fixed design"), ("reoptimized", "re-optimised")):
-            for metric, label, unit in (
-                ("cost", "cost", f"{cur}/yr"),
-                ("virgin", "virgin use", "units/yr"),
-                ("co2e", "CO2e", "kg/yr"),
-            ):
+            units = metric_units(cur)
+            for metric, label in (("cost", "cost"), ("virgin", "virgin use"), ("co2e", "CO2e")):
+                unit = units[metric]
                 rec[f"{title}: {label} increase [{unit}]"] = _num(r.increase(run, metric))
                 rec[f"{title}: {label} increase [%]"] = _num(r.increase_pct(run, metric))
         rec["firms losing supply"] = len(r.firms_losing_supply)

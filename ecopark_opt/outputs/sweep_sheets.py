@@ -7,7 +7,7 @@ from __future__ import annotations
 import pandas as pd
 
 from ..analyses.sweep import STATS, SweepResult, histogram, link_frequency, robustness, stats
-from ..core.vocabulary import METRICS, SOLVED, link_label
+from ..core.vocabulary import METRICS, SOLVED, link_label, metric_units
 from ..inputs.scenarios import UncertainRow
 from .sheets import ChartSpec, ExtraSheet
 
@@ -19,7 +19,7 @@ def sweep_sheets(result: SweepResult) -> list[ExtraSheet]:
     solved = result.solved
     base = result.base.metrics
     rb = robustness(result)
-    units = {"cost": f"{cur}/yr", "virgin": "units/yr", "co2e": "kg/yr", "saving": f"{cur}/yr"}
+    units = metric_units(cur) | {"saving": f"{cur}/yr"}
     base_values = {k: base[k]["design"] for k in METRICS} | {
         "saving": base["cost"]["baseline"] - base["cost"]["design"]
     }
@@ -127,8 +127,8 @@ def sample_table(result: SweepResult) -> pd.DataFrame:
         table[f"× {row.label}"] = [d[k] for d in s["draws"]]
     table[f"cost [{cur}/yr]"] = s["cost"]
     table[f"saving [{cur}/yr]"] = s["saving"]
-    table["virgin [units/yr]"] = s["virgin"]
-    table["CO2e [kg/yr]"] = s["co2e"]
+    table[f"virgin [{metric_units(cur)['virgin']}]"] = s["virgin"]
+    table[f"CO2e [{metric_units(cur)['co2e']}]"] = s["co2e"]
     table["links used"] = [
         len(x) if st in SOLVED else None for x, st in zip(s["links"], s["status"])
     ]
