@@ -24,6 +24,7 @@ PARK_TABLES = (
     "distances",
     "periods",
     "profiles",
+    "processes",
 )
 YEAR = "year"  # the one period of a park without a periods sheet
 HOURS_PER_YEAR = 8760.0
@@ -79,7 +80,10 @@ class Park:
       (NaN filled with 0: the virgin resource is clean unless stated).
     - ``flows``: index ``firm/resource/direction``; firm_id, resource_id, direction,
       quantity, price (effective: the row's or the resource's; NaN = cannot be bought),
-      property columns (NaN = unknown / no limit).
+      property columns (NaN = unknown / no limit); ``process`` and ``ratio`` are blank. The
+      inputs and outputs of processes are rows here too, with id
+      ``process/resource/input|output``, ``process`` and ``ratio`` set and quantity ratio ×
+      max_throughput (:mod:`ecopark_opt.inputs.processes`).
     - ``properties``: index property; unit.
     - ``substitutions``: from_resource, to_resource, ratio, treatment_cost, treatment_co2e.
     - ``transport``: index mode; resources (tuple, or ("*",)), capex_fixed, capex_per_km,
@@ -88,6 +92,9 @@ class Park:
     - ``distances``: from_site, to_site, distance_km.
     - ``periods``: index period_id; hours (empty: the year is one period).
     - ``profiles``: firm_id, resource_id, direction, period_id, share, flow_id.
+    - ``processes``: index process_id; firm_id, max_throughput, min_throughput, capex_fixed,
+      capex_per_capacity, lifetime_years, opex_fixed, cost_per_unit, co2e_per_unit,
+      must_build, crf (empty without a processes sheet).
     Every frame keeps ``excel_row``, the Excel row it came from (0 when made up by default).
     """
 
@@ -108,6 +115,11 @@ class Park:
     profiles: pd.DataFrame = field(
         default_factory=lambda: pd.DataFrame(
             columns=["firm_id", "resource_id", "direction", "period_id", "share", "flow_id"]
+        )
+    )
+    processes: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(
+            columns=["firm_id", "max_throughput"], index=pd.Index([], name="process_id")
         )
     )
     source: Path | None = None
@@ -165,7 +177,19 @@ class Park:
         return f"{title}!{letter}{row}" if letter else f"{title}!{row}:{row}"
 
     def flow_cell(self, flow_id: str, column: str = "quantity") -> str:
-        return self.cell("flows", column, int(self.flows.at[flow_id, "excel_row"]))
+        """The cell of a stream: on flows, or on process_io for a process's input or output
+        (whose quantity is set by the process's max_throughput)."""
+        row = int(self.flows.at[flow_id, "excel_row"])
+        if self.is_process_row(flow_id):
+            return self.cell("process_io", "ratio" if column == "quantity" else column, row)
+        return self.cell("flows", column, row)
+
+    def is_process_row(self, flow_id: str) -> bool:
+        return "process" in self.flows and not is_blank(self.flows.at[flow_id, "process"])
+
+    @property
+    def has_processes(self) -> bool:
+        return not self.processes.empty
 
 
 def capital_recovery_factor(rate: float, years: float) -> float:

@@ -83,13 +83,15 @@ def add_supply_balance(m: pyo.ConcreteModel) -> None:
 
     .. math:: \sum_{l \in out(c,i)} F_{cl} + D_{ci} = q_{ci} \, A_{f(i)}
               \qquad \forall (c, i) \in S\_SUPPLY
+
+    (for a process's output row, b T_cp instead of q_ci A_f(i): :func:`row_quantity`).
     """
     if not m.S_SUPPLY:
         return
 
     def rule(m, c, i):
         sent = sum(m.Flow[c, l] for l in m.links_out.get((c, i), ()))
-        return sent + m.Discharge[c, i] == m.amount[c, i] * m.Admit[m.firm_of[i]]
+        return sent + m.Discharge[c, i] == row_quantity(m, c, i)
 
     m.supply_balance = pyo.Constraint(m.S_SUPPLY, rule=rule, doc="supply balance")
 
@@ -100,6 +102,8 @@ def add_demand_balance(m: pyo.ConcreteModel) -> None:
 
     .. math:: \sum_{l \in in(c,j)} η_l F_{cl} + P_{cj} = q_{cj} \, A_{f(j)}
               \qquad \forall (c, j) \in S\_DEMAND
+
+    (for a process's input row, a T_cp instead of q_cj A_f(j): :func:`row_quantity`).
     """
     if not m.S_DEMAND:
         return
@@ -107,7 +111,7 @@ def add_demand_balance(m: pyo.ConcreteModel) -> None:
 
     def rule(m, c, j):
         delivered = sum(eta[l] * m.Flow[c, l] for l in m.links_in.get((c, j), ()))
-        return delivered + m.Purchase[c, j] == m.amount[c, j] * m.Admit[m.firm_of[j]]
+        return delivered + m.Purchase[c, j] == row_quantity(m, c, j)
 
     m.demand_balance = pyo.Constraint(m.S_DEMAND, rule=rule, doc="demand balance")
 
@@ -140,9 +144,29 @@ def add_quality_limits(m: pyo.ConcreteModel) -> None:
 
     def rule(m, c, j, k):
         limit = m.property_value[k][j]
-        return quality_load(m, c, j, k) <= limit * m.amount[c, j] * m.Admit[m.firm_of[j]]
+        return quality_load(m, c, j, k) <= limit * row_quantity(m, c, j)
 
     m.quality_limit = pyo.Constraint(m.S_QUALITY, rule=rule, doc="quality of the delivered mix")
+
+
+def row_quantity(m: pyo.ConcreteModel, c: int, row: str):
+    """The quantity a balance sets for a row in case c: q_c A_f for a stream of the flows
+    sheet, ratio × T_cp for an input or output of process p (the term the balances, quality
+    limits and dependency limit share)."""
+    process = m.process_of.get(row)
+    if process is None:
+        return m.amount[c, row] * m.Admit[m.firm_of[row]]
+    return m.ratio[row] * m.Throughput[c, process]
+
+
+def yearly_quantity(m: pyo.ConcreteModel, scenario: str, row: str):
+    """A row's quantity over the year of one scenario: q A_f, or ratio × Σ_c T_cp."""
+    process = m.process_of.get(row)
+    if process is None:
+        return m.qty[row] * m.Admit[m.firm_of[row]]
+    return m.ratio[row] * sum(
+        m.Throughput[c, process] for c in m.cases_of[scenario] if (c, process) in m.Throughput
+    )
 
 
 def quality_load(m: pyo.ConcreteModel, c: int, j: str, k: str):
@@ -332,7 +356,7 @@ def add_dependency_limit(m: pyo.ConcreteModel) -> None:
 
     def rule(m, s, j, g):
         delivered = sum(eta[l] * m.Flow[c, l] for c, l in groups[(s, j, g)])
-        return delivered <= share * m.qty[j] * m.Admit[m.firm_of[j]]
+        return delivered <= share * yearly_quantity(m, s, j)
 
     m.dependency_limit = pyo.Constraint(m.S_DEPENDENCIES, rule=rule, doc="dependency limit")
 
@@ -355,6 +379,108 @@ def add_max_links(m: pyo.ConcreteModel) -> None:
     m.max_links = pyo.Constraint(expr=sum(m.Build[l] for l in m.BUILT_LINKS) <= cap)
 
 
+# --- processes -----------------------------------------------------------------------------
+
+
+def process_fixed_cost(processes, process: str) -> float:
+    """What building a process costs a year, whatever it treats: annualised capex + opex."""
+    return float(
+        processes.at[process, "crf"] * processes.at[process, "capex_fixed"]
+        + processes.at[process, "opex_fixed"]
+    )
+
+
+def _process_rows(park: Park) -> list[list[str]]:
+    """Each process's inputs and outputs: converting one into the other couples them."""
+    if "process" not in park.flows or park.processes.empty:
+        return []
+    rows = park.flows[park.flows["process"].notna()]
+    return [list(group.index) for _, group in rows.groupby("process")]
+
+
+@family(
+    "process_rate",
+    "process_minimum",
+    "process_size",
+    "process_firm",
+    "hub_has_process",
+    joins=_process_rows,
+)
+def add_process_operation(m: pyo.ConcreteModel) -> None:
+    r"""A process runs only if built and its firm is in the park, within its capacity in
+    every period, and at least its minimum over the year when built.
+
+    .. math:: T_{cp} \le r_c \, \bar T_p \, Y_p \ (\text{or } r_c K^P_p
+              \text{ when sized}), \qquad K^P_p \le \bar T_p Y_p, \qquad
+              \sum_{c \in s} T_{cp} \ge \underline T_p Y_p, \qquad Y_p \le A_{f(p)},
+              \qquad A_h \le \sum_{p \in h} Y_p
+
+    ================  ========================================  =============
+    T_cp              throughput of process p in case c          units
+    Y_p               1 if p is built (fixed at 1 if must_build;  binary
+                      none where nothing forces a decision)
+    K^P_p             sized throughput capacity                  units/yr
+    \bar T_p          max_throughput                             units/yr
+    \underline T_p    min_throughput                             units/yr
+    ================  ========================================  =============
+
+    Its inputs and outputs are rows whose quantity is ratio × T_cp (:func:`row_quantity`);
+    a process of a firm without a build decision runs whenever the firm is in the park. A
+    hub h (a candidate firm whose only rows are its processes') joins the park only to run
+    at least one of them.
+    """
+    if not m.PROCESSES:
+        return
+    procs = m.park.processes
+    decided = set(m.DECIDED)
+    sized = set(m.SIZED_PROCESSES)
+
+    def built(p):
+        return m.ProcessBuilt[p] if p in decided else m.Admit[m.firm_of_process[p]]
+
+    def rate(m, c, p):
+        if p in sized:
+            return m.Throughput[c, p] <= m.rate[c] * m.ProcessCapacity[p]
+        return m.Throughput[c, p] <= m.rate[c] * procs.at[p, "max_throughput"] * built(p)
+
+    m.process_rate = pyo.Constraint(m.S_PROCESS, rule=rate, doc="throughput within capacity")
+    minimum = [
+        (s, p)
+        for s in m.SCENARIOS
+        for p in m.DECIDED
+        if procs.at[p, "min_throughput"] > 0 and any((c, p) in m.Throughput for c in m.cases_of[s])
+    ]
+    if minimum:
+        m.S_PROCESS_MINIMUM = minimum
+        m.process_minimum = pyo.Constraint(
+            minimum,
+            rule=lambda m, s, p: (
+                sum(m.Throughput[c, p] for c in m.cases_of[s] if (c, p) in m.Throughput)
+                >= procs.at[p, "min_throughput"] * m.ProcessBuilt[p]
+            ),
+            doc="minimum yearly throughput when built",
+        )
+    if m.SIZED_PROCESSES:
+        m.process_size = pyo.Constraint(
+            m.SIZED_PROCESSES,
+            rule=lambda m, p: m.ProcessCapacity[p] <= procs.at[p, "max_throughput"] * built(p),
+            doc="sized capacity only when built",
+        )
+    if m.DECIDED:
+        m.process_firm = pyo.Constraint(
+            m.DECIDED,
+            rule=lambda m, p: m.ProcessBuilt[p] <= m.Admit[m.firm_of_process[p]],
+            doc="a process exists only if its firm is in the park",
+        )
+    if m.HUBS:
+        processes_of = {h: [p for p in m.DECIDED if m.firm_of_process[p] == h] for h in m.HUBS}
+        m.hub_has_process = pyo.Constraint(
+            m.HUBS,
+            rule=lambda m, h: m.Admit[h] <= sum(m.ProcessBuilt[p] for p in processes_of[h]),
+            doc="a hub joins only to run a process",
+        )
+
+
 # --- per-firm economics --------------------------------------------------------------------
 
 
@@ -366,6 +492,9 @@ def add_firm_gains(m: pyo.ConcreteModel) -> None:
     .. math:: s_l = \sum_{c} F_{cl} (η_l p_{j(l)} + p_{i(l)} - v_l) - k_l B_l - κ_l K_l,
               \qquad
               G_f = \sum_{l: f \text{ supplies}} σ s_l + \sum_{l: f \text{ receives}} (1-σ) s_l
+
+    A firm running processes also bears their costs and its process rows' purchases and
+    discharges (they add nothing to its baseline), :func:`_process_costs_to_firms`.
 
     ======  ===============================================  ============
     p_j     receiver's purchase price (0 if it cannot buy)    money/unit
@@ -412,11 +541,38 @@ def add_firm_gains(m: pyo.ConcreteModel) -> None:
             if l in sized:
                 coefs.append(-w * size_cost[l])
                 variables.append(m.Capacity[l])
+    _process_costs_to_firms(m, terms, planned)
     m.Gain = pyo.Expression(
         m.FIRMS,
         rule=lambda m, f: linear(*terms[f]) if f in terms else 0,
         doc="firm's gain against standalone [money/yr]",
     )
+
+
+def _process_costs_to_firms(m: pyo.ConcreteModel, terms: dict, planned: set[int]) -> None:
+    """A process's costs, and its rows' purchases and discharges, are its firm's (its rows
+    add nothing to the baseline): − (k_p Y_p + κ_p K_p + Σ_c v_p T_cp + Σ p P + Σ p D)."""
+    if not m.PROCESSES:
+        return
+    procs = m.park.processes
+    for p in m.PROCESSES:
+        coefs, variables = terms.setdefault(m.firm_of_process[p], ([], []))
+        if p in m.ProcessBuilt:
+            coefs.append(-process_fixed_cost(procs, p))
+            variables.append(m.ProcessBuilt[p])
+        if p in m.ProcessCapacity:
+            coefs.append(-procs.at[p, "crf"] * procs.at[p, "capex_per_capacity"])
+            variables.append(m.ProcessCapacity[p])
+        for c in planned:
+            if (c, p) in m.Throughput:
+                coefs.append(-procs.at[p, "cost_per_unit"])
+                variables.append(m.Throughput[c, p])
+        for row in m.rows_of_process[p]:
+            market = m.Purchase if row in m.buyable else m.Discharge
+            for c in planned:
+                if (c, row) in market and not np.isnan(m.price[row]) and m.price[row]:
+                    coefs.append(-m.price[row])
+                    variables.append(market[c, row])
 
 
 def _win_win(park: Park) -> str | None:

@@ -187,10 +187,8 @@ def candidate_links(park: Park, spatial: bool = True) -> pd.DataFrame:
     external = _with_transport(park, external)
 
     frames = [external]
-    if park.settings.internal_reuse:
-        own = sup.merge(resource_pairs(park), on="from_resource").merge(
-            dem, left_on=["to_resource", "supplier"], right_on=["to_resource", "receiver"]
-        )
+    own = _own_pairs(park, sup, dem)
+    if not own.empty:
         frames.append(_internal_arcs(park, _quality_compatible(park, own)))
     links = pd.concat(frames, ignore_index=True)
     links["mode_capacity"] = links["capacity"]
@@ -413,8 +411,30 @@ def _finish_costs(links: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+def _own_pairs(park: Park, sup: pd.DataFrame, dem: pd.DataFrame) -> pd.DataFrame:
+    """A firm's own supply rows paired with its own demand rows: every pair with
+    ``internal_reuse``; else only pairs joining a flows row and one of the firm's processes,
+    or two of its processes (docs/workbook.md, process_io). A process never feeds its own
+    input."""
+    process = park.flows["process"] if "process" in park.flows else None
+    if not park.settings.internal_reuse and (process is None or process.isna().all()):
+        return sup.iloc[0:0]
+    own = sup.merge(resource_pairs(park), on="from_resource").merge(
+        dem, left_on=["to_resource", "supplier"], right_on=["to_resource", "receiver"]
+    )
+    if process is None or own.empty:
+        return own
+    of_supply = process.reindex(own["supply_flow"]).to_numpy(dtype=object)
+    of_demand = process.reindex(own["demand_flow"]).to_numpy(dtype=object)
+    with_process = pd.notna(of_supply) | pd.notna(of_demand)
+    keep = with_process | park.settings.internal_reuse
+    keep &= ~(pd.notna(of_supply) & (of_supply == of_demand))
+    return own[keep]
+
+
 def _internal_arcs(park: Park, pairs: pd.DataFrame) -> pd.DataFrame:
-    """A firm's own supply meeting its own demand: no mode, no build, distance 0."""
+    """A firm's own supply meeting its own demand (or its processes'): no mode, no build,
+    distance 0."""
     site = park.firms["site"].reindex(pairs["supplier"]).to_numpy()
     arcs = pairs.assign(
         mode=INTERNAL,

@@ -48,6 +48,7 @@ import pyomo.environ as pyo
 from ..inputs.periods import link_bounds
 from ..park import YEAR, Park
 from . import families
+from .families import process_fixed_cost
 from .terms import linear_sum
 from .vocabulary import OBJECTIVES
 
@@ -87,6 +88,7 @@ def build_model(
     families.add_max_virgin(m)
     families.add_dependency_limit(m)
     families.add_max_links(m)
+    families.add_process_operation(m)
     families.add_firm_gains(m)
     families.add_win_win(m)
     add_metrics(m)
@@ -129,16 +131,55 @@ def add_sets(m: pyo.ConcreteModel, park: Park, links: pd.DataFrame, cases: list[
     m.virgin_co2e = {j: float(res.at[resource_of[j], "virgin_co2e"]) for j in m.DEMAND}
     m.disposal_co2e = {i: float(res.at[resource_of[i], "disposal_co2e"]) for i in m.SUPPLY}
     m.resource_of = resource_of.to_dict()
-    # standalone baseline per row: buy every demand (if it can be bought), discharge every supply
-    m.base_cost = {j: m.qty[j] * m.price[j] if m.buyable[j] else 0.0 for j in m.DEMAND}
-    m.base_cost |= {i: m.qty[i] * m.price[i] for i in m.SUPPLY}
-    m.base_virgin = {j: m.qty[j] * m.virgin_weight[j] if m.buyable[j] else 0.0 for j in m.DEMAND}
-    m.base_co2e = {j: m.qty[j] * m.virgin_co2e[j] if m.buyable[j] else 0.0 for j in m.DEMAND}
-    m.base_co2e |= {i: m.qty[i] * m.disposal_co2e[i] for i in m.SUPPLY}
+    add_process_sets(m, park)
+    # standalone baseline per row: buy every demand (if it can be bought), discharge every
+    # supply; the rows of processes add nothing (processes do not run in the baseline)
+    demand = [j for j in m.DEMAND if j not in m.process_of]
+    supply = [i for i in m.SUPPLY if i not in m.process_of]
+    m.base_cost = {j: m.qty[j] * m.price[j] if m.buyable[j] else 0.0 for j in demand}
+    m.base_cost |= {i: m.qty[i] * m.price[i] for i in supply}
+    m.base_virgin = {j: m.qty[j] * m.virgin_weight[j] if m.buyable[j] else 0.0 for j in demand}
+    m.base_co2e = {j: m.qty[j] * m.virgin_co2e[j] if m.buyable[j] else 0.0 for j in demand}
+    m.base_co2e |= {i: m.qty[i] * m.disposal_co2e[i] for i in supply}
     m.rows_of_firm = defaultdict(list)
     for row, firm in m.firm_of.items():
         m.rows_of_firm[firm].append(row)
     add_case_sets(m, cases)
+
+
+def add_process_sets(m: pyo.ConcreteModel, park: Park) -> None:
+    """Processes (docs/workbook.md, ``processes``): their rows and firms, which of them have
+    a build decision (``DECIDED``: a fixed cost, a minimum throughput, a candidate firm or
+    must_build; the others run whenever their firm is in the park) and which a sized
+    capacity (``SIZED_PROCESSES``), and which candidate firms are hubs: firms with processes
+    and no flows of their own (``HUBS``)."""
+    flows = park.flows
+    procs = park.processes
+    m.PROCESSES = list(procs.index)
+    m.process_of = {}
+    m.ratio = {}
+    if "process" in flows:
+        for row, process, ratio in zip(flows.index, flows["process"], flows["ratio"]):
+            if isinstance(process, str):
+                m.process_of[row] = process
+                m.ratio[row] = float(ratio)
+    m.rows_of_process = defaultdict(list)
+    for row, process in m.process_of.items():
+        m.rows_of_process[process].append(row)
+    m.firm_of_process = procs["firm_id"].to_dict() if m.PROCESSES else {}
+    candidates = set(m.CANDIDATES)
+    m.DECIDED = [
+        p
+        for p in m.PROCESSES
+        if procs.at[p, "capex_fixed"] > 0
+        or procs.at[p, "opex_fixed"] > 0
+        or procs.at[p, "min_throughput"] > 0
+        or bool(procs.at[p, "must_build"])
+        or m.firm_of_process[p] in candidates
+    ]
+    m.SIZED_PROCESSES = [p for p in m.PROCESSES if procs.at[p, "capex_per_capacity"] > 0]
+    own = {m.firm_of[row] for row in m.firm_of if row not in m.process_of}
+    m.HUBS = sorted({f for f in m.firm_of_process.values() if f in candidates and f not in own})
 
 
 def add_case_sets(m: pyo.ConcreteModel, cases: list[Case]) -> None:
@@ -192,6 +233,12 @@ def add_case_sets(m: pyo.ConcreteModel, cases: list[Case]) -> None:
             m.upper[c, l] = u
             m.links_out[c, i].append(l)
             m.links_in[c, j].append(l)
+    m.S_PROCESS = [
+        (c, p)
+        for c, case in enumerate(cases)
+        for p in m.PROCESSES
+        if m.firm_of_process[p] not in case.gone
+    ]
     sized = links["sized"].astype(bool).to_dict()
     m.SIZED = [l for l in m.BUILT_LINKS if sized[l]]
     m.max_capacity = {l: 0.0 for l in m.SIZED}
@@ -231,6 +278,23 @@ def add_variables(m: pyo.ConcreteModel) -> None:
         bounds=lambda _, l: (0, m.max_capacity[l]),
         doc="sized capacity of a link [supplied unit/yr at a constant rate]",
     )
+    procs = m.park.processes
+    m.Throughput = pyo.Var(
+        m.S_PROCESS,
+        within=pyo.NonNegativeReals,
+        bounds=lambda _, c, p: (0, procs.at[p, "max_throughput"] * m.rate[c]),
+        doc="throughput of a process in a case [units]",
+    )
+    m.ProcessBuilt = pyo.Var(m.DECIDED, within=pyo.Binary, doc="1 if the process is built")
+    m.ProcessCapacity = pyo.Var(
+        m.SIZED_PROCESSES,
+        within=pyo.NonNegativeReals,
+        bounds=lambda _, p: (0, procs.at[p, "max_throughput"]),
+        doc="sized throughput capacity of a process [units/yr at a constant rate]",
+    )
+    for p in m.DECIDED:
+        if bool(procs.at[p, "must_build"]):
+            m.ProcessBuilt[p].fix(1)
     for f in m.FIRMS:
         if firms.at[f, "status"] == "existing" or bool(firms.at[f, "must_join"]):
             m.Admit[f].fix(1)
@@ -269,6 +333,7 @@ def add_metrics(m: pyo.ConcreteModel) -> None:
     var = links["var_cost"].to_dict()
     co2 = links["co2e_per_unit"].to_dict()
     buy = [(c, j) for c, j in m.S_DEMAND if m.buyable[j]]
+    procs = park.processes
 
     m.Cost = pyo.Expression(
         expr=linear_sum(
@@ -276,7 +341,13 @@ def add_metrics(m: pyo.ConcreteModel) -> None:
             ((site_cost[s], m.Place[f, s]) for f, s in m.PLACEMENTS),
             ((fixed[l], m.Build[l]) for l in m.BUILT_LINKS),
             ((size_cost[l], m.Capacity[l]) for l in m.SIZED),
+            ((process_fixed_cost(procs, p), m.ProcessBuilt[p]) for p in m.DECIDED),
+            (
+                (procs.at[p, "crf"] * procs.at[p, "capex_per_capacity"], m.ProcessCapacity[p])
+                for p in m.SIZED_PROCESSES
+            ),
             ((w[c] * var[l], m.Flow[c, l]) for c, l in m.S_LINKS),
+            ((w[c] * procs.at[p, "cost_per_unit"], m.Throughput[c, p]) for c, p in m.S_PROCESS),
             ((w[c] * m.price[j], m.Purchase[c, j]) for c, j in buy),
             ((w[c] * m.price[i], m.Discharge[c, i]) for c, i in m.S_SUPPLY),
         ),
@@ -291,6 +362,7 @@ def add_metrics(m: pyo.ConcreteModel) -> None:
             ((w[c] * m.virgin_co2e[j], m.Purchase[c, j]) for c, j in buy),
             ((w[c] * m.disposal_co2e[i], m.Discharge[c, i]) for c, i in m.S_SUPPLY),
             ((w[c] * co2[l], m.Flow[c, l]) for c, l in m.S_LINKS),
+            ((w[c] * procs.at[p, "co2e_per_unit"], m.Throughput[c, p]) for c, p in m.S_PROCESS),
         ),
         doc="emissions [kg CO2e/yr]",
     )

@@ -37,6 +37,10 @@ class Solution:
     - ``metrics``: ``{metric: {"design": x, "baseline": y}}`` for cost, virgin, co2e.
     - ``sent_by_period`` (link × period) and ``market_by_period`` (flows row × period): the
       same quantities per period of the park (one column, the year, without periods).
+    - ``processes``: per process ``firm``, ``built``, ``capacity`` (sized ones, else NaN),
+      ``throughput`` (yearly), ``fixed_cost``, ``capacity_cost``, ``variable_cost``,
+      ``annual_cost``, ``co2e``; ``throughput_by_period`` (process × period). The rows of a
+      process's inputs and outputs are in ``rows`` with their actual yearly quantity.
     """
 
     park: Park
@@ -49,6 +53,8 @@ class Solution:
     metrics: dict[str, dict[str, float]]
     sent_by_period: pd.DataFrame = field(default_factory=pd.DataFrame)
     market_by_period: pd.DataFrame = field(default_factory=pd.DataFrame)
+    processes: pd.DataFrame = field(default_factory=pd.DataFrame)
+    throughput_by_period: pd.DataFrame = field(default_factory=pd.DataFrame)
     timings: dict[str, float] = field(default_factory=dict)
     stage_results: list[SolveResult] = field(default_factory=list)
 
@@ -96,7 +102,18 @@ def extract_solution(
     )
 
 
-VARIABLES = ("Admit", "Place", "Build", "Capacity", "Flow", "Purchase", "Discharge")
+VARIABLES = (
+    "Admit",
+    "Place",
+    "Build",
+    "Capacity",
+    "ProcessBuilt",
+    "ProcessCapacity",
+    "Flow",
+    "Purchase",
+    "Discharge",
+    "Throughput",
+)
 
 
 def yearly(values: dict) -> dict:
@@ -107,7 +124,7 @@ def yearly(values: dict) -> dict:
     return out
 
 
-CASE_VARIABLES = ("Flow", "Purchase", "Discharge")  # indexed by (case, …)
+CASE_VARIABLES = ("Flow", "Purchase", "Discharge", "Throughput")  # indexed by (case, …)
 
 
 def by_period(values: dict, periods: dict[int, str]) -> pd.DataFrame:
@@ -183,6 +200,13 @@ def build_solution(
 
     rows = flows[["firm_id", "resource_id", "direction", "quantity", "price"]].copy()
     rows["admitted"] = [admit.get(f, 1.0) > 0.5 for f in rows["firm_id"]]
+    processes, throughput_by_period = process_table(park, values, periods, admit)
+    process = flows["process"] if "process" in flows else pd.Series(None, index=flows.index)
+    rows["process"] = process
+    of_process = process.notna().to_numpy()
+    if of_process.any():  # a process row's quantity: ratio × what the process ran
+        ran = process[of_process].map(processes["throughput"]).fillna(0.0)
+        rows.loc[of_process, "quantity"] = (flows.loc[of_process, "ratio"] * ran).to_numpy()
     ex_out = links.groupby("supply_flow")["sent"].sum()
     ex_in = links.groupby("demand_flow")["delivered"].sum()
     is_supply = rows["direction"] == "supply"
@@ -192,7 +216,7 @@ def build_solution(
     market = pd.Series(purchase) if purchase else pd.Series(dtype=float)
     market = pd.concat([market, pd.Series(discharge, dtype=float)])
     market = market.reindex(rows.index).fillna(0.0).clip(lower=0.0).to_numpy()
-    quantity = rows["quantity"].to_numpy(float)
+    quantity = flows["quantity"].to_numpy(float)  # the row's size (a process row's largest)
     rows["market"] = np.where(market <= ZERO * np.maximum(quantity, 1.0), 0.0, market)
     rows.loc[~rows["admitted"], ["exchanged", "market"]] = 0.0
     rows["buyable"] = ~(~is_supply & rows["price"].isna())
@@ -202,7 +226,7 @@ def build_solution(
     unit_co2 = np.where(
         is_supply, res["disposal_co2e"].to_numpy(float), res["virgin_co2e"].to_numpy(float)
     )
-    in_base = rows["admitted"] & rows["buyable"]
+    in_base = rows["admitted"] & rows["buyable"] & ~of_process  # processes: no baseline
     rows["baseline_cost"] = np.where(in_base, rows["quantity"] * price, 0.0)
     rows["design_cost"] = rows["market"] * price
     rows["baseline_virgin"] = np.where(in_base, rows["quantity"] * weight, 0.0)
@@ -241,6 +265,15 @@ def build_solution(
     gain = links.groupby("supplier")["supplier_gain"].sum().reindex(firms.index).fillna(
         0.0
     ) + links.groupby("receiver")["receiver_gain"].sum().reindex(firms.index).fillna(0.0)
+    if not processes.empty:  # a firm bears its processes' costs and its process rows' market
+        gain -= processes.groupby("firm")["annual_cost"].sum().reindex(firms.index).fillna(0.0)
+        gain -= (
+            rows[of_process]
+            .groupby("firm_id")["design_cost"]
+            .sum()
+            .reindex(firms.index)
+            .fillna(0.0)
+        )
     out["gain"] = np.where(out["admitted"], gain, 0.0)
     out["design_cost"] = out["baseline_cost"] - out["gain"]
     out["links_out"] = (
@@ -268,6 +301,7 @@ def build_solution(
         + float(size_cost.sum())
         + float((links["var_cost"] * links["sent"]).sum())
         + float(rows["design_cost"].sum())
+        + float(processes["annual_cost"].sum() if not processes.empty else 0.0)
     )
     metrics = {
         "cost": {"design": cost, "baseline": float(rows["baseline_cost"].sum())},
@@ -276,7 +310,9 @@ def build_solution(
             "baseline": float(rows["baseline_virgin"].sum()),
         },
         "co2e": {
-            "design": float(rows["design_co2e"].sum()) + float(links["co2e"].sum()),
+            "design": float(rows["design_co2e"].sum())
+            + float(links["co2e"].sum())
+            + float(processes["co2e"].sum() if not processes.empty else 0.0),
             "baseline": float(rows["baseline_co2e"].sum()),
         },
     }
@@ -306,7 +342,56 @@ def build_solution(
         metrics=metrics,
         sent_by_period=sent_by_period,
         market_by_period=market_by_period,
+        processes=processes,
+        throughput_by_period=throughput_by_period,
     )
+
+
+def process_table(
+    park: Park, values: dict[str, dict], periods: dict[int, str], admit: dict
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per process: built, capacity, yearly throughput and costs; and throughput by period.
+
+    A process without a build decision is built when its firm is in the park; throughput
+    below the tolerance of its capacity is 0 (docs/results.md)."""
+    procs = park.processes
+    columns = [
+        "firm",
+        "built",
+        "capacity",
+        "throughput",
+        "fixed_cost",
+        "capacity_cost",
+        "variable_cost",
+        "annual_cost",
+        "co2e",
+    ]
+    if procs.empty:
+        return pd.DataFrame(columns=columns), pd.DataFrame()
+    by = by_period(values.get("Throughput", {}), periods).reindex(procs.index).fillna(0.0)
+    by = by.reindex(columns=list(dict.fromkeys(periods.values()))).fillna(0.0).clip(lower=0.0)
+    capacity_bound = procs["max_throughput"].to_numpy(float)
+    by = by.mask(by.to_numpy() <= ZERO * np.maximum(capacity_bound, 1.0)[:, None], 0.0)
+    decided = values.get("ProcessBuilt", {})
+    sized = values.get("ProcessCapacity", {})
+    out = pd.DataFrame(index=procs.index)
+    out["firm"] = procs["firm_id"]
+    firm_in = [admit.get(f, 1.0) > 0.5 for f in procs["firm_id"]]
+    out["built"] = [
+        (round(decided[p]) > 0.5) if p in decided else bool(a) for p, a in zip(procs.index, firm_in)
+    ]
+    out["capacity"] = [max(sized[p], 0.0) if p in sized else np.nan for p in procs.index]
+    out["throughput"] = by.sum(axis=1)
+    out["fixed_cost"] = np.where(
+        out["built"] & pd.Series([p in decided for p in procs.index], index=procs.index),
+        procs["crf"] * procs["capex_fixed"] + procs["opex_fixed"],
+        0.0,
+    )
+    out["capacity_cost"] = out["capacity"].fillna(0.0) * procs["crf"] * procs["capex_per_capacity"]
+    out["variable_cost"] = out["throughput"] * procs["cost_per_unit"]
+    out["annual_cost"] = out["fixed_cost"] + out["capacity_cost"] + out["variable_cost"]
+    out["co2e"] = out["throughput"] * procs["co2e_per_unit"]
+    return out, by
 
 
 def objective_value(metrics: dict, objective: str, settings) -> float:

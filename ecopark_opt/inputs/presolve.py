@@ -17,7 +17,8 @@ def presolve_problems(park: Park, links: pd.DataFrame) -> list[str]:
     """Infeasibilities visible in the data, each naming the cell to change.
 
     Only rows of firms that must be in the park (existing, must_join) are checked: a
-    candidate that cannot be served is simply not admitted. With periods, each period is
+    candidate that cannot be served is simply not admitted. A process's input rows are
+    not demands to be met (docs/model.md, processes). With periods, each period is
     checked (a demand must be met in every period, docs/model.md).
     """
     flows = park.flows
@@ -27,6 +28,8 @@ def presolve_problems(park: Park, links: pd.DataFrame) -> list[str]:
     demand = flows[
         (flows["direction"] == "demand") & flows["firm_id"].isin(fixed_in) & (flows["quantity"] > 0)
     ]
+    if "process" in flows:  # a process takes what it is given, up to its capacity
+        demand = demand[demand["process"].isna()]
     shares = park.shares()
     periods = list(park.period_hours.index)
     reach = {t: deliverable(park, links, shares, t) for t in periods}

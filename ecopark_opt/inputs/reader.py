@@ -34,6 +34,7 @@ from .schema import (
     IDS,
     INTEGER,
     NUMBER,
+    PROPERTY_SHEETS,
     SHEETS,
     TEXT,
     Column,
@@ -216,7 +217,7 @@ def read_workbook(path: str | Path) -> RawWorkbook:
 
 def reread_with_properties(raw: RawWorkbook, properties: list[str]) -> None:
     """Property columns are only known once ``properties`` is read: type them now."""
-    for name in ("flows", "resources"):
+    for name in PROPERTY_SHEETS:
         table = raw.tables.get(name)
         if table is None:
             continue

@@ -95,6 +95,7 @@ class Setting:
 
 STATUSES = ("existing", "candidate")
 DIRECTIONS = ("supply", "demand")
+PROCESS_DIRECTIONS = ("input", "output")
 SITE_KINDS = ("plot", "fixed")
 OBJECTIVES = ("cost", "virgin", "co2e", "weighted")
 DISTRIBUTIONS = ("uniform", "triangular", "normal", "lognormal")
@@ -495,6 +496,128 @@ SHEETS: dict[str, Sheet] = {
             ),
         ),
         Sheet(
+            "processes",
+            "Conversion units the park can build: a process turns inputs into outputs in fixed "
+            "ratios to its throughput, which the optimizer chooses (regeneration, digestion, "
+            "CHP). A candidate firm whose only rows are processes is a shared hub.",
+            key=("process_id",),
+            columns=(
+                Column("process_id", ID, "identifier of the process", required=True),
+                Column(
+                    "firm_id",
+                    ID,
+                    "the firm that runs it and bears its costs; the process exists only if that "
+                    "firm is admitted",
+                    required=True,
+                    ref="firms",
+                ),
+                Column(
+                    "max_throughput",
+                    NUMBER,
+                    "most throughput per year (at a constant rate)",
+                    unit="units/yr",
+                    required=True,
+                    min=0,
+                    min_exclusive=True,
+                ),
+                Column(
+                    "min_throughput",
+                    NUMBER,
+                    "least yearly throughput when the process is built",
+                    unit="units/yr",
+                    default=0.0,
+                    min=0,
+                ),
+                Column(
+                    "capex_fixed", NUMBER, "investment if built", unit="money", default=0.0, min=0
+                ),
+                Column(
+                    "capex_per_capacity",
+                    NUMBER,
+                    "investment per unit of sized throughput capacity (> 0 makes the capacity "
+                    "a decision)",
+                    unit="money per unit/yr",
+                    default=0.0,
+                    min=0,
+                ),
+                Column(
+                    "lifetime_years",
+                    NUMBER,
+                    "annualisation of capex by the capital recovery factor",
+                    unit="years",
+                    min=0,
+                    min_exclusive=True,
+                    default_text="settings.lifetime_years",
+                ),
+                Column(
+                    "opex_fixed",
+                    NUMBER,
+                    "yearly cost if built",
+                    unit="money/yr",
+                    default=0.0,
+                    min=0,
+                ),
+                Column(
+                    "cost_per_unit",
+                    NUMBER,
+                    "variable cost per unit of throughput",
+                    unit="money/unit",
+                    default=0.0,
+                ),
+                Column(
+                    "co2e_per_unit",
+                    NUMBER,
+                    "emissions per unit of throughput",
+                    unit="kg/unit",
+                    default=0.0,
+                ),
+                Column(
+                    "must_build",
+                    BOOL,
+                    "force it to be built (its firm must then be admitted)",
+                    default=False,
+                ),
+            ),
+        ),
+        Sheet(
+            "process_io",
+            "What a process takes and gives per unit of throughput (required with processes). "
+            "An input row is a demand and an output row a supply whose quantity is ratio × "
+            "throughput: links, substitutions, quality, purchase and discharge apply to them "
+            "as to flows rows.",
+            key=("process_id", "resource_id", "direction"),
+            property_columns=True,
+            columns=(
+                Column("process_id", ID, "process", required=True, ref="processes"),
+                Column(
+                    "resource_id", ID, "resource taken or given", required=True, ref="resources"
+                ),
+                Column(
+                    "direction",
+                    ENUM,
+                    "input = taken, output = given",
+                    required=True,
+                    choices=PROCESS_DIRECTIONS,
+                ),
+                Column(
+                    "ratio",
+                    NUMBER,
+                    "units of the resource per unit of throughput",
+                    default=1.0,
+                    min=0,
+                    min_exclusive=True,
+                ),
+                Column(
+                    "price",
+                    NUMBER,
+                    "purchase price of an input (only if the resource can be bought) or "
+                    "disposal cost of an output",
+                    unit="money/unit",
+                    default_text="resource's virgin_price / disposal_cost",
+                ),
+            ),
+        ),
+        Sheet(
             "settings",
             "Options of the model and the solver: two columns, key and value.",
             key=("key",),
@@ -638,10 +761,17 @@ SETTINGS: dict[str, Setting] = {
 }
 
 
+# the sheets that take property columns, in the order their cells are reported
+PROPERTY_SHEETS = ("flows", "resources", "process_io")
+assert set(PROPERTY_SHEETS) == {n for n, sheet in SHEETS.items() if sheet.property_columns}
+
+
 def property_column(name: str, sheet: str) -> Column:
-    """The column a declared property takes on ``flows`` or ``resources``."""
+    """The column a declared property takes on ``flows``, ``resources`` or ``process_io``."""
     meaning = {
         "flows": "supply: value in the stream; demand: most accepted in the delivered mix",
         "resources": "value in the virgin resource (blank = 0)",
+        "process_io": "output: value in the output stream (fixed outlet quality); input: most "
+        "accepted in the mix it receives",
     }[sheet]
     return Column(name, NUMBER, meaning, min=0)

@@ -82,12 +82,25 @@ def list_name(name: str) -> str:
 
 
 def column_list(col: Column) -> str | None:
-    """Defined name of the dropdown for a column, or None when it takes free input."""
+    """Defined name of the dropdown for a column, or None when it takes free input: the
+    column's name, and its first choice too when an earlier column of that name offers other
+    choices (``direction`` of flows and of process_io)."""
     if col.type == ENUM:
-        return list_name(col.name)
+        first = _first_choices().get(col.name, col.choices)
+        return list_name(col.name if first == col.choices else f"{col.name}_{col.choices[0]}")
     if col.type == BOOL:
         return BOOL_LIST
     return None
+
+
+def _first_choices() -> dict[str, tuple[str, ...]]:
+    """The choices of the first enumerated column of each name, in schema order."""
+    out: dict[str, tuple[str, ...]] = {}
+    for sheet in SHEETS.values():
+        for col in sheet.columns:
+            if col.type == ENUM:
+                out.setdefault(col.name, col.choices)
+    return out
 
 
 def setting_list(setting: Setting) -> str | None:

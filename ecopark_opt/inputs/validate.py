@@ -14,6 +14,7 @@ import pandas as pd
 from ..errors import InputError
 from ..park import Park, Settings, capital_recovery_factor, flow_id, is_blank
 from .geo import area_of_use, outside, parse_crs, uses_latlon, xy_to_lonlat
+from .processes import check_processes, empty_processes, finish_processes, process_rows
 from .reader import (
     RawWorkbook,
     Table,
@@ -21,7 +22,7 @@ from .reader import (
     did_you_mean,
     reread_with_properties,
 )
-from .schema import SETTINGS, SHEETS, Column
+from .schema import PROPERTY_SHEETS, SETTINGS, SHEETS, Column
 
 DEFAULT_MODE = "pipeline"
 COORDINATES = ("x_km", "y_km", "lat", "lon")
@@ -53,6 +54,12 @@ def assemble_park(raw: RawWorkbook) -> Park:
     distances = _frame(tables.get("distances"), "distances")
     periods = _periods(tables.get("periods"), problems)
     profiles = _frame(tables.get("profiles"), "profiles")
+    processes = (
+        _unique(tables["processes"], "process_id", problems)
+        if "processes" in tables
+        else empty_processes()
+    )
+    process_io = _frame(tables.get("process_io"), "process_io")
 
     check_sites(sites, tables["sites"], problems, bad)
     check_firms(firms, sites, tables["firms"], problems, bad)
@@ -61,6 +68,7 @@ def assemble_park(raw: RawWorkbook) -> Park:
     check_transport(transport, resources, tables.get("transport"), problems)
     check_distances(distances, sites, tables.get("distances"), problems)
     profiles = check_profiles(profiles, periods, flows, tables.get("profiles"), problems)
+    check_processes(processes, process_io, firms, resources, tables, problems)
     if not problems:
         check_crs(sites, settings, raw, problems)
     if problems:
@@ -107,6 +115,12 @@ def assemble_park(raw: RawWorkbook) -> Park:
         for p, r, d in zip(flows["price"], flows["resource_id"], flows["direction"])
     ]
     flows["price"] = flows["price"].astype(float)
+    flows["process"] = pd.Series(None, index=flows.index, dtype=object)
+    flows["ratio"] = math.nan
+    processes = finish_processes(processes, settings)
+    if not processes.empty:
+        rows = process_rows(processes, process_io, resources, prop_names)
+        flows = pd.concat([flows, rows[flows.columns.intersection(rows.columns)]])
 
     substitutions = substitutions.reset_index(drop=True)
     crf_default = settings.lifetime_years
@@ -128,6 +142,7 @@ def assemble_park(raw: RawWorkbook) -> Park:
         settings=settings,
         periods=periods,
         profiles=profiles,
+        processes=processes,
         source=raw.path,
         sha256=raw.sha256,
         warnings=list(raw.warnings) + default_mode_warning(tables.get("transport")),
@@ -199,7 +214,7 @@ def _properties(table: Table | None, problems: list[str]) -> pd.DataFrame:
     frame["property"] = [p.strip().lower() if isinstance(p, str) else p for p in frame["property"]]
     table = Table(table.sheet, frame, table.letters, table.title)
     out = _unique(table, "property", problems)
-    reserved = {c.name for s in ("flows", "resources") for c in SHEETS[s].columns}
+    reserved = {c.name for s in PROPERTY_SHEETS for c in SHEETS[s].columns}
     for name, row in zip(out.index, out["excel_row"]):
         if name in reserved:
             problems.append(

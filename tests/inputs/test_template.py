@@ -99,7 +99,12 @@ def test_enumerated_columns_have_dropdowns_through_defined_names(book):
                     assert first not in found, (name, col.name)
                 continue
             list_name = found[first]
-            assert list_name == ("bool_list" if col.type == BOOL else f"{col.name}_list")
+            # one list per column name; a second column of that name with other choices
+            # (process_io's input/output direction) adds its first choice to the name
+            named = f"{col.name}_list" if list_name == f"{col.name}_list" else None
+            assert list_name == (
+                "bool_list" if col.type == BOOL else named or f"{col.name}_{col.choices[0]}_list"
+            )
             expected = list(BOOL_CHOICES) if col.type == BOOL else list(col.choices)
             assert defined_choices(book, list_name) == expected
             checked += 1
