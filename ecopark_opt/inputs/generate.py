@@ -461,6 +461,14 @@ QUALITY_VIRGIN = 2.0  # mg/l in abstracted fresh water
 
 SETTINGS = {"objective": "cost", "currency": "EUR", "time_limit_s": 60, "mip_gap": 1e-4}
 
+# --- seasons -------------------------------------------------------------------------------
+
+# Heating degree days (base 17 °C) of the Danish normal year, January to December, as the
+# Danish District Heating Association publishes them (3 037 a year; docs/workbook.md,
+# ``periods``): how much heating each month needs.
+DEGREE_DAYS = (502, 463, 435, 296, 138, 61, 21, 25, 97, 207, 347, 445)
+MONTH_HOURS = (744, 672, 744, 720, 744, 720, 744, 744, 720, 744, 720, 744)  # 8 760 h
+
 
 def resource_list(count: int) -> list[tuple[str, ResourceType]]:
     """``count`` (resource id, base type) pairs: the base list, then numbered variants."""
