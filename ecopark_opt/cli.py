@@ -344,7 +344,9 @@ def template(path: str, force: bool, quiet: bool, debug: bool) -> None:
     show_default=True,
     help="Resources (base list first, then numbered variants).",
 )
-@click.option("--seed", type=int, default=0, show_default=True, help="Random seed.")
+@click.option(
+    "--seed", type=click.IntRange(min=0), default=0, show_default=True, help="Random seed (≥ 0)."
+)
 @click.option(
     "--plots",
     type=click.IntRange(min=0),
@@ -359,6 +361,16 @@ def template(path: str, force: bool, quiet: bool, debug: bool) -> None:
     show_default=True,
     help="Candidate firms (placed by the optimizer when there are plots).",
 )
+@click.option(
+    "--periods",
+    type=click.IntRange(min=1, max=8760),
+    default=1,
+    show_default=True,
+    metavar="N",
+    help="Split the year into N periods of equal hours (from 1 January), with seasonal "
+    "profiles by sector and heat and steam pipes whose capacity is a decision; 1 = one "
+    "yearly period (no periods sheet).",
+)
 @click.option("--force", is_flag=True, help="Overwrite OUT if it exists.")
 @common_options
 @command
@@ -369,23 +381,31 @@ def generate(
     seed: int,
     plots: int,
     candidates: int,
+    periods: int,
     force: bool,
     quiet: bool,
     debug: bool,
 ) -> None:
     """Write a synthetic park of a given size (for benchmarks): clustered firms, sector
-    profiles, pipelines and trucks. The same arguments always give the same workbook."""
-    from .inputs.generate import write_generated
+    profiles, pipelines and trucks, optionally seasons. The same arguments always give the
+    same workbook."""
+    from .inputs.generate import generate_park
+    from .inputs.workbook import write_workbook
     from .outputs.files import atomic_write, check_output_path
 
     path = check_output_path(out)
+    try:
+        tables = generate_park(firms, resources, seed, plots, candidates, periods)
+    except ValueError as exc:  # sizes the workbook cannot hold
+        raise InputError(str(exc)) from exc
     claim_outputs([path])
     refuse_existing(path, force)
-    atomic_write(path, lambda tmp: write_generated(tmp, firms, resources, seed, plots, candidates))
+    atomic_write(path, lambda tmp: write_workbook(tmp, tables))
     commit_outputs()
+    seasons = f", {periods} periods" if periods > 1 else ""
     Console(quiet).say(
         f"park written: {out} ({firms} firms, {resources} resources, "
-        f"{plots} plots, {candidates} candidates, seed {seed})"
+        f"{plots} plots, {candidates} candidates{seasons}, seed {seed})"
     )
 
 

@@ -20,7 +20,9 @@ HERE = Path(__file__).resolve().parent
 if str(HERE.parent) not in sys.path:  # run as a script from a checkout
     sys.path.insert(0, str(HERE.parent))
 
+from ecopark_opt.inputs.generate import DEGREE_DAYS, MONTH_HOURS  # noqa: E402
 from ecopark_opt.inputs.workbook import write_workbook  # noqa: E402
+from ecopark_opt.park import HOURS_PER_YEAR  # noqa: E402
 
 Tables = dict[str, Any]
 
@@ -294,6 +296,110 @@ def kalundborg_tables() -> Tables:
     }
 
 
+# --- kalundborg_seasonal: the same park over winter, shoulder and summer -------------------
+
+# The heating season by month (1 = January): winter November–March, shoulder April–May and
+# September–October, summer June–August (instances/README.md, with the degree days).
+SEASON_MONTHS = {"winter": (11, 12, 1, 2, 3), "shoulder": (4, 5, 9, 10), "summer": (6, 7, 8)}
+# Share of the town's yearly district-heating demand that does not depend on the weather
+# (domestic hot water, the network's heat loss): spread by hours; the rest by degree days.
+DH_WEATHER_INDEPENDENT = 0.30
+# The fish farm's warm seawater, summer-weighted: feeding, growth and oxygen demand rise with
+# the water temperature (an assumption; instances/README.md).
+FISHFARM_SHARES = {"winter": 0.25, "shoulder": 0.35, "summer": 0.40}
+# Pre-insulated district-heating pipes: cost per metre = 567 EUR + 18.377 EUR per MW of the
+# pipe's capacity (linear fit over DN 20–400 at 90/55 °C, 250 Pa/m: Lambert et al. 2024,
+# topotherm). Per km: 567 000 EUR + 18 377 EUR/MW; 1 MW at a constant rate = 8 760 MWh/yr.
+HEAT_PIPE_CAPEX_PER_KM = 567_000.0
+HEAT_PIPE_CAPEX_PER_MW_KM = 18_377.0
+# Steam pipes cost 4/3 of a hot-water pipe of the same capacity, the ratio of the yearly
+# instance's steam and heat pipes (1.2 and 0.9 M EUR/km): an assumption, not a published fit.
+STEAM_PIPE_FACTOR = 4.0 / 3.0
+SIZED_TRANSPORT_COLUMNS = (*TRANSPORT_COLUMNS, "capex_per_capacity", "capex_per_capacity_km")
+
+
+def season_hours() -> dict[str, float]:
+    """Hours of each season: the hours of its months (8 760 h in all)."""
+    return {
+        season: float(sum(MONTH_HOURS[m - 1] for m in months))
+        for season, months in SEASON_MONTHS.items()
+    }
+
+
+def district_heating_shares(weather_independent: float = DH_WEATHER_INDEPENDENT) -> dict:
+    """Each season's share of the yearly district-heating demand: the weather-independent
+    part by hours, the rest by the Danish normal year's heating degree days."""
+    hours = season_hours()
+    degree_days = {
+        season: float(sum(DEGREE_DAYS[m - 1] for m in months))
+        for season, months in SEASON_MONTHS.items()
+    }
+    total_hours, total_dd = sum(hours.values()), sum(degree_days.values())
+    return _sum_to_one(
+        {
+            s: weather_independent * hours[s] / total_hours
+            + (1 - weather_independent) * degree_days[s] / total_dd
+            for s in SEASON_MONTHS
+        }
+    )
+
+
+def _sum_to_one(shares: Mapping[str, float], digits: int = 4) -> dict[str, float]:
+    """Shares rounded to ``digits``; the largest takes the rounding so that they add up to 1."""
+    rounded = {k: round(v, digits) for k, v in shares.items()}
+    largest = max(rounded, key=rounded.__getitem__)
+    rounded[largest] = round(1.0 - sum(v for k, v in rounded.items() if k != largest), digits)
+    return rounded
+
+
+def _profile(firm: str, resource: str, direction: str, shares: Mapping[str, float]) -> list:
+    return [
+        {
+            "firm_id": firm,
+            "resource_id": resource,
+            "direction": direction,
+            "period_id": t,
+            "share": share,
+        }
+        for t, share in shares.items()
+    ]
+
+
+def kalundborg_seasonal_tables() -> Tables:
+    """Kalundborg (:func:`kalundborg_tables`: same firms, sites, resources and flows) operated
+    over winter, shoulder and summer, with steam and heat pipes sized for what they carry.
+
+    District heating is winter-weighted, the fish farm's warm seawater summer-weighted; every
+    other stream (process steam, the power station's heat, water, gases, solids) runs at a
+    constant rate. The heat and steam pipes' capex is split into a part per km and a part per
+    unit of capacity per km (instances/README.md says where the numbers come from).
+    """
+    tables = kalundborg_tables()
+    per_capacity_km = HEAT_PIPE_CAPEX_PER_MW_KM / HOURS_PER_YEAR  # EUR per (MWh/yr)·km
+    sized = {
+        "heat_pipe": (HEAT_PIPE_CAPEX_PER_KM, per_capacity_km),
+        "steam_pipe": (
+            HEAT_PIPE_CAPEX_PER_KM * STEAM_PIPE_FACTOR,
+            per_capacity_km * STEAM_PIPE_FACTOR,
+        ),
+    }
+    transport = []
+    for row in tables["transport"]:
+        row = dict(row)
+        if row["mode"] in sized:
+            per_km, per_capacity = sized[row["mode"]]
+            row["capex_per_km"] = round(per_km, -3)
+            row["capex_per_capacity_km"] = round(per_capacity, 2)
+        transport.append(row)
+    tables["transport"] = _columns(transport, SIZED_TRANSPORT_COLUMNS)
+    tables["periods"] = [{"period_id": t, "hours": h} for t, h in season_hours().items()]
+    tables["profiles"] = [
+        *_profile("MUNI_DH", "heat", "demand", district_heating_shares()),
+        *_profile("FISHFARM", "warm_seawater", "demand", FISHFARM_SHARES),
+    ]
+    return tables
+
+
 # --- siting_options: where to put the firms that could come -------------------------------
 
 STEAM_CAPEX_PER_KM = 1_500_000.0
@@ -444,6 +550,10 @@ def build_kalundborg(path: str | Path) -> Path:
     return write_workbook(path, kalundborg_tables())
 
 
+def build_kalundborg_seasonal(path: str | Path) -> Path:
+    return write_workbook(path, kalundborg_seasonal_tables())
+
+
 def build_siting(
     path: str | Path,
     steam_capex_per_km: float = STEAM_CAPEX_PER_KM,
@@ -454,6 +564,7 @@ def build_siting(
 
 INSTANCES: dict[str, Callable[[str | Path], Path]] = {
     "kalundborg": build_kalundborg,
+    "kalundborg_seasonal": build_kalundborg_seasonal,
     "water_pinch": build_water_pinch,
     "two_firms": build_two_firms,
     "siting_options": build_siting,

@@ -2,8 +2,9 @@
 solve to their expected optimum, with properties that must hold in any correct design.
 
 Expected numbers of ``two_firms`` and ``water_pinch`` are worked out by hand below; those of
-``kalundborg`` and ``siting_options`` are the recorded optima, cross-checked by hand on single
-links and by the identity objective = admission + site costs − Σ link savings.
+``kalundborg``, ``kalundborg_seasonal`` and ``siting_options`` are the recorded optima,
+cross-checked by hand on single links and by the identity objective = admission + site
+costs − Σ link savings.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from ecopark_opt.inputs.workbook import write_workbook
 from ecopark_opt.park import PARK_TABLES, Park, capital_recovery_factor
 
 INSTANCES = Path(__file__).resolve().parent.parent / "instances"
-NAMES = ("kalundborg", "water_pinch", "two_firms", "siting_options")
+NAMES = ("kalundborg", "kalundborg_seasonal", "water_pinch", "two_firms", "siting_options")
 REL = 1e-6
 
 
@@ -310,6 +311,70 @@ def test_kalundborg_backup_supplier_takes_over_when_the_power_station_leaves(tmp
     s = solve_tables(tmp_path, tables)
     assert ("REFINERY", "MUNI_DH", "refinery_heat") in built_pairs(s)
     assert s.objective_value > KALUNDBORG_OPTIMUM  # losing the hub costs the park
+
+
+# --- kalundborg_seasonal -------------------------------------------------------------------
+
+KALUNDBORG_SEASONAL_OPTIMUM = -42_424_550.70  # EUR/yr, winter + shoulder + summer
+HOURS = {"winter": 3624.0, "shoulder": 2928.0, "summer": 2208.0}  # 8 760 h
+
+
+def test_kalundborg_seasonal_optimum():
+    s = solved("kalundborg_seasonal")
+    assert s.status == "optimal"
+    assert s.objective_value == pytest.approx(KALUNDBORG_SEASONAL_OPTIMUM, rel=REL)
+    assert s.objective_value == pytest.approx(savings_identity(s), rel=1e-9)
+    # the same park saves less when the district-heating pipe must carry the winter peak
+    assert KALUNDBORG_OPTIMUM < s.objective_value < 0
+    assert built_pairs(s) == built_pairs(solved("kalundborg"))
+
+
+def test_kalundborg_seasonal_periods_follow_the_danish_heating_season():
+    park = load_park(INSTANCES / "kalundborg_seasonal.xlsx")
+    assert park.period_hours.to_dict() == HOURS
+    shares = park.shares()
+    town = shares.loc["MUNI_DH/heat/demand"]
+    # 30 % by hours, 70 % by degree days (2 192 / 738 / 107 of 3 037): winter-heavy
+    assert town["winter"] == pytest.approx(0.3 * 3624 / 8760 + 0.7 * 2192 / 3037, abs=1e-4)
+    assert town["winter"] > 0.6 and town["summer"] < 0.11
+    fish = shares.loc["FISHFARM/warm_seawater/demand"]
+    assert fish["summer"] / HOURS["summer"] > fish["winter"] / HOURS["winter"] * 2
+    # process steam and the power station's heat run at a constant rate
+    for row in ("ASNAES/steam/supply", "NOVO/steam/demand", "ASNAES/heat/supply"):
+        assert shares.loc[row].to_dict() == pytest.approx({t: h / 8760 for t, h in HOURS.items()})
+
+
+def test_kalundborg_seasonal_pipes_are_sized_for_what_they_carry():
+    # District heat: the winter takes 62.93 % of the town's 250 000 MWh in 3 624 h; at
+    # 0.4 %/km over 2.673 km (η = 0.98931) that is 159 025 MWh sent, 43.9 MW: the pipe is
+    # sized for it, K = 159 025 × 8 760 / 3 624 = 384 399 MWh/yr, 1.52 × the yearly average.
+    # Steam runs flat: each steam pipe's capacity is its yearly flow.
+    s = solved("kalundborg_seasonal")
+    heat = link(s, "ASNAES", "MUNI_DH", "heat")
+    winter = s.sent_by_period.loc[heat.name, "winter"]
+    eta = 1 - 0.004 * heat["distance_km"]
+    assert winter == pytest.approx(250_000 * 0.6293 / eta, rel=REL)
+    assert heat["capacity"] == pytest.approx(winter * 8760 / HOURS["winter"], rel=REL)
+    assert heat["capacity"] == pytest.approx(384_399.2, rel=1e-6)
+    assert heat["delivered"] == pytest.approx(250_000, rel=REL)  # no heat link shrinks
+    for receiver in ("NOVO", "REFINERY"):
+        steam = link(s, "ASNAES", receiver, "steam")
+        assert steam["capacity"] == pytest.approx(steam["sent"], rel=REL)
+    # the fish farm's channel follows its summer-weighted demand: 25 / 35 / 40 %
+    sea = link(s, "ASNAES", "FISHFARM", "warm_seawater")
+    assert s.sent_by_period.loc[sea.name].to_dict() == pytest.approx(
+        {"winter": 275_000, "shoulder": 385_000, "summer": 440_000}, rel=REL
+    )
+
+
+def test_kalundborg_seasonal_heat_pipe_cost_by_hand():
+    # heat_pipe: 567 000 EUR/km + 2.10 EUR per MWh/yr of capacity per km, 30 years at 8 %,
+    # opex 30 000 EUR/yr: annual cost = crf × (567 000 + 2.10 K) × d + 30 000.
+    s = solved("kalundborg_seasonal")
+    heat = link(s, "ASNAES", "MUNI_DH", "heat")
+    crf = capital_recovery_factor(0.08, 30)
+    expected = crf * (567_000 + 2.10 * heat["capacity"]) * heat["distance_km"] + 30_000
+    assert heat["annual_cost"] == pytest.approx(expected, rel=REL)
 
 
 # --- siting_options -----------------------------------------------------------------------

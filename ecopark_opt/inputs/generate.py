@@ -19,8 +19,23 @@ A generated park looks like a real region rather than random noise:
   per t·km, 100–150 km reach), and a water **quality** property (``cod``, mg/l) with
   limits on the demand rows of sensitive sectors.
 
-Everything is drawn from one ``numpy.random.Generator`` seeded by ``seed``: the same
-arguments always give the same tables.
+- **Seasons** (``periods`` > 1): the year is cut into ``periods`` periods of **equal hours**
+  (8 760 / N each, consecutive from 1 January: 4 periods are the quarters, 12 almost the
+  months). Equal hours were chosen over season-like ones (a long winter, a short summer) so
+  that N alone sets the time resolution, any N works, and the park's yearly numbers are
+  the same for every N; the seasons are in the profiles instead. A stream's profile comes
+  from its sector (:data:`SEASONAL`): heat demand of district heating (the water utility's,
+  a municipal utility), greenhouses, food plants and buildings follows the Danish normal
+  year's heating degree days (:data:`DEGREE_DAYS`) above a weather-independent base;
+  cooling water, irrigation and construction materials follow the warm months; greenhouse
+  CO2 the daylight; fertiliser (nutrients) the spring; agricultural residues the harvest.
+  Most process streams (steam, process heat, surplus heat, water, by-products) stay flat:
+  they have no profile rows and run at a constant rate. Heat and steam pipes then have a
+  sizing cost per unit of capacity per km (:data:`SIZING`), so their capacity is a decision.
+
+Everything is drawn from one ``numpy.random.Generator`` seeded by ``seed`` (the profiles from
+a second one, seeded by ``seed`` too, so that a park with periods is the same park as without
+them, only operated over the periods): the same arguments always give the same tables.
 """
 
 from __future__ import annotations
@@ -461,6 +476,61 @@ QUALITY_VIRGIN = 2.0  # mg/l in abstracted fresh water
 
 SETTINGS = {"objective": "cost", "currency": "EUR", "time_limit_s": 60, "mip_gap": 1e-4}
 
+# --- seasons -------------------------------------------------------------------------------
+
+# Heating degree days (base 17 °C) of the Danish normal year, January to December, as the
+# Danish District Heating Association supplies them to heat utilities (3 037 a year; sources
+# in instances/README.md): how much heating each month needs.
+DEGREE_DAYS = (502, 463, 435, 296, 138, 61, 21, 25, 97, 207, 347, 445)
+MONTH_HOURS = (744, 672, 744, 720, 744, 720, 744, 744, 720, 744, 720, 744)  # 8 760 h
+YEAR_HOURS = 8760.0
+MAX_PERIODS = 8760  # one period per hour of the year
+EXCEL_ROWS = 1_048_575  # data rows of one sheet, below its header
+
+# Relative rate per hour in each month, January to December, of a seasonal stream's
+# season-dependent part: degree days per hour (heating), its mirror (the warm months),
+# day length at 56° N in hours (daylight), fertilising in spring (Danish rules allow
+# spreading from February, most of it goes on in March–May) and crop residues at harvest.
+_HEATING = tuple(d / h for d, h in zip(DEGREE_DAYS, MONTH_HOURS))
+SHAPES: dict[str, tuple[float, ...]] = {
+    "heating": _HEATING,
+    "warmth": tuple(max(_HEATING) - r for r in _HEATING),
+    "daylight": (7.3, 9.2, 11.6, 14.1, 16.3, 17.4, 16.9, 14.9, 12.6, 10.2, 8.0, 6.9),
+    "spring": (0.1, 0.6, 2.0, 2.6, 2.2, 1.2, 0.6, 0.6, 0.6, 0.3, 0.1, 0.1),
+    "harvest": (0.5, 0.5, 0.5, 0.5, 0.6, 0.8, 1.2, 1.8, 2.0, 1.6, 0.8, 0.6),
+}
+
+# (sector, direction, base resource) → (shape, share of the yearly quantity that does not
+# depend on the season). Streams not listed are flat. Each firm's base share is drawn around
+# this value (± 0.05 standard deviation).
+SEASONAL: dict[tuple[str, str, str], tuple[str, float]] = {
+    ("water utility", "demand", "heat"): ("heating", 0.3),  # municipal district heating
+    ("agriculture", "demand", "heat"): ("heating", 0.2),  # greenhouses
+    ("food", "demand", "heat"): ("heating", 0.5),  # process heat and buildings
+    ("manufacturing", "demand", "heat"): ("heating", 0.3),  # space heating
+    ("recycling", "demand", "heat"): ("heating", 0.3),
+    ("paper", "demand", "heat"): ("heating", 0.7),
+    ("refining", "demand", "cooling_water"): ("warmth", 0.6),
+    ("metals", "demand", "cooling_water"): ("warmth", 0.6),
+    ("agriculture", "demand", "process_water"): ("warmth", 0.3),  # irrigation
+    ("agriculture", "demand", "co2"): ("daylight", 0.2),  # greenhouse CO2 enrichment
+    ("agriculture", "demand", "nutrients"): ("spring", 0.0),
+    ("agriculture", "supply", "organic_waste"): ("harvest", 0.0),
+    **{
+        ("construction materials", "demand", r): ("warmth", 0.7)  # building season
+        for r in ("fly_ash", "gypsum", "slag", "aggregates")
+    },
+}
+
+# Sizing costs of the pipes when the park has periods, per unit/yr of capacity per km (on top
+# of their cost per km). A hot-water pipe: 18 377 EUR per MW per km (topotherm's pipe cost
+# fit, instances/README.md), 1 MW = 8 760 MWh/yr → 2.10 EUR per MWh/yr·km; steam in t:
+# 4/3 of that per MWh at 0.7 MWh per t → 1.96 EUR per t/yr·km.
+SIZING: dict[str, dict[str, float]] = {
+    "heat_pipe": {"capex_per_capacity_km": 2.10},
+    "steam_pipe": {"capex_per_capacity_km": 1.96},
+}
+
 
 def resource_list(count: int) -> list[tuple[str, ResourceType]]:
     """``count`` (resource id, base type) pairs: the base list, then numbered variants."""
@@ -473,17 +543,20 @@ def resource_list(count: int) -> list[tuple[str, ResourceType]]:
 
 
 def generate_park(
-    firms: int, resources: int, seed: int, plots: int = 0, candidates: int = 0
+    firms: int, resources: int, seed: int, plots: int = 0, candidates: int = 0, periods: int = 1
 ) -> Tables:
     """The tables of a synthetic park (``write_workbook`` input), deterministic for ``seed``.
 
     ``firms`` existing firms, ``resources`` resources (the first of the base list, then
     numbered variants), ``plots`` free plots near the clusters, ``candidates`` candidate firms
     (with a blank site when there are plots, so the optimizer places them; otherwise on a
-    site of their own).
+    site of their own), ``periods`` periods of equal hours with seasonal profiles and sized
+    heat and steam pipes (1: no ``periods`` sheet; see the module docstring).
     """
-    if firms < 1 or resources < 1 or plots < 0 or candidates < 0:
-        raise ValueError("firms and resources must be ≥ 1, plots and candidates ≥ 0")
+    if firms < 1 or resources < 1 or plots < 0 or candidates < 0 or seed < 0:
+        raise ValueError("firms and resources must be ≥ 1, plots, candidates and seed ≥ 0")
+    if not 1 <= periods <= MAX_PERIODS:
+        raise ValueError(f"periods must be between 1 and {MAX_PERIODS} (one per hour)")
     rng = np.random.default_rng(seed)
     res = resource_list(resources)
     variants: dict[str, list[str]] = {}
@@ -586,14 +659,97 @@ def generate_park(
         "transport": _transport_rows(res),
         "settings": dict(SETTINGS),
     }
+    if periods > 1:
+        tables["periods"] = period_rows(periods)
+        tables["profiles"] = _profile_rows(seed, periods, tables["flows"], firm_rows)
+        tables["transport"] = [
+            {**row, **SIZING.get(row["mode"], {})} for row in tables["transport"]
+        ]
     return {sheet: rows for sheet, rows in tables.items() if len(rows)}  # optional sheets
 
 
 def write_generated(
-    path: str | Path, firms: int, resources: int, seed: int, plots: int = 0, candidates: int = 0
+    path: str | Path,
+    firms: int,
+    resources: int,
+    seed: int,
+    plots: int = 0,
+    candidates: int = 0,
+    periods: int = 1,
 ) -> Path:
     """Generate a park and write it as an input workbook at ``path``."""
-    return write_workbook(path, generate_park(firms, resources, seed, plots, candidates))
+    return write_workbook(path, generate_park(firms, resources, seed, plots, candidates, periods))
+
+
+# --- periods -------------------------------------------------------------------------------
+
+
+def period_rows(periods: int) -> list[dict[str, Any]]:
+    """``periods`` periods of equal hours (8 760 / N), named ``p1`` … ``pN`` (zero-padded)."""
+    width = len(str(periods))
+    return [
+        {"period_id": f"p{k + 1:0{width}d}", "hours": YEAR_HOURS / periods} for k in range(periods)
+    ]
+
+
+def month_overlap(periods: int) -> np.ndarray:
+    """Hours of each month (columns, January first) in each period (rows) when the year,
+    from 1 January, is cut into ``periods`` slices of equal hours."""
+    month_end = np.cumsum(MONTH_HOURS, dtype=float)
+    month_start = month_end - np.asarray(MONTH_HOURS, dtype=float)
+    edges = np.linspace(0.0, YEAR_HOURS, periods + 1)
+    start, end = edges[:-1, None], edges[1:, None]
+    return np.clip(np.minimum(end, month_end) - np.maximum(start, month_start), 0.0, None)
+
+
+def seasonal_shares(shape: str, base: float, periods: int) -> np.ndarray:
+    """Each period's share of a stream's yearly quantity: ``base`` of it at a constant rate,
+    the rest at the monthly rates of ``SHAPES[shape]``; the shares add up to 1."""
+    hours = np.asarray(MONTH_HOURS, dtype=float)
+    seasonal = np.asarray(SHAPES[shape], dtype=float) * hours
+    monthly = base * hours / hours.sum() + (1.0 - base) * seasonal / seasonal.sum()
+    return month_overlap(periods) @ (monthly / hours)
+
+
+def _profile_rows(
+    seed: int, periods: int, flows: list[dict[str, Any]], firms: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Profile rows of the seasonal streams (:data:`SEASONAL`); the others stay flat.
+
+    Shares are rounded to 8 decimals, the largest taking the rounding, so that each stream's
+    add up to 1 well within the ±1e-6 that validation allows.
+    """
+    rng = np.random.default_rng([seed, 1])  # apart from the park's own draws
+    sector = {f["firm_id"]: f["sector"] for f in firms}
+    names = [r["period_id"] for r in period_rows(periods)]
+    seasonal = [
+        (row, SEASONAL[sector[row["firm_id"]], row["direction"], _base_id(row["resource_id"])])
+        for row in flows
+        if (sector[row["firm_id"]], row["direction"], _base_id(row["resource_id"])) in SEASONAL
+    ]
+    if len(seasonal) * periods > EXCEL_ROWS:
+        raise ValueError(
+            f"{periods} periods × {len(seasonal)} seasonal streams = "
+            f"{len(seasonal) * periods} profile rows, more than an Excel sheet holds "
+            f"({EXCEL_ROWS}); ask for fewer periods"
+        )
+    rows = []
+    for row, (shape, base) in seasonal:
+        firm_base = float(np.clip(base + rng.normal(0.0, 0.05), 0.0, 1.0))
+        shares = np.round(seasonal_shares(shape, firm_base, periods), 8)
+        largest = int(np.argmax(shares))
+        shares[largest] = round(1.0 - (shares.sum() - shares[largest]), 8)
+        for period, share in zip(names, shares):
+            rows.append(
+                {
+                    "firm_id": row["firm_id"],
+                    "resource_id": row["resource_id"],
+                    "direction": row["direction"],
+                    "period_id": period,
+                    "share": float(share),
+                }
+            )
+    return rows
 
 
 # --- pieces --------------------------------------------------------------------------------
