@@ -625,7 +625,8 @@ def check_profiles(
         first, last = min(r for r, _, _ in given), max(r for r, _, _ in given)
         where = table.cell("share", first)
         rows = f"row {first}" if first == last else f"rows {first}–{last}"
-        missing = [t for t in known if t not in {p for _, p, _ in given}]
+        present = {p for _, p, _ in given}
+        missing = [t for t in known if t not in present]
         if missing:
             problems.append(
                 f"{where} (share): {stream} ({rows}) gives no share for period "
