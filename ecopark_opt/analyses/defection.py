@@ -151,7 +151,8 @@ def defection_aware_design(park: Park, options: RunOptions = RunOptions()) -> De
 
     # the plain design, its links fixed, operated in every scenario
     plain_build, _ = model.link_ids(set(plain.design_key()))
-    with model.fixed(build=plain_build):
+    plain_processes = model.process_ids(plain.built_processes())
+    with model.fixed(build=plain_build, processes=plain_processes):
         plain_eval = _evaluate(
             model, model.run(options.solve_options(park, share=0.5)), "plain", scenarios
         )

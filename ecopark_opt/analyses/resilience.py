@@ -17,8 +17,8 @@ For each firm k admitted in the design, two runs of the *same* model (built once
   the design's objective (links, candidates and plots free again).
 
 Both runs are compared with the *reference*: the design's metric minus what firm k itself
-contributed to it — its own purchases and discharges, and its admission and plot costs if
-it is a candidate. Link costs stay in the reference: they are the park's. So
+contributed to it — its own purchases and discharges, its processes' costs and emissions,
+and its admission and plot costs if it is a candidate. Link costs stay in the reference: they are the park's. So
 
     increase = run metric − (design metric − firm k's own contribution)
 
@@ -260,14 +260,31 @@ def run_fixed_design(
 ) -> tuple[Solution | None, RunOutcome]:
     """The design's decisions fixed, without ``gone_firm`` / ``gone_link``. Stranded links
     stay built, sized links keep their capacity: win-win and the link-end rule of a gone
-    candidate are switched off."""
+    candidate are switched off. Built processes stay built (those of a gone firm go with
+    it) and may run anywhere from 0 to their capacity: a minimum throughput decides whether
+    to build a unit, not how a built one copes with a lost partner (docs/analyses.md)."""
     admit = {f: 0 if f == gone_firm else a for f, a in plan.admit.items()}
     place = {k: 0 if k[0] == gone_firm else v for k, v in plan.place.items()}
     build = {l: 0 if l == gone_link else b for l, b in plan.build.items()}
     capacity = {l: 0.0 if l == gone_link else k for l, k in plan.capacity.items()}
+    firm_of = model.process_firms()
+    processes = {p: 0 if firm_of[p] == gone_firm else b for p, b in plan.processes.items()}
+    process_capacity = {
+        p: 0.0 if firm_of[p] == gone_firm else k for p, k in plan.process_capacity.items()
+    }
     with ExitStack() as stack:
-        stack.enter_context(model.fixed(admit, place, build, capacity=capacity))
+        stack.enter_context(
+            model.fixed(
+                admit,
+                place,
+                build,
+                capacity=capacity,
+                processes=processes,
+                process_capacity=process_capacity,
+            )
+        )
         stack.enter_context(model.without("win_win"))
+        stack.enter_context(model.without("process_minimum"))
         if gone_firm is not None:
             stack.enter_context(model.without("link_endpoint", lambda k: k[1] == gone_firm))
         return _run(model, objective, options)
@@ -335,7 +352,8 @@ def _rounded(q: float, scale: float) -> float:
 
 
 def _reference(design: Solution, firm: str | None) -> dict[str, float]:
-    """The design's metrics without ``firm``'s own purchases, discharges, admission, plot."""
+    """The design's metrics without ``firm``'s own purchases, discharges, admission, plot
+    and processes."""
     ref = {k: design.metrics[k]["design"] for k in METRICS}
     if firm is None:
         return ref
@@ -345,13 +363,19 @@ def _reference(design: Solution, firm: str | None) -> dict[str, float]:
     ref["cost"] -= float(design.firms.at[firm, "site_cost"])
     ref["virgin"] -= float(own["design_virgin"].sum())
     ref["co2e"] -= float(own["design_co2e"].sum())
+    procs = design.processes
+    if not procs.empty:  # the firm's processes go with it
+        mine = procs[procs["firm"] == firm]
+        ref["cost"] -= float(mine["annual_cost"].sum())
+        ref["co2e"] -= float(mine["co2e"].sum())
     return ref
 
 
 def _unmet(
     park: Park, design: Solution, fixed: Solution | None, gone_firm: str | None, gone_link=None
 ) -> pd.DataFrame:
-    """Per remaining demand row: delivered by exchange in the design minus in the fixed run.
+    """Per remaining demand row (not process inputs): delivered by exchange in the design
+    minus in the fixed run.
 
     Without a fixed-run solution, what the removed firm or link delivered (a lower bound).
     """
@@ -360,6 +384,8 @@ def _unmet(
     demand = rows[
         (rows["direction"] == "demand") & rows["admitted"] & (rows["firm_id"] != gone_firm)
     ]
+    if "process" in rows:  # a process input is not a demand: the process runs on less
+        demand = demand[demand["process"].isna()]
     if fixed is None:
         d = design.links
         kept = ~(

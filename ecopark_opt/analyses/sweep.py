@@ -126,6 +126,7 @@ class SampleTask:
     workbook: WorkbookData
     options: RunOptions
     base_design: frozenset = frozenset()  # LINK_KEY tuples of the base design's links
+    base_processes: frozenset = frozenset()  # ids of the processes the base design builds
 
 
 def run_sample(task: SampleTask) -> dict[str, Any]:
@@ -188,17 +189,20 @@ def design_record(solution: Solution) -> dict[str, Any]:
 
 
 def fixed_design(model: ParkModel, park, solution: Solution, task: SampleTask) -> dict[str, Any]:
-    """The base design's links fixed on this sample (every other link off); its cost and
-    the regret of having built it."""
+    """The base design's links and processes fixed on this sample (every other link and
+    process off; a built process may run from 0 to its capacity); its cost and the regret
+    of having built it."""
     cost = solution.metrics["cost"]["design"]
-    if solution.design_key() == task.base_design:
+    same = solution.built_processes() == task.base_processes
+    if solution.design_key() == task.base_design and same:
         return {"fixed_status": solution.status, "fixed_cost": float(cost), "regret": 0.0}
     build, missing = model.link_ids(set(task.base_design))
     note = (
         f"{missing} link(s) of the base design are not candidates in this sample" if missing else ""
     )
     try:
-        with model.fixed(build=build):
+        processes = model.process_ids(task.base_processes)
+        with model.fixed(build=build, processes=processes), model.without("process_minimum"):
             fixed = model.solve(task.options.solve_options(park))
     except InfeasibleError as exc:
         return {"fixed_status": "infeasible", "note": "; ".join([note, *exc.reasons]).strip("; ")}
@@ -268,6 +272,7 @@ def run_sweep(
         if not (resume and results_path.exists()):
             start_results(results_path, header)
     base_design = base.design_key()
+    base_processes = base.built_processes()
     todo = [i for i in range(samples) if i not in done]
     side_by_side = 1 if executor == "serial" else workers
     seconds = (
@@ -277,7 +282,8 @@ def run_sweep(
     )
     opts = worker_options(options, seconds)
     tasks = [
-        SampleTask(i, tuple(float(d) for d in draws[i]), data, opts, base_design) for i in todo
+        SampleTask(i, tuple(float(d) for d in draws[i]), data, opts, base_design, base_processes)
+        for i in todo
     ]
 
     def on_result(index: int, result: Any) -> None:

@@ -134,10 +134,14 @@ def plan_pieces(park: Park, links: pd.DataFrame) -> list[Piece] | None:
 
 
 def sub_park(park: Park, rows: list[str]) -> Park:
-    """The park restricted to some flows rows and the firms they belong to."""
+    """The park restricted to some flows rows, the firms they belong to and the processes
+    whose rows they are (a process's rows are always in one piece: they are joined)."""
     flows = park.flows.loc[rows]
     firms = park.firms.loc[park.firms.index.isin(flows["firm_id"])]
-    return replace(park, flows=flows, firms=firms)
+    processes = park.processes
+    if park.has_processes:
+        processes = processes.loc[processes.index.isin(flows["process"].dropna())]
+    return replace(park, flows=flows, firms=firms, processes=processes)
 
 
 def variable_values(m: pyo.ConcreteModel) -> Values:

@@ -425,7 +425,9 @@ def add_process_operation(m: pyo.ConcreteModel) -> None:
     ================  ========================================  =============
 
     Its inputs and outputs are rows whose quantity is ratio × T_cp (:func:`row_quantity`);
-    a process of a firm without a build decision runs whenever the firm is in the park. A
+    a process of a firm without a build decision runs whenever the firm is in the park. The
+    minimum holds in every scenario the park is operated in, not in a scenario where a firm
+    has left (defection, docs/analyses.md): a built unit that loses its feed idles. A
     hub h (a candidate firm whose only rows are its processes') joins the park only to run
     at least one of them.
     """
@@ -444,9 +446,10 @@ def add_process_operation(m: pyo.ConcreteModel) -> None:
         return m.Throughput[c, p] <= m.rate[c] * procs.at[p, "max_throughput"] * built(p)
 
     m.process_rate = pyo.Constraint(m.S_PROCESS, rule=rate, doc="throughput within capacity")
+    operated = [s for s in m.SCENARIOS if not any(m.case[c].gone for c in m.cases_of[s])]
     minimum = [
         (s, p)
-        for s in m.SCENARIOS
+        for s in operated
         for p in m.DECIDED
         if procs.at[p, "min_throughput"] > 0 and any((c, p) in m.Throughput for c in m.cases_of[s])
     ]

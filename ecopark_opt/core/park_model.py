@@ -37,6 +37,8 @@ class DesignFixings:
     build: dict[int, int]
     used_links: list[int]  # built, not internal, carrying flow
     capacity: dict[int, float] = field(default_factory=dict)  # sized links' capacity
+    processes: dict[str, int] = field(default_factory=dict)  # built, where a decision exists
+    process_capacity: dict[str, float] = field(default_factory=dict)  # sized processes
 
     @property
     def admitted(self) -> list[str]:
@@ -71,6 +73,10 @@ class ParkModel:
     @property
     def candidates(self) -> list[str]:
         return list(self.m.CANDIDATES)
+
+    def process_firms(self) -> dict[str, str]:
+        """The firm running each process."""
+        return dict(self.m.firm_of_process)
 
     @property
     def objective_name(self) -> str:
@@ -158,7 +164,24 @@ class ParkModel:
                 capacity[model_id[key]] = float(size)
             if sent > 0:
                 used.append(model_id[key])
-        return DesignFixings(admit, place, build, used, capacity)
+        processes, process_capacity = self._process_fixings(design)
+        return DesignFixings(admit, place, build, used, capacity, processes, process_capacity)
+
+    def _process_fixings(self, design: Solution) -> tuple[dict[str, int], dict[str, float]]:
+        """Which processes ``design`` builds (where a decision exists) and their sized
+        capacity; a process this park lacks is not built."""
+        m = self.m
+        procs = design.processes
+        built = set(procs.index[procs["built"].astype(bool)]) if not procs.empty else set()
+        sized = procs["capacity"].dropna().to_dict() if not procs.empty else {}
+        return (
+            {p: int(p in built) for p in m.DECIDED},
+            {p: float(sized.get(p, 0.0)) for p in m.SIZED_PROCESSES},
+        )
+
+    def process_ids(self, built: frozenset | set) -> dict[str, int]:
+        """``ProcessBuilt`` fixings that build exactly the processes named in ``built``."""
+        return {p: int(p in built) for p in self.m.DECIDED}
 
     def link_ids(self, keys: set[tuple]) -> tuple[dict[int, int], int]:
         """``Build`` fixings that build exactly the links of ``keys`` (a :data:`LINK_KEY`
@@ -181,11 +204,13 @@ class ParkModel:
         links_off=(),
         shortage: bool = False,
         capacity: dict | None = None,
+        processes: dict | None = None,
+        process_capacity: dict | None = None,
     ) -> Iterator[None]:
         """Inside the block the given decisions are fixed: ``admit`` / ``place`` / ``build``
-        map model indexes to 0 or 1, ``capacity`` sized links to their capacity (a link
-        fixed unbuilt keeps capacity 0); ``links_off`` are links that may neither be built nor
-        carry flow; with ``shortage`` demand that cannot be bought may go unmet (its
+        / ``processes`` map model indexes to 0 or 1, ``capacity`` and ``process_capacity``
+        sized links and processes to their capacity (a link fixed unbuilt keeps capacity 0);
+        ``links_off`` are links that may neither be built nor carry flow; with ``shortage`` demand that cannot be bought may go unmet (its
         ``Purchase`` is free). Afterwards the variables touched have their fixing and value
         back and the objective is the one before the block; the other variables keep what
         the solves inside the block wrote (the last design found)."""
@@ -196,6 +221,8 @@ class ParkModel:
             (m.Place, place),
             (m.Build, build),
             (m.Capacity, capacity),
+            (m.ProcessBuilt, processes),
+            (m.ProcessCapacity, process_capacity),
         ):
             fixes += [(var[k], v) for k, v in (values or {}).items()]
         for l in links_off:

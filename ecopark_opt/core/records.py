@@ -84,7 +84,8 @@ def _periods(values: pd.Series) -> dict[str, float | None]:
 
 def solution_json(solution: Solution) -> dict[str, Any]:
     """The design with the keys of docs/results.md: status, objective, gap, metrics, links,
-    purchases, discharges, firms (and ``by_period`` / ``capacity`` where they apply)."""
+    purchases, discharges, firms (and ``by_period`` / ``capacity`` where they apply,
+    ``processes`` with processes)."""
     rows = solution.rows
     admitted = rows[rows["admitted"] & (rows["market"] > 0)]
     periods = solution.park.has_periods
@@ -100,7 +101,7 @@ def solution_json(solution: Solution) -> dict[str, Any]:
         return out
 
     firms = solution.firms
-    return {
+    out = {
         "status": json_status(solution.status),
         "objective": str(solution.objective),
         "mip_gap": json_gap(solution),
@@ -133,6 +134,27 @@ def solution_json(solution: Solution) -> dict[str, Any]:
             )
         ],
     }
+    if solution.park.has_processes:
+        out["processes"] = process_records(solution)
+    return out
+
+
+def process_records(solution: Solution) -> list[dict[str, Any]]:
+    """Per process: firm, built, sized capacity (None when not sized), yearly throughput,
+    throughput by period and annual cost (docs/results.md)."""
+    procs = solution.processes
+    return [
+        {
+            "process": str(p),
+            "firm": str(procs.at[p, "firm"]),
+            "built": bool(procs.at[p, "built"]),
+            "capacity": number(procs.at[p, "capacity"]),
+            "throughput": number(procs.at[p, "throughput"]),
+            "by_period": _periods(solution.throughput_by_period.loc[p]),
+            "annual_cost": number(procs.at[p, "annual_cost"]),
+        }
+        for p in procs.index
+    ]
 
 
 def failure_json(status: str, objective: str) -> dict[str, Any]:

@@ -81,6 +81,13 @@ class Solution:
         b = self.links[(self.links["build"] > 0.5) & ~self.links["internal"]]
         return frozenset(link_keys(b))
 
+    def built_processes(self) -> frozenset:
+        """The ids of the processes built (empty without processes)."""
+        procs = self.processes
+        if procs.empty:
+            return frozenset()
+        return frozenset(procs.index[procs["built"].astype(bool)])
+
 
 def _values(var: pyo.Var) -> dict:
     return {k: (v.value if v.value is not None else 0.0) for k, v in var.items()}

@@ -279,6 +279,52 @@ def test_solving_components_apart_gives_the_monolithic_solution(load, monkeypatc
         assert s.metrics["virgin"] == pytest.approx({"design": 0.0, "baseline": 120.0})
 
 
+def with_a_digester(tables: dict) -> dict:
+    """:func:`two_resources` plus sludge: A also supplies 100 t of sludge (10/t to discharge)
+    to D's digester (1 t → 0.5 MWh of heat, 1 per t, 50 a year when built), whose heat goes
+    to B (40 MWh, price 10)."""
+    tables["resources"].append(
+        {"resource_id": "sludge", "unit": "t", "virgin_price": None, "disposal_cost": 10}
+    )
+    tables["flows"] += [
+        {"firm_id": "A", "resource_id": "sludge", "direction": "supply", "quantity": 100},
+        {"firm_id": "B", "resource_id": "heat", "direction": "demand", "quantity": 40},
+    ]
+    tables["processes"] = [
+        {"process_id": "dig", "firm_id": "D", "max_throughput": 100, "cost_per_unit": 1,
+         "opex_fixed": 50}
+    ]  # fmt: skip
+    tables["process_io"] = [
+        {"process_id": "dig", "resource_id": "sludge", "direction": "input", "ratio": 1},
+        {"process_id": "dig", "resource_id": "heat", "direction": "output", "ratio": 0.5},
+    ]
+    tables["firms"][3]["site"] = "SB2"  # D next to A and B; C alone far away
+    tables["sites"].append({"site_id": "SB2", "x_km": 5, "y_km": 1})
+    tables["transport"] = [pipe(100, max_distance_km=10), pipe(0, max_distance_km=10) | {
+        "mode": "truck"}]  # fmt: skip
+    return tables
+
+
+def test_components_follow_the_conversion_graph(load, monkeypatch):
+    # the digester's sludge input and heat output are one component with A and B's rows;
+    # C's heat (100 km away) stays apart. Solving apart = solving whole.
+    monkeypatch.setattr(decompose, "BATCH_LINKS", 0)
+    park = load(with_a_digester(two_resources()))
+    labels = decompose.component_labels(park, candidate_links(park))
+    assert labels["dig/sludge/input"] == labels["dig/heat/output"] == labels["A/sludge/supply"]
+    assert labels["C/heat/supply"] != labels["dig/heat/output"]
+    pieces = decompose.plan_pieces(park, candidate_links(park))
+    assert pieces is not None and len(pieces) >= 2
+    apart, whole = optimize(park, EXACT), optimize(park, MONOLITHIC)
+    assert apart.result.extra["components"] >= 2
+    assert apart.objective_value == pytest.approx(whole.objective_value)
+    pd.testing.assert_frame_equal(apart.processes, whole.processes)
+    pd.testing.assert_frame_equal(apart.rows, whole.rows)
+    # the digester runs on all 100 t: 50 MWh of heat for B's 40 (10 left discharged free)
+    assert whole.processes.at["dig", "throughput"] == pytest.approx(100)
+    assert bool(whole.processes.at["dig", "built"])
+
+
 @pytest.mark.parametrize("settings", [{"win_win": True}, {"max_links": 1}])
 def test_coupling_settings_keep_the_park_whole(load, monkeypatch, settings):
     monkeypatch.setattr(decompose, "BATCH_LINKS", 0)

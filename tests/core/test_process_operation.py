@@ -163,6 +163,16 @@ def test_a_sized_process_is_built_for_what_pays(tmp_path):
     chp = s.processes.loc["chp"]
     assert chp["capacity"] == pytest.approx(60) and chp["throughput"] == pytest.approx(60)
     assert chp["annual_cost"] == pytest.approx(300 + 600)
+    (record,) = solution_json(s)["processes"]
+    assert record == {
+        "process": "chp",
+        "firm": "C",
+        "built": True,
+        "capacity": pytest.approx(60),
+        "throughput": pytest.approx(60),
+        "by_period": {"year": pytest.approx(60)},
+        "annual_cost": pytest.approx(900),
+    }
 
 
 # --- a chain of two processes and a firm's own wastewater --------------------------------------
