@@ -4,8 +4,9 @@ Where things go is decided in :mod:`ecopark_opt.outputs.network_layout`, the wor
 numbers are written by :mod:`ecopark_opt.outputs.network_text`; this module draws them with
 matplotlib: marks, labels, legend, firm key and footnote.
 
-**Marks.** Colour = sector (status when no firm has a sector), marker = existing (circle) or
-admitted candidate (diamond); candidates left out are not drawn. Free plots inside the view
+**Marks.** Colour = sector (status when no firm has a sector), marker = existing (circle),
+admitted candidate (diamond) or a firm running a built process, shared hubs included
+(hexagon); candidates left out are not drawn. Free plots inside the view
 are faint grey squares; free plots outside it are listed in the footnote with their distance
 and bearing from the park's centre. Arrows are curved so that opposite or parallel links do
 not overlap; their width grows with the quantity sent (relative to the largest flow in the
@@ -179,6 +180,7 @@ def render(solution: Solution) -> tuple[Figure, Drawn]:
         if isinstance(s, str) and s in site_km
     }
     firms = admitted.loc[[f for f in admitted.index if str(f) in firm_site]]
+    firms = firms.assign(mark=_marks(solution, firms))
 
     kinds = park.sites["kind"].astype(str)
     plots = [str(s) for s in park.sites.index[kinds == "plot"] if str(s) in site_km]
@@ -430,16 +432,31 @@ def _firm_colors(firms: pd.DataFrame) -> Palette:
     return Palette([colors[k] for k in sectors], keys, colors)
 
 
+MARKS = {"existing": "o", "candidate": "D", "process": "h"}  # matplotlib markers
+MARK_AREA = {"o": 1.0, "D": 0.8, "h": 1.2}  # relative to a circle's area
+MARK_LEGEND = {"D": "candidate admitted", "h": "runs a process (hub or conversion unit)"}
+
+
+def _marks(solution: Solution, firms) -> list[str]:
+    """A firm's marker: a hexagon if it runs a built process, else its status's."""
+    procs = solution.processes
+    running = set(procs["firm"][procs["built"].astype(bool)]) if not procs.empty else set()
+    return [
+        MARKS["process"] if f in running else MARKS.get(status, "o")
+        for f, status in zip(firms.index, firms["status"])
+    ]
+
+
 def _scatter_firms(ax, firms, xy: np.ndarray, fill: list, size: float, chosen=True, **style):
     """Markers of the chosen firms: circles for existing ones, diamonds (80 % of the area) for
-    admitted candidates."""
-    for status, marker in (("existing", "o"), ("candidate", "D")):
-        sel = (firms["status"] == status).to_numpy() & chosen
+    admitted candidates, hexagons for firms running a process (hubs included)."""
+    for marker in MARKS.values():
+        sel = (firms["mark"] == marker).to_numpy() & chosen
         if sel.any():
             ax.scatter(
                 xy[sel, 0],
                 xy[sel, 1],
-                s=size if marker == "o" else 0.8 * size,
+                s=size * MARK_AREA[marker],
                 marker=marker,
                 c=[fill[i] for i in np.flatnonzero(sel)],
                 **style,
@@ -726,8 +743,9 @@ def _legend(
         _legend_mark("o", palette.colors[k], 7, cut(k, 30) if k else "(no sector)")
         for k in palette.keys
     ]
-    if (firms["status"] == "candidate").any():
-        handles.append(_legend_mark("D", "white", 6, "candidate admitted"))
+    for marker, label in MARK_LEGEND.items():
+        if (firms["mark"] == marker).any():
+            handles.append(_legend_mark(marker, "white", 6 if marker == "D" else 7, label))
     if plots:
         handles.append(_legend_mark("s", "#e8e8e8", 8, "plot", edge="#bbbbbb"))
     for r in resources:

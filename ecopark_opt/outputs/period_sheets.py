@@ -91,11 +91,13 @@ def period_table(solution: Solution) -> pd.DataFrame:
     for t in park.period_hours.index:
         demand_rows = rows[rows["direction"] == "demand"]
         supply_rows = rows[rows["direction"] == "supply"]
-        demand = (
-            (demand_rows["quantity"] * shares.loc[demand_rows.index, t])
-            .groupby(demand_rows["resource_id"])
-            .sum()
-        )
+        wanted = demand_rows["quantity"] * shares.loc[demand_rows.index, t]
+        if park.has_processes:  # a process input: ratio × the period's throughput
+            of = demand_rows["process"]
+            ran = of.map(solution.throughput_by_period[t]).fillna(0.0)
+            ratio = park.flows["ratio"].reindex(demand_rows.index)
+            wanted = wanted.where(of.isna(), ratio * ran)
+        demand = wanted.groupby(demand_rows["resource_id"]).sum()
         exchanged = delivered[t].groupby(links["to_resource"]).sum()
         bought = market.loc[demand_rows.index, t].groupby(demand_rows["resource_id"]).sum()
         discharged = market.loc[supply_rows.index, t].groupby(supply_rows["resource_id"]).sum()

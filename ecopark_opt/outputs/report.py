@@ -41,6 +41,7 @@ from ..park import PARK_TABLES
 from .files import atomic_write, check_output_path, remove, remove_output
 from .network_draw import draw_network
 from .period_sheets import period_sheets
+from .process_sheets import process_sheets
 from .sheets import ChartSpec, ExtraSheet, Picture
 
 FIXED_BEFORE = ("Summary", "Links", "Firms", "Balances", "Network")
@@ -136,7 +137,7 @@ def build_workbook(
     balances_sheet(_Sheet(book.create_sheet("Balances")), ctx)
     network_sheet(_Sheet(book.create_sheet("Network")), ctx, png_path, png_name)
     used = set(FIXED_BEFORE) | set(FIXED_AFTER)
-    for extra in [*period_sheets(solution), *extra_sheets]:
+    for extra in [*period_sheets(solution), *process_sheets(solution), *extra_sheets]:
         title = sheet_title(extra.title, used)
         used.add(title)
         extra_sheet(_Sheet(book.create_sheet(title)), extra)
