@@ -326,3 +326,27 @@ def test_the_supplier_share_decides_whether_a_hub_is_built_under_win_win(
     fair = solve_tables(tmp_path, tables, f"fair{supplier_share}.xlsx")
     assert bool(fair.firms.at["H", "admitted"]) is built
     assert fair.objective_value == pytest.approx(-140 if built else 0)
+
+
+def test_a_floating_hub_takes_the_cheaper_plot(tmp_path):
+    # A (x = 0) discharges 100 t of water at 100 cod (1/t); B (x = 10) needs 100 t at most 20
+    # cod (2/t). Pipes reach 6 km and cost 0.01 per t·km, so A→B (10 km) is out. Hub H may
+    # stand on P1 (5, 0) or P2 (5, 3): 5 km from both vs √34 = 5.83. It regenerates all 100 t
+    # (5 cod): 100 + 50 + 0.01 × 100 × (5 + 5) = 160 on P1 (11.66 on P2 for the pipes)
+    # against 300: −140.
+    tables = regeneration_park(100)
+    tables["firms"][1] |= {"site": None, "allowed_sites": "P1, P2"}
+    tables["firms"][2]["site"] = "S3"
+    tables["sites"] = [
+        {"site_id": "S1", "x_km": 0, "y_km": 0},
+        {"site_id": "S3", "x_km": 10, "y_km": 0},
+        {"site_id": "P1", "x_km": 5, "y_km": 0, "kind": "plot"},
+        {"site_id": "P2", "x_km": 5, "y_km": 3, "kind": "plot"},
+    ]
+    tables["transport"] = [
+        {"mode": "pipe", "max_distance_km": 6, "cost_per_unit_km": 0.01, "opex_fixed": 0}
+    ]
+    s = solve_tables(tmp_path, tables)
+    assert s.objective_value == pytest.approx(-140)
+    assert s.firms.at["H", "site"] == "P1" and bool(s.firms.at["H", "admitted"])
+    assert s.processes.at["regen", "throughput"] == pytest.approx(100)
