@@ -104,6 +104,38 @@ def describe(park: Park, m: pyo.ConcreteModel, family: str, index, amount: float
     return f"{family}[{index}] violated by {amount:g}"
 
 
+def _process_shortfall(
+    park: Park, m: pyo.ConcreteModel, j: str, amount: float, unit: str, period: str | None
+) -> str:
+    """A process input that cannot be fed: what it lacks and, when it must run at a
+    minimum, the cells that make it run."""
+    process = m.process_of[j]
+    rec = park.processes.loc[process]
+    resource = park.flows.at[j, "resource_id"]
+    lacks = (
+        f"process {process} of {rec['firm_id']} lacks {amount:g} {unit} of {resource}"
+        + (f" in period {period}" if period else "")
+    )
+    if m.buyable[j]:
+        source = "beyond what may be bought and delivered by the candidate links"
+    else:
+        price_cell = park.cell(
+            "resources", "virgin_price", int(park.resources.at[resource, "excel_row"])
+        )
+        source = (
+            f"which can neither be bought ({price_cell} virgin_price is blank) nor "
+            "delivered by the candidate links"
+        )
+    row = int(rec["excel_row"])
+    if rec["min_throughput"] > 0 and (rec["must_build"] or process not in m.DECIDED):
+        forced = " (must_build)" if rec["must_build"] else ""
+        return (
+            f"{park.cell('processes', 'min_throughput', row)} (min_throughput): {lacks}, "
+            f"{source}, to run its minimum of {rec['min_throughput']:g} a year{forced}"
+        )
+    return f"{park.flow_cell(j)} (ratio): {lacks}, {source}"
+
+
 def _shortfall(park: Park, m: pyo.ConcreteModel, c: int, j: str, amount: float) -> str:
     """Why ``amount`` of demand row j cannot be met in case c, in the workbook's words: the
     resource cannot be bought; or a quality limit that the virgin resource breaks and the
@@ -111,6 +143,8 @@ def _shortfall(park: Park, m: pyo.ConcreteModel, c: int, j: str, amount: float) 
     row = park.flows.loc[j]
     unit = park.resources.at[row["resource_id"], "unit"]
     period = m.case[c].period if park.has_periods else None
+    if j in m.process_of:
+        return _process_shortfall(park, m, j, amount, unit, period)
     wanted = m.amount[c, j]
     what = (
         f"{amount:g} of the {wanted:g} {unit} of {row['resource_id']} that {row['firm_id']} "

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from ecopark_opt.core.records import solution_json
+from ecopark_opt.errors import InfeasibleError
 from tests.helpers import solve_tables
 
 FLAT = {"discount_rate": 0, "lifetime_years": 1}
@@ -350,3 +351,16 @@ def test_a_floating_hub_takes_the_cheaper_plot(tmp_path):
     assert s.objective_value == pytest.approx(-140)
     assert s.firms.at["H", "site"] == "P1" and bool(s.firms.at["H", "admitted"])
     assert s.processes.at["regen", "throughput"] == pytest.approx(100)
+
+
+def test_a_digester_that_must_be_built_without_enough_sludge_is_explained(tmp_path):
+    # must_build with 70 t of sludge (not buyable) against a minimum of 80: 10 t short
+    tables = digester_park(70)
+    tables["processes"][0]["must_build"] = True
+    with pytest.raises(InfeasibleError) as caught:
+        solve_tables(tmp_path, tables)
+    assert caught.value.reasons == [
+        "processes!D2 (min_throughput): process dig of D lacks 10 t of sludge, which can "
+        "neither be bought (resources!C2 virgin_price is blank) nor delivered by the "
+        "candidate links, to run its minimum of 80 a year (must_build)"
+    ]
