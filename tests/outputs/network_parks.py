@@ -49,7 +49,9 @@ def fake_solution(sites, firms, links, geographic=False):
         {"unit": ["t"] * len(resources)}, index=pd.Index(resources, name="resource_id")
     )
     park = SimpleNamespace(sites=site_table, resources=resource_table)
-    return SimpleNamespace(park=park, firms=firm_table, built_links=link_table)
+    return SimpleNamespace(
+        park=park, firms=firm_table, built_links=link_table, processes=pd.DataFrame()
+    )
 
 
 # Four firms in a 4 km park, plus a free plot NEAR inside it and a free plot FAR 20 km east.
