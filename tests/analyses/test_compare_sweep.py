@@ -677,3 +677,20 @@ def test_compare_prints_the_verdict_on_stdout(fewer_firms, tmp_path):
     book = load_workbook(out)
     assert "Comparison siting" in book.sheetnames
     assert len(book["Comparison networks"]._images) == 2
+
+
+def test_an_uncertainty_row_may_scale_a_profile_share(tmp_path):
+    # heat_park (tests/core/test_periods.py): A supplies 500 MWh in each half year, B needs
+    # 1 000 MWh, 80 % in winter. The winter share is scaled by k ~ uniform(0.5, 1.2), then
+    # B's shares are renormalised: winter 0.8 k / (0.8 k + 0.2), summer 0.2 / (0.8 k + 0.2).
+    # Exchanged: min(500, 1 000 × winter) + min(500, 1 000 × summer); B buys the rest at 40.
+    from tests.core.test_periods import heat_park
+
+    tables = heat_park()
+    tables["uncertainty"] = [uncertain("profiles", "B/heat/demand/winter", "share", p1=0.5, p2=1.2)]
+    path = park_file(tmp_path, tables)
+    result = run_sweep(path, optimize(load_park(path)), samples=5, seed=3)
+    k = np.array([d[0] for d in result.samples["draws"]])
+    winter = 0.8 * k / (0.8 * k + 0.2)
+    exchanged = np.minimum(500, 1000 * winter) + np.minimum(500, 1000 * (1 - winter))
+    np.testing.assert_allclose(result.samples["cost"], 40 * (1000 - exchanged), rtol=1e-6)
