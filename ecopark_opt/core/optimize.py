@@ -23,6 +23,7 @@ from .solve import SolveOptions
 from .stages import Timer, solve_stages
 
 MIN_SOLVE_SECONDS = 1.0  # no solve is started with less time than this
+WRITE_SHARE = 0.05  # the last part of a command's time limit is kept for writing its outputs
 
 
 @dataclass(frozen=True)
@@ -49,10 +50,12 @@ class RunOptions:
         return self.time_limit if self.time_limit is not None else park.settings.time_limit_s
 
     def seconds_left(self, park: Park) -> float:
-        """What is left of the command's time limit (the whole limit when not started)."""
+        """What is left of the command's time limit for solving (the whole limit when not
+        started): the last ``WRITE_SHARE`` of it is kept for writing the outputs."""
         if self.started is None:
             return self.time_limit_s(park)
-        return self.time_limit_s(park) - (time.monotonic() - self.started)
+        budget = (1.0 - WRITE_SHARE) * self.time_limit_s(park)
+        return budget - (time.monotonic() - self.started)
 
     def out_of_time(self, park: Park) -> bool:
         """Too little time left to start another solve (docs/cli.md)."""
