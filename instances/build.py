@@ -109,6 +109,43 @@ def water_pinch_tables() -> Tables:
     }
 
 
+# --- water_hub: Wang & Smith (1994) with a regeneration unit (regeneration recycling) ------
+
+# The regeneration unit's fixed outlet concentration (ppm) and its cost per t/h treated: any
+# cost between 0 and the price of fresh water (1) makes the optimizer pick, among the designs
+# with the least fresh water, the one that regenerates least (ties are broken by cost).
+REGENERATION_OUTLET_PPM = 5.0
+REGENERATION_COST = 0.1
+
+
+def water_hub_tables(regeneration: bool = True) -> Tables:
+    """:func:`water_pinch_tables` with a regeneration unit (outlet 5 ppm) run by ``REGEN``.
+
+    Without ``regeneration`` the unit's firm and process are left out: the problem is then
+    ``water_pinch`` again (fresh water 90 t/h).
+    """
+    tables = water_pinch_tables()
+    if not regeneration:
+        return tables
+    tables["firms"].append(
+        {"firm_id": "REGEN", "name": "Regeneration unit", "sector": "utility", "site": "PLANT"}
+    )
+    # fmt: off
+    tables["processes"] = [
+        {"process_id": "regenerator", "firm_id": "REGEN", "max_throughput": 170.0,
+         "cost_per_unit": REGENERATION_COST},
+    ]
+    tables["process_io"] = [
+        # any water in (no limit on the mix), the same flow out at the fixed outlet quality
+        {"process_id": "regenerator", "resource_id": "water", "direction": "input",
+         "ratio": 1.0, "contaminant": None},
+        {"process_id": "regenerator", "resource_id": "water", "direction": "output",
+         "ratio": 1.0, "contaminant": REGENERATION_OUTLET_PPM},
+    ]
+    # fmt: on
+    return tables
+
+
 # --- kalundborg: the reference case --------------------------------------------------------
 
 
@@ -546,6 +583,10 @@ def build_water_pinch(path: str | Path) -> Path:
     return write_workbook(path, water_pinch_tables())
 
 
+def build_water_hub(path: str | Path) -> Path:
+    return write_workbook(path, water_hub_tables())
+
+
 def build_kalundborg(path: str | Path) -> Path:
     return write_workbook(path, kalundborg_tables())
 
@@ -568,6 +609,7 @@ INSTANCES: dict[str, Callable[[str | Path], Path]] = {
     "water_pinch": build_water_pinch,
     "two_firms": build_two_firms,
     "siting_options": build_siting,
+    "water_hub": build_water_hub,
 }
 
 

@@ -1,10 +1,10 @@
 """The shipped instances (``instances/*.xlsx``): they load, match ``instances/build.py``, and
 solve to their expected optimum, with properties that must hold in any correct design.
 
-Expected numbers of ``two_firms`` and ``water_pinch`` are worked out by hand below; those of
-``kalundborg``, ``kalundborg_seasonal`` and ``siting_options`` are the recorded optima,
-cross-checked by hand on single links and by the identity objective = admission + site
-costs − Σ link savings.
+Expected numbers of ``two_firms``, ``water_pinch`` and ``water_hub`` are worked out by hand
+below; those of ``kalundborg``, ``kalundborg_seasonal`` and ``siting_options`` are the
+recorded optima, cross-checked by hand on single links and by the identity objective =
+admission + site costs − Σ link savings.
 """
 
 from __future__ import annotations
@@ -26,7 +26,14 @@ from ecopark_opt.inputs.workbook import write_workbook
 from ecopark_opt.park import PARK_TABLES, Park, capital_recovery_factor
 
 INSTANCES = Path(__file__).resolve().parent.parent / "instances"
-NAMES = ("kalundborg", "kalundborg_seasonal", "water_pinch", "two_firms", "siting_options")
+NAMES = (
+    "kalundborg",
+    "kalundborg_seasonal",
+    "water_pinch",
+    "two_firms",
+    "siting_options",
+    "water_hub",
+)
 REL = 1e-6
 
 
@@ -186,6 +193,59 @@ def test_water_pinch_minimum_fresh_water_is_90():
         into = links[links["demand_flow"] == j]
         load = (into["delivered"] * flows.loc[into["supply_flow"], "contaminant"].to_numpy()).sum()
         assert load <= flows.at[j, "contaminant"] * flows.at[j, "quantity"] + 1e-6
+
+
+# --- water_hub: Wang & Smith (1994) with a 5 ppm regeneration unit ------------------------
+
+REGENERATED = 1400 / 19  # t/h, the least regeneration at the least fresh water (by hand below)
+
+
+def test_water_hub_minimum_fresh_water_is_20_with_the_least_regeneration():
+    # Sinks (t/h @ max ppm): 20 @ 0, 100 @ 50, 40 @ 50, 10 @ 400; sources 20 and 100 @ 100,
+    # 40 and 10 @ 800; the regenerator returns any water at 5 ppm. Sink 1 (0 ppm) can only
+    # take fresh water: 20 t/h at least. The others need none: sink 2 takes x of 100-ppm
+    # water and r = 100 − x regenerated, 100 x + 5 r ≤ 50 × 100 → x ≤ 4 500 / 95, r ≥ 100 −
+    # 4 500 / 95 = 1 000 / 19; sink 3 likewise r ≥ 40 − 1 800 / 95 = 400 / 19; sink 4 takes
+    # 100-ppm water (100 ≤ 400), r = 0. The 100-ppm sources (120 t/h) cover the 76.3 t/h this
+    # uses. Least regeneration 1 400 / 19 = 73.68 t/h; fresh water 20 t/h, wastewater 20 t/h
+    # (170 in = 170 out). The regeneration's cost (0.1 per t/h, less than fresh water's 1)
+    # makes the tie-break pick the least regeneration among the 20 t/h designs.
+    s = solved("water_hub")
+    assert s.status == "optimal"
+    assert abs(s.metrics["virgin"]["design"] - 20) <= 1e-6 * 20
+    assert s.metrics["virgin"]["baseline"] == pytest.approx(170, rel=REL)
+    assert s.objective_value == pytest.approx(-150, rel=REL)
+    regenerator = s.processes.loc["regenerator"]
+    assert regenerator["firm"] == "REGEN" and regenerator["built"]
+    assert regenerator["throughput"] == pytest.approx(REGENERATED, rel=REL)
+    rows = s.rows
+    wastewater = rows.loc[rows["direction"] == "supply", "market"].sum()
+    assert wastewater == pytest.approx(20, rel=REL)
+    # the design cost is fresh water (1 per t/h) plus the regeneration (0.1 per t/h)
+    assert s.metrics["cost"]["design"] == pytest.approx(20 + 0.1 * REGENERATED, rel=REL)
+
+
+def test_water_hub_mixes_respect_every_limit():
+    # regenerated water counts at the outlet quality (5 ppm), whatever went in; the
+    # regenerator's input has no limit
+    s = solved("water_hub")
+    flows = s.park.flows
+    assert flows.at["regenerator/water/output", "contaminant"] == 5.0
+    assert pd.isna(flows.at["regenerator/water/input", "contaminant"])
+    links = s.links
+    sinks = flows.index[(flows["direction"] == "demand") & flows["process"].isna()]
+    assert len(sinks) == 4
+    for j in sinks:
+        into = links[links["demand_flow"] == j]
+        load = (into["delivered"] * flows.loc[into["supply_flow"], "contaminant"].to_numpy()).sum()
+        assert load <= flows.at[j, "contaminant"] * flows.at[j, "quantity"] + 1e-6
+
+
+def test_water_hub_without_the_regenerator_is_water_pinch_again(tmp_path):
+    # the same source's problem without regeneration: the 90 t/h target of water_pinch
+    s = solve_tables(tmp_path, build.water_hub_tables(regeneration=False))
+    assert abs(s.metrics["virgin"]["design"] - 90) <= 1e-6 * 90
+    assert s.processes.empty
 
 
 # --- kalundborg ---------------------------------------------------------------------------
