@@ -2,9 +2,9 @@
 solve to their expected optimum, with properties that must hold in any correct design.
 
 Expected numbers of ``two_firms``, ``water_pinch`` and ``water_hub`` are worked out by hand
-below; those of ``kalundborg``, ``kalundborg_seasonal`` and ``siting_options`` are the
-recorded optima, cross-checked by hand on single links and by the identity objective =
-admission + site costs − Σ link savings.
+below; those of ``kalundborg``, ``kalundborg_seasonal``, ``siting_options`` and
+``hub_options`` are the recorded optima, cross-checked by hand on single links and by the
+identity objective = admission + site costs (+ processes' costs) − Σ link savings.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ NAMES = (
     "two_firms",
     "siting_options",
     "water_hub",
+    "hub_options",
 )
 REL = 1e-6
 
@@ -530,3 +531,95 @@ def test_siting_admission_costs_change_who_comes(tmp_path):
     assert sites["GREENHOUSE"] is None
     assert sites["DATACENTRE"] == "P_FAR"
     assert sites["BIOREFINERY"] == "P_NEAR"
+
+
+# --- hub_options: a biogas plant and a water regeneration unit for Kalundborg --------------
+
+HUB_OPTIONS_OPTIMUM = -42_862_176.71625151  # EUR/yr
+BIOGAS_ONLY = -42_693_098.74606387  # the water hub kept out
+WATERHUB_ONLY = -42_686_703.89167427  # the biogas plant kept out
+
+
+def hub_sites(solution: Solution) -> dict[str, str | None]:
+    return {h: candidate_sites(solution)[h] for h in ("BIOGAS", "WATERHUB")}
+
+
+def process_rows_standalone_cost(solution: Solution) -> float:
+    """What the processes' rows would cost bought and discharged in full: outputs at their
+    disposal price, inputs at their price where they can be bought."""
+    rows = solution.rows
+    rows = rows[rows["process"].notna()]
+    buyable = rows["buyable"].astype(bool) | (rows["direction"] == "output")
+    return float((rows["quantity"] * rows["price"].fillna(0))[buyable].sum())
+
+
+def test_hub_options_optimum():
+    # Objective = plots (15 000 + 90 000) + the processes' costs + their rows at full
+    # purchase / discharge − Σ link savings (a process row adds nothing to the baseline).
+    s = solved("hub_options")
+    assert s.status == "optimal"
+    assert s.objective_value == pytest.approx(HUB_OPTIONS_OPTIMUM, rel=REL)
+    identity = (
+        savings_identity(s)
+        + float(s.processes["annual_cost"].sum())
+        + process_rows_standalone_cost(s)
+    )
+    assert s.objective_value == pytest.approx(identity, rel=1e-9)
+    assert s.firms["site_cost"].sum() == pytest.approx(105_000)
+    # the hubs add to Kalundborg's optimum; the brewery alone changes nothing
+    assert s.objective_value < KALUNDBORG_OPTIMUM
+
+
+def test_hub_options_builds_both_hubs_each_on_its_plot():
+    s = solved("hub_options")
+    assert hub_sites(s) == {"BIOGAS": "P_FARMS", "WATERHUB": "P_NOVO"}
+    p = s.processes
+    # all of Novo's 150 000 t of sludge: 0.266 / 0.98 MWh of biogas and 0.95 t of
+    # digestate a t; the spent grain stays cattle feed
+    assert p.at["digest_sludge", "throughput"] == pytest.approx(150_000, rel=REL)
+    assert p.at["digest_grain", "throughput"] == pytest.approx(0, abs=1e-6)
+    assert p.at["upgrading", "throughput"] == pytest.approx(150_000 * 0.266 / 0.98, rel=REL)
+    biomethane = s.rows.at["upgrading/biomethane/output", "market"]
+    assert biomethane == pytest.approx(150_000 * 0.266, rel=REL)  # sold into the grid
+    # the farms take the digestate's 3 600 t NPK-eq (4 000 less the sewage sludge's 400)
+    b = s.built_links
+    to_farms = b[(b["supplier"] == "BIOGAS") & (b["receiver"] == "FARMS")]
+    assert list(to_farms["supply_flow"]) == ["digest_sludge/digestate/output"]
+    assert to_farms["delivered"].sum() == pytest.approx(3_600, rel=REL)
+
+
+def test_hub_options_reverse_osmosis_takes_the_effluent_left_by_hand():
+    # Asnæs and the refinery take treated wastewater directly up to their chloride limits
+    # (292 857 and 300 000 m3 delivered, / 0.95 sent). Of the rest, E = 3 M − 308 271 −
+    # 315 789 = 2 375 940 m3, Novo takes s_d directly (0.95 s_d at 450 mg/l) and the RO the
+    # rest (0.8 s_r at 10 mg/l); Novo's mix meets its 40 mg/l limit with fresh water (30):
+    # 420 × 0.95 s_d − 20 × 0.8 s_r = (40 − 30) × 2 M → 415 s_d = 20 M + 16 E.
+    s = solved("hub_options")
+    effluent = 3_000_000 - 123_000_000 / 420 / 0.95 - 300_000 / 0.95
+    direct = (20_000_000 + 16 * effluent) / 415
+    assert s.processes.at["reverse_osmosis", "throughput"] == pytest.approx(
+        effluent - direct, rel=REL
+    )
+    assert s.rows.at["MUNI_WWTP/treated_wastewater/supply", "market"] == pytest.approx(0, abs=1e-3)
+
+
+def test_hub_options_biogas_needs_the_biomethane_premium(tmp_path):
+    # at the grid price alone (30 EUR/MWh) the plant does not pay: only the water hub
+    s = optimize(
+        load_park(build.build_hub_options(tmp_path / "h.xlsx", biomethane_premium=0)),
+        RunOptions(),
+    )
+    assert hub_sites(s) == {"BIOGAS": None, "WATERHUB": "P_NOVO"}
+    assert s.objective_value == pytest.approx(WATERHUB_ONLY, rel=REL)
+
+
+def test_hub_options_water_hub_loses_for_its_operator_and_win_win_keeps_it_out(tmp_path):
+    # at the default 50/50 split the RO operator's shares do not pay for the unit
+    s = solved("hub_options")
+    assert s.firms.at["WATERHUB", "gain"] < 0 < s.firms.at["BIOGAS", "gain"]
+    tables = build.hub_options_tables()
+    tables["settings"]["win_win"] = True
+    fair = solve_tables(tmp_path, tables)
+    assert hub_sites(fair) == {"BIOGAS": "P_FARMS", "WATERHUB": None}
+    assert fair.objective_value == pytest.approx(BIOGAS_ONLY, rel=REL)
+    assert (fair.firms.loc[fair.firms["admitted"].astype(bool), "gain"] >= -1e-6).all()
