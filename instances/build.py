@@ -109,6 +109,43 @@ def water_pinch_tables() -> Tables:
     }
 
 
+# --- water_hub: Wang & Smith (1994) with a regeneration unit (regeneration recycling) ------
+
+# The regeneration unit's fixed outlet concentration (ppm) and its cost per t/h treated: any
+# cost between 0 and the price of fresh water (1) makes the optimizer pick, among the designs
+# with the least fresh water, the one that regenerates least (ties are broken by cost).
+REGENERATION_OUTLET_PPM = 5.0
+REGENERATION_COST = 0.1
+
+
+def water_hub_tables(regeneration: bool = True) -> Tables:
+    """:func:`water_pinch_tables` with a regeneration unit (outlet 5 ppm) run by ``REGEN``.
+
+    Without ``regeneration`` the unit's firm and process are left out: the problem is then
+    ``water_pinch`` again (fresh water 90 t/h).
+    """
+    tables = water_pinch_tables()
+    if not regeneration:
+        return tables
+    tables["firms"].append(
+        {"firm_id": "REGEN", "name": "Regeneration unit", "sector": "utility", "site": "PLANT"}
+    )
+    # fmt: off
+    tables["processes"] = [
+        {"process_id": "regenerator", "firm_id": "REGEN", "max_throughput": 170.0,
+         "cost_per_unit": REGENERATION_COST},
+    ]
+    tables["process_io"] = [
+        # any water in (no limit on the mix), the same flow out at the fixed outlet quality
+        {"process_id": "regenerator", "resource_id": "water", "direction": "input",
+         "ratio": 1.0, "contaminant": None},
+        {"process_id": "regenerator", "resource_id": "water", "direction": "output",
+         "ratio": 1.0, "contaminant": REGENERATION_OUTLET_PPM},
+    ]
+    # fmt: on
+    return tables
+
+
 # --- kalundborg: the reference case --------------------------------------------------------
 
 
@@ -535,6 +572,126 @@ def siting_tables(
     }
 
 
+# --- hub_options: two shared hubs the Kalundborg park could build --------------------------
+
+# Free plots for the hubs (WGS84 lat, lon; capacity 1 each) and their yearly lease (EUR/yr):
+# serviced industrial land by the plants, farmland inland (assumptions, instances/README.md).
+HUB_PLOTS = (
+    ("P_ASNAES", 55.6570, 11.0880, 60_000.0),  # beside the power station (Kalundborg Bioenergy's)
+    ("P_NOVO", 55.6600, 11.1450, 90_000.0),  # beside Novo's site, on the road to the farms
+    ("P_HARBOUR", 55.6720, 11.1050, 120_000.0),  # harbour area by the refinery and Gyproc
+    ("P_FARMS", 55.5450, 11.2250, 15_000.0),  # farmland by Gørlev, next to the farms
+)
+# Biogas: Kalundborg Bioenergy digests about 300 000 t of Novo Nordisk's and Novozymes'
+# biomass a year into about 8 million Nm3 of bio natural gas (2017 press release):
+# 26.7 Nm3 CH4 per t × 9.97 kWh/Nm3 (LHV) = 0.266 MWh per t; upgrading keeps 98 %.
+SLUDGE_BIOGAS_MWH_PER_T = 0.266 / 0.98
+# Brewers' spent grain: 0.064 Nm3 CH4 per kg wet (co-digestion trials, Penn State) = 0.64 MWh/t.
+GRAIN_BIOGAS_MWH_PER_T = 0.064 * 9.97
+# Biomethane injected into the gas grid earns the natural gas price (32 EUR/MWh, as bought in
+# the park) less 2 EUR/MWh for injection, plus the Danish premium for upgraded biogas:
+# DKK 13 bn for 7.9 PJ a year over 20 years = 82.3 DKK/GJ = 39.7 EUR/MWh at 7.46 DKK/EUR.
+BIOMETHANE_PREMIUM = 13e9 / (7.9e6 * 20) * 3.6 / 7.46
+BIOMETHANE_GRID_PRICE = 32.0 - 2.0
+
+
+def hub_options_tables(biomethane_premium: float = BIOMETHANE_PREMIUM) -> Tables:
+    """:func:`kalundborg_tables` with a brewery, four free plots and two candidate hubs
+    with a blank site: a biogas plant (digests Novo's biomass sludge and the brewery's spent
+    grain, upgrades the biogas to biomethane for the gas grid, digestate to the farms) and a
+    shared water regeneration unit (reverse osmosis on the town's treated wastewater,
+    process water at 10 mg/l chloride). Numbers and sources: instances/README.md.
+
+    ``biomethane_premium`` (EUR/MWh on top of the grid price) is the knob of a what-if.
+    """
+    # fmt: off
+    tables = kalundborg_tables()
+    hubs = ",".join(p for p, *_ in HUB_PLOTS)
+    tables["firms"] = [
+        *tables["firms"],
+        {"firm_id": "BREWERY", "name": "Brewery (assumed, harbour area)",
+         "sector": "food and drink", "status": "existing", "site": "K_BREWERY",
+         "defection_probability": 0.02},
+        {"firm_id": "BIOGAS", "name": "Shared biogas plant (digestion and upgrading)",
+         "sector": "energy", "status": "candidate", "allowed_sites": hubs},
+        {"firm_id": "WATERHUB", "name": "Shared water regeneration unit (reverse osmosis)",
+         "sector": "utility", "status": "candidate", "allowed_sites": hubs},
+    ]
+    tables["sites"] = [
+        *tables["sites"],
+        {"site_id": "K_BREWERY", "lat": 55.6790, "lon": 11.0990, "kind": "fixed"},
+        *({"site_id": p, "lat": lat, "lon": lon, "kind": "plot", "capacity": 1,
+           "site_cost": cost} for p, lat, lon, cost in HUB_PLOTS),
+    ]
+    # id, name, unit, virgin_price, disposal_cost, virgin_weight, virgin_co2e, disposal_co2e
+    resources = [
+        # sold as cattle feed (negative disposal cost = income), 25 EUR/t
+        ("spent_grain", "Brewers' spent grain (wet)", "t", None, -25.0, 0.0, 0.0, 0.0),
+        ("biogas", "Raw biogas (methane content)", "MWh", None, 2.0, 0.0, 0.0, 0.0),
+        # sold into the gas grid (negative disposal cost = income)
+        ("biomethane", "Upgraded biogas, injected into the gas grid", "MWh", None,
+         -(BIOMETHANE_GRID_PRICE + biomethane_premium), 0.0, 0.0, 0.0),
+        ("digestate", "Digestate (wet)", "t", None, 12.0, 0.0, 0.0, 20.0),
+        ("brine", "Reverse-osmosis reject (to the outfall)", "m3", None, 0.05, 0.0, 0.0, 0.0),
+    ]
+    columns = ("resource_id", "name", "unit", "virgin_price", "disposal_cost", "virgin_weight",
+               "virgin_co2e", "disposal_co2e")
+    tables["resources"] = [*tables["resources"],
+                           *({**dict(zip(columns, r)), "chloride": None} for r in resources)]
+    tables["flows"] = _columns(
+        [*tables["flows"], _flow("BREWERY", "spent_grain", "supply", 20_000)],
+        ("firm_id", "resource_id", "direction", "quantity", "price", "chloride"),
+    )
+    tables["substitutions"] = [
+        *tables["substitutions"],
+        # the sludge's nutrients, in 0.95 t of digestate per t of sludge
+        {"from_resource": "digestate", "to_resource": "fertiliser", "ratio": 0.025 / 0.95,
+         "treatment_cost": 1.5, "treatment_co2e": 2.0},
+    ]
+    transport = []
+    for row in tables["transport"]:
+        row = dict(row)
+        if row["mode"] == "truck":
+            row["resources"] += ",spent_grain,digestate"
+        transport.append(row)
+    tables["transport"] = transport
+    # Digesters: about 60 EUR per t/yr of capacity and 6 EUR/t to run (Monnet 2003, GBP 5 M and
+    # GBP 0.53 M/yr for 200 000 t/yr, in today's EUR). Upgrading: 16 EUR/MWh all in (0.16 EUR
+    # per Nm3 of methane, Danish plants) and 1 M EUR for the grid connection. Reverse osmosis
+    # (ultrafiltration + RO): 1 M EUR + 2 EUR per m3/yr of capacity, 0.35 EUR/m3 to run, 80 %
+    # recovery (assumptions). Sources and reasoning: instances/README.md.
+    tables["processes"] = [
+        {"process_id": "digest_sludge", "firm_id": "BIOGAS", "max_throughput": 300_000,
+         "capex_per_capacity": 60.0, "lifetime_years": 20, "cost_per_unit": 6.0},
+        {"process_id": "digest_grain", "firm_id": "BIOGAS", "max_throughput": 50_000,
+         "capex_per_capacity": 60.0, "lifetime_years": 20, "cost_per_unit": 6.0},
+        {"process_id": "upgrading", "firm_id": "BIOGAS", "max_throughput": 150_000,
+         "capex_fixed": 1_000_000, "lifetime_years": 20, "cost_per_unit": 16.0},
+        {"process_id": "reverse_osmosis", "firm_id": "WATERHUB", "max_throughput": 3_000_000,
+         "capex_fixed": 1_000_000, "capex_per_capacity": 2.0, "lifetime_years": 20,
+         "cost_per_unit": 0.35},
+    ]
+    io = [
+        # process, resource, direction, ratio, chloride
+        ("digest_sludge", "biomass_sludge", "input", 1.0, None),
+        ("digest_sludge", "biogas", "output", SLUDGE_BIOGAS_MWH_PER_T, None),
+        ("digest_sludge", "digestate", "output", 0.95, None),
+        ("digest_grain", "spent_grain", "input", 1.0, None),
+        ("digest_grain", "biogas", "output", GRAIN_BIOGAS_MWH_PER_T, None),
+        ("digest_grain", "digestate", "output", 0.85, None),  # grain loses more mass as gas
+        ("upgrading", "biogas", "input", 1.0, None),
+        ("upgrading", "biomethane", "output", 0.98, None),
+        ("reverse_osmosis", "treated_wastewater", "input", 1.0, None),
+        ("reverse_osmosis", "water", "output", 0.8, 10.0),
+        ("reverse_osmosis", "brine", "output", 0.2, None),
+    ]
+    tables["process_io"] = [
+        dict(zip(("process_id", "resource_id", "direction", "ratio", "chloride"), r))
+        for r in io
+    ]
+    return tables
+
+
 # --- writing -------------------------------------------------------------------------------
 
 
@@ -544,6 +701,14 @@ def build_two_firms(path: str | Path) -> Path:
 
 def build_water_pinch(path: str | Path) -> Path:
     return write_workbook(path, water_pinch_tables())
+
+
+def build_water_hub(path: str | Path) -> Path:
+    return write_workbook(path, water_hub_tables())
+
+
+def build_hub_options(path: str | Path, biomethane_premium: float = BIOMETHANE_PREMIUM) -> Path:
+    return write_workbook(path, hub_options_tables(biomethane_premium))
 
 
 def build_kalundborg(path: str | Path) -> Path:
@@ -568,6 +733,8 @@ INSTANCES: dict[str, Callable[[str | Path], Path]] = {
     "water_pinch": build_water_pinch,
     "two_firms": build_two_firms,
     "siting_options": build_siting,
+    "water_hub": build_water_hub,
+    "hub_options": build_hub_options,
 }
 
 

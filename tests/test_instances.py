@@ -1,10 +1,10 @@
 """The shipped instances (``instances/*.xlsx``): they load, match ``instances/build.py``, and
 solve to their expected optimum, with properties that must hold in any correct design.
 
-Expected numbers of ``two_firms`` and ``water_pinch`` are worked out by hand below; those of
-``kalundborg``, ``kalundborg_seasonal`` and ``siting_options`` are the recorded optima,
-cross-checked by hand on single links and by the identity objective = admission + site
-costs − Σ link savings.
+Expected numbers of ``two_firms``, ``water_pinch`` and ``water_hub`` are worked out by hand
+below; those of ``kalundborg``, ``kalundborg_seasonal``, ``siting_options`` and
+``hub_options`` are the recorded optima, cross-checked by hand on single links and by the
+identity objective = admission + site costs (+ processes' costs) − Σ link savings.
 """
 
 from __future__ import annotations
@@ -26,7 +26,15 @@ from ecopark_opt.inputs.workbook import write_workbook
 from ecopark_opt.park import PARK_TABLES, Park, capital_recovery_factor
 
 INSTANCES = Path(__file__).resolve().parent.parent / "instances"
-NAMES = ("kalundborg", "kalundborg_seasonal", "water_pinch", "two_firms", "siting_options")
+NAMES = (
+    "kalundborg",
+    "kalundborg_seasonal",
+    "water_pinch",
+    "two_firms",
+    "siting_options",
+    "water_hub",
+    "hub_options",
+)
 REL = 1e-6
 
 
@@ -186,6 +194,59 @@ def test_water_pinch_minimum_fresh_water_is_90():
         into = links[links["demand_flow"] == j]
         load = (into["delivered"] * flows.loc[into["supply_flow"], "contaminant"].to_numpy()).sum()
         assert load <= flows.at[j, "contaminant"] * flows.at[j, "quantity"] + 1e-6
+
+
+# --- water_hub: Wang & Smith (1994) with a 5 ppm regeneration unit ------------------------
+
+REGENERATED = 1400 / 19  # t/h, the least regeneration at the least fresh water (by hand below)
+
+
+def test_water_hub_minimum_fresh_water_is_20_with_the_least_regeneration():
+    # Sinks (t/h @ max ppm): 20 @ 0, 100 @ 50, 40 @ 50, 10 @ 400; sources 20 and 100 @ 100,
+    # 40 and 10 @ 800; the regenerator returns any water at 5 ppm. Sink 1 (0 ppm) can only
+    # take fresh water: 20 t/h at least. The others need none: sink 2 takes x of 100-ppm
+    # water and r = 100 − x regenerated, 100 x + 5 r ≤ 50 × 100 → x ≤ 4 500 / 95, r ≥ 100 −
+    # 4 500 / 95 = 1 000 / 19; sink 3 likewise r ≥ 40 − 1 800 / 95 = 400 / 19; sink 4 takes
+    # 100-ppm water (100 ≤ 400), r = 0. The 100-ppm sources (120 t/h) cover the 76.3 t/h this
+    # uses. Least regeneration 1 400 / 19 = 73.68 t/h; fresh water 20 t/h, wastewater 20 t/h
+    # (170 in = 170 out). The regeneration's cost (0.1 per t/h, less than fresh water's 1)
+    # makes the tie-break pick the least regeneration among the 20 t/h designs.
+    s = solved("water_hub")
+    assert s.status == "optimal"
+    assert abs(s.metrics["virgin"]["design"] - 20) <= 1e-6 * 20
+    assert s.metrics["virgin"]["baseline"] == pytest.approx(170, rel=REL)
+    assert s.objective_value == pytest.approx(-150, rel=REL)
+    regenerator = s.processes.loc["regenerator"]
+    assert regenerator["firm"] == "REGEN" and regenerator["built"]
+    assert regenerator["throughput"] == pytest.approx(REGENERATED, rel=REL)
+    rows = s.rows
+    wastewater = rows.loc[rows["direction"] == "supply", "market"].sum()
+    assert wastewater == pytest.approx(20, rel=REL)
+    # the design cost is fresh water (1 per t/h) plus the regeneration (0.1 per t/h)
+    assert s.metrics["cost"]["design"] == pytest.approx(20 + 0.1 * REGENERATED, rel=REL)
+
+
+def test_water_hub_mixes_respect_every_limit():
+    # regenerated water counts at the outlet quality (5 ppm), whatever went in; the
+    # regenerator's input has no limit
+    s = solved("water_hub")
+    flows = s.park.flows
+    assert flows.at["regenerator/water/output", "contaminant"] == 5.0
+    assert pd.isna(flows.at["regenerator/water/input", "contaminant"])
+    links = s.links
+    sinks = flows.index[(flows["direction"] == "demand") & flows["process"].isna()]
+    assert len(sinks) == 4
+    for j in sinks:
+        into = links[links["demand_flow"] == j]
+        load = (into["delivered"] * flows.loc[into["supply_flow"], "contaminant"].to_numpy()).sum()
+        assert load <= flows.at[j, "contaminant"] * flows.at[j, "quantity"] + 1e-6
+
+
+def test_water_hub_without_the_regenerator_is_water_pinch_again(tmp_path):
+    # the same source's problem without regeneration: the 90 t/h target of water_pinch
+    s = solve_tables(tmp_path, build.water_hub_tables(regeneration=False))
+    assert abs(s.metrics["virgin"]["design"] - 90) <= 1e-6 * 90
+    assert s.processes.empty
 
 
 # --- kalundborg ---------------------------------------------------------------------------
@@ -470,3 +531,95 @@ def test_siting_admission_costs_change_who_comes(tmp_path):
     assert sites["GREENHOUSE"] is None
     assert sites["DATACENTRE"] == "P_FAR"
     assert sites["BIOREFINERY"] == "P_NEAR"
+
+
+# --- hub_options: a biogas plant and a water regeneration unit for Kalundborg --------------
+
+HUB_OPTIONS_OPTIMUM = -42_862_176.71625151  # EUR/yr
+BIOGAS_ONLY = -42_693_098.74606387  # the water hub kept out
+WATERHUB_ONLY = -42_686_703.89167427  # the biogas plant kept out
+
+
+def hub_sites(solution: Solution) -> dict[str, str | None]:
+    return {h: candidate_sites(solution)[h] for h in ("BIOGAS", "WATERHUB")}
+
+
+def process_rows_standalone_cost(solution: Solution) -> float:
+    """What the processes' rows would cost bought and discharged in full: outputs at their
+    disposal price, inputs at their price where they can be bought."""
+    rows = solution.rows
+    rows = rows[rows["process"].notna()]
+    buyable = rows["buyable"].astype(bool) | (rows["direction"] == "output")
+    return float((rows["quantity"] * rows["price"].fillna(0))[buyable].sum())
+
+
+def test_hub_options_optimum():
+    # Objective = plots (15 000 + 90 000) + the processes' costs + their rows at full
+    # purchase / discharge − Σ link savings (a process row adds nothing to the baseline).
+    s = solved("hub_options")
+    assert s.status == "optimal"
+    assert s.objective_value == pytest.approx(HUB_OPTIONS_OPTIMUM, rel=REL)
+    identity = (
+        savings_identity(s)
+        + float(s.processes["annual_cost"].sum())
+        + process_rows_standalone_cost(s)
+    )
+    assert s.objective_value == pytest.approx(identity, rel=1e-9)
+    assert s.firms["site_cost"].sum() == pytest.approx(105_000)
+    # the hubs add to Kalundborg's optimum; the brewery alone changes nothing
+    assert s.objective_value < KALUNDBORG_OPTIMUM
+
+
+def test_hub_options_builds_both_hubs_each_on_its_plot():
+    s = solved("hub_options")
+    assert hub_sites(s) == {"BIOGAS": "P_FARMS", "WATERHUB": "P_NOVO"}
+    p = s.processes
+    # all of Novo's 150 000 t of sludge: 0.266 / 0.98 MWh of biogas and 0.95 t of
+    # digestate a t; the spent grain stays cattle feed
+    assert p.at["digest_sludge", "throughput"] == pytest.approx(150_000, rel=REL)
+    assert p.at["digest_grain", "throughput"] == pytest.approx(0, abs=1e-6)
+    assert p.at["upgrading", "throughput"] == pytest.approx(150_000 * 0.266 / 0.98, rel=REL)
+    biomethane = s.rows.at["upgrading/biomethane/output", "market"]
+    assert biomethane == pytest.approx(150_000 * 0.266, rel=REL)  # sold into the grid
+    # the farms take the digestate's 3 600 t NPK-eq (4 000 less the sewage sludge's 400)
+    b = s.built_links
+    to_farms = b[(b["supplier"] == "BIOGAS") & (b["receiver"] == "FARMS")]
+    assert list(to_farms["supply_flow"]) == ["digest_sludge/digestate/output"]
+    assert to_farms["delivered"].sum() == pytest.approx(3_600, rel=REL)
+
+
+def test_hub_options_reverse_osmosis_takes_the_effluent_left_by_hand():
+    # Asnæs and the refinery take treated wastewater directly up to their chloride limits
+    # (292 857 and 300 000 m3 delivered, / 0.95 sent). Of the rest, E = 3 M − 308 271 −
+    # 315 789 = 2 375 940 m3, Novo takes s_d directly (0.95 s_d at 450 mg/l) and the RO the
+    # rest (0.8 s_r at 10 mg/l); Novo's mix meets its 40 mg/l limit with fresh water (30):
+    # 420 × 0.95 s_d − 20 × 0.8 s_r = (40 − 30) × 2 M → 415 s_d = 20 M + 16 E.
+    s = solved("hub_options")
+    effluent = 3_000_000 - 123_000_000 / 420 / 0.95 - 300_000 / 0.95
+    direct = (20_000_000 + 16 * effluent) / 415
+    assert s.processes.at["reverse_osmosis", "throughput"] == pytest.approx(
+        effluent - direct, rel=REL
+    )
+    assert s.rows.at["MUNI_WWTP/treated_wastewater/supply", "market"] == pytest.approx(0, abs=1e-3)
+
+
+def test_hub_options_biogas_needs_the_biomethane_premium(tmp_path):
+    # at the grid price alone (30 EUR/MWh) the plant does not pay: only the water hub
+    s = optimize(
+        load_park(build.build_hub_options(tmp_path / "h.xlsx", biomethane_premium=0)),
+        RunOptions(),
+    )
+    assert hub_sites(s) == {"BIOGAS": None, "WATERHUB": "P_NOVO"}
+    assert s.objective_value == pytest.approx(WATERHUB_ONLY, rel=REL)
+
+
+def test_hub_options_water_hub_loses_for_its_operator_and_win_win_keeps_it_out(tmp_path):
+    # at the default 50/50 split the RO operator's shares do not pay for the unit
+    s = solved("hub_options")
+    assert s.firms.at["WATERHUB", "gain"] < 0 < s.firms.at["BIOGAS", "gain"]
+    tables = build.hub_options_tables()
+    tables["settings"]["win_win"] = True
+    fair = solve_tables(tmp_path, tables)
+    assert hub_sites(fair) == {"BIOGAS": "P_FARMS", "WATERHUB": None}
+    assert fair.objective_value == pytest.approx(BIOGAS_ONLY, rel=REL)
+    assert (fair.firms.loc[fair.firms["admitted"].astype(bool), "gain"] >= -1e-6).all()

@@ -174,6 +174,51 @@ def test_a_leaving_candidate_strands_its_links(load):
     assert b.fixed.cost == pytest.approx(10 + 5 + 50 + 100)
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="links are matched by supplier, receiver, resources, mode and sites only: two "
+    "process outputs of one firm with the same resource share that key, and the fixed "
+    "design builds the wrong one",
+)
+def test_the_fixed_design_keeps_the_link_of_the_process_that_used_it(load):
+    # D runs two digesters whose gas can go to B by the same (cost-free) pipeline: the
+    # candidate links D→B from "sludge/gas/output" and from "grain/gas/output" differ only
+    # in their supply row. A's 100 t of sludge (10/t to discharge) make 50 MWh of gas for B
+    # (20/MWh): the design saves 1 000 + 1 000. C, with no links, leaving changes nothing.
+    def process(pid: str, resource: str) -> list[dict]:
+        return [
+            {"process_id": pid, "resource_id": resource, "direction": "input", "ratio": 1},
+            {"process_id": pid, "resource_id": "gas", "direction": "output", "ratio": 0.5},
+        ]
+
+    tables = {
+        "firms": [{"firm_id": f, "site": "S1"} for f in ("A", "D", "B", "C")],
+        "sites": [{"site_id": "S1", "x_km": 0, "y_km": 0}],
+        "resources": [
+            {"resource_id": "sludge", "unit": "t", "virgin_price": None, "disposal_cost": 10},
+            {"resource_id": "grain", "unit": "t", "virgin_price": None, "disposal_cost": 0},
+            {"resource_id": "gas", "unit": "MWh", "virgin_price": 20, "disposal_cost": 0},
+            {"resource_id": "steel", "unit": "t", "virgin_price": 3, "disposal_cost": 0},
+        ],
+        "flows": [
+            {"firm_id": "A", "resource_id": "sludge", "direction": "supply", "quantity": 100},
+            {"firm_id": "B", "resource_id": "gas", "direction": "demand", "quantity": 50},
+            {"firm_id": "C", "resource_id": "steel", "direction": "demand", "quantity": 10},
+        ],
+        "processes": [
+            {"process_id": "sludge", "firm_id": "D", "max_throughput": 200},
+            {"process_id": "grain", "firm_id": "D", "max_throughput": 200},
+        ],
+        "process_io": process("sludge", "sludge") + process("grain", "grain"),
+    }
+    park = load(tables)
+    design = optimize(park)
+    assert design.objective_value == pytest.approx(-2000.0)
+    c = by_key(n_minus_1(park, design))["C"]
+    assert c.increase("fixed", "cost") == pytest.approx(0.0, abs=1e-6)
+    assert c.unmet.empty
+
+
 def test_demand_that_cannot_be_bought_is_reported_short(load):
     # steam cannot be bought; A sends B its 30 MWh by pipe (50 + 0.1 × 5 × 30 = 65)
     tables = pipe_park(
