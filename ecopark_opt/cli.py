@@ -658,7 +658,7 @@ def analyse_resilience(
     park: Park, solution, options: RunOptions, timer: Timer, by_link: bool, console: Console
 ) -> tuple[list, dict]:
     """N-1 sheets and JSON, plus the defection-aware comparison when probabilities are set."""
-    from .analyses.defection import defection_aware_design
+    from .analyses.defection import defection_aware_design, unsupported
     from .analyses.resilience import n_minus_1
     from .outputs.jsonout import resilience_json
     from .outputs.resilience_sheets import defection_sheets, resilience_sheets
@@ -667,8 +667,11 @@ def analyse_resilience(
         result = n_minus_1(park, solution, options, links=by_link, progress=console.say)
     sheets = list(resilience_sheets(result))
     if (park.firms["defection_probability"] > 0).any():
-        with timer.phase("defection-aware"):
-            sheets += defection_sheets(defection_aware_design(park, options))
+        if reason := unsupported(park):  # say so; the N-1 analysis still stands
+            click.echo(f"warning: {reason}: it is left out of this report", err=True)
+        else:
+            with timer.phase("defection-aware"):
+                sheets += defection_sheets(defection_aware_design(park, options))
     return sheets, {"resilience": resilience_json(result)}
 
 

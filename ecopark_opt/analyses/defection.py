@@ -113,6 +113,16 @@ def defection_scenarios(park: Park) -> pd.DataFrame:
     return out
 
 
+def unsupported(park: Park) -> str | None:
+    """Why the defection-aware design cannot be made for ``park`` (None: it can)."""
+    candidates = list(park.firms.index[park.firms["status"] == "candidate"])
+    if candidates:
+        return "defection-aware design supports existing firms only; candidates: " + ", ".join(
+            candidates
+        )
+    return None
+
+
 def defection_aware_design(park: Park, options: RunOptions = RunOptions()) -> DefectionResult:
     """Minimise the expected annual cost over the defection scenarios; compare with the plain
     cost-optimal design evaluated over the same scenarios."""
@@ -122,12 +132,9 @@ def defection_aware_design(park: Park, options: RunOptions = RunOptions()) -> De
             f"the defection-aware design minimises expected cost; objective "
             f"'{options.objective}' is not supported"
         )
-    candidates = list(park.firms.index[park.firms["status"] == "candidate"])
-    if candidates:
-        raise InputError(
-            "defection-aware design supports existing firms only; candidates: "
-            + ", ".join(candidates)
-        )
+    reason = unsupported(park)
+    if reason:
+        raise InputError(reason)
     notes = []
     if park.settings.objective != "cost":
         notes.append(

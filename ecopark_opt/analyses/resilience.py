@@ -465,8 +465,9 @@ def _link_removal(
     reopt: RunOutcome,
 ) -> Removal:
     label = _link_label(model_links, link)
-    design_id = {key: l for l, key in zip(design.links.index, link_keys(design.links))}
-    own = design_id[link_keys(model_links.loc[[link]])[0]]
+    keys = link_keys(design.links, rows=True)
+    design_id = {key: l for l, key in zip(design.links.index, keys)}
+    own = design_id[link_keys(model_links.loc[[link]], rows=True)[0]]
     return Removal(
         kind="link",
         key=label,

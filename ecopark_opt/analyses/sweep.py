@@ -125,7 +125,7 @@ class SampleTask:
     draws: tuple[float, ...]
     workbook: WorkbookData
     options: RunOptions
-    base_design: frozenset = frozenset()  # LINK_KEY tuples of the base design's links
+    base_design: frozenset = frozenset()  # DESIGN_KEY tuples of the base design's links
     base_processes: frozenset = frozenset()  # ids of the processes the base design builds
 
 

@@ -112,9 +112,8 @@ def _process_shortfall(
     process = m.process_of[j]
     rec = park.processes.loc[process]
     resource = park.flows.at[j, "resource_id"]
-    lacks = (
-        f"process {process} of {rec['firm_id']} lacks {amount:g} {unit} of {resource}"
-        + (f" in period {period}" if period else "")
+    lacks = f"process {process} of {rec['firm_id']} lacks {amount:g} {unit} of {resource}" + (
+        f" in period {period}" if period else ""
     )
     if m.buyable[j]:
         source = "beyond what may be bought and delivered by the candidate links"

@@ -146,14 +146,14 @@ class ParkModel:
             (f, s): int(bool(firms.at[f, "placed"]) and firms.at[f, "site"] == s)
             for f, s in m.PLACEMENTS
         }
-        model_id = dict(zip(link_keys(m.links), m.links.index))
+        model_id = dict(zip(link_keys(m.links, rows=True), m.links.index))
         build = dict.fromkeys(m.BUILT_LINKS, 0)
         capacity = dict.fromkeys(m.SIZED, 0.0)
         used = []
         d = design.links
         sized = d["capacity"] if "capacity" in d else pd.Series(float("nan"), index=d.index)
         for key, b, sent, internal, size in zip(
-            link_keys(d), d["build"], d["sent"], d["internal"], sized
+            link_keys(d, rows=True), d["build"], d["sent"], d["internal"], sized
         ):
             if internal or b < 0.5:
                 continue
@@ -184,15 +184,15 @@ class ParkModel:
         return {p: int(p in built) for p in self.m.DECIDED}
 
     def link_ids(self, keys: set[tuple]) -> tuple[dict[int, int], int]:
-        """``Build`` fixings that build exactly the links of ``keys`` (a :data:`LINK_KEY`
+        """``Build`` fixings that build exactly the links of ``keys`` (a :data:`DESIGN_KEY`
         set), and how many of the keys are not candidates of this model."""
         build = {}
         for l, key, internal in zip(
-            self.m.links.index, link_keys(self.m.links), self.m.links["internal"]
+            self.m.links.index, link_keys(self.m.links, rows=True), self.m.links["internal"]
         ):
             if not internal:
                 build[l] = int(key in keys)
-        present = set(link_keys(self.m.links)) & keys
+        present = set(link_keys(self.m.links, rows=True)) & keys
         return build, len(keys - present)
 
     @contextmanager

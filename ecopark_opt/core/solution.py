@@ -77,9 +77,10 @@ class Solution:
         return self.result.gap
 
     def design_key(self) -> frozenset:
-        """The set of built links, to tell designs apart."""
+        """The set of built links (:data:`~.vocabulary.DESIGN_KEY` tuples), to tell designs
+        of one park apart."""
         b = self.links[(self.links["build"] > 0.5) & ~self.links["internal"]]
-        return frozenset(link_keys(b))
+        return frozenset(link_keys(b, rows=True))
 
     def built_processes(self) -> frozenset:
         """The ids of the processes built (empty without processes)."""

@@ -14,6 +14,7 @@ import pandas as pd
 from ..inputs.schema import OBJECTIVES
 
 __all__ = [
+    "DESIGN_KEY",
     "LINK_KEY",
     "link_label",
     "METRICS",
@@ -36,6 +37,8 @@ REL_TOL = 1e-6  # relative tolerance of "equal" objectives (at least an absolute
 # What identifies a link across runs, parks and scenarios: who sends what to whom, by which
 # mode, between which sites (a candidate placed on another plot is another link).
 LINK_KEY = ("supplier", "receiver", "from_resource", "to_resource", "mode", "from_site", "to_site")
+# A link of one park (its designs, its samples and scenarios): LINK_KEY and the rows it joins.
+DESIGN_KEY = (*LINK_KEY, "supply_flow", "demand_flow")
 
 
 def link_label(link: Mapping[str, Any]) -> str:
@@ -74,6 +77,8 @@ def used_mask(links: pd.DataFrame) -> pd.Series:
     return (links["build"] > 0.5) & (links["sent"] > 0) & ~links["internal"].astype(bool)
 
 
-def link_keys(links: pd.DataFrame) -> list[tuple]:
-    """The :data:`LINK_KEY` of every row of a link frame, in order."""
-    return list(zip(*(links[c] for c in LINK_KEY)))
+def link_keys(links: pd.DataFrame, rows: bool = False) -> list[tuple]:
+    """The :data:`LINK_KEY` of every row of a link frame, in order; with ``rows`` also its
+    supply and demand rows (:data:`DESIGN_KEY`), which tell apart the links of two
+    processes of one firm that send the same resource to the same receiver."""
+    return list(zip(*(links[c] for c in (DESIGN_KEY if rows else LINK_KEY))))

@@ -174,12 +174,6 @@ def test_a_leaving_candidate_strands_its_links(load):
     assert b.fixed.cost == pytest.approx(10 + 5 + 50 + 100)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="links are matched by supplier, receiver, resources, mode and sites only: two "
-    "process outputs of one firm with the same resource share that key, and the fixed "
-    "design builds the wrong one",
-)
 def test_the_fixed_design_keeps_the_link_of_the_process_that_used_it(load):
     # D runs two digesters whose gas can go to B by the same (cost-free) pipeline: the
     # candidate links D→B from "sludge/gas/output" and from "grain/gas/output" differ only

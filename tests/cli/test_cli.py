@@ -247,3 +247,24 @@ def test_an_empty_transport_sheet_is_a_warning_naming_it(tmp_path: Path, command
     for tables in (TWO_FIRMS, without):
         park = write_workbook(tmp_path / "other.xlsx", tables)
         assert "no transport mode" not in run(["validate", str(park)]).stderr
+
+
+def test_resilience_of_a_park_with_candidates_and_defection_keeps_the_n_minus_1(tmp_path):
+    # the defection-aware design supports existing firms only: with a candidate it is left
+    # out with a warning, and the N-1 analysis is still reported (it used to exit 2 after
+    # the whole N-1 analysis had run)
+    from openpyxl import load_workbook
+
+    from tests.helpers import two_firm_park
+
+    tables = two_firm_park()
+    tables["firms"].append({"firm_id": "C", "site": "S2", "status": "candidate"})
+    tables["settings"] = {"defection_probability": 0.1}
+    path = write_workbook(tmp_path / "p.xlsx", tables)
+    out = tmp_path / "r.xlsx"
+    result = CliRunner().invoke(main, ["resilience", str(path), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "warning: defection-aware design supports existing firms only; candidates: C" in (
+        result.output
+    )
+    assert "Resilience" in load_workbook(out).sheetnames
