@@ -17,6 +17,8 @@ NUMBER = "number"  # float
 INTEGER = "integer"  # whole number
 BOOL = "bool"  # true/false, yes/no, 1/0
 ENUM = "enum"  # one of ``choices``
+# how a value of a type is named in a message ("… is a choice"); text for the others
+TYPE_WORDS = {ID: "an id", IDS: "a list of ids", ENUM: "a choice", BOOL: "true/false"}
 
 
 @dataclass(frozen=True)
@@ -91,6 +93,21 @@ class Setting:
     max_exclusive: bool = False
     choices: tuple[str, ...] = ()
     unit: str = ""
+
+    def column(self) -> Column:
+        """The setting's value as a column: its type, unit, range and choices (to read,
+        check and describe a value like a cell)."""
+        return Column(
+            self.key,
+            self.type,
+            self.description,
+            unit=self.unit,
+            min=self.min,
+            max=self.max,
+            min_exclusive=self.min_exclusive,
+            max_exclusive=self.max_exclusive,
+            choices=self.choices,
+        )
 
 
 STATUSES = ("existing", "candidate")
