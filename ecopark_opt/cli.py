@@ -99,6 +99,18 @@ def grouped(name: str, group: type, *options: Callable) -> Callable[[Callable], 
     return decorate
 
 
+def output_option(*decls: str, help: str) -> Callable:
+    """An option naming an output file (a file, never a folder); None when not given."""
+    return click.option(*decls, type=click.Path(dir_okay=False), default=None, help=help)
+
+
+def count_option(decl: str, minimum: int, default: int, help: str) -> Callable:
+    """An option whose value is a whole number of at least ``minimum``, its default shown."""
+    return click.option(
+        decl, type=click.IntRange(min=minimum), default=default, show_default=True, help=help
+    )
+
+
 @dataclass(frozen=True)
 class SolverArgs:
     """The options of every command that solves: outputs and solver settings."""
@@ -130,18 +142,9 @@ class SolverArgs:
 solver_options = grouped(
     "solver",
     SolverArgs,
-    click.option(
-        "--out",
-        type=click.Path(dir_okay=False),
-        default=None,
-        help="Report path (default reports/<workbook-stem>.xlsx).",
-    ),
-    click.option(
-        "--json",
-        "json_path",
-        type=click.Path(dir_okay=False),
-        default=None,
-        help="Also write the machine-readable result (docs/results.md).",
+    output_option("--out", help="Report path (default reports/<workbook-stem>.xlsx)."),
+    output_option(
+        "--json", "json_path", help="Also write the machine-readable result (docs/results.md)."
     ),
     click.option("--objective", type=OBJECTIVE, default=None, help="Override settings.objective."),
     click.option(
@@ -179,18 +182,14 @@ class MapArgs:
 map_options = grouped(
     "maps",
     MapArgs,
-    click.option(
+    output_option(
         "--geojson",
         "geojson_path",
-        type=click.Path(dir_okay=False),
-        default=None,
         help="Also write the design as GeoJSON (WGS84) for QGIS/ArcGIS.",
     ),
-    click.option(
+    output_option(
         "--map",
         "map_path",
-        type=click.Path(dir_okay=False),
-        default=None,
         help="Also write the design as an interactive map: one .html file that works offline.",
     ),
     click.option(
@@ -222,13 +221,7 @@ executor_options = grouped(
         help="Where the solves run: here one after the other, in local worker processes, or "
         "on Dask.",
     ),
-    click.option(
-        "--workers",
-        type=click.IntRange(min=1),
-        default=2,
-        show_default=True,
-        help="Worker processes (local, and a Dask LocalCluster).",
-    ),
+    count_option("--workers", 1, 2, "Worker processes (local, and a Dask LocalCluster)."),
     click.option(
         "--scheduler",
         default=None,
@@ -308,27 +301,11 @@ def template(path: str, force: bool, console: Console) -> None:
 @main.command()
 @click.argument("out", type=click.Path(dir_okay=False))
 @click.option("--firms", type=click.IntRange(min=1), required=True, help="Existing firms.")
-@click.option(
-    "--resources",
-    type=click.IntRange(min=1),
-    default=20,
-    show_default=True,
-    help="Resources (base list first, then numbered variants).",
-)
+@count_option("--resources", 1, 20, "Resources (base list first, then numbered variants).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Random seed.")
-@click.option(
-    "--plots",
-    type=click.IntRange(min=0),
-    default=0,
-    show_default=True,
-    help="Free plots near the clusters.",
-)
-@click.option(
-    "--candidates",
-    type=click.IntRange(min=0),
-    default=0,
-    show_default=True,
-    help="Candidate firms (placed by the optimizer when there are plots).",
+@count_option("--plots", 0, 0, "Free plots near the clusters.")
+@count_option(
+    "--candidates", 0, 0, "Candidate firms (placed by the optimizer when there are plots)."
 )
 @click.option("--force", is_flag=True, help="Overwrite OUT if it exists.")
 @command
@@ -404,12 +381,11 @@ def validate(workbook: str, console: Console) -> None:
     is_flag=True,
     help="Add the N-1 defection analysis of the design (see `ecopark resilience`).",
 )
-@click.option(
+@count_option(
     "--workers",
-    type=click.IntRange(min=1),
-    default=1,
-    show_default=True,
-    help="Solve the park's independent components in this many worker processes, "
+    1,
+    1,
+    "Solve the park's independent components in this many worker processes, "
     "one HiGHS thread each unless --threads is given (the time limit stays "
     "the wall-clock limit of the whole solve).",
 )
@@ -467,13 +443,7 @@ def solve(
 
 @main.command()
 @click.argument("workbook", type=click.Path())
-@click.option(
-    "--points",
-    type=click.IntRange(min=2),
-    default=7,
-    show_default=True,
-    help="Number of points on the front.",
-)
+@count_option("--points", 2, 7, "Number of points on the front.")
 @click.option(
     "--x",
     "x_metric",
@@ -549,11 +519,9 @@ def resilience(
     is_flag=True,
     help="Compare the workbook with each scenario of its scenarios sheet.",
 )
-@click.option(
+@output_option(
     "--map",
     "map_path",
-    type=click.Path(dir_okay=False),
-    default=None,
     help="Also write every option's design on one interactive map (.html, a layer per option).",
 )
 @executor_options
@@ -655,13 +623,7 @@ def compare(
 
 @main.command()
 @click.argument("workbook", type=click.Path())
-@click.option(
-    "--samples",
-    type=click.IntRange(min=1),
-    default=100,
-    show_default=True,
-    help="Number of Monte Carlo samples.",
-)
+@count_option("--samples", 1, 100, "Number of Monte Carlo samples.")
 @click.option(
     "--seed",
     type=int,

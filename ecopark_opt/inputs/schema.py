@@ -110,6 +110,29 @@ class Setting:
         )
 
 
+def _amount(name: str, description: str, unit: str) -> Column:
+    """A number ≥ 0 that is 0 when blank: a cost or an emission factor of a mode."""
+    return Column(name, NUMBER, description, unit=unit, default=0.0, min=0)
+
+
+def _stream(direction: str) -> tuple[Column, Column, Column]:
+    """The columns that name a stream (a row of ``flows``): firm, resource, direction."""
+    return (
+        Column("firm_id", ID, "firm of the stream", required=True, ref="firms"),
+        Column("resource_id", ID, "resource of the stream", required=True, ref="resources"),
+        Column("direction", ENUM, direction, required=True, choices=DIRECTIONS),
+    )
+
+
+def _cells(sheet: str, key: str, column: str) -> tuple[Column, Column, Column]:
+    """The columns that name the cells an override or an uncertain input changes."""
+    return (
+        Column("sheet", ID, sheet, required=True),
+        Column("key", TEXT, key, required=True),
+        Column("column", ID, column, required=True),
+    )
+
+
 STATUSES = ("existing", "candidate")
 DIRECTIONS = ("supply", "demand")
 SITE_KINDS = ("plot", "fixed")
@@ -272,15 +295,7 @@ SHEETS: dict[str, Sheet] = {
             key=("firm_id", "resource_id", "direction"),
             property_columns=True,
             columns=(
-                Column("firm_id", ID, "firm of the stream", required=True, ref="firms"),
-                Column("resource_id", ID, "resource of the stream", required=True, ref="resources"),
-                Column(
-                    "direction",
-                    ENUM,
-                    "supply = the firm discharges it; demand = the firm consumes it",
-                    required=True,
-                    choices=DIRECTIONS,
-                ),
+                *_stream("supply = the firm discharges it; demand = the firm consumes it"),
                 Column(
                     "quantity", NUMBER, "yearly quantity", unit="units/yr", required=True, min=0
                 ),
@@ -353,22 +368,8 @@ SHEETS: dict[str, Sheet] = {
                     default="*",
                     ref="resources",
                 ),
-                Column(
-                    "capex_fixed",
-                    NUMBER,
-                    "investment per link built",
-                    unit="money",
-                    default=0.0,
-                    min=0,
-                ),
-                Column(
-                    "capex_per_km",
-                    NUMBER,
-                    "investment per km of link",
-                    unit="money/km",
-                    default=0.0,
-                    min=0,
-                ),
+                _amount("capex_fixed", "investment per link built", "money"),
+                _amount("capex_per_km", "investment per km of link", "money/km"),
                 Column(
                     "lifetime_years",
                     NUMBER,
@@ -378,22 +379,8 @@ SHEETS: dict[str, Sheet] = {
                     min_exclusive=True,
                     default_text="settings.lifetime_years",
                 ),
-                Column(
-                    "opex_fixed",
-                    NUMBER,
-                    "yearly cost per link built",
-                    unit="money/yr",
-                    default=0.0,
-                    min=0,
-                ),
-                Column(
-                    "cost_per_unit_km",
-                    NUMBER,
-                    "variable transport cost",
-                    unit="money/(unit·km)",
-                    default=0.0,
-                    min=0,
-                ),
+                _amount("opex_fixed", "yearly cost per link built", "money/yr"),
+                _amount("cost_per_unit_km", "variable transport cost", "money/(unit·km)"),
                 Column(
                     "capacity",
                     NUMBER,
@@ -420,14 +407,7 @@ SHEETS: dict[str, Sheet] = {
                     max=1,
                     max_exclusive=True,
                 ),
-                Column(
-                    "co2e_per_unit_km",
-                    NUMBER,
-                    "transport emissions",
-                    unit="kg/(unit·km)",
-                    default=0.0,
-                    min=0,
-                ),
+                _amount("co2e_per_unit_km", "transport emissions", "kg/(unit·km)"),
                 Column(
                     "detour_factor",
                     NUMBER,
@@ -435,23 +415,17 @@ SHEETS: dict[str, Sheet] = {
                     default=1.0,
                     min=1,
                 ),
-                Column(
+                _amount(
                     "capex_per_capacity",
-                    NUMBER,
                     "investment per unit of the link's sized capacity (pipe diameter, pump, "
                     "heat exchanger); > 0 here or in capex_per_capacity_km makes the capacity "
                     "a decision",
-                    unit="money per unit/yr",
-                    default=0.0,
-                    min=0,
+                    "money per unit/yr",
                 ),
-                Column(
+                _amount(
                     "capex_per_capacity_km",
-                    NUMBER,
                     "investment per unit of sized capacity and per km of route",
-                    unit="money per unit/yr·km",
-                    default=0.0,
-                    min=0,
+                    "money per unit/yr·km",
                 ),
             ),
         ),
@@ -491,15 +465,7 @@ SHEETS: dict[str, Sheet] = {
             "stream with profile rows gives every period, and its shares add up to 1.",
             key=("firm_id", "resource_id", "direction", "period_id"),
             columns=(
-                Column("firm_id", ID, "firm of the stream", required=True, ref="firms"),
-                Column("resource_id", ID, "resource of the stream", required=True, ref="resources"),
-                Column(
-                    "direction",
-                    ENUM,
-                    "as on flows",
-                    required=True,
-                    choices=DIRECTIONS,
-                ),
+                *_stream("as on flows"),
                 Column("period_id", ID, "period", required=True, ref="periods"),
                 Column(
                     "share",
@@ -530,15 +496,12 @@ SHEETS: dict[str, Sheet] = {
             "Named sets of overrides applied to the base workbook.",
             columns=(
                 Column("scenario", ID, "scenario name", required=True),
-                Column("sheet", ID, "sheet to change", required=True),
-                Column(
-                    "key",
-                    TEXT,
+                *_cells(
+                    "sheet to change",
                     "id of the row to change; * = every row; for flows firm_id/resource_id/"
                     "direction",
-                    required=True,
+                    "column to change",
                 ),
-                Column("column", ID, "column to change", required=True),
                 Column(
                     "operation",
                     ENUM,
@@ -554,15 +517,12 @@ SHEETS: dict[str, Sheet] = {
             "Uncertain inputs for `ecopark sweep`: each sample draws one multiplier per row "
             "from its distribution and multiplies the named cells by it (docs/uncertainty.md).",
             columns=(
-                Column("sheet", ID, "sheet of the values to perturb", required=True),
-                Column(
-                    "key",
-                    TEXT,
+                *_cells(
+                    "sheet of the values to perturb",
                     "id of the row to perturb, as on scenarios; * = every row (one draw for "
                     "all of them)",
-                    required=True,
+                    "numeric column to perturb",
                 ),
-                Column("column", ID, "numeric column to perturb", required=True),
                 Column(
                     "distribution",
                     ENUM,
