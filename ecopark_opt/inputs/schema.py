@@ -115,6 +115,11 @@ def _amount(name: str, description: str, unit: str) -> Column:
     return Column(name, NUMBER, description, unit=unit, default=0.0, min=0)
 
 
+def _limit(name: str, description: str, unit: str) -> Column:
+    """A number ≥ 0 that sets no limit when blank: a capacity or a reach of a mode."""
+    return Column(name, NUMBER, description, unit=unit, min=0, default_text="unlimited")
+
+
 def _stream(direction: str) -> tuple[Column, Column, Column]:
     """The columns that name a stream (a row of ``flows``): firm, resource, direction."""
     return (
@@ -381,22 +386,8 @@ SHEETS: dict[str, Sheet] = {
                 ),
                 _amount("opex_fixed", "yearly cost per link built", "money/yr"),
                 _amount("cost_per_unit_km", "variable transport cost", "money/(unit·km)"),
-                Column(
-                    "capacity",
-                    NUMBER,
-                    "most one link of this mode can carry",
-                    unit="units/yr",
-                    min=0,
-                    default_text="unlimited",
-                ),
-                Column(
-                    "max_distance_km",
-                    NUMBER,
-                    "longer links are not candidates",
-                    unit="km",
-                    min=0,
-                    default_text="unlimited",
-                ),
+                _limit("capacity", "most one link of this mode can carry", "units/yr"),
+                _limit("max_distance_km", "longer links are not candidates", "km"),
                 Column(
                     "loss_per_km",
                     NUMBER,

@@ -66,21 +66,44 @@ def assemble_park(raw: RawWorkbook) -> Park:
     if problems:
         raise InputError(problems)
 
-    prop_names = list(properties.index)
-    for prop in prop_names:
-        resources[prop] = resources[prop].fillna(0.0).astype(float)
-    resources["name"] = [
-        n if isinstance(n, str) and n else i for i, n in zip(resources.index, resources["name"])
-    ]
-    resources["unit"] = resources["unit"].fillna("").astype(str)
-    firms["name"] = [
-        n if isinstance(n, str) and n else i for i, n in zip(firms.index, firms["name"])
-    ]
+    return Park(
+        firms=_firms_with_defaults(firms, sites, settings),
+        sites=_sites_with_defaults(sites),
+        resources=_resources_with_defaults(resources, list(properties.index)),
+        flows=_flows_with_defaults(flows, resources),
+        properties=properties,
+        substitutions=substitutions.reset_index(drop=True),
+        transport=_transport_with_defaults(transport, settings),
+        distances=distances.reset_index(drop=True),
+        settings=settings,
+        periods=periods,
+        profiles=profiles,
+        source=raw.path,
+        sha256=raw.sha256,
+        warnings=list(raw.warnings) + default_mode_warning(tables.get("transport")),
+        sheet_titles={name: t.title for name, t in tables.items()},
+        letters={name: t.letters for name, t in tables.items()},
+    )
+
+
+# --- defaults (docs/workbook.md) -----------------------------------------------------------
+
+
+def _names_or_ids(frame: pd.DataFrame) -> list:
+    """The ``name`` column, each blank name replaced by the row's id."""
+    return [n if isinstance(n, str) and n else i for i, n in zip(frame.index, frame["name"])]
+
+
+def _firms_with_defaults(
+    firms: pd.DataFrame, sites: pd.DataFrame, settings: Settings
+) -> pd.DataFrame:
+    """Names, sectors, the settings' defection probability; a blank site is None (a floating
+    candidate) and a floating candidate may go on every plot unless allowed_sites says."""
+    firms["name"] = _names_or_ids(firms)
     firms["sector"] = firms["sector"].fillna("").astype(str)
     firms["defection_probability"] = (
         firms["defection_probability"].fillna(settings.defection_probability).astype(float)
     )
-
     plots = list(sites.index[sites["kind"] == "plot"])
     firms["site"] = pd.Series(
         [None if is_blank(s) else s for s in firms["site"]], index=firms.index, dtype=object
@@ -93,11 +116,30 @@ def assemble_park(raw: RawWorkbook) -> Park:
         index=firms.index,
         dtype=object,
     )
+    return firms
+
+
+def _sites_with_defaults(sites: pd.DataFrame) -> pd.DataFrame:
+    """A plot takes one candidate unless its capacity says otherwise, a fixed site none."""
     sites["capacity"] = [
         (c if c is not None and not is_blank(c) else (1 if k == "plot" else 0))
         for c, k in zip(sites["capacity"], sites["kind"])
     ]
+    return sites
 
+
+def _resources_with_defaults(resources: pd.DataFrame, properties: list[str]) -> pd.DataFrame:
+    """Names, units; the virgin resource has 0 of a property it leaves blank (clean)."""
+    for prop in properties:
+        resources[prop] = resources[prop].fillna(0.0).astype(float)
+    resources["name"] = _names_or_ids(resources)
+    resources["unit"] = resources["unit"].fillna("").astype(str)
+    return resources
+
+
+def _flows_with_defaults(flows: pd.DataFrame, resources: pd.DataFrame) -> pd.DataFrame:
+    """A blank price is the resource's: its virgin price on a demand row (NaN: it cannot be
+    bought), its disposal cost on a supply row."""
     flows["price"] = [
         p
         if not is_blank(p)
@@ -107,34 +149,20 @@ def assemble_park(raw: RawWorkbook) -> Park:
         for p, r, d in zip(flows["price"], flows["resource_id"], flows["direction"])
     ]
     flows["price"] = flows["price"].astype(float)
+    return flows
 
-    substitutions = substitutions.reset_index(drop=True)
-    crf_default = settings.lifetime_years
-    transport["lifetime_years"] = transport["lifetime_years"].fillna(crf_default).astype(float)
+
+def _transport_with_defaults(transport: pd.DataFrame, settings: Settings) -> pd.DataFrame:
+    """The settings' lifetime where a mode leaves it blank, and each mode's capital recovery
+    factor at the settings' discount rate."""
+    transport["lifetime_years"] = (
+        transport["lifetime_years"].fillna(settings.lifetime_years).astype(float)
+    )
     transport["crf"] = [
         capital_recovery_factor(settings.discount_rate, years)
         for years in transport["lifetime_years"]
     ]
-
-    park = Park(
-        firms=firms,
-        sites=sites,
-        resources=resources,
-        flows=flows,
-        properties=properties,
-        substitutions=substitutions,
-        transport=transport,
-        distances=distances.reset_index(drop=True),
-        settings=settings,
-        periods=periods,
-        profiles=profiles,
-        source=raw.path,
-        sha256=raw.sha256,
-        warnings=list(raw.warnings) + default_mode_warning(tables.get("transport")),
-        sheet_titles={name: t.title for name, t in tables.items()},
-        letters={name: t.letters for name, t in tables.items()},
-    )
-    return park
+    return transport
 
 
 # --- helpers -------------------------------------------------------------------------------
