@@ -5,37 +5,49 @@ time limit without any solution, 130 / 143 interrupted by Ctrl-C / SIGTERM. One 
 problem on stderr; a traceback only with ``--debug``. The result line of a run goes to stdout,
 everything else (progress, phase timings, warnings, problems) to stderr. Every output of a run
 is checked and locked before any work and written all together at the end (README.md,
-"Output rules").
+"Output rules"; :mod:`ecopark_opt.outputs.run_outputs`).
+
+Start-up time: this module imports only click and light modules, so that ``ecopark --help``
+answers at once; each command imports what it needs (the modelling stack only in commands
+that solve) when it runs (docs/architecture.md).
 """
 
 from __future__ import annotations
 
 import functools
+import importlib
 import math
-import multiprocessing
-import os
-import signal
 import sys
 import time
-import traceback
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from collections.abc import Callable
+from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from . import __version__, interrupts
-from .analyses.executors import EXECUTORS
-from .core.optimize import RunOptions
-from .core.solve import SolveResult, highs_running
-from .core.stages import Timer
-from .core.vocabulary import METRICS, OBJECTIVES
-from .errors import EcoparkError, InfeasibleError, InputError
-from .outputs.files import claim_outputs, commit_outputs, outputs_committed, release_outputs
-from .park import Park
+from .errors import InputError, check_each
+from .inputs.schema import OBJECTIVES
+from .outputs.console import Console, load, report_error, report_interrupt
+from .outputs.files import (
+    atomic_write,
+    check_output_path,
+    claim_outputs,
+    commit_outputs,
+    outputs_committed,
+    release_outputs,
+)
 
-OBJECTIVE = click.Choice(list(OBJECTIVES))
+if TYPE_CHECKING:
+    from .core.optimize import RunOptions
+    from .outputs.run_outputs import MapOutputs
+
+_STARTED = [time.monotonic()]  # when the running command started (its time limit counts from it)
+DESIGN_SHARE = 0.7  # of the time limit, for the design when analyses follow in one command
+
+
+# --- option types and groups ---------------------------------------------------------------
 
 
 class FiniteFloatRange(click.FloatRange):
@@ -49,65 +61,196 @@ class FiniteFloatRange(click.FloatRange):
         return number
 
 
-class Console:
-    """Messages and phase timings on stderr; the result line on stdout, for scripts."""
+class LateChoice(click.Choice):
+    """A choice among the values of ``module.name``, read when first needed (start-up time:
+    the modules that state them import pandas or the modelling stack, which ``ecopark
+    --help`` must not wait for)."""
 
-    def __init__(self, quiet: bool):
-        self.quiet = quiet
+    def __init__(self, module: str, name: str) -> None:
+        self.source = (module, name)
+        self.case_sensitive = True
 
-    def say(self, text: str) -> None:
-        if not self.quiet:
-            click.echo(text, err=True)
-
-    def result(self, text: str) -> None:
-        """The line a script reads: on stdout, also with ``--quiet``."""
-        try:
-            click.echo(text)
-            sys.stdout.flush()
-        except BrokenPipeError:  # the reader is gone (``| head -0``): the run still succeeded
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, sys.stdout.fileno())
-            os.close(devnull)
-
-    def phase(self, name: str, seconds: float) -> None:
-        self.say(f"  {name:<18} {seconds:8.2f} s")
+    @property
+    def choices(self) -> tuple[str, ...]:  # type: ignore[override]
+        module, name = self.source
+        return tuple(getattr(importlib.import_module(module, __package__), name))
 
 
-_STARTED = [time.monotonic()]  # when the running command started (its time limit counts from it)
-DESIGN_SHARE = 0.7  # of the time limit, for the design when analyses follow in one command
+OBJECTIVE = click.Choice(list(OBJECTIVES))
+METRIC = LateChoice(".core.vocabulary", "METRICS")
+EXECUTOR = LateChoice(".analyses.executors", "EXECUTORS")
 
 
-def run_options(
-    objective: str | None,
-    time_limit: float | None,
-    mip_gap: float | None,
-    threads: int | None,
-    solver_log: bool,
-    **more: Any,
-) -> RunOptions:
-    """The command line's solver options; ``--time-limit`` (or the workbook's) bounds the
-    whole command from its start (docs/cli.md)."""
-    return RunOptions(
-        objective, time_limit, mip_gap, threads, log=solver_log, started=_STARTED[0], **more
+def grouped(name: str, group: type, *options: Callable) -> Callable[[Callable], Callable]:
+    """Add ``options`` to a command, which receives their values as one ``group`` (a
+    dataclass whose fields are the options' parameter names) in its argument ``name``."""
+    keys = [f.name for f in fields(group)]
+
+    def decorate(fn: Callable) -> Callable:
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            values = {key: kwargs.pop(key) for key in keys}
+            return fn(*args, **kwargs, **{name: group(**values)})
+
+        for option in reversed(options):
+            wrapper = option(wrapper)
+        return wrapper
+
+    return decorate
+
+
+def output_option(*decls: str, help: str) -> Callable:
+    """An option naming an output file (a file, never a folder); None when not given."""
+    return click.option(*decls, type=click.Path(dir_okay=False), default=None, help=help)
+
+
+def count_option(decl: str, minimum: int, default: int, help: str) -> Callable:
+    """An option whose value is a whole number of at least ``minimum``, its default shown."""
+    return click.option(
+        decl, type=click.IntRange(min=minimum), default=default, show_default=True, help=help
     )
 
 
+@dataclass(frozen=True)
+class SolverArgs:
+    """The options of every command that solves: outputs and solver settings."""
+
+    out: str | None
+    json_path: str | None
+    objective: str | None
+    time_limit: float | None
+    mip_gap: float | None
+    threads: int | None
+    solver_log: bool
+
+    def run_options(self, **more: Any) -> RunOptions:
+        """The solver options; ``--time-limit`` (or the workbook's) bounds the whole command
+        from its start (docs/cli.md)."""
+        from .core.optimize import RunOptions  # start-up time: the modelling stack
+
+        return RunOptions(
+            self.objective,
+            self.time_limit,
+            self.mip_gap,
+            self.threads,
+            log=self.solver_log,
+            started=_STARTED[0],
+            **more,
+        )
+
+
+solver_options = grouped(
+    "solver",
+    SolverArgs,
+    output_option("--out", help="Report path (default reports/<workbook-stem>.xlsx)."),
+    output_option(
+        "--json", "json_path", help="Also write the machine-readable result (docs/results.md)."
+    ),
+    click.option("--objective", type=OBJECTIVE, default=None, help="Override settings.objective."),
+    click.option(
+        "--time-limit",
+        type=FiniteFloatRange(min=0, min_open=True),
+        default=None,
+        help="Time limit of the whole command in seconds: the design and every analysis in it "
+        "(docs/cli.md).",
+    ),
+    click.option("--mip-gap", type=FiniteFloatRange(0, 1), default=None, help="Relative MIP gap."),
+    click.option(
+        "--threads",
+        type=click.IntRange(min=0),
+        default=None,
+        help="Solver threads (0 = HiGHS default).",
+    ),
+    click.option("--solver-log", is_flag=True, help="Show HiGHS's log on stdout."),
+)
+
+
+@dataclass(frozen=True)
+class MapArgs:
+    """--geojson, --map and --local: the design on a map (docs/maps.md)."""
+
+    geojson_path: str | None
+    map_path: str | None
+    local: bool
+
+    def outputs(self, title: str) -> MapOutputs:
+        from .outputs.run_outputs import map_outputs  # start-up time
+
+        return map_outputs(self.geojson_path, self.map_path, self.local, title)
+
+
+map_options = grouped(
+    "maps",
+    MapArgs,
+    output_option(
+        "--geojson",
+        "geojson_path",
+        help="Also write the design as GeoJSON (WGS84) for QGIS/ArcGIS.",
+    ),
+    output_option(
+        "--map",
+        "map_path",
+        help="Also write the design as an interactive map: one .html file that works offline.",
+    ),
+    click.option(
+        "--local",
+        is_flag=True,
+        help="Allow --geojson for x/y sites without settings.crs (positions in km on the park's "
+        "own plane, not WGS84).",
+    ),
+)
+
+
+@dataclass(frozen=True)
+class PoolArgs:
+    """Where the independent solves of an analysis run (docs/cli.md)."""
+
+    executor: str
+    workers: int
+    scheduler: str | None
+
+
+executor_options = grouped(
+    "pool",
+    PoolArgs,
+    click.option(
+        "--executor",
+        type=EXECUTOR,
+        default="serial",
+        show_default=True,
+        help="Where the solves run: here one after the other, in local worker processes, or "
+        "on Dask.",
+    ),
+    count_option("--workers", 1, 2, "Worker processes (local, and a Dask LocalCluster)."),
+    click.option(
+        "--scheduler",
+        default=None,
+        metavar="ADDRESS",
+        help="Dask scheduler (tcp://host:8786); without it a LocalCluster of --workers "
+        "processes is started.",
+    ),
+)
+
+
+# --- how a command runs --------------------------------------------------------------------
+
+
 def command(fn: Callable[..., int | None]) -> Callable[..., None]:
-    """Shared error handling: map errors to exit codes, no traceback unless --debug.
+    """--quiet and --debug, and shared error handling: map errors to exit codes, no
+    traceback unless --debug. The command receives a :class:`Console` as ``console``.
 
     Signals raise only while ``fn`` runs (:func:`interrupts.raising`); the claimed outputs
     are released (temporary and lock files removed) and the outcome reported with signals
     held, so an interrupt at any moment gives exit 130 / 143 and one line."""
 
     @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> None:
+    def wrapper(*args: Any, quiet: bool, debug: bool, **kwargs: Any) -> None:
         _STARTED[0] = time.monotonic()
-        debug = kwargs.get("debug", False)
         error: BaseException | None = None
         code = 0
         try:
             with interrupts.raising():
-                code = fn(*args, **kwargs) or 0
+                code = fn(*args, console=Console(quiet), **kwargs) or 0
         except BaseException as exc:  # reported below, signals held from here on
             error = exc
         written = outputs_committed()
@@ -119,194 +262,17 @@ def command(fn: Callable[..., int | None]) -> Callable[..., None]:
             code = report_error(error, debug)
         sys.exit(code)
 
-    return wrapper
-
-
-def report_interrupt(
-    error: BaseException | None,
-    signal_seen: interrupts.Interrupted | None,
-    written: bool,
-    debug: bool,
-) -> int:
-    """One line; worker processes stopped; a HiGHS run that has not noticed yet is not
-    waited for (the process ends at once)."""
-    stop = signal_seen or (error if isinstance(error, interrupts.Interrupted) else None)
-    name = stop.name if stop is not None else "Ctrl-C"
-    code = stop.exit_code if stop is not None else 130
-    if debug and error is not None:
-        traceback.print_exception(error)
-    if written:
-        click.echo(f"interrupted by {name} after the outputs were written", err=True)
-    else:
-        click.echo(f"interrupted by {name}; the outputs were not written", err=True)
-    stop_worker_processes()
-    if highs_running():  # end now, without waiting for a HiGHS run that has not noticed yet
-        # (it would abort the interpreter's exit); every file of the run is cleaned up
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(code)
-    return code
-
-
-def stop_worker_processes(grace_s: float = 3.0) -> None:
-    """Stop the run's worker processes (``--executor local``, ``--workers``) instead of
-    waiting for their solves: Ctrl-C first, so that each cleans up after itself (a killed
-    worker leaves semaphores that Python then reports as leaked), then SIGTERM."""
-    children = multiprocessing.active_children()
-    for child in children:
-        try:
-            os.kill(child.pid, signal.SIGINT)
-        except OSError:
-            pass
-    deadline = time.monotonic() + grace_s
-    for child in children:
-        child.join(max(deadline - time.monotonic(), 0))
-        if child.is_alive():
-            child.terminate()
-
-
-def report_error(error: BaseException, debug: bool) -> int:
-    if isinstance(error, EcoparkError):
-        if debug:
-            traceback.print_exception(error)
-        lines = getattr(error, "problems", None) or getattr(error, "reasons", None) or [str(error)]
-        label = {2: "error", 3: "infeasible", 4: "solver"}.get(error.exit_code, "error")
-        if isinstance(error, InputError) and len(lines) > 1:
-            click.echo(f"{len(lines)} problems found:", err=True)
-        for line in lines:
-            click.echo(f"{label}: {line}", err=True)
-        return error.exit_code
-    if not isinstance(error, Exception):  # SystemExit and the like: not ours to report
-        raise error
-    if debug:  # an internal error: say so plainly
-        traceback.print_exception(error)
-    click.echo(
-        f"internal error: {type(error).__name__}: {error} (run with --debug for the traceback)",
-        err=True,
+    wrapper = click.option("--debug", is_flag=True, help="Show tracebacks of internal errors.")(
+        wrapper
     )
-    return 1
+    return click.option(
+        "--quiet",
+        is_flag=True,
+        help="Print only problems on stderr (the result line still goes to stdout).",
+    )(wrapper)
 
 
-def common_options(fn: Callable) -> Callable:
-    for option in reversed(
-        [
-            click.option(
-                "--quiet",
-                is_flag=True,
-                help="Print only problems on stderr (the result line still goes to stdout).",
-            ),
-            click.option("--debug", is_flag=True, help="Show tracebacks of internal errors."),
-        ]
-    ):
-        fn = option(fn)
-    return fn
-
-
-def solver_options(fn: Callable) -> Callable:
-    for option in reversed(
-        [
-            click.option(
-                "--out",
-                type=click.Path(dir_okay=False),
-                default=None,
-                help="Report path (default reports/<workbook-stem>.xlsx).",
-            ),
-            click.option(
-                "--json",
-                "json_path",
-                type=click.Path(dir_okay=False),
-                default=None,
-                help="Also write the machine-readable result (docs/results.md).",
-            ),
-            click.option(
-                "--objective", type=OBJECTIVE, default=None, help="Override settings.objective."
-            ),
-            click.option(
-                "--time-limit",
-                type=FiniteFloatRange(min=0, min_open=True),
-                default=None,
-                help="Time limit of the whole command in seconds: the design and every analysis in it "
-                "(docs/cli.md).",
-            ),
-            click.option(
-                "--mip-gap",
-                type=FiniteFloatRange(0, 1),
-                default=None,
-                help="Relative MIP gap.",
-            ),
-            click.option(
-                "--threads",
-                type=click.IntRange(min=0),
-                default=None,
-                help="Solver threads (0 = HiGHS default).",
-            ),
-            click.option("--solver-log", is_flag=True, help="Show HiGHS's log on stdout."),
-        ]
-    ):
-        fn = option(fn)
-    return fn
-
-
-def map_options(fn: Callable) -> Callable:
-    """--geojson, --map and --local: the design on a map (docs/maps.md)."""
-    for option in reversed(
-        [
-            click.option(
-                "--geojson",
-                "geojson_path",
-                type=click.Path(dir_okay=False),
-                default=None,
-                help="Also write the design as GeoJSON (WGS84) for QGIS/ArcGIS.",
-            ),
-            click.option(
-                "--map",
-                "map_path",
-                type=click.Path(dir_okay=False),
-                default=None,
-                help="Also write the design as an interactive map: one .html file that "
-                "works offline.",
-            ),
-            click.option(
-                "--local",
-                is_flag=True,
-                help="Allow --geojson for x/y sites without settings.crs (positions in km "
-                "on the park's own plane, not WGS84).",
-            ),
-        ]
-    ):
-        fn = option(fn)
-    return fn
-
-
-@dataclass(frozen=True)
-class MapOutputs:
-    """Where the design's map outputs go (checked before any work)."""
-
-    geojson: Path | None = None
-    html: Path | None = None
-    local: bool = False
-    title: str = ""
-
-    def check_park(self, park: Park) -> None:
-        """Refuse a GeoJSON the park cannot have (x/y without crs, no --local)."""
-        if self.geojson:
-            from .outputs.geojson import check_geojson_allowed
-
-            check_geojson_allowed(park, self.local)
-
-
-def map_outputs(geojson: str | None, html: str | None, local: bool, title: str = "") -> MapOutputs:
-    """The map paths, of the right kind (``.geojson``/``.json``, ``.html``); they are checked
-    against the run's other outputs and the inputs with them (:func:`claim`)."""
-    from .outputs.geojson import check_geojson_suffix
-
-    if geojson:
-        check_geojson_suffix(geojson)
-    if html and Path(html).suffix.lower() != ".html":
-        raise InputError(f"{html}: the output must be a .html file")
-    return MapOutputs(
-        Path(geojson) if geojson else None, Path(html) if html else None, local, title
-    )
+# --- commands ------------------------------------------------------------------------------
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -319,47 +285,27 @@ def main() -> None:
 @main.command()
 @click.argument("path", type=click.Path(dir_okay=False))
 @click.option("--force", is_flag=True, help="Overwrite PATH if it exists.")
-@common_options
 @command
-def template(path: str, force: bool, quiet: bool, debug: bool) -> None:
+def template(path: str, force: bool, console: Console) -> None:
     """Write a blank input workbook with every sheet, column, unit and description."""
-    from .inputs.template import write_template
-    from .outputs.files import atomic_write, check_output_path
+    from .inputs.template import write_template  # start-up time: openpyxl
 
     check_output_path(path)
     claim_outputs([path])
     refuse_existing(path, force)
     atomic_write(path, write_template)
     commit_outputs()
-    Console(quiet).say(f"template written: {path}")
+    console.say(f"template written: {path}")
 
 
 @main.command()
 @click.argument("out", type=click.Path(dir_okay=False))
 @click.option("--firms", type=click.IntRange(min=1), required=True, help="Existing firms.")
-@click.option(
-    "--resources",
-    type=click.IntRange(min=1),
-    default=20,
-    show_default=True,
-    help="Resources (base list first, then numbered variants).",
-)
-@click.option(
-    "--seed", type=click.IntRange(min=0), default=0, show_default=True, help="Random seed (≥ 0)."
-)
-@click.option(
-    "--plots",
-    type=click.IntRange(min=0),
-    default=0,
-    show_default=True,
-    help="Free plots near the clusters.",
-)
-@click.option(
-    "--candidates",
-    type=click.IntRange(min=0),
-    default=0,
-    show_default=True,
-    help="Candidate firms (placed by the optimizer when there are plots).",
+@count_option("--resources", 1, 20, "Resources (base list first, then numbered variants).")
+@count_option("--seed", 0, 0, "Random seed (≥ 0).")
+@count_option("--plots", 0, 0, "Free plots near the clusters.")
+@count_option(
+    "--candidates", 0, 0, "Candidate firms (placed by the optimizer when there are plots)."
 )
 @click.option(
     "--periods",
@@ -372,7 +318,6 @@ def template(path: str, force: bool, quiet: bool, debug: bool) -> None:
     "yearly period (no periods sheet).",
 )
 @click.option("--force", is_flag=True, help="Overwrite OUT if it exists.")
-@common_options
 @command
 def generate(
     out: str,
@@ -383,15 +328,13 @@ def generate(
     candidates: int,
     periods: int,
     force: bool,
-    quiet: bool,
-    debug: bool,
+    console: Console,
 ) -> None:
     """Write a synthetic park of a given size (for benchmarks): clustered firms, sector
     profiles, pipelines and trucks, optionally seasons. The same arguments always give the
     same workbook."""
-    from .inputs.generate import generate_park
+    from .inputs.generate import generate_park  # start-up time: numpy, openpyxl
     from .inputs.workbook import write_workbook
-    from .outputs.files import atomic_write, check_output_path
 
     path = check_output_path(out)
     try:
@@ -403,7 +346,7 @@ def generate(
     atomic_write(path, lambda tmp: write_workbook(tmp, tables))
     commit_outputs()
     seasons = f", {periods} periods" if periods > 1 else ""
-    Console(quiet).say(
+    console.say(
         f"park written: {out} ({firms} firms, {resources} resources, "
         f"{plots} plots, {candidates} candidates{seasons}, seed {seed})"
     )
@@ -411,14 +354,12 @@ def generate(
 
 @main.command()
 @click.argument("workbook", type=click.Path())
-@common_options
 @command
-def validate(workbook: str, quiet: bool, debug: bool) -> None:
+def validate(workbook: str, console: Console) -> None:
     """Check a workbook and list every problem at once (exit 2 when there is any)."""
-    from .core.links import candidate_links
+    from .core.links import candidate_links  # start-up time: pandas, scipy
     from .inputs.presolve import presolve_problems
 
-    console = Console(quiet)
     park = load(workbook, console)
     problems = presolve_problems(park, candidate_links(park))
     if problems:
@@ -458,18 +399,16 @@ def validate(workbook: str, quiet: bool, debug: bool) -> None:
     is_flag=True,
     help="Add the N-1 defection analysis of the design (see `ecopark resilience`).",
 )
-@click.option(
+@count_option(
     "--workers",
-    type=click.IntRange(min=1),
-    default=1,
-    show_default=True,
-    help="Solve the park's independent components in this many worker processes, "
+    1,
+    1,
+    "Solve the park's independent components in this many worker processes, "
     "one HiGHS thread each unless --threads is given (the time limit stays "
     "the wall-clock limit of the whole solve).",
 )
 @map_options
 @solver_options
-@common_options
 @command
 def solve(
     workbook: str,
@@ -478,47 +417,33 @@ def solve(
     within: float,
     with_resilience: bool,
     workers: int,
-    geojson_path: str | None,
-    map_path: str | None,
-    local: bool,
-    out: str | None,
-    json_path: str | None,
-    objective: str | None,
-    time_limit: float | None,
-    mip_gap: float | None,
-    threads: int | None,
-    solver_log: bool,
-    quiet: bool,
-    debug: bool,
+    maps: MapArgs,
+    solver: SolverArgs,
+    console: Console,
 ) -> int:
     """Optimise the park and write the Excel report."""
+    # start-up time: the modelling stack
+    from .analyses.alternatives import alternatives as find_alternatives
     from .analyses.candidates import analyse_candidates
-    from .outputs.design_sheets import candidate_sheets
+    from .outputs.design_sheets import alternatives_sheets, candidate_sheets
+    from .outputs.jsonout import alternatives_json
+    from .outputs.run_outputs import report_path, resilience_outputs, start_run
 
-    console = Console(quiet)
-    out_path = report_path(workbook, out, suffix=scenario_suffix(scenario))
+    out_path = report_path(workbook, solver.out, suffix=scenario_suffix(scenario))
     title = Path(workbook).stem + (f" (scenario {scenario})" if scenario else "")
-    maps = map_outputs(geojson_path, map_path, local, title)
-    claim([workbook], out_path, json_path, maps.geojson, maps.html)
-    park = load(workbook, console, scenario)
-    maps.check_park(park)
-    options = run_options(objective, time_limit, mip_gap, threads, solver_log, workers=workers)
-    timer = Timer(console.phase)
+    map_out = maps.outputs(title)
+    options = solver.run_options(workers=workers)
+    run = start_run(workbook, console, out_path, solver.json_path, options, map_out, scenario)
     # the model is re-used only to value candidate firms
-    has_candidates = bool((park.firms["status"] == "candidate").any())
+    has_candidates = bool((run.park.firms["status"] == "candidate").any())
     more = has_candidates or alternatives or with_resilience  # analyses share the time limit
-    design_options = replace(options, share=DESIGN_SHARE) if more else options
-    model, solution = run_design(park, design_options, timer, json_path, keep_model=has_candidates)
-    values = analyse_candidates(model, solution, options, timer, progress=console.say)
+    model, solution = run.design(DESIGN_SHARE if more else 1.0, keep_model=has_candidates)
+    values = analyse_candidates(model, solution, options, run.timer, progress=console.say)
     sheets = candidate_sheets(solution, values)
     extra_json: dict = {}
     if alternatives:
-        from .analyses.alternatives import alternatives as find_alternatives
-        from .outputs.design_sheets import alternatives_sheets
-        from .outputs.jsonout import alternatives_json
-
-        with timer.phase("alternatives"):
-            found = find_alternatives(park, alternatives, within, options)
+        with run.timer.phase("alternatives"):
+            found = find_alternatives(run.park, alternatives, within, options)
         console.say(
             f"{len(found.alternatives)} alternative design(s) within {within:g} % of the "
             "optimal cost"
@@ -526,35 +451,21 @@ def solve(
         sheets += alternatives_sheets(found)
         extra_json["alternatives"] = alternatives_json(found)
     if with_resilience:
-        more, extra = analyse_resilience(park, solution, options, timer, False, console)
-        sheets += more
+        more_sheets, extra = resilience_outputs(run, solution, by_link=False)
+        sheets += more_sheets
         extra_json.update(extra)
-    return finish(
-        solution,
-        out_path,
-        json_path,
-        console,
-        timer,
-        sheets,
-        extra_json,
-        run_info={"scenario": scenario} if scenario else None,
-        maps=maps,
+    return run.finish(
+        solution, sheets, extra_json, run_info={"scenario": scenario} if scenario else None
     )
 
 
 @main.command()
 @click.argument("workbook", type=click.Path())
-@click.option(
-    "--points",
-    type=click.IntRange(min=2),
-    default=7,
-    show_default=True,
-    help="Number of points on the front.",
-)
+@count_option("--points", 2, 7, "Number of points on the front.")
 @click.option(
     "--x",
     "x_metric",
-    type=click.Choice(list(METRICS)),
+    type=METRIC,
     default="cost",
     show_default=True,
     help="Metric on the x axis.",
@@ -562,55 +473,37 @@ def solve(
 @click.option(
     "--y",
     "y_metric",
-    type=click.Choice(list(METRICS)),
+    type=METRIC,
     default="virgin",
     show_default=True,
     help="Metric on the y axis.",
 )
 @solver_options
-@common_options
 @command
 def pareto(
     workbook: str,
     points: int,
     x_metric: str,
     y_metric: str,
-    out: str | None,
-    json_path: str | None,
-    objective: str | None,
-    time_limit: float | None,
-    mip_gap: float | None,
-    threads: int | None,
-    solver_log: bool,
-    quiet: bool,
-    debug: bool,
+    solver: SolverArgs,
+    console: Console,
 ) -> int:
     """Trace the trade-off between two metrics (ε-constraint front)."""
+    # start-up time: the modelling stack
     from .analyses.pareto import pareto_front
     from .outputs.design_sheets import pareto_sheets
     from .outputs.jsonout import pareto_json
+    from .outputs.run_outputs import report_path, start_run
 
     if x_metric == y_metric:
         raise InputError("--x and --y must be different metrics")
-    console = Console(quiet)
-    out_path = report_path(workbook, out, suffix="_pareto")
-    claim([workbook], out_path, json_path)
-    park = load(workbook, console)
-    options = run_options(objective, time_limit, mip_gap, threads, solver_log)
-    timer = Timer(console.phase)
-    with timer.phase("pareto front"):
-        front = pareto_front(park, points, x=x_metric, y=y_metric, options=options)
+    out_path = report_path(workbook, solver.out, suffix="_pareto")
+    run = start_run(workbook, console, out_path, solver.json_path, solver.run_options())
+    with run.timer.phase("pareto front"):
+        front = pareto_front(run.park, points, x=x_metric, y=y_metric, options=run.options)
     first = front.solutions[0]
-    first.timings = timer.seconds
-    return finish(
-        first,
-        out_path,
-        json_path,
-        console,
-        timer,
-        pareto_sheets(front),
-        {"pareto": pareto_json(front)},
-    )
+    first.timings = run.timer.seconds
+    return run.finish(first, pareto_sheets(front), {"pareto": pareto_json(front)})
 
 
 @main.command()
@@ -618,92 +511,22 @@ def pareto(
 @click.option("--links", "by_link", is_flag=True, help="Also remove each built link in turn.")
 @map_options
 @solver_options
-@common_options
 @command
 def resilience(
-    workbook: str,
-    by_link: bool,
-    geojson_path: str | None,
-    map_path: str | None,
-    local: bool,
-    out: str | None,
-    json_path: str | None,
-    objective: str | None,
-    time_limit: float | None,
-    mip_gap: float | None,
-    threads: int | None,
-    solver_log: bool,
-    quiet: bool,
-    debug: bool,
+    workbook: str, by_link: bool, maps: MapArgs, solver: SolverArgs, console: Console
 ) -> int:
     """Solve, then remove each firm in turn (N-1): what breaks, what it costs.
 
     When firms have a defection probability (settings or the firms column), the
     defection-aware design is computed too and compared with the plain one."""
-    console = Console(quiet)
-    out_path = report_path(workbook, out, suffix="_resilience")
-    maps = map_outputs(geojson_path, map_path, local, Path(workbook).stem)
-    claim([workbook], out_path, json_path, maps.geojson, maps.html)
-    park = load(workbook, console)
-    maps.check_park(park)
-    options = run_options(objective, time_limit, mip_gap, threads, solver_log)
-    timer = Timer(console.phase)
-    design_options = replace(options, share=DESIGN_SHARE)
-    _, solution = run_design(park, design_options, timer, json_path, keep_model=False)
-    sheets, extra = analyse_resilience(park, solution, options, timer, by_link, console)
-    return finish(solution, out_path, json_path, console, timer, sheets, extra, maps=maps)
+    from .outputs.run_outputs import report_path, resilience_outputs, start_run  # start-up time
 
-
-def analyse_resilience(
-    park: Park, solution, options: RunOptions, timer: Timer, by_link: bool, console: Console
-) -> tuple[list, dict]:
-    """N-1 sheets and JSON, plus the defection-aware comparison when probabilities are set."""
-    from .analyses.defection import defection_aware_design, unsupported
-    from .analyses.resilience import n_minus_1
-    from .outputs.jsonout import resilience_json
-    from .outputs.resilience_sheets import defection_sheets, resilience_sheets
-
-    with timer.phase("N-1 analysis"):
-        result = n_minus_1(park, solution, options, links=by_link, progress=console.say)
-    sheets = list(resilience_sheets(result))
-    if (park.firms["defection_probability"] > 0).any():
-        if reason := unsupported(park):  # say so; the N-1 analysis still stands
-            click.echo(f"warning: {reason}: it is left out of this report", err=True)
-        else:
-            with timer.phase("defection-aware"):
-                sheets += defection_sheets(defection_aware_design(park, options))
-    return sheets, {"resilience": resilience_json(result)}
-
-
-def executor_options(fn: Callable) -> Callable:
-    for option in reversed(
-        [
-            click.option(
-                "--executor",
-                type=click.Choice(EXECUTORS),
-                default="serial",
-                show_default=True,
-                help="Where the solves run: here one after the other, in local worker "
-                "processes, or on Dask.",
-            ),
-            click.option(
-                "--workers",
-                type=click.IntRange(min=1),
-                default=2,
-                show_default=True,
-                help="Worker processes (local, and a Dask LocalCluster).",
-            ),
-            click.option(
-                "--scheduler",
-                default=None,
-                metavar="ADDRESS",
-                help="Dask scheduler (tcp://host:8786); without it a LocalCluster of "
-                "--workers processes is started.",
-            ),
-        ]
-    ):
-        fn = option(fn)
-    return fn
+    out_path = report_path(workbook, solver.out, suffix="_resilience")
+    map_out = maps.outputs(Path(workbook).stem)
+    run = start_run(workbook, console, out_path, solver.json_path, solver.run_options(), map_out)
+    _, solution = run.design(DESIGN_SHARE)
+    sheets, extra = resilience_outputs(run, solution, by_link)
+    return run.finish(solution, sheets, extra)
 
 
 @main.command()
@@ -714,35 +537,24 @@ def executor_options(fn: Callable) -> Callable:
     is_flag=True,
     help="Compare the workbook with each scenario of its scenarios sheet.",
 )
-@click.option(
+@output_option(
     "--map",
     "map_path",
-    type=click.Path(dir_okay=False),
-    default=None,
     help="Also write every option's design on one interactive map (.html, a layer per option).",
 )
 @executor_options
 @solver_options
-@common_options
 @command
 def compare(
     workbooks: tuple[str, ...],
     by_scenarios: bool,
     map_path: str | None,
-    executor: str,
-    workers: int,
-    scheduler: str | None,
-    out: str | None,
-    json_path: str | None,
-    objective: str | None,
-    time_limit: float | None,
-    mip_gap: float | None,
-    threads: int | None,
-    solver_log: bool,
-    quiet: bool,
-    debug: bool,
+    pool: PoolArgs,
+    solver: SolverArgs,
+    console: Console,
 ) -> int:
     """Siting options (one workbook each) or the scenarios of one workbook, side by side."""
+    # start-up time: the modelling stack
     from .analyses.compare import (
         no_design_error,
         run_compare,
@@ -750,7 +562,9 @@ def compare(
         verdict_lines,
         workbook_tasks,
     )
+    from .core.stages import Timer
     from .inputs.load import load_park
+    from .outputs import run_outputs as outputs
     from .outputs.compare_sheets import compare_sheets, network_png
     from .outputs.jsonout import compare_json
 
@@ -761,22 +575,24 @@ def compare(
             "compare needs two or more workbooks (one per siting option), or one "
             "workbook with --scenarios"
         )
-    console = Console(quiet)
-    out_path = report_path(workbooks[0], out, suffix="_compare", inputs=workbooks)
-    maps = map_outputs(None, map_path, False)
-    claim(workbooks, out_path, json_path, maps.html)
-    options = run_options(objective, time_limit, mip_gap, threads, solver_log)
+    out_path = outputs.report_path(workbooks[0], solver.out, suffix="_compare", inputs=workbooks)
+    html = outputs.map_outputs(None, map_path, False).html
+    outputs.claim(workbooks, out_path, solver.json_path, html)
+    options = solver.run_options()
     timer = Timer(console.phase)
     if by_scenarios:
         first_park = load(workbooks[0], console)
         tasks = scenario_tasks(workbooks[0], options, draw=network_png)
-        check_scenarios(tasks)
+        scenarios = [t for t in tasks if t.scenario is not None]  # each checked before any solve
+        check_each(
+            scenarios, lambda t: t.workbook.park(t.scenario), lambda t: f"scenario {t.scenario}"
+        )
         source = f"the scenarios of {Path(workbooks[0]).name}"
     else:
-        parks = load_all(workbooks, console)
+        parks = check_each(workbooks, lambda w: load(w, console), lambda w: Path(w).name)
         first_park = parks[0]
-        if maps.html:
-            check_one_plane(workbooks, parks)
+        if html:
+            outputs.check_one_plane(workbooks, parks)
         tasks = workbook_tasks(workbooks, options, draw=network_png)
         source = "siting options " + ", ".join(Path(w).name for w in workbooks)
     paths = [workbooks[0]] * len(tasks) if by_scenarios else list(workbooks)
@@ -785,87 +601,47 @@ def compare(
             tasks,
             by_scenarios,
             source,
-            executor,
-            workers,
-            scheduler,
-            progress=None if quiet else "compare",
+            pool.executor,
+            pool.workers,
+            pool.scheduler,
+            progress=None if console.quiet else "compare",
             seconds_left=DESIGN_SHARE * options.seconds_left(first_park),
         )
     if not result.reference:
-        write_failure_json(json_path, "infeasible", objective or "cost")
+        outputs.write_failure_json(solver.json_path, "infeasible", solver.objective or "cost")
         raise no_design_error(result)
     index = [t.option for t in tasks].index(result.reference)
     park = load_park(paths[index], tasks[index].scenario)  # checked above: no warnings again
-    _, solution = run_design(park, options, timer, json_path, keep_model=False)
-    code = finish(
+    run = outputs.Run(park, out_path, solver.json_path, options, console, timer)
+    _, solution = run.design()
+
+    def compare_map() -> list[Path]:
+        title = f"compare: {source}"
+        for warning in outputs.write_compare_map(result.options, html, title, result.reference):
+            console.warn(warning)
+        return [html]
+
+    code = run.finish(
         solution,
-        out_path,
-        json_path,
-        console,
-        timer,
         compare_sheets(result),
         {"compare": compare_json(result)},
         run_info={
             "compare": {
                 "options": len(tasks),
-                "executor": executor,
+                "executor": pool.executor,
                 "reference option": result.reference,
             }
         },
-        more_outputs=(
-            (lambda: write_compare_map(result, maps.html, f"compare: {source}"))
-            if maps.html
-            else None
-        ),
+        more_outputs=compare_map if html else None,
     )
     for line in verdict_lines(result):  # the result of the command: on stdout for scripts
         click.echo(f"verdict: {line}")
     return code
 
 
-def check_one_plane(workbooks: tuple[str, ...], parks: list[Park]) -> None:
-    """Options drawn on one map must share its system: WGS84 (lat/lon, or x/y with a crs)
-    or one local plane in km."""
-    from .inputs.geo import LOCAL, coordinate_system
-
-    local = [
-        Path(w).name
-        for w, p in zip(workbooks, parks)
-        if coordinate_system(p.sites, p.settings.crs) == LOCAL
-    ]
-    if local and len(local) < len(parks):
-        raise InputError(
-            f"--map: {', '.join(local)} ha{'s' if len(local) == 1 else 've'} x/y sites without "
-            "settings crs, the other options are placed on the Earth; set the same crs in every "
-            "workbook to draw them on one map"
-        )
-
-
-def write_compare_map(result, path: Path, title: str) -> list[Path]:
-    """Every option with a design on one map, a layer per option; the report's option first."""
-    from .core.vocabulary import SOLVED
-    from .outputs.webmap import write_map
-
-    layers = [(o["option"], o["map"]) for o in result.options if o["status"] in SOLVED]
-    dropped = write_map(layers, path, title, selected=result.reference)
-    for name in dropped:
-        click.echo(
-            f"warning: --map: option {name} is on another coordinate system than "
-            f"{layers[0][0]} and is not drawn",
-            err=True,
-        )
-    return [path]
-
-
 @main.command()
 @click.argument("workbook", type=click.Path())
-@click.option(
-    "--samples",
-    type=click.IntRange(min=1),
-    default=100,
-    show_default=True,
-    help="Number of Monte Carlo samples.",
-)
+@count_option("--samples", 1, 100, "Number of Monte Carlo samples.")
 @click.option(
     "--seed",
     type=int,
@@ -881,81 +657,63 @@ def write_compare_map(result, path: Path, title: str) -> list[Path]:
 @executor_options
 @map_options
 @solver_options
-@common_options
 @command
 def sweep(
     workbook: str,
     samples: int,
     seed: int,
     resume: bool,
-    geojson_path: str | None,
-    map_path: str | None,
-    local: bool,
-    executor: str,
-    workers: int,
-    scheduler: str | None,
-    out: str | None,
-    json_path: str | None,
-    objective: str | None,
-    time_limit: float | None,
-    mip_gap: float | None,
-    threads: int | None,
-    solver_log: bool,
-    quiet: bool,
-    debug: bool,
+    pool: PoolArgs,
+    maps: MapArgs,
+    solver: SolverArgs,
+    console: Console,
 ) -> int:
     """Monte Carlo over the uncertainty sheet: link shares, metric percentiles, regret."""
+    # start-up time: the modelling stack
     from .analyses.sweep import read_uncertainty, run_sweep
     from .inputs.scenarios import WorkbookData
     from .outputs.jsonout import sweep_json
+    from .outputs.run_outputs import report_path, start_run
     from .outputs.sweep_sheets import sweep_sheets
 
-    console = Console(quiet)
-    out_path = report_path(workbook, out, suffix="_sweep")
+    out_path = report_path(workbook, solver.out, suffix="_sweep")
     results_path = out_path.with_name(f"{out_path.stem}_samples.jsonl")
-    maps = map_outputs(geojson_path, map_path, local, Path(workbook).stem)
-    claim([workbook], out_path, json_path, results_path, maps.geojson, maps.html)
-    park = load(workbook, console)
-    maps.check_park(park)
+    map_out = maps.outputs(Path(workbook).stem)
+    options = solver.run_options()
+    run = start_run(
+        workbook, console, out_path, solver.json_path, options, map_out, also=[results_path]
+    )
     read_uncertainty(WorkbookData.from_path(workbook))
-    options = run_options(objective, time_limit, mip_gap, threads, solver_log)
-    timer = Timer(console.phase)
-    design_options = replace(options, share=1.0 - DESIGN_SHARE)  # the samples need the most
-    _, base = run_design(park, design_options, timer, json_path, keep_model=False)
-    with timer.phase("sweep"):
+    _, base = run.design(1.0 - DESIGN_SHARE)  # the samples need the most
+    with run.timer.phase("sweep"):
         result = run_sweep(
             workbook,
             base,
             samples,
             seed,
             options,
-            executor,
-            workers,
-            scheduler,
+            pool.executor,
+            pool.workers,
+            pool.scheduler,
             results_path,
             resume,
-            progress=None if quiet else "sweep",
+            progress=None if console.quiet else "sweep",
         )
     for warning in result.warnings:  # damaged lines of the results file
-        click.echo(f"warning: {warning}", err=True)
+        console.warn(warning)
     console.say(f"samples written: {results_path}")
-    return finish(
+    return run.finish(
         base,
-        out_path,
-        json_path,
-        console,
-        timer,
         sweep_sheets(result),
         {"sweep": sweep_json(result)},
         run_info={
             "sweep": {
                 "samples": samples,
                 "seed": seed,
-                "executor": executor,
+                "executor": pool.executor,
                 "resumed samples": result.resumed,
             }
         },
-        maps=maps,
     )
 
 
@@ -969,159 +727,9 @@ def scenario_suffix(scenario: str | None) -> str:
     return "_" + "".join(c if c.isalnum() or c in "-_" else "_" for c in scenario)
 
 
-def load_all(workbooks: tuple[str, ...], console: Console) -> list[Park]:
-    """Load several workbooks; every problem of every one, each prefixed with its file."""
-    parks, problems = [], []
-    for workbook in workbooks:
-        try:
-            parks.append(load(workbook, console))
-        except InputError as exc:
-            problems += [f"{Path(workbook).name}: {p}" for p in exc.problems]
-    if problems:
-        raise InputError(problems)
-    return parks
-
-
-def check_scenarios(tasks) -> None:
-    """Every scenario's park passes the cross-sheet checks (before any solve)."""
-    problems = []
-    for task in tasks:
-        if task.scenario is None:
-            continue
-        try:
-            task.workbook.park(task.scenario)
-        except InputError as exc:
-            problems += [f"scenario {task.scenario}: {p}" for p in exc.problems]
-    if problems:
-        raise InputError(problems)
-
-
-def report_path(
-    workbook: str, out: str | None, suffix: str = "", inputs: Iterable[str] | None = None
-) -> Path:
-    """Where the report goes; checked before any solving so a long run is never lost."""
-    from .outputs.files import check_output_path
-
-    path = Path(out) if out else Path("reports") / f"{Path(workbook).stem}{suffix}.xlsx"
-    return check_output_path(path, inputs if inputs is not None else (workbook,))
-
-
-def claim(inputs: Iterable[str], report: Path, *others: str | Path | None) -> None:
-    """Before any work: check the run's whole set of outputs — the report, its network
-    picture and ``others`` (None = an option not given) — against each other and the inputs,
-    and lock them for the run (README.md, "Output rules")."""
-    from .outputs.report import network_picture_path
-
-    claim_outputs([report, network_picture_path(report), *others], inputs)
-
-
 def refuse_existing(path: str | Path, force: bool) -> None:
     if not force and Path(path).exists():
         raise InputError(f"{path}: already exists; use --force to overwrite it")
-
-
-def load(workbook: str, console: Console, scenario: str | None = None) -> Park:
-    from .inputs.load import load_park
-
-    start = time.perf_counter()
-    park = load_park(workbook, scenario)
-    console.phase("read + validate", time.perf_counter() - start)
-    for warning in park.warnings:
-        click.echo(f"warning: {warning}", err=True)
-    return park
-
-
-def run_design(
-    park: Park, options: RunOptions, timer: Timer, json_path: str | None, keep_model: bool = True
-):
-    """The optimal design and its model; an infeasible park still gets its JSON status."""
-    from .core.optimize import design_park
-
-    try:
-        return design_park(park, options, timer, keep_model)
-    except InfeasibleError:
-        write_failure_json(json_path, "infeasible", options.objective or park.settings.objective)
-        raise
-
-
-def finish(
-    solution,
-    out_path: Path,
-    json_path: str | None,
-    console: Console,
-    timer: Timer,
-    extra_sheets=(),
-    extra_json: dict | None = None,
-    run_info: dict | None = None,
-    maps: MapOutputs | None = None,
-    more_outputs: Callable[[], list[Path]] | None = None,
-) -> int:
-    """Write the report (and JSON, GeoJSON, map, and what ``more_outputs`` writes), put them
-    all in place together, print the outcome line; the exit code is 0."""
-    from .core.records import solution_json
-    from .outputs.jsonout import write_json
-    from .outputs.report import write_report
-
-    with timer.phase("report"):
-        write_report(solution, out_path, extra_sheets=extra_sheets, run_info=run_info)
-    if json_path:
-        data = solution_json(solution)
-        data.update(extra_json or {})
-        write_json(data, json_path)
-    written = write_design_maps(solution, maps, timer) if maps else []
-    written += more_outputs() if more_outputs else []
-    commit_outputs()  # the report, its picture, the JSON and the maps appear together
-    for warning in solution.result.warnings:  # e.g. numbers too far apart for the solver
-        click.echo(f"warning: {warning}", err=True)
-    console.result(outcome_line(solution))
-    console.say(f"report written: {out_path}")
-    for path in written:
-        console.say(f"map written: {path}")
-    return 0
-
-
-def write_design_maps(solution, maps: MapOutputs, timer: Timer) -> list[Path]:
-    """The design as GeoJSON and as an HTML map (docs/maps.md); the paths written."""
-    if not (maps.geojson or maps.html):
-        return []
-    from .core.mapdata import design_features
-    from .outputs.geojson import write_geojson
-    from .outputs.webmap import write_map
-
-    with timer.phase("maps"):
-        record = design_features(solution)
-        if maps.geojson:
-            write_geojson(record, maps.geojson)
-        if maps.html:
-            write_map([("design", record)], maps.html, maps.title or "design")
-    return [p for p in (maps.geojson, maps.html) if p]
-
-
-def outcome_line(solution) -> str:
-    r: SolveResult = solution.result
-    cost = solution.metrics["cost"]
-    saving = cost["baseline"] - cost["design"]
-    cur = solution.park.currency
-    links = len(solution.built_links[~solution.built_links["internal"]])
-    state = (
-        "optimal"
-        if r.status == "optimal"
-        else f"stopped at the time limit, gap {100 * (r.gap or 0):.2f} %"
-    )
-    return (
-        f"{state}: {links} links, cost {cost['design']:,.0f} {cur}/yr "
-        f"(saving {saving:,.0f} {cur}/yr against standalone operation)"
-    )
-
-
-def write_failure_json(json_path: str | None, status: str, objective: str) -> None:
-    if not json_path:
-        return
-    from .core.records import failure_json
-    from .outputs.jsonout import write_json
-
-    write_json(failure_json(status, objective), json_path)
-    commit_outputs()
 
 
 if __name__ == "__main__":  # pragma: no cover

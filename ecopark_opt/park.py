@@ -130,14 +130,17 @@ class Park:
 
     @property
     def property_names(self) -> list[str]:
+        """The quality properties declared on the properties sheet, in its order."""
         return list(self.properties.index)
 
     @property
     def currency(self) -> str:
+        """The label of every money figure (settings.currency)."""
         return self.settings.currency
 
     @property
     def has_periods(self) -> bool:
+        """The workbook has a periods sheet (otherwise the year is one period)."""
         return not self.periods.empty
 
     @property

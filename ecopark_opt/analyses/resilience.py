@@ -63,23 +63,13 @@ from ..core.optimize import RunOptions, prepare
 from ..core.park_model import DesignFixings, ParkModel
 from ..core.solution import Solution
 from ..core.solve import SolveOptions
-from ..core.vocabulary import METRICS, link_keys
+from ..core.vocabulary import LINK_KEY, METRICS, link_keys
 from ..park import Park
 
 QTY_TOL = 1e-6  # quantities below this (relative to the row's quantity) count as zero
 NOBODY = "nobody leaves"
 COST_TOL = 1e-9  # relative: expected costs closer than this are equal
-BUILT_COLUMNS = [
-    "supplier",
-    "receiver",
-    "from_resource",
-    "to_resource",
-    "mode",
-    "from_site",
-    "to_site",
-    "distance_km",
-    "fixed_cost",
-]
+BUILT_COLUMNS = [*LINK_KEY, "distance_km", "fixed_cost"]
 
 
 # --- N-1 results ---------------------------------------------------------------------------

@@ -46,18 +46,7 @@ from .reader import (
     parse_number,
     read_workbook,
 )
-from .schema import (
-    BOOL,
-    ENUM,
-    ID,
-    IDS,
-    INTEGER,
-    NUMBER,
-    SETTINGS,
-    SHEETS,
-    Column,
-    property_column,
-)
+from .schema import INTEGER, NUMBER, SETTINGS, SHEETS, TYPE_WORDS, Column, property_column
 from .validate import assemble_park
 
 SCENARIOS = "scenarios"
@@ -65,7 +54,6 @@ UNCERTAINTY = "uncertainty"
 OPERATIONS = ("set", "scale", "add")
 NOT_CHANGEABLE = (SCENARIOS, UNCERTAINTY)  # sheets that hold overrides themselves
 MAX_ROW_PROBLEMS = 3  # per override, out-of-range rows listed before "and N more"
-TYPE_WORDS = {ID: "an id", IDS: "a list of ids", ENUM: "a choice", BOOL: "true/false"}
 
 
 @dataclass(frozen=True)
@@ -525,15 +513,8 @@ def _new_values(
             )
             return {}
         return {i: typed for i in rows}
-    if col.type not in (NUMBER, INTEGER):
-        problems.append(
-            f"{ov.where('operation')}: {ov.operation} needs a numeric column; "
-            f"{sheet} {col.name} is {TYPE_WORDS.get(col.type, 'text')}"
-        )
-        return {}
-    before = len(problems)
-    operand = parse_number(ov.value, ov.where("value"), problems)
-    if operand is None or len(problems) > before:
+    operand = _operand(ov, col, f"column; {sheet} {col.name}", problems)
+    if operand is None:
         return {}
     label = edits.index.labels(sheet)
     out: dict = {}
@@ -542,15 +523,12 @@ def _new_values(
         current = _as_number(edits.value(sheet, i, col.name), col)
         if current is None:
             continue  # blank stays blank
-        new = current * operand if ov.operation == "scale" else current + operand
-        reason = _range_problem(col, new)
-        if reason:
-            bad.append(
-                f"{ov.operation} {operand:g} makes {sheet} {col.name} of "
-                f"'{label[i]}' {new:g}; {reason}"
-            )
+        what = f"{sheet} {col.name} of '{label[i]}'"
+        new, problem = _operate(ov.operation, current, operand, col, what)
+        if problem:
+            bad.append(problem)
             continue
-        out[i] = int(round(new)) if col.type == INTEGER else float(new)
+        out[i] = new
     for text in bad[:MAX_ROW_PROBLEMS]:
         problems.append(f"{ov.where('value')}: {text}")
     if len(bad) > MAX_ROW_PROBLEMS:
@@ -590,16 +568,7 @@ def _apply_setting(
         )
         return
     spec = SETTINGS[name]
-    col = Column(
-        name,
-        spec.type,
-        spec.description,
-        min=spec.min,
-        max=spec.max,
-        min_exclusive=spec.min_exclusive,
-        max_exclusive=spec.max_exclusive,
-        choices=spec.choices,
-    )
+    col = spec.column()
     table = edits.raw.tables.get("settings")
     rows = _setting_rows(table, name)
     current: Any = spec.default
@@ -615,25 +584,13 @@ def _apply_setting(
         if len(problems) > before:
             return
     else:
-        if spec.type not in (NUMBER, INTEGER):
-            problems.append(
-                f"{ov.where('operation')}: {ov.operation} needs a numeric "
-                f"setting; {name} is {TYPE_WORDS.get(spec.type, 'text')}"
-            )
-            return
-        before = len(problems)
-        operand = parse_number(ov.value, ov.where("value"), problems)
-        if operand is None or len(problems) > before or current is None:
+        operand = _operand(ov, col, f"setting; {name}", problems)
+        if operand is None or current is None:
             return  # a blank setting (e.g. max_links) stays blank
-        new = current * operand if ov.operation == "scale" else current + operand
-        reason = _range_problem(col, new)
-        if reason:
-            problems.append(
-                f"{ov.where('value')}: {ov.operation} {operand:g} makes setting "
-                f"{name} {new:g}; {reason}"
-            )
+        new, problem = _operate(ov.operation, current, operand, col, f"setting {name}")
+        if problem:
+            problems.append(f"{ov.where('value')}: {problem}")
             return
-        new = int(round(new)) if spec.type == INTEGER else float(new)
     edits.settings[name] = new
     if rows:
         cell = table.cell("value", int(table.frame.at[rows[0], "excel_row"]))
@@ -668,6 +625,34 @@ def _write_setting(raw: RawWorkbook, name: str, new: Any) -> None:
         if frame.empty
         else pd.concat([frame.astype({"key": object, "value": object}), added], ignore_index=True)
     )
+
+
+def _operand(ov: Override, col: Column, what: str, problems: list[str]) -> float | None:
+    """The number a ``scale`` or ``add`` override applies to ``what`` (``column; <sheet>
+    <column>`` or ``setting; <key>``); None, with the problem said, when that is not numeric
+    or the value is not a number."""
+    if col.type not in (NUMBER, INTEGER):
+        problems.append(
+            f"{ov.where('operation')}: {ov.operation} needs a numeric {what} is "
+            f"{TYPE_WORDS.get(col.type, 'text')}"
+        )
+        return None
+    before = len(problems)
+    operand = parse_number(ov.value, ov.where("value"), problems)
+    return None if len(problems) > before else operand
+
+
+def _operate(
+    operation: str, current: float, operand: float, col: Column, what: str
+) -> tuple[Any, str]:
+    """``current`` scaled by ``operand`` or plus ``operand``, as the column's type (an
+    integer column rounds), and no problem; out of the column's range, None and the problem
+    (``scale 2 makes <what> 12; must be ≤ 10``)."""
+    new = current * operand if operation == "scale" else current + operand
+    reason = _range_problem(col, new)
+    if reason:
+        return None, f"{operation} {operand:g} makes {what} {new:g}; {reason}"
+    return (int(round(new)) if col.type == INTEGER else float(new)), ""
 
 
 def _as_number(value: Any, col: Column) -> float | None:

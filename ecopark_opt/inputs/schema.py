@@ -17,6 +17,8 @@ NUMBER = "number"  # float
 INTEGER = "integer"  # whole number
 BOOL = "bool"  # true/false, yes/no, 1/0
 ENUM = "enum"  # one of ``choices``
+# how a value of a type is named in a message ("… is a choice"); text for the others
+TYPE_WORDS = {ID: "an id", IDS: "a list of ids", ENUM: "a choice", BOOL: "true/false"}
 
 
 @dataclass(frozen=True)
@@ -91,6 +93,49 @@ class Setting:
     max_exclusive: bool = False
     choices: tuple[str, ...] = ()
     unit: str = ""
+
+    def column(self) -> Column:
+        """The setting's value as a column: its type, unit, range and choices (to read,
+        check and describe a value like a cell)."""
+        return Column(
+            self.key,
+            self.type,
+            self.description,
+            unit=self.unit,
+            min=self.min,
+            max=self.max,
+            min_exclusive=self.min_exclusive,
+            max_exclusive=self.max_exclusive,
+            choices=self.choices,
+        )
+
+
+def _amount(name: str, description: str, unit: str) -> Column:
+    """A number ≥ 0 that is 0 when blank: a cost or an emission factor of a mode."""
+    return Column(name, NUMBER, description, unit=unit, default=0.0, min=0)
+
+
+def _limit(name: str, description: str, unit: str) -> Column:
+    """A number ≥ 0 that sets no limit when blank: a capacity or a reach of a mode."""
+    return Column(name, NUMBER, description, unit=unit, min=0, default_text="unlimited")
+
+
+def _stream(direction: str) -> tuple[Column, Column, Column]:
+    """The columns that name a stream (a row of ``flows``): firm, resource, direction."""
+    return (
+        Column("firm_id", ID, "firm of the stream", required=True, ref="firms"),
+        Column("resource_id", ID, "resource of the stream", required=True, ref="resources"),
+        Column("direction", ENUM, direction, required=True, choices=DIRECTIONS),
+    )
+
+
+def _cells(sheet: str, key: str, column: str) -> tuple[Column, Column, Column]:
+    """The columns that name the cells an override or an uncertain input changes."""
+    return (
+        Column("sheet", ID, sheet, required=True),
+        Column("key", TEXT, key, required=True),
+        Column("column", ID, column, required=True),
+    )
 
 
 STATUSES = ("existing", "candidate")
@@ -256,15 +301,7 @@ SHEETS: dict[str, Sheet] = {
             key=("firm_id", "resource_id", "direction"),
             property_columns=True,
             columns=(
-                Column("firm_id", ID, "firm of the stream", required=True, ref="firms"),
-                Column("resource_id", ID, "resource of the stream", required=True, ref="resources"),
-                Column(
-                    "direction",
-                    ENUM,
-                    "supply = the firm discharges it; demand = the firm consumes it",
-                    required=True,
-                    choices=DIRECTIONS,
-                ),
+                *_stream("supply = the firm discharges it; demand = the firm consumes it"),
                 Column(
                     "quantity", NUMBER, "yearly quantity", unit="units/yr", required=True, min=0
                 ),
@@ -337,22 +374,8 @@ SHEETS: dict[str, Sheet] = {
                     default="*",
                     ref="resources",
                 ),
-                Column(
-                    "capex_fixed",
-                    NUMBER,
-                    "investment per link built",
-                    unit="money",
-                    default=0.0,
-                    min=0,
-                ),
-                Column(
-                    "capex_per_km",
-                    NUMBER,
-                    "investment per km of link",
-                    unit="money/km",
-                    default=0.0,
-                    min=0,
-                ),
+                _amount("capex_fixed", "investment per link built", "money"),
+                _amount("capex_per_km", "investment per km of link", "money/km"),
                 Column(
                     "lifetime_years",
                     NUMBER,
@@ -362,38 +385,10 @@ SHEETS: dict[str, Sheet] = {
                     min_exclusive=True,
                     default_text="settings.lifetime_years",
                 ),
-                Column(
-                    "opex_fixed",
-                    NUMBER,
-                    "yearly cost per link built",
-                    unit="money/yr",
-                    default=0.0,
-                    min=0,
-                ),
-                Column(
-                    "cost_per_unit_km",
-                    NUMBER,
-                    "variable transport cost",
-                    unit="money/(unit·km)",
-                    default=0.0,
-                    min=0,
-                ),
-                Column(
-                    "capacity",
-                    NUMBER,
-                    "most one link of this mode can carry",
-                    unit="units/yr",
-                    min=0,
-                    default_text="unlimited",
-                ),
-                Column(
-                    "max_distance_km",
-                    NUMBER,
-                    "longer links are not candidates",
-                    unit="km",
-                    min=0,
-                    default_text="unlimited",
-                ),
+                _amount("opex_fixed", "yearly cost per link built", "money/yr"),
+                _amount("cost_per_unit_km", "variable transport cost", "money/(unit·km)"),
+                _limit("capacity", "most one link of this mode can carry", "units/yr"),
+                _limit("max_distance_km", "longer links are not candidates", "km"),
                 Column(
                     "loss_per_km",
                     NUMBER,
@@ -404,14 +399,7 @@ SHEETS: dict[str, Sheet] = {
                     max=1,
                     max_exclusive=True,
                 ),
-                Column(
-                    "co2e_per_unit_km",
-                    NUMBER,
-                    "transport emissions",
-                    unit="kg/(unit·km)",
-                    default=0.0,
-                    min=0,
-                ),
+                _amount("co2e_per_unit_km", "transport emissions", "kg/(unit·km)"),
                 Column(
                     "detour_factor",
                     NUMBER,
@@ -419,23 +407,17 @@ SHEETS: dict[str, Sheet] = {
                     default=1.0,
                     min=1,
                 ),
-                Column(
+                _amount(
                     "capex_per_capacity",
-                    NUMBER,
                     "investment per unit of the link's sized capacity (pipe diameter, pump, "
                     "heat exchanger); > 0 here or in capex_per_capacity_km makes the capacity "
                     "a decision",
-                    unit="money per unit/yr",
-                    default=0.0,
-                    min=0,
+                    "money per unit/yr",
                 ),
-                Column(
+                _amount(
                     "capex_per_capacity_km",
-                    NUMBER,
                     "investment per unit of sized capacity and per km of route",
-                    unit="money per unit/yr·km",
-                    default=0.0,
-                    min=0,
+                    "money per unit/yr·km",
                 ),
             ),
         ),
@@ -475,15 +457,7 @@ SHEETS: dict[str, Sheet] = {
             "stream with profile rows gives every period, and its shares add up to 1.",
             key=("firm_id", "resource_id", "direction", "period_id"),
             columns=(
-                Column("firm_id", ID, "firm of the stream", required=True, ref="firms"),
-                Column("resource_id", ID, "resource of the stream", required=True, ref="resources"),
-                Column(
-                    "direction",
-                    ENUM,
-                    "as on flows",
-                    required=True,
-                    choices=DIRECTIONS,
-                ),
+                *_stream("as on flows"),
                 Column("period_id", ID, "period", required=True, ref="periods"),
                 Column(
                     "share",
@@ -636,15 +610,12 @@ SHEETS: dict[str, Sheet] = {
             "Named sets of overrides applied to the base workbook.",
             columns=(
                 Column("scenario", ID, "scenario name", required=True),
-                Column("sheet", ID, "sheet to change", required=True),
-                Column(
-                    "key",
-                    TEXT,
+                *_cells(
+                    "sheet to change",
                     "id of the row to change; * = every row; for flows firm_id/resource_id/"
                     "direction",
-                    required=True,
+                    "column to change",
                 ),
-                Column("column", ID, "column to change", required=True),
                 Column(
                     "operation",
                     ENUM,
@@ -660,15 +631,12 @@ SHEETS: dict[str, Sheet] = {
             "Uncertain inputs for `ecopark sweep`: each sample draws one multiplier per row "
             "from its distribution and multiplies the named cells by it (docs/uncertainty.md).",
             columns=(
-                Column("sheet", ID, "sheet of the values to perturb", required=True),
-                Column(
-                    "key",
-                    TEXT,
+                *_cells(
+                    "sheet of the values to perturb",
                     "id of the row to perturb, as on scenarios; * = every row (one draw for "
                     "all of them)",
-                    required=True,
+                    "numeric column to perturb",
                 ),
-                Column("column", ID, "numeric column to perturb", required=True),
                 Column(
                     "distribution",
                     ENUM,

@@ -73,7 +73,7 @@ def setting_default(setting: Setting) -> str:
 
 def setting_range(setting: Setting) -> str:
     """Allowed values of a setting, e.g. ``≥ 0 and ≤ 1`` or ``cost | virgin``."""
-    return _range(_setting_column(setting))
+    return _range(setting.column())
 
 
 def list_name(name: str) -> str:
@@ -105,14 +105,14 @@ def _first_choices() -> dict[str, tuple[str, ...]]:
 
 def setting_list(setting: Setting) -> str | None:
     """Defined name of the dropdown for a setting's value cell, or None."""
-    return column_list(_setting_column(setting))
+    return column_list(setting.column())
 
 
 def choice_lists() -> dict[str, tuple[str, ...]]:
     """Every dropdown list of the template: defined name → choices (in schema order)."""
     lists: dict[str, tuple[str, ...]] = {}
     columns = [c for sheet in SHEETS.values() for c in sheet.columns]
-    columns += [_setting_column(s) for s in SETTINGS.values()]
+    columns += [s.column() for s in SETTINGS.values()]
     for col in columns:
         name = column_list(col)
         if name is None:
@@ -125,25 +125,24 @@ def choice_lists() -> dict[str, tuple[str, ...]]:
 
 def column_note(col: Column, sheet: str) -> str:
     """The header comment: meaning, type, unit, default and allowed range."""
-    lines = [f"{col.name}: {col.description}", f"type: {type_label(col, sheet)}"]
+    return _note(col, type_label(col, sheet), col.default_label)
+
+
+def setting_note(setting: Setting) -> str:
+    """The comment of a setting's row, in the words of a header comment."""
+    kind = "choice" if setting.type == ENUM else TYPE_LABELS[setting.type]
+    return _note(setting.column(), kind, setting_default(setting))
+
+
+def _note(col: Column, kind: str, default: str) -> str:
+    lines = [f"{col.name}: {col.description}", f"type: {kind}"]
     if col.unit:
         lines.append(f"unit: {col.unit}")
-    lines.append(f"default: {col.default_label}")
+    lines.append(f"default: {default}")
     if _range(col):
         lines.append(f"allowed: {_range(col)}")
     if col.ref:
         lines.append(f"refers to: {col.ref} sheet")
-    return "\n".join(lines)
-
-
-def setting_note(setting: Setting) -> str:
-    kind = "choice" if setting.type == ENUM else TYPE_LABELS[setting.type]
-    lines = [f"{setting.key}: {setting.description}", f"type: {kind}"]
-    if setting.unit:
-        lines.append(f"unit: {setting.unit}")
-    lines.append(f"default: {setting_default(setting)}")
-    if setting_range(setting):
-        lines.append(f"allowed: {setting_range(setting)}")
     return "\n".join(lines)
 
 
@@ -304,19 +303,6 @@ def _plain(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:g}"
     return str(value)
-
-
-def _setting_column(setting: Setting) -> Column:
-    return Column(
-        setting.key,
-        setting.type,
-        setting.description,
-        min=setting.min,
-        max=setting.max,
-        min_exclusive=setting.min_exclusive,
-        max_exclusive=setting.max_exclusive,
-        choices=setting.choices,
-    )
 
 
 # --- docs/workbook.md -----------------------------------------------------------------------

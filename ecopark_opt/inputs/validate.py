@@ -22,7 +22,7 @@ from .reader import (
     did_you_mean,
     reread_with_properties,
 )
-from .schema import PROPERTY_SHEETS, SETTINGS, SHEETS, Column
+from .schema import PROPERTY_SHEETS, SETTINGS, SHEETS
 
 DEFAULT_MODE = "pipeline"
 COORDINATES = ("x_km", "y_km", "lat", "lon")
@@ -74,21 +74,49 @@ def assemble_park(raw: RawWorkbook) -> Park:
     if problems:
         raise InputError(problems)
 
-    prop_names = list(properties.index)
-    for prop in prop_names:
-        resources[prop] = resources[prop].fillna(0.0).astype(float)
-    resources["name"] = [
-        n if isinstance(n, str) and n else i for i, n in zip(resources.index, resources["name"])
-    ]
-    resources["unit"] = resources["unit"].fillna("").astype(str)
-    firms["name"] = [
-        n if isinstance(n, str) and n else i for i, n in zip(firms.index, firms["name"])
-    ]
+    resources = _resources_with_defaults(resources, list(properties.index))
+    processes = finish_processes(processes, settings)
+    flows = _flows_with_defaults(flows, resources)
+    flows = _with_process_rows(flows, processes, process_io, resources, list(properties.index))
+    return Park(
+        firms=_firms_with_defaults(firms, sites, settings),
+        sites=_sites_with_defaults(sites),
+        resources=resources,
+        flows=flows,
+        properties=properties,
+        substitutions=substitutions.reset_index(drop=True),
+        transport=_transport_with_defaults(transport, settings),
+        distances=distances.reset_index(drop=True),
+        settings=settings,
+        periods=periods,
+        profiles=profiles,
+        processes=processes,
+        source=raw.path,
+        sha256=raw.sha256,
+        warnings=list(raw.warnings) + default_mode_warning(tables.get("transport")),
+        sheet_titles={name: t.title for name, t in tables.items()},
+        letters={name: t.letters for name, t in tables.items()},
+    )
+
+
+# --- defaults (docs/workbook.md) -----------------------------------------------------------
+
+
+def _names_or_ids(frame: pd.DataFrame) -> list:
+    """The ``name`` column, each blank name replaced by the row's id."""
+    return [n if isinstance(n, str) and n else i for i, n in zip(frame.index, frame["name"])]
+
+
+def _firms_with_defaults(
+    firms: pd.DataFrame, sites: pd.DataFrame, settings: Settings
+) -> pd.DataFrame:
+    """Names, sectors, the settings' defection probability; a blank site is None (a floating
+    candidate) and a floating candidate may go on every plot unless allowed_sites says."""
+    firms["name"] = _names_or_ids(firms)
     firms["sector"] = firms["sector"].fillna("").astype(str)
     firms["defection_probability"] = (
         firms["defection_probability"].fillna(settings.defection_probability).astype(float)
     )
-
     plots = list(sites.index[sites["kind"] == "plot"])
     firms["site"] = pd.Series(
         [None if is_blank(s) else s for s in firms["site"]], index=firms.index, dtype=object
@@ -101,11 +129,30 @@ def assemble_park(raw: RawWorkbook) -> Park:
         index=firms.index,
         dtype=object,
     )
+    return firms
+
+
+def _sites_with_defaults(sites: pd.DataFrame) -> pd.DataFrame:
+    """A plot takes one candidate unless its capacity says otherwise, a fixed site none."""
     sites["capacity"] = [
         (c if c is not None and not is_blank(c) else (1 if k == "plot" else 0))
         for c, k in zip(sites["capacity"], sites["kind"])
     ]
+    return sites
 
+
+def _resources_with_defaults(resources: pd.DataFrame, properties: list[str]) -> pd.DataFrame:
+    """Names, units; the virgin resource has 0 of a property it leaves blank (clean)."""
+    for prop in properties:
+        resources[prop] = resources[prop].fillna(0.0).astype(float)
+    resources["name"] = _names_or_ids(resources)
+    resources["unit"] = resources["unit"].fillna("").astype(str)
+    return resources
+
+
+def _flows_with_defaults(flows: pd.DataFrame, resources: pd.DataFrame) -> pd.DataFrame:
+    """A blank price is the resource's: its virgin price on a demand row (NaN: it cannot be
+    bought), its disposal cost on a supply row."""
     flows["price"] = [
         p
         if not is_blank(p)
@@ -115,41 +162,37 @@ def assemble_park(raw: RawWorkbook) -> Park:
         for p, r, d in zip(flows["price"], flows["resource_id"], flows["direction"])
     ]
     flows["price"] = flows["price"].astype(float)
+    return flows
+
+
+def _with_process_rows(
+    flows: pd.DataFrame,
+    processes: pd.DataFrame,
+    process_io: pd.DataFrame,
+    resources: pd.DataFrame,
+    properties: list[str],
+) -> pd.DataFrame:
+    """The streams of the processes' inputs and outputs appended to the flows rows
+    (docs/workbook.md, ``process_io``); ``process`` and ``ratio`` are blank on flows rows."""
     flows["process"] = pd.Series(None, index=flows.index, dtype=object)
     flows["ratio"] = math.nan
-    processes = finish_processes(processes, settings)
-    if not processes.empty:
-        rows = process_rows(processes, process_io, resources, prop_names)
-        flows = pd.concat([flows, rows[flows.columns.intersection(rows.columns)]])
+    if processes.empty:
+        return flows
+    rows = process_rows(processes, process_io, resources, properties)
+    return pd.concat([flows, rows[flows.columns.intersection(rows.columns)]])
 
-    substitutions = substitutions.reset_index(drop=True)
-    crf_default = settings.lifetime_years
-    transport["lifetime_years"] = transport["lifetime_years"].fillna(crf_default).astype(float)
+
+def _transport_with_defaults(transport: pd.DataFrame, settings: Settings) -> pd.DataFrame:
+    """The settings' lifetime where a mode leaves it blank, and each mode's capital recovery
+    factor at the settings' discount rate."""
+    transport["lifetime_years"] = (
+        transport["lifetime_years"].fillna(settings.lifetime_years).astype(float)
+    )
     transport["crf"] = [
         capital_recovery_factor(settings.discount_rate, years)
         for years in transport["lifetime_years"]
     ]
-
-    park = Park(
-        firms=firms,
-        sites=sites,
-        resources=resources,
-        flows=flows,
-        properties=properties,
-        substitutions=substitutions,
-        transport=transport,
-        distances=distances.reset_index(drop=True),
-        settings=settings,
-        periods=periods,
-        profiles=profiles,
-        processes=processes,
-        source=raw.path,
-        sha256=raw.sha256,
-        warnings=list(raw.warnings) + default_mode_warning(tables.get("transport")),
-        sheet_titles={name: t.title for name, t in tables.items()},
-        letters={name: t.letters for name, t in tables.items()},
-    )
-    return park
+    return transport
 
 
 # --- helpers -------------------------------------------------------------------------------
@@ -160,6 +203,13 @@ def _frame(table: Table | None, sheet: str) -> pd.DataFrame:
         cols = [c.name for c in SHEETS[sheet].columns] + ["excel_row"]
         return pd.DataFrame(columns=cols)
     return table.frame.copy()
+
+
+def _no_rows(key: str, **dtypes: type) -> pd.DataFrame:
+    """The frame of a sheet the workbook does not have: no rows, indexed by ``key``, its
+    columns (and ``excel_row``) of the given types."""
+    columns = {name: pd.Series(dtype=t) for name, t in {**dtypes, "excel_row": int}.items()}
+    return pd.DataFrame(columns, index=pd.Index([], name=key))
 
 
 def _unique(table: Table, key: str, problems: list[str]) -> pd.DataFrame:
@@ -195,10 +245,7 @@ def _unique(table: Table, key: str, problems: list[str]) -> pd.DataFrame:
 def _periods(table: Table | None, problems: list[str]) -> pd.DataFrame:
     """Periods by id (hours as float); an empty frame without a periods sheet."""
     if table is None:
-        return pd.DataFrame(
-            {"hours": pd.Series(dtype=float), "excel_row": pd.Series(dtype=int)},
-            index=pd.Index([], name="period_id"),
-        )
+        return _no_rows("period_id", hours=float)
     out = _unique(table, "period_id", problems)
     out["hours"] = pd.to_numeric(out["hours"], errors="coerce").astype(float)
     return out
@@ -206,10 +253,7 @@ def _periods(table: Table | None, problems: list[str]) -> pd.DataFrame:
 
 def _properties(table: Table | None, problems: list[str]) -> pd.DataFrame:
     if table is None:
-        return pd.DataFrame(
-            {"unit": pd.Series(dtype=str), "excel_row": pd.Series(dtype=int)},
-            index=pd.Index([], name="property"),
-        )
+        return _no_rows("property", unit=str)
     frame = table.frame.copy()
     frame["property"] = [p.strip().lower() if isinstance(p, str) else p for p in frame["property"]]
     table = Table(table.sheet, frame, table.letters, table.title)
@@ -249,17 +293,7 @@ def _settings(table: Table | None, problems: list[str]) -> Settings:
         seen[name] = row
         if is_blank(value) or value == "":
             continue  # a blank value keeps the setting's default
-        spec = SETTINGS[name]
-        col = Column(
-            name,
-            spec.type,
-            spec.description,
-            min=spec.min,
-            max=spec.max,
-            min_exclusive=spec.min_exclusive,
-            max_exclusive=spec.max_exclusive,
-            choices=spec.choices,
-        )
+        col = SETTINGS[name].column()
         where = f"{table.cell('value', row)} ({name})"
         before = len(problems)
         typed = convert_cell(col, value, where, problems)
@@ -433,10 +467,7 @@ def check_firms(
         # a site or status cell already reported is not blamed again through its default
         settled = table.cell("site", row) not in bad and table.cell("status", row) not in bad
         if not is_blank(site) and site not in sites.index:
-            problems.append(
-                f"{table.cell('site', row)} (site): unknown site '{site}'"
-                f"{did_you_mean(site, list(sites.index))}"
-            )
+            problems.append(unknown(table, "site", row, "site", site, sites.index))
         if settled and rec["status"] == "existing" and is_blank(site):
             problems.append(
                 f"{table.cell('site', row)} (site): existing firm '{firm}' needs a site"
@@ -444,10 +475,7 @@ def check_firms(
         allowed = rec["allowed_sites"] or ()
         for plot in allowed:
             if plot not in sites.index:
-                problems.append(
-                    f"{table.cell('allowed_sites', row)} (allowed_sites): unknown site '{plot}'"
-                    f"{did_you_mean(plot, list(sites.index))}"
-                )
+                problems.append(unknown(table, "allowed_sites", row, "site", plot, sites.index))
             elif plot not in plots:
                 problems.append(
                     f"{table.cell('allowed_sites', row)} (allowed_sites): site '{plot}' is not a "
@@ -480,16 +508,8 @@ def check_flows(
     first: dict[str, int] = {}
     for rec in flows.itertuples():
         row = rec.excel_row
-        if rec.firm_id is not None and rec.firm_id not in firms.index:
-            problems.append(
-                f"{table.cell('firm_id', row)} (firm_id): unknown firm '{rec.firm_id}'"
-                f"{did_you_mean(rec.firm_id, list(firms.index))}"
-            )
-        if rec.resource_id is not None and rec.resource_id not in resources.index:
-            problems.append(
-                f"{table.cell('resource_id', row)} (resource_id): unknown resource "
-                f"'{rec.resource_id}'{did_you_mean(rec.resource_id, list(resources.index))}"
-            )
+        check_known(table, rec, ("firm_id",), "firm", firms.index, problems)
+        check_known(table, rec, ("resource_id",), "resource", resources.index, problems)
         key = flow_id(rec.firm_id, rec.resource_id, rec.direction)
         if key in first and None not in (rec.firm_id, rec.resource_id, rec.direction):
             problems.append(
@@ -507,29 +527,23 @@ def check_flows(
 def check_substitutions(
     subs: pd.DataFrame, resources: pd.DataFrame, table: Table | None, problems: list[str]
 ) -> None:
-    if table is None:
-        return
-    seen: dict[tuple[str, str], int] = {}
+    """Both resources exist and differ; each pair is given once (no sheet: no rows)."""
+    first = first_rows(subs, ("from_resource", "to_resource"))
     for rec in subs.itertuples():
-        for col in ("from_resource", "to_resource"):
-            value = getattr(rec, col)
-            if value is not None and value not in resources.index:
-                problems.append(
-                    f"{table.cell(col, rec.excel_row)} ({col}): unknown resource '{value}'"
-                    f"{did_you_mean(value, list(resources.index))}"
-                )
-        pair = (rec.from_resource, rec.to_resource)
+        check_known(
+            table, rec, ("from_resource", "to_resource"), "resource", resources.index, problems
+        )
         if rec.from_resource == rec.to_resource and rec.from_resource is not None:
             problems.append(
                 f"{table.cell('to_resource', rec.excel_row)} (to_resource): a resource cannot "
                 "substitute itself"
             )
-        if pair in seen and None not in pair:
+        if rec.excel_row in first:
             problems.append(
                 f"{table.cell('from_resource', rec.excel_row)} (from_resource): duplicate "
-                f"substitution {pair[0]} → {pair[1]} (first on row {seen[pair]})"
+                f"substitution {rec.from_resource} → {rec.to_resource} (first on row "
+                f"{first[rec.excel_row]})"
             )
-        seen.setdefault(pair, rec.excel_row)
 
 
 def check_transport(
@@ -545,33 +559,24 @@ def check_transport(
             )
         for res in rec["resources"]:
             if res != "*" and res not in resources.index:
+                where = rec["excel_row"]
                 problems.append(
-                    f"{table.cell('resources', rec['excel_row'])} (resources): unknown resource "
-                    f"'{res}'{did_you_mean(res, list(resources.index))}"
+                    unknown(table, "resources", where, "resource", res, resources.index)
                 )
 
 
 def check_distances(
     distances: pd.DataFrame, sites: pd.DataFrame, table: Table | None, problems: list[str]
 ) -> None:
-    if table is None:
-        return
-    seen: dict[tuple[str, str], int] = {}
+    """Both sites exist; each ordered pair is given once (no sheet: no rows)."""
+    first = first_rows(distances, ("from_site", "to_site"))
     for rec in distances.itertuples():
-        for col in ("from_site", "to_site"):
-            value = getattr(rec, col)
-            if value is not None and value not in sites.index:
-                problems.append(
-                    f"{table.cell(col, rec.excel_row)} ({col}): unknown site '{value}'"
-                    f"{did_you_mean(value, list(sites.index))}"
-                )
-        pair = (rec.from_site, rec.to_site)
-        if pair in seen and None not in pair:
+        check_known(table, rec, ("from_site", "to_site"), "site", sites.index, problems)
+        if rec.excel_row in first:
             problems.append(
-                f"{table.cell('from_site', rec.excel_row)} (from_site): distance {pair[0]} → "
-                f"{pair[1]} given twice (first on row {seen[pair]})"
+                f"{table.cell('from_site', rec.excel_row)} (from_site): distance {rec.from_site} "
+                f"→ {rec.to_site} given twice (first on row {first[rec.excel_row]})"
             )
-        seen.setdefault(pair, rec.excel_row)
 
 
 def check_profiles(
@@ -607,10 +612,7 @@ def check_profiles(
             )
             continue
         if rec.period_id not in periods.index:
-            problems.append(
-                f"{table.cell('period_id', row)} (period_id): unknown period '{rec.period_id}'"
-                f"{did_you_mean(rec.period_id, known)}"
-            )
+            problems.append(unknown(table, "period_id", row, "period", rec.period_id, known))
             continue
         if (stream, rec.period_id) in seen:
             problems.append(
@@ -640,3 +642,43 @@ def check_profiles(
                 "they must add up to 1"
             )
     return profiles.assign(flow_id=ids)
+
+
+def unknown(table: Table, column: str, row: int, noun: str, value: Any, known: Any) -> str:
+    """The problem of a cell that names a ``noun`` not among ``known``, with a did-you-mean:
+    ``flows!A7 (firm_id): unknown firm 'powr' (did you mean 'power'?)``."""
+    return (
+        f"{table.cell(column, row)} ({column}): unknown {noun} '{value}'"
+        f"{did_you_mean(value, list(known))}"
+    )
+
+
+def check_known(
+    table: Table,
+    rec: Any,
+    columns: tuple[str, ...],
+    noun: str,
+    known: pd.Index,
+    problems: list[str],
+) -> None:
+    """Each of ``columns`` of the row ``rec`` is blank (reported by the reader) or names a
+    ``noun`` among ``known``."""
+    for column in columns:
+        value = getattr(rec, column)
+        if value is not None and value not in known:
+            problems.append(unknown(table, column, rec.excel_row, noun, value, known))
+
+
+def first_rows(frame: pd.DataFrame, columns: tuple[str, ...]) -> dict[int, int]:
+    """Excel row → the row where its ``columns`` were first given, for each row that repeats
+    them (rows with a blank among them never count as repeats)."""
+    seen: dict[tuple, int] = {}
+    repeats: dict[int, int] = {}
+    for key, row in zip(zip(*(frame[c] for c in columns)), frame["excel_row"]):
+        if None in key:
+            continue
+        if key in seen:
+            repeats[row] = seen[key]
+        else:
+            seen[key] = row
+    return repeats

@@ -24,7 +24,7 @@ from ..analyses.compare import (
 from ..core.solution import Solution
 from ..core.vocabulary import SOLVED
 from .network_draw import draw_network
-from .sheets import ChartSpec, ExtraSheet, Picture
+from .sheets import ChartSpec, ExtraSheet, Picture, bar_chart
 
 
 def network_png(solution: Solution) -> bytes:
@@ -76,13 +76,11 @@ def compare_sheets(result: CompareResult) -> list[ExtraSheet]:
             "Comparison savings",
             savings,
             ["Savings against standalone operation, in % of the baseline, per option."],
-            ChartSpec(
-                kind="bar",
-                x="option",
-                y=("cost saving [%]", "virgin saving [%]", "CO2e saving [%]"),
-                title="Savings against standalone operation",
-                x_title="option",
-                y_title="%",
+            bar_chart(
+                "option",
+                ("cost saving [%]", "virgin saving [%]", "CO2e saving [%]"),
+                "Savings against standalone operation",
+                "%",
             ),
         )
     )
@@ -117,14 +115,7 @@ def compare_sheets(result: CompareResult) -> list[ExtraSheet]:
             "Comparison links",
             link_matrix(result),
             ["1 = the option's design uses the link (built and carrying flow)."],
-            ChartSpec(
-                kind="bar",
-                x="link",
-                y=("options using it",),
-                title="How many options use each link",
-                x_title="link",
-                y_title="options",
-            ),
+            bar_chart("link", ("options using it",), "How many options use each link", "options"),
         )
     )
     gains = firm_gains(result)

@@ -12,7 +12,7 @@ from ..analyses.defection import DefectionResult
 from ..analyses.resilience import COST_TOL, Removal, ResilienceResult, RunOutcome
 from ..core.vocabulary import metric_units
 from ..park import Park
-from .sheets import ChartSpec, ExtraSheet
+from .sheets import ExtraSheet, bar_chart
 
 
 def resilience_sheets(result: ResilienceResult) -> list[ExtraSheet]:
@@ -41,21 +41,9 @@ def resilience_sheets(result: ResilienceResult) -> list[ExtraSheet]:
             "No other firm loses supply and the park cost does not rise if one of "
             f"these leaves: {', '.join(calm)}."
         )
-    sheets = [
-        ExtraSheet(
-            title="Resilience",
-            frame=frame,
-            notes=notes,
-            chart=ChartSpec(
-                kind="bar",
-                x="name",
-                y=(cost_fixed, cost_reopt),
-                title="Park cost increase if a firm leaves",
-                x_title="firm",
-                y_title=f"{cur}/yr",
-            ),
-        )
-    ]
+    title = "Park cost increase if a firm leaves"
+    chart = bar_chart("name", (cost_fixed, cost_reopt), title, f"{cur}/yr", x_title="firm")
+    sheets = [ExtraSheet("Resilience", frame, notes, chart)]
     if result.links is not None:
         link_notes = [
             "What happens if one built link fails or is not built. Fixed design: every other "
@@ -257,21 +245,9 @@ def defection_sheets(result: DefectionResult) -> list[ExtraSheet]:
     if not added and not dropped:
         notes.append("Both designs build the same links.")
     notes += result.notes
-    sheets = [
-        ExtraSheet(
-            title="Defection-aware",
-            frame=frame,
-            notes=notes,
-            chart=ChartSpec(
-                kind="bar",
-                x="scenario",
-                y=(plain_col, aware_col),
-                title="Annual cost per defection scenario",
-                x_title="scenario",
-                y_title=f"{cur}/yr",
-            ),
-        )
-    ]
+    title = "Annual cost per defection scenario"
+    chart = bar_chart("scenario", (plain_col, aware_col), title, f"{cur}/yr")
+    sheets = [ExtraSheet("Defection-aware", frame, notes, chart)]
     links = diff.reset_index(drop=True).rename(
         columns={
             "distance_km": "distance [km]",

@@ -20,6 +20,12 @@ class ChartSpec:
     y_title: str = ""
 
 
+def bar_chart(x: str, y: tuple[str, ...], title: str, unit: str, x_title: str = "") -> ChartSpec:
+    """Horizontal bars of the ``y`` columns for each row, named by column ``x`` (the axis
+    title is ``x`` unless ``x_title`` says otherwise); values in ``unit``."""
+    return ChartSpec("bar", x, y, title, x_title, unit)
+
+
 @dataclass(frozen=True)
 class Picture:
     """A PNG picture under a caption (e.g. one option's network in a comparison)."""

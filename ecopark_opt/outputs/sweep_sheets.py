@@ -9,7 +9,7 @@ import pandas as pd
 from ..analyses.sweep import STATS, SweepResult, histogram, link_frequency, robustness, stats
 from ..core.vocabulary import METRICS, SOLVED, link_label, metric_units
 from ..inputs.scenarios import UncertainRow
-from .sheets import ChartSpec, ExtraSheet
+from .sheets import ChartSpec, ExtraSheet, bar_chart
 
 
 def sweep_sheets(result: SweepResult) -> list[ExtraSheet]:
@@ -85,14 +85,7 @@ def sweep_sheets(result: SweepResult) -> list[ExtraSheet]:
             "Sweep links",
             freq,
             ["Share of the samples with a design whose design uses the link."],
-            ChartSpec(
-                kind="bar",
-                x="link",
-                y=("share [%]",),
-                title="How often each link is built",
-                x_title="link",
-                y_title="% of samples",
-            ),
+            bar_chart("link", ("share [%]",), "How often each link is built", "% of samples"),
         ),
         ExtraSheet(
             "Sweep histogram",

@@ -193,6 +193,20 @@ def test_ranges_are_checked_again_after_an_override(tmp_path):
     ]
 
 
+def test_scale_and_add_of_a_setting_need_a_numeric_setting_and_a_number(tmp_path):
+    path = park_file(
+        tmp_path,
+        with_scenarios(
+            scenario("s", "settings", "currency", "value", "scale", 2),  # row 2
+            scenario("s", "settings", "mip_gap", "value", "add", "lots"),  # row 3
+        ),
+    )
+    assert problems_of(path, "s") == [
+        "scenarios!E2 (operation): scale needs a numeric setting; currency is text",
+        "scenarios!F3 (value): text 'lots' where a number is expected",
+    ]
+
+
 def test_cross_sheet_problem_in_a_changed_cell_names_the_scenario(tmp_path):
     path = park_file(tmp_path, with_scenarios(scenario("move", "firms", "A", "site", "set", "S9")))
     load_park(path)  # the base is fine: S9 is only wrong once applied

@@ -424,6 +424,47 @@ def test_unknown_references_with_suggestions(tmp_path):
     ]
 
 
+def test_repeated_substitutions_and_distances(tmp_path):
+    tables = two_firm_park()
+    tables["resources"].append({"resource_id": "steam", "virgin_price": 1})
+    tables["substitutions"] = [
+        {"from_resource": "water", "to_resource": "steam"},  # row 2
+        {"from_resource": "steam", "to_resource": "steam"},  # row 3
+        {"from_resource": "water", "to_resource": "steam"},  # row 4
+        {"from_resource": "steam", "to_resource": "water"},  # row 5: the other way is another
+    ]
+    tables["distances"] = [
+        {"from_site": "S1", "to_site": "S2", "distance_km": 4},  # row 2
+        {"from_site": "S2", "to_site": "S1", "distance_km": 5},  # row 3: the way back
+        {"from_site": "S1", "to_site": "S2", "distance_km": 6},  # row 4
+    ]
+    assert problems_of(tmp_path, tables) == [
+        "substitutions!B3 (to_resource): a resource cannot substitute itself",
+        "substitutions!A4 (from_resource): duplicate substitution water → steam (first on row 2)",
+        "distances!A4 (from_site): distance S1 → S2 given twice (first on row 2)",
+    ]
+
+
+def test_profile_of_an_unknown_period(tmp_path):
+    tables = two_firm_park()
+    tables["periods"] = [
+        {"period_id": "winter", "hours": 4380},
+        {"period_id": "summer", "hours": 4380},
+    ]
+    tables["profiles"] = [
+        {
+            "firm_id": "A",
+            "resource_id": "water",
+            "direction": "supply",
+            "period_id": "winterr",
+            "share": 0.5,
+        },
+    ]
+    assert problems_of(tmp_path, tables)[0] == (
+        "profiles!D2 (period_id): unknown period 'winterr' (did you mean 'winter'?)"
+    )
+
+
 def test_allowed_sites_must_be_known_plots(tmp_path):
     tables = two_firm_park()
     tables["sites"].append({"site_id": "P1", "x_km": 2, "y_km": 0, "kind": "plot"})

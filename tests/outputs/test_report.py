@@ -21,7 +21,8 @@ from ecopark_opt.core.records import solution_json
 from ecopark_opt.errors import InputError
 from ecopark_opt.outputs.jsonout import write_json
 from ecopark_opt.outputs.network_draw import draw_network, quantity_label
-from ecopark_opt.outputs.report import build_workbook, status_text, write_report
+from ecopark_opt.outputs.report import build_workbook, write_report
+from ecopark_opt.outputs.report_sheets import status_text
 from ecopark_opt.outputs.resilience_sheets import resilience_sheets
 from ecopark_opt.outputs.sheets import ChartSpec, ExtraSheet, Picture
 from tests.helpers import load_tables, solve_tables
