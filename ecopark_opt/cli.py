@@ -364,9 +364,22 @@ def validate(workbook: str, console: Console) -> None:
     problems = presolve_problems(park, candidate_links(park))
     if problems:
         raise InputError(problems)
+    streams = int(park.flows["process"].isna().sum())  # the flows sheet's rows
+    counts = [
+        (len(park.firms), "firm"),
+        (len(park.sites), "site"),
+        (len(park.resources), "resource"),
+        (streams, "flow"),
+        (len(park.processes), "process"),
+        (len(park.periods), "period"),
+    ]
     console.say(
-        f"ok: {len(park.firms)} firms, {len(park.sites)} sites, {len(park.resources)} resources,"
-        f" {len(park.flows)} flows"
+        "ok: "
+        + ", ".join(
+            f"{n} {word}{'' if n == 1 else 'es' if word.endswith('s') else 's'}"
+            for n, word in counts
+            if n or word in ("firm", "site", "resource", "flow")
+        )
     )
 
 

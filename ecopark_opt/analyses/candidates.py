@@ -130,6 +130,7 @@ def siting_table(design: Solution) -> pd.DataFrame:
     park = design.park
     plots = park.sites[park.sites["kind"] == "plot"]
     built = design.built_links
+    built = built[~built["internal"].astype(bool)]  # a firm's own arcs enable nothing
     rows = []
     for plot, rec in plots.iterrows():
         firms = design.firms[design.firms["placed"] & (design.firms["site"] == plot)]

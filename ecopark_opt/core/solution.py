@@ -32,7 +32,8 @@ class Solution:
       ``receiver_gain`` and ``transfer_price`` (per unit delivered, paid by the receiver to the
       supplier, who builds and runs the link).
     - ``rows``: every flows row with ``admitted``, ``exchanged`` (sent or delivered by
-      exchange), ``market`` (bought or discharged), yearly.
+      exchange), ``market`` (bought or discharged), ``baseline_quantity`` (what it buys or
+      discharges standalone: 0 for process rows), yearly.
     - ``firms``: per firm ``admitted``, ``site``, ``baseline_cost``, ``design_cost``, ``gain``.
     - ``metrics``: ``{metric: {"design": x, "baseline": y}}`` for cost, virgin, co2e.
     - ``sent_by_period`` (link × period) and ``market_by_period`` (flows row × period): the
@@ -204,7 +205,10 @@ def build_solution(
         transfer = (
             links["supplier_gain"] - sent * links["supplier_price"] + links["annual_cost"]
         ) / links["delivered"]
-    links["transfer_price"] = np.where(links["delivered"] > 0, transfer, np.nan)
+    # a firm does not pay itself: no transfer price on its internal arcs
+    links["transfer_price"] = np.where(
+        (links["delivered"] > 0) & ~links["internal"].astype(bool), transfer, np.nan
+    )
 
     rows = flows[["firm_id", "resource_id", "direction", "quantity", "price"]].copy()
     rows["admitted"] = [admit.get(f, 1.0) > 0.5 for f in rows["firm_id"]]
@@ -235,6 +239,8 @@ def build_solution(
         is_supply, res["disposal_co2e"].to_numpy(float), res["virgin_co2e"].to_numpy(float)
     )
     in_base = rows["admitted"] & rows["buyable"] & ~of_process  # processes: no baseline
+    # what the row buys or discharges standalone (processes do not run there)
+    rows["baseline_quantity"] = np.where(rows["admitted"] & ~of_process, rows["quantity"], 0.0)
     rows["baseline_cost"] = np.where(in_base, rows["quantity"] * price, 0.0)
     rows["design_cost"] = rows["market"] * price
     rows["baseline_virgin"] = np.where(in_base, rows["quantity"] * weight, 0.0)
@@ -284,22 +290,9 @@ def build_solution(
         )
     out["gain"] = np.where(out["admitted"], gain, 0.0)
     out["design_cost"] = out["baseline_cost"] - out["gain"]
-    out["links_out"] = (
-        links[links["build"] > 0.5]
-        .groupby("supplier")
-        .size()
-        .reindex(firms.index)
-        .fillna(0)
-        .astype(int)
-    )
-    out["links_in"] = (
-        links[links["build"] > 0.5]
-        .groupby("receiver")
-        .size()
-        .reindex(firms.index)
-        .fillna(0)
-        .astype(int)
-    )
+    between = links[(links["build"] > 0.5) & ~links["internal"].astype(bool)]  # not own arcs
+    out["links_out"] = between.groupby("supplier").size().reindex(firms.index).fillna(0).astype(int)
+    out["links_in"] = between.groupby("receiver").size().reindex(firms.index).fillna(0).astype(int)
 
     built_mask = (links["build"] > 0.5) & ~links["internal"]
     cost = (
@@ -424,9 +417,10 @@ def resource_summary(solution: Solution) -> pd.DataFrame:
     out = pd.DataFrame(index=res.index)
     out["name"] = res["name"]
     out["unit"] = res["unit"]
-    out["purchase_before"] = demand[demand["buyable"]].groupby("resource_id")["quantity"].sum()
+    bought = demand[demand["buyable"]]
+    out["purchase_before"] = bought.groupby("resource_id")["baseline_quantity"].sum()
     out["purchase_after"] = demand.groupby("resource_id")["market"].sum()
-    out["discharge_before"] = supply.groupby("resource_id")["quantity"].sum()
+    out["discharge_before"] = supply.groupby("resource_id")["baseline_quantity"].sum()
     out["discharge_after"] = supply.groupby("resource_id")["market"].sum()
     out = out.fillna(0.0)
     with np.errstate(divide="ignore", invalid="ignore"):

@@ -57,7 +57,7 @@ def type_label(col: Column, sheet: str) -> str:
     if col.type == ENUM:
         return "choice"
     if col.type in (ID, IDS) and col.ref:
-        noun = col.ref[:-1] if col.ref.endswith("s") else col.ref
+        noun = col.ref.removesuffix("es" if col.ref.endswith("sses") else "s")
         label = f"{noun} id" if col.type == ID else f"comma-separated {noun} ids"
         return label
     label = TYPE_LABELS[col.type]

@@ -223,9 +223,11 @@ def render(solution: Solution) -> tuple[Figure, Drawn]:
     board = Board((bbox.x0 + 2, bbox.y0 + 2, bbox.x1 - 2, bbox.y1 - 2))
     canvas = _Canvas(fig, ax, renderer, board)
     pos_px = {f: canvas.to_px(p) for f, p in lay.firms.items()}
-    resources = sorted(set(links["from_resource"].astype(str)))
+    # the legend lists the resources of arrows; a firm's own (internal) arcs are not drawn
+    resources = sorted(set(links.loc[~links["internal"].astype(bool), "from_resource"].astype(str)))
+    everything = [*resources, *sorted(set(links["from_resource"].astype(str)) - set(resources))]
     rcmap = matplotlib.colormaps["Dark2" if len(resources) <= 8 else "tab20"]
-    rcolors = {r: rcmap(i % rcmap.N) for i, r in enumerate(resources)}
+    rcolors = {r: rcmap(i % rcmap.N) for i, r in enumerate(everything)}
     labels = firm_labels(firms)
     palette = _firm_colors(firms)
 

@@ -127,7 +127,8 @@ def kpi_table(ctx: Context) -> pd.DataFrame:
     """Indicators before (standalone baseline) and after (design).
 
     Quantities of different units are never added up: waste discharged and quantity
-    exchanged take one row per unit (t, m3, MWh, …). Virgin resource use is the model's
+    exchanged take one row per unit (t, m3, MWh, …). A supply discharged at a negative
+    price is sold, not waste. Process rows add nothing to the standalone baseline. Virgin resource use is the model's
     metric (purchases weighted by ``virgin_weight``, docs/workbook.md); when that is not a
     plain quantity of one unit, the purchases follow it, one row per unit.
     """
@@ -154,14 +155,22 @@ def kpi_table(ctx: Context) -> pd.DataFrame:
         buyable = demand[demand["buyable"].astype(bool)]
         table += ctx.unit_rows(
             "virgin purchase",
-            ctx.by_unit(buyable["resource_id"], buyable["quantity"]),
+            ctx.by_unit(buyable["resource_id"], buyable["baseline_quantity"]),
             ctx.by_unit(demand["resource_id"], demand["market"]),
             always=False,
         )
+    sold = supply["price"] < 0  # a negative disposal price is a sale (docs/workbook.md)
+    waste, sales = supply[~sold], supply[sold]
     table += ctx.unit_rows(
         "waste discharged",
-        ctx.by_unit(supply["resource_id"], supply["quantity"]),
-        ctx.by_unit(supply["resource_id"], supply["market"]),
+        ctx.by_unit(waste["resource_id"], waste["baseline_quantity"]),
+        ctx.by_unit(waste["resource_id"], waste["market"]),
+    )
+    table += ctx.unit_rows(
+        "sold to the market",
+        ctx.by_unit(sales["resource_id"], sales["baseline_quantity"]),
+        ctx.by_unit(sales["resource_id"], sales["market"]),
+        always=False,
     )
     table.append(
         ("CO2e emissions", metric_units("")["co2e"], m["co2e"]["baseline"], m["co2e"]["design"])
@@ -369,8 +378,14 @@ def firms_sheet(sh: SheetWriter, ctx: Context) -> None:
 
 
 def balances_frame(ctx: Context) -> pd.DataFrame:
+    """Each admitted row: quantity, met by exchange / purchase, exchanged / discharged; a
+    process's rows name it (and are left out when it does not run)."""
     rows = ctx.solution.rows
-    rows = rows[rows["admitted"]].sort_values(["firm_id", "direction", "resource_id"])
+    rows = rows[rows["admitted"]]
+    if ctx.park.has_processes:
+        idle = rows["process"].notna() & (rows["quantity"] <= 0)
+        rows = rows[~idle]
+    rows = rows.sort_values(["firm_id", "direction", "resource_id"])
     demand = (rows["direction"] == "demand").to_numpy()
     ex = rows["exchanged"].to_numpy(float)
     mk = rows["market"].to_numpy(float)
@@ -381,6 +396,9 @@ def balances_frame(ctx: Context) -> pd.DataFrame:
         {
             "firm": rows["firm_id"].to_numpy(),
             "firm name": rows["firm_id"].map(ctx.names).to_numpy(),
+            **(
+                {"process": rows["process"].fillna("").to_numpy()} if ctx.park.has_processes else {}
+            ),
             "resource": rows["resource_id"].to_numpy(),
             "unit": rows["resource_id"].map(ctx.units).to_numpy(),
             "direction": rows["direction"].to_numpy(),

@@ -179,13 +179,9 @@ def test_a_sized_process_is_built_for_what_pays(tmp_path):
 # --- a chain of two processes and a firm's own wastewater --------------------------------------
 
 
-def test_a_chain_of_two_processes_in_one_firm(tmp_path):
-    # A supplies 100 t sludge (10/t to discharge). F digests it (1 t → 0.5 MWh biogas, 1 per
-    # t) and burns the biogas in a CHP (1 MWh → 0.9 MWh heat, 2 per MWh biogas); H needs 40
-    # MWh of heat (50). Biogas cannot be bought and is flared for free. The digester takes
-    # all 100 t (10 − 1 > 0); the CHP burns 40 / 0.9 = 44.44 MWh (the other 5.56 flared).
-    # Saved 1 000 + 2 000, spent 100 + 88.89: objective −2 811.11.
-    tables = line_park(
+def chain_park() -> dict:
+    """A (S1) supplies sludge; F (S2) digests it and burns the biogas in a CHP; H (S3) needs heat."""
+    return line_park(
         firms=[{"firm_id": "A"}, {"firm_id": "F"}, {"firm_id": "H"}],
         flows=[row("A", "sludge", "supply", 100), row("H", "heat", "demand", 40)],
         resources=[
@@ -204,6 +200,15 @@ def test_a_chain_of_two_processes_in_one_firm(tmp_path):
             io("chp", "heat", "output", 0.9),
         ],
     )
+
+
+def test_a_chain_of_two_processes_in_one_firm(tmp_path):
+    # A supplies 100 t sludge (10/t to discharge). F digests it (1 t → 0.5 MWh biogas, 1 per
+    # t) and burns the biogas in a CHP (1 MWh → 0.9 MWh heat, 2 per MWh biogas); H needs 40
+    # MWh of heat (50). Biogas cannot be bought and is flared for free. The digester takes
+    # all 100 t (10 − 1 > 0); the CHP burns 40 / 0.9 = 44.44 MWh (the other 5.56 flared).
+    # Saved 1 000 + 2 000, spent 100 + 88.89: objective −2 811.11.
+    tables = chain_park()
     s = solve_tables(tmp_path, tables)
     assert s.objective_value == pytest.approx(-(3000 - 100 - 800 / 9))
     assert s.processes.at["dig", "throughput"] == pytest.approx(100)

@@ -124,7 +124,7 @@ def test_a_million_empty_formatted_rows_read_in_seconds(tmp_path, monkeypatch):
     code, output = validate(path)
     assert handed and max(handed) <= 10
     assert code == 0, output
-    assert "ok: 2 firms, 2 sites, 1 resources, 2 flows" in output
+    assert "ok: 2 firms, 2 sites, 1 resource, 2 flows" in output
 
 
 @pytest.mark.slow

@@ -6,11 +6,20 @@ from __future__ import annotations
 import pytest
 from openpyxl import load_workbook
 
+from ecopark_opt.analyses.candidates import siting_table
 from ecopark_opt.outputs.network_draw import MARKS, _marks
 from ecopark_opt.outputs.period_sheets import period_table
 from ecopark_opt.outputs.process_sheets import process_sheets
 from ecopark_opt.outputs.report import write_report
-from tests.core.test_process_operation import chp_park, regeneration_park
+from ecopark_opt.outputs.report_sheets import Context, balances_frame, kpi_table, resource_table
+from tests.core.test_process_operation import (
+    chp_park,
+    digester_park,
+    io,
+    line_park,
+    regeneration_park,
+    row,
+)
 from tests.helpers import solve_tables
 
 
@@ -88,3 +97,81 @@ def test_the_network_marks_firms_running_a_process(tmp_path):
         "H": MARKS["process"],
         "B": MARKS["existing"],
     }
+
+
+# --- the other sheets with processes ---------------------------------------------------------
+
+
+def own_wastewater_park() -> dict:
+    """W discharges 100 t of wastewater (3/t) and needs 100 t of water (2/t); its treatment
+    plant turns 1 t of wastewater into 0.9 t of water (tests/core/test_process_operation.py:
+    internal arcs in and out, W still buys 10 t)."""
+    return line_park(
+        firms=[{"firm_id": "W"}],
+        flows=[row("W", "wastewater", "supply", 100), row("W", "water", "demand", 100)],
+        resources=[
+            {"resource_id": "wastewater", "unit": "t", "virgin_price": None, "disposal_cost": 3},
+            {"resource_id": "water", "unit": "t", "virgin_price": 2, "disposal_cost": 1},
+        ],
+        processes=[
+            {"process_id": "wwtp", "firm_id": "W", "max_throughput": 100, "cost_per_unit": 1}
+        ],
+        process_io=[io("wwtp", "wastewater", "input"), io("wwtp", "water", "output", 0.9)],
+    )
+
+
+def test_process_rows_add_nothing_to_the_standalone_columns(tmp_path):
+    # standalone W discharges its 100 t of wastewater and buys 100 t of water; the plant's
+    # own rows (100 t in, 90 t out) do not run there
+    s = solve_tables(tmp_path, own_wastewater_park())
+    ctx = Context(s)
+    per = resource_table(ctx).set_index("resource")
+    assert per.at["water", "virgin purchase before [unit/yr]"] == pytest.approx(100)
+    assert per.at["water", "virgin purchase after [unit/yr]"] == pytest.approx(10)
+    assert per.at["water", "discharge before [unit/yr]"] == pytest.approx(0)
+    assert per.at["wastewater", "discharge before [unit/yr]"] == pytest.approx(100)
+    kpi = kpi_table(ctx).set_index("indicator")
+    assert kpi.loc["waste discharged", "standalone baseline"] == pytest.approx(100)
+    assert kpi.loc["waste discharged", "design"] == pytest.approx(0)
+
+
+def test_internal_arcs_are_neither_links_of_a_firm_nor_priced(tmp_path):
+    s = solve_tables(tmp_path, own_wastewater_park())
+    assert s.firms.at["W", "links_in"] == 0 and s.firms.at["W", "links_out"] == 0
+    internal = s.built_links[s.built_links["internal"].astype(bool)]
+    assert len(internal) == 2 and internal["transfer_price"].isna().all()
+    ctx = Context(s)
+    balances = balances_frame(ctx)
+    # demand rows (wastewater into the plant, water), then supply rows (wastewater, water out)
+    assert list(balances["process"]) == ["wwtp", "", "", "wwtp"]
+
+
+def test_an_output_sold_at_a_negative_price_is_not_waste(tmp_path):
+    # the digester park with gas sold at 5/MWh (disposal_cost −5) and B needing 20 of the
+    # 50 MWh: 30 MWh sold; A's 100 t of sludge no longer discharged
+    tables = digester_park(100)
+    tables["resources"][1]["disposal_cost"] = -5
+    tables["flows"][1]["quantity"] = 20
+    s = solve_tables(tmp_path, tables)
+    kpi = kpi_table(Context(s)).set_index(["indicator", "unit"])
+    assert kpi.loc[("sold to the market", "MWh/yr"), "standalone baseline"] == 0
+    assert kpi.loc[("sold to the market", "MWh/yr"), "design"] == pytest.approx(30)
+    assert kpi.loc[("waste discharged", "t/yr"), "standalone baseline"] == pytest.approx(100)
+    assert kpi.loc[("waste discharged", "t/yr"), "design"] == pytest.approx(0)
+
+
+def test_an_idle_process_has_no_balance_rows(tmp_path):
+    s = solve_tables(tmp_path, digester_park(70))  # below the minimum: not built
+    assert "dig" not in set(balances_frame(Context(s))["process"])
+
+
+def test_the_siting_sheet_names_links_not_a_hubs_own_arcs(tmp_path):
+    # the chain of test_a_chain_of_two_processes_in_one_firm, run by a floating candidate F
+    from tests.core.test_process_operation import chain_park
+
+    tables = chain_park()
+    tables["firms"][1] |= {"status": "candidate", "site": None, "allowed_sites": "P1"}
+    tables["sites"].append({"site_id": "P1", "x_km": 2, "y_km": 0, "kind": "plot"})
+    s = solve_tables(tmp_path, tables)
+    (placed,) = [r for r in siting_table(s).to_dict("records") if r["firm"] == "F"]
+    assert placed["why"] == "heat to H (1.0 km); sludge from A (1.0 km)"
