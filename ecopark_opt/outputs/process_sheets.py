@@ -140,21 +140,34 @@ def process_notes(solution: Solution) -> list[str]:
         "annualised) and borne by the firm that runs the process."
     ]
     firms = solution.firms
+    rows = solution.rows
+    money = park.currency
     for hub in dict.fromkeys(f for f in procs["firm"] if is_hub(solution, f)):
         mine = procs[procs["firm"] == hub]
-        if firms.at[hub, "admitted"]:
-            running = ", ".join(
-                f"{p} ({quantity_label(mine.at[p, 'throughput'])} units/yr)"
-                for p in mine.index[mine["built"].astype(bool)]
-            )
-            notes.append(
-                f"Shared hub {hub}: worth building on {firms.at[hub, 'site']}, running "
-                f"{running}; it costs {mine['annual_cost'].sum():,.0f} {park.currency}/yr and "
-                f"gains {firms.at[hub, 'gain']:,.0f} {park.currency}/yr from its share of its "
-                "links' savings (the Firms sheet shows every firm's gain)."
-            )
-        else:
+        if not firms.at[hub, "admitted"]:
             notes.append(f"Shared hub {hub}: not worth building in this design.")
+            continue
+        running = [
+            p for p in mine.index[mine["built"].astype(bool)] if mine.at[p, "throughput"] > 0
+        ]
+        cost = float(mine["annual_cost"].sum())
+        market = float(rows.loc[rows["firm_id"] == hub, "design_cost"].sum())
+        gain = float(firms.at[hub, "gain"])
+        share = gain + cost + market  # its share of its links' net savings
+        verdict = (
+            f"it gains {gain:,.0f} {money}/yr"
+            if gain >= 0
+            else f"it loses {-gain:,.0f} {money}/yr (with win_win it would not be built)"
+        )
+        notes.append(
+            f"Shared hub {hub}: worth building on {firms.at[hub, 'site']}, running "
+            + ", ".join(
+                f"{p} ({quantity_label(mine.at[p, 'throughput'])} units/yr)" for p in running
+            )
+            + f". Its share of its links' savings is {share:,.0f} {money}/yr; its processes "
+            f"cost {cost:,.0f} and its own purchases and discharges less its sales "
+            f"{market:,.0f}: {verdict}."
+        )
     return notes
 
 

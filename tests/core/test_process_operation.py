@@ -297,15 +297,8 @@ def test_a_regeneration_hub_competes_with_direct_reuse(tmp_path, opex, hub, obje
         assert sent(s, "A", "B") == pytest.approx(20)
 
 
-@pytest.mark.parametrize(("supplier_share", "built"), [(0.25, False), (0.75, True)])
-def test_the_supplier_share_decides_whether_a_hub_is_built_under_win_win(
-    tmp_path, supplier_share, built
-):
-    # A discharges 100 t wastewater (1/t); hub H turns 1 t wastewater into 0.9 t clean water
-    # (0.5 per t, 90 a year); B needs 90 t of clean water (2/t). Only the hub links them.
-    # Link savings: A→H 100 × 1 = 100 (H cannot buy wastewater: 0), H→B 90 × 2 = 180.
-    # H's gain = (1 − σ) 100 + σ 180 − 50 − 90 = 80 σ − 40: < 0 at σ = 0.25, > 0 at 0.75.
-    # Built, the park saves 280 − 140 = 140; win-win keeps the hub out when it would lose.
+def hub_park(supplier_share: float) -> dict:
+    """A's wastewater, B's clean water and hub H between them (see the test below)."""
     tables = line_park(
         firms=[{"firm_id": "A"}, {"firm_id": "H", "status": "candidate"}, {"firm_id": "B"}],
         flows=[row("A", "wastewater", "supply", 100), row("B", "clean", "demand", 90)],
@@ -325,6 +318,19 @@ def test_the_supplier_share_decides_whether_a_hub_is_built_under_win_win(
         process_io=[io("hub", "wastewater", "input"), io("hub", "clean", "output", 0.9)],
     )
     tables["settings"] |= {"supplier_share": supplier_share}
+    return tables
+
+
+@pytest.mark.parametrize(("supplier_share", "built"), [(0.25, False), (0.75, True)])
+def test_the_supplier_share_decides_whether_a_hub_is_built_under_win_win(
+    tmp_path, supplier_share, built
+):
+    # A discharges 100 t wastewater (1/t); hub H turns 1 t wastewater into 0.9 t clean water
+    # (0.5 per t, 90 a year); B needs 90 t of clean water (2/t). Only the hub links them.
+    # Link savings: A→H 100 × 1 = 100 (H cannot buy wastewater: 0), H→B 90 × 2 = 180.
+    # H's gain = (1 − σ) 100 + σ 180 − 50 − 90 = 80 σ − 40: < 0 at σ = 0.25, > 0 at 0.75.
+    # Built, the park saves 280 − 140 = 140; win-win keeps the hub out when it would lose.
+    tables = hub_park(supplier_share)
     plain = solve_tables(tmp_path, tables, f"plain{supplier_share}.xlsx")
     assert plain.objective_value == pytest.approx(-140)
     assert plain.firms.at["H", "gain"] == pytest.approx(80 * supplier_share - 40)

@@ -175,3 +175,18 @@ def test_the_siting_sheet_names_links_not_a_hubs_own_arcs(tmp_path):
     s = solve_tables(tmp_path, tables)
     (placed,) = [r for r in siting_table(s).to_dict("records") if r["firm"] == "F"]
     assert placed["why"] == "heat to H (1.0 km); sludge from A (1.0 km)"
+
+
+def test_a_hub_that_loses_money_is_said_so(tmp_path):
+    # the win-win park of test_process_operation at σ = 0.25 (without win_win): the hub
+    # is built, its share of the savings is 0.75 × 100 + 0.25 × 180 = 120, its costs 50
+    # + 90 = 140 and it buys and discharges nothing: it loses 20 a year
+    from tests.core.test_process_operation import hub_park
+
+    s = solve_tables(tmp_path, hub_park(0.25))
+    (note,) = [n for n in process_sheets(s)[0].notes if n.startswith("Shared hub H")]
+    assert note == (
+        "Shared hub H: worth building on S2, running hub (100 units/yr). Its share of its "
+        "links' savings is 120 EUR/yr; its processes cost 140 and its own purchases and "
+        "discharges less its sales 0: it loses 20 EUR/yr (with win_win it would not be built)."
+    )
