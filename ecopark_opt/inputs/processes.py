@@ -40,9 +40,12 @@ def check_processes(
     resources: pd.DataFrame,
     tables: dict[str, Table],
     problems: list[str],
+    stream_ids: pd.Index | None = None,
 ) -> None:
     """Processes belong to known firms, with min ≤ max throughput; every process has
-    process_io rows, each naming a known process and resource, once per direction."""
+    process_io rows, each naming a known process and resource, once per direction, and
+    giving a stream id (``process/resource/direction``) that no other stream has (ids with
+    ``/`` in them could collide; ``stream_ids``: those of the flows sheet)."""
     table = tables.get("processes")
     io_table = tables.get("process_io")
     if table is None or processes.empty:
@@ -71,6 +74,7 @@ def check_processes(
             )
     seen: dict[tuple, int] = {}
     with_rows = set()
+    streams = {i: "a flows row" for i in (stream_ids if stream_ids is not None else [])}
     for rec in process_io.itertuples():
         row = rec.excel_row
         if rec.process_id is not None and rec.process_id not in processes.index:
@@ -92,6 +96,15 @@ def check_processes(
             )
         seen.setdefault(key, row)
         with_rows.add(rec.process_id)
+        if None not in key:
+            stream = process_row_id(*key)
+            if stream in streams:
+                problems.append(
+                    f"{io_table.cell('process_id', row)} (process_id): the stream id "
+                    f"'{stream}' of this row is also that of {streams[stream]}; rename the "
+                    "process or the resource (an id with '/' in it can collide)"
+                )
+            streams.setdefault(stream, f"{io_table.title} row {row}")
     for process, rec in processes.iterrows():
         if process not in with_rows:
             problems.append(

@@ -68,7 +68,7 @@ def assemble_park(raw: RawWorkbook) -> Park:
     check_transport(transport, resources, tables.get("transport"), problems)
     check_distances(distances, sites, tables.get("distances"), problems)
     profiles = check_profiles(profiles, periods, flows, tables.get("profiles"), problems)
-    check_processes(processes, process_io, firms, resources, tables, problems)
+    check_processes(processes, process_io, firms, resources, tables, problems, flows.index)
     if not problems:
         check_crs(sites, settings, raw, problems)
     if problems:
@@ -506,18 +506,27 @@ def check_flows(
     """References exist and each (firm, resource, direction) appears once; index by it."""
     ids = []
     first: dict[str, int] = {}
+    given: dict[str, tuple] = {}
     for rec in flows.itertuples():
         row = rec.excel_row
         check_known(table, rec, ("firm_id",), "firm", firms.index, problems)
         check_known(table, rec, ("resource_id",), "resource", resources.index, problems)
         key = flow_id(rec.firm_id, rec.resource_id, rec.direction)
-        if key in first and None not in (rec.firm_id, rec.resource_id, rec.direction):
+        triple = (rec.firm_id, rec.resource_id, rec.direction)
+        if key in first and None not in triple and given[key] == triple:
             problems.append(
                 f"{table.cell('firm_id', row)} (firm_id): second {rec.direction} row for firm "
                 f"'{rec.firm_id}' and resource '{rec.resource_id}' (first on row {first[key]}); "
                 "merge them"
             )
+        elif key in first and None not in triple:  # e.g. x + y/gas and x/y + gas
+            problems.append(
+                f"{table.cell('firm_id', row)} (firm_id): the stream id '{key}' of this row is "
+                f"also that of row {first[key]}; rename the firm or the resource (an id with "
+                "'/' in it can collide)"
+            )
         first.setdefault(key, row)
+        given.setdefault(key, triple)
         ids.append(key)
     flows = flows.copy()
     flows.index = pd.Index(ids, name="flow_id")

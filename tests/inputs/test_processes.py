@@ -112,3 +112,37 @@ def test_validate_exits_2_and_writes_nothing(tmp_path):
     assert result.exit_code == 2
     assert "processes!D2 (min_throughput)" in result.output
     assert "Traceback" not in result.output and not out.exists()
+
+
+def test_stream_ids_that_collide_through_a_slash_are_refused(tmp_path):
+    # process "x" giving resource "y/w" and process "x/y" giving "w": both streams would be
+    # x/y/w/output
+    tables = process_tables()
+    tables["resources"].append({"resource_id": "y/w", "unit": "t"})
+    tables["resources"].append({"resource_id": "w", "unit": "t"})
+    tables["processes"] += [
+        {"process_id": "x", "firm_id": "A", "max_throughput": 1},
+        {"process_id": "x/y", "firm_id": "A", "max_throughput": 1},
+    ]
+    tables["process_io"] += [
+        {"process_id": "x", "resource_id": "y/w", "direction": "output"},
+        {"process_id": "x/y", "resource_id": "w", "direction": "output"},
+    ]
+    assert problems_of(tmp_path, tables) == [
+        "process_io!A5 (process_id): the stream id 'x/y/w/output' of this row is also that of "
+        "process_io row 4; rename the process or the resource (an id with '/' in it can collide)"
+    ]
+
+
+def test_flows_ids_that_collide_through_a_slash_are_refused(tmp_path):
+    tables = two_firm_park()
+    tables["firms"] += [{"firm_id": "x", "site": "S1"}, {"firm_id": "x/y", "site": "S1"}]
+    tables["resources"] += [{"resource_id": "y/w", "unit": "t"}, {"resource_id": "w", "unit": "t"}]
+    tables["flows"] += [
+        {"firm_id": "x", "resource_id": "y/w", "direction": "supply", "quantity": 1},
+        {"firm_id": "x/y", "resource_id": "w", "direction": "supply", "quantity": 1},
+    ]
+    assert problems_of(tmp_path, tables) == [
+        "flows!A5 (firm_id): the stream id 'x/y/w/supply' of this row is also that of row 4; "
+        "rename the firm or the resource (an id with '/' in it can collide)"
+    ]
