@@ -11,7 +11,8 @@ import pandas as pd
 import pytest
 
 from ecopark_opt.core import decompose
-from ecopark_opt.core.links import candidate_links
+from ecopark_opt.core import links as links_module
+from ecopark_opt.core.links import candidate_links, site_pairs_within
 from ecopark_opt.core.optimize import RunOptions, optimize
 from ecopark_opt.core.prune import prune_links
 from ecopark_opt.core.solve import bound_scale
@@ -384,11 +385,29 @@ def test_a_design_park_model_holds_the_merged_design(tmp_path, monkeypatch):
 # --- candidate links: spatial pre-filter ---------------------------------------------------
 
 
-def test_the_spatial_prefilter_gives_the_same_links_on_a_generated_park(tmp_path):
+@pytest.mark.parametrize("kd_tree_pairs", [0, 10**9], ids=["k-d tree", "every pair"])
+def test_the_spatial_prefilter_gives_the_same_links_on_a_generated_park(
+    tmp_path, monkeypatch, kd_tree_pairs
+):
+    monkeypatch.setattr(links_module, "KD_TREE_PAIRS", kd_tree_pairs)
     park = generated(tmp_path, 40, 20, 7, plots=4, candidates=5, internal_reuse=True)
     fast, slow = candidate_links(park), candidate_links(park, spatial=False)
     assert len(fast) > 100
     pd.testing.assert_frame_equal(fast, slow)
+
+
+def test_near_sites_are_the_same_pairs_in_the_same_order_with_or_without_a_k_d_tree(
+    tmp_path, monkeypatch
+):
+    park = generated(tmp_path, 60, 8, 3)
+    sites = park.sites.index.to_numpy()
+    found = {}
+    for kd_tree_pairs in (0, 10**9):
+        monkeypatch.setattr(links_module, "KD_TREE_PAIRS", kd_tree_pairs)
+        found[kd_tree_pairs] = site_pairs_within(park, sites[:25], sites[10:], 12.0)
+    # some pairs near, most not
+    assert 25 < len(found[0]) < 25 * (len(sites) - 10) / 2
+    pd.testing.assert_frame_equal(found[0], found[10**9])
 
 
 def test_the_spatial_prefilter_keeps_distance_overrides_and_geographic_sites(load):
