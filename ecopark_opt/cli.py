@@ -407,6 +407,12 @@ def validate(workbook: str, console: Console) -> None:
     "one HiGHS thread each unless --threads is given (the time limit stays "
     "the wall-clock limit of the whole solve).",
 )
+@output_option(
+    "--write-model",
+    "model_path",
+    help="Also write the whole model as handed to HiGHS, for another solver: MPS or LP by "
+    "the extension (.mps, .lp; docs/cli.md).",
+)
 @map_options
 @solver_options
 @command
@@ -417,6 +423,7 @@ def solve(
     within: float,
     with_resilience: bool,
     workers: int,
+    model_path: str | None,
     maps: MapArgs,
     solver: SolverArgs,
     console: Console,
@@ -427,13 +434,25 @@ def solve(
     from .analyses.candidates import analyse_candidates
     from .outputs.design_sheets import alternatives_sheets, candidate_sheets
     from .outputs.jsonout import alternatives_json
-    from .outputs.run_outputs import report_path, resilience_outputs, start_run
+    from .outputs.run_outputs import model_file_path, report_path, resilience_outputs, start_run
 
     out_path = report_path(workbook, solver.out, suffix=scenario_suffix(scenario))
+    model_out = model_file_path(model_path)
     title = Path(workbook).stem + (f" (scenario {scenario})" if scenario else "")
     map_out = maps.outputs(title)
     options = solver.run_options(workers=workers)
-    run = start_run(workbook, console, out_path, solver.json_path, options, map_out, scenario)
+    run = start_run(
+        workbook,
+        console,
+        out_path,
+        solver.json_path,
+        options,
+        map_out,
+        scenario,
+        also=[model_out] if model_out else [],
+    )
+    if model_out:
+        run.write_model(model_out)
     # the model is re-used only to value candidate firms
     has_candidates = bool((run.park.firms["status"] == "candidate").any())
     more = has_candidates or alternatives or with_resilience  # analyses share the time limit
