@@ -49,6 +49,10 @@ from .stages import Timer, solve_stages
 from .vocabulary import tolerance
 
 BATCH_LINKS = 200  # components with fewer links are solved together, up to this many links
+# the route (benchmarks/seeds.py): a gap target at least ONE_MODEL_GAP on a park of at most
+# ONE_MODEL_LINKS links (after pruning) is reached sooner by one model than by components
+ONE_MODEL_GAP = 1e-2
+ONE_MODEL_LINKS = 50_000
 MIN_SECONDS = 1.0  # least time limit given to one piece
 FIRST_PASS = 0.5  # share of the budget for the first pass over every piece
 FIRST_CAP = 10.0  # longest first-pass time limit of one piece
@@ -106,10 +110,29 @@ def component_labels(park: Park, links: pd.DataFrame) -> pd.Series:
     return pd.Series(labels, index=rows, name="component")
 
 
-def plan_pieces(park: Park, links: pd.DataFrame) -> list[Piece] | None:
+def one_model_first(links: int, mip_gap: float) -> bool:
+    """The route rule: a loose gap target (at least ``ONE_MODEL_GAP``) on a park of at most
+    ``ONE_MODEL_LINKS`` candidate links is reached sooner by solving the park as one model,
+    even when it splits into independent components.
+
+    Measured (benchmarks/seeds.py, 5 seeds per size): to 1 % HiGHS on the whole model of a
+    200- or 500-firm park (7 k and 37 k links) needs a second or a few, while the components
+    need several seconds to tens of seconds — every piece starts HiGHS and must reach the
+    gap on its own. For tight targets (0.1 %), and for loose ones on larger parks (1 000
+    firms, 90 k links), the components are faster: one branch-and-bound tree over many
+    independent problems grows far larger than theirs."""
+    return mip_gap >= ONE_MODEL_GAP and links <= ONE_MODEL_LINKS
+
+
+def plan_pieces(
+    park: Park, links: pd.DataFrame, mip_gap: float | None = None
+) -> list[Piece] | None:
     """The pieces to solve, smallest first; None when the park must be solved whole
-    (:func:`coupling`) or has a single piece."""
+    (:func:`coupling`), has a single piece, or — given the gap target ``mip_gap`` — is
+    solved sooner as one model (:func:`one_model_first`)."""
     if coupling(park) is not None:
+        return None
+    if mip_gap is not None and one_model_first(len(links), mip_gap):
         return None
     labels = component_labels(park, links)
     rows_of = labels.groupby(labels).groups

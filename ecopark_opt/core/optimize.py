@@ -135,7 +135,7 @@ def _design(
         with timer.phase("prune"):
             kept = prune_links(park, links)
     solve_options = options.solve_options(park)
-    pieces = decompose.plan_pieces(park, kept) if options.decompose else None
+    pieces = decompose.plan_pieces(park, kept, solve_options.mip_gap) if options.decompose else None
     if pieces is not None:
         solution, values = decompose.solve_by_pieces(
             park, kept, links, pieces, solve_options, timer, options.workers

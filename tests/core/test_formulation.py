@@ -326,6 +326,24 @@ def test_components_follow_the_conversion_graph(load, monkeypatch):
     assert bool(whole.processes.at["dig", "built"])
 
 
+def test_a_loose_gap_on_a_small_park_is_solved_as_one_model(load, monkeypatch):
+    monkeypatch.setattr(decompose, "BATCH_LINKS", 0)
+    park = load(two_resources())
+    links = candidate_links(park)
+    # the route rule (decompose.one_model_first): components for a tight gap, one model for
+    # a gap of at least 1 % on a park of at most ONE_MODEL_LINKS links, components again on
+    # a larger park
+    assert len(decompose.plan_pieces(park, links, mip_gap=1e-3)) == 2
+    assert decompose.plan_pieces(park, links, mip_gap=1e-2) is None
+    monkeypatch.setattr(decompose, "ONE_MODEL_LINKS", 1)
+    assert len(decompose.plan_pieces(park, links, mip_gap=1e-2)) == 2
+    monkeypatch.setattr(decompose, "ONE_MODEL_LINKS", 2)
+    loose = optimize(park, RunOptions(mip_gap=0.05, time_limit=30))
+    assert "pieces solved" not in loose.result.extra
+    assert loose.objective_value == pytest.approx(-440.0)  # see two_resources
+    assert optimize(park, EXACT).result.extra["pieces solved"] == 2
+
+
 @pytest.mark.parametrize("settings", [{"win_win": True}, {"max_links": 1}])
 def test_coupling_settings_keep_the_park_whole(load, monkeypatch, settings):
     monkeypatch.setattr(decompose, "BATCH_LINKS", 0)
