@@ -28,8 +28,6 @@ monolithic solve (:func:`~ecopark_opt.solution.build_solution` over every candid
 
 from __future__ import annotations
 
-import multiprocessing
-import queue
 import time
 from dataclasses import dataclass, field, replace
 
@@ -43,6 +41,7 @@ from ..errors import InfeasibleError, SolverError
 from ..park import Park
 from .families import coupling_reasons, joined_rows
 from .model import build_model
+from .pool import Executor, Pool, TaskFailure, open_pool
 from .solution import VARIABLES, Solution, build_solution
 from .solve import SolveOptions, SolveResult, relative_gap
 from .stages import Timer, solve_stages
@@ -232,7 +231,7 @@ def solve_by_pieces(
     pieces: list[Piece],
     options: SolveOptions,
     timer,
-    workers: int = 1,
+    workers: int | Executor = 1,
 ) -> tuple[Solution, Values]:
     """Solve every piece and merge them into one design over ``all_links``; the design's
     variable values too (for :func:`load_values`).
@@ -241,14 +240,17 @@ def solve_by_pieces(
     (the solution lists them all; the others are not built). ``options.time_limit`` is the
     budget of the whole solve and ``options.mip_gap`` the gap the merged design must reach;
     see :func:`_solve_in_rounds`. ``workers`` > 1 solves pieces side by side in that many
-    worker processes (one HiGHS thread each unless ``options.threads`` says otherwise).
+    worker processes; an :class:`~.pool.Executor` says where (local processes or a Dask
+    cluster: :mod:`.pool`); one HiGHS thread per worker unless ``options.threads`` says
+    otherwise.
     """
     started = time.perf_counter()
     tasks = [(sub_park(park, p.rows), links.loc[p.links]) for p in pieces]
-    if workers > 1:
+    executor = workers if isinstance(workers, Executor) else Executor("local", workers)
+    if executor.side_by_side:
         if not options.threads:  # one HiGHS thread per worker process
             options = replace(options, threads=1)
-        runner: _Runner = _WorkerProcesses(tasks, workers)
+        runner: _Runner = _OnPool(tasks, open_pool(executor))
     else:
         runner = _InThisProcess(tasks)
     try:
@@ -265,9 +267,14 @@ def solve_by_pieces(
     if errors:
         raise SolverError(errors[0])
     wall = time.perf_counter() - started
-    result = combine([o.result for o in outcomes], options.mip_gap, wall if workers > 1 else None)
+    result = combine(
+        [o.result for o in outcomes], options.mip_gap, wall if runner.workers > 1 else None
+    )
     result.extra["components"] = int(sum(p.components for p in pieces))
     result.extra["pieces solved"] = len(pieces)
+    result.extra["pieces run in"] = (
+        runner.pool.where if isinstance(runner, _OnPool) else "this process"
+    )
     values: Values = {name: {} for name in VARIABLES}
     for outcome in outcomes:
         for name in VARIABLES:
@@ -506,39 +513,30 @@ class _InThisProcess(_Runner):
         return n, _solve_built(m, options, seconds)
 
 
-class _WorkerProcesses(_Runner):
-    """Solves in ``workers`` worker processes (``spawn``): each run builds its piece's model
-    there (:func:`solve_piece`) and sends back plain data."""
+class _OnPool(_Runner):
+    """Solves on a pool of workers (local processes or Dask, :mod:`.pool`): each run builds
+    its piece's model there (:func:`solve_piece`) and sends back plain data."""
 
-    def __init__(self, tasks: list, workers: int):
+    def __init__(self, tasks: list, pool: Pool):
         self.tasks = tasks
-        self.workers = workers
-        self.pool = multiprocessing.get_context("spawn").Pool(workers)
-        self.finished: queue.SimpleQueue = queue.SimpleQueue()
+        self.pool = pool
+        self.workers = pool.workers
 
     def submit(self, n: int, options: SolveOptions, start: Values | None) -> None:
         park, links = self.tasks[n]
-
-        def failed(exc: BaseException) -> None:
-            self.finished.put((n, PieceResult(error=f"a piece's worker failed: {exc}")))
-
-        self.pool.apply_async(
-            solve_piece,
-            ((park, links, options, start),),
-            callback=lambda outcome: self.finished.put((n, outcome)),
-            error_callback=failed,
-        )
+        self.pool.submit(n, solve_piece, (park, links, options, start))
 
     def wait(self, timeout: float) -> tuple[int, PieceResult]:
         try:
-            return self.finished.get(timeout=timeout)
-        except queue.Empty:  # e.g. workers that die as they start (a script without a
-            # __main__ guard re-runs itself in every spawned worker)
-            raise SolverError(f"no worker process answered within {timeout:.0f} s") from None
+            n, outcome = self.pool.wait(timeout)
+        except TimeoutError as exc:  # e.g. workers that die as they start
+            raise SolverError(str(exc)) from None
+        if isinstance(outcome, TaskFailure):
+            outcome = PieceResult(error=f"a piece's worker failed: {outcome.error}")
+        return n, outcome
 
     def close(self) -> None:
-        self.pool.terminate()
-        self.pool.join()
+        self.pool.close()
 
 
 def combine(

@@ -640,9 +640,9 @@ def test_components_side_by_side_in_rounds_match_the_monolithic_model(tmp_path, 
     # a first pass that stops at a 50 % gap: pieces go back to the workers with their designs
     monkeypatch.setattr(decompose, "FIRST_GAP", 0.5)
     runs = []
-    submit = decompose._WorkerProcesses.submit
+    submit = decompose._OnPool.submit
     monkeypatch.setattr(
-        decompose._WorkerProcesses,
+        decompose._OnPool,
         "submit",
         lambda self, n, options, start: (
             runs.append(start is None),
