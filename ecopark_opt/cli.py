@@ -78,7 +78,7 @@ class LateChoice(click.Choice):
 
 OBJECTIVE = click.Choice(list(OBJECTIVES))
 METRIC = LateChoice(".core.vocabulary", "METRICS")
-EXECUTOR = LateChoice(".analyses.executors", "EXECUTORS")
+EXECUTOR = LateChoice(".core.pool", "EXECUTORS")
 
 
 def grouped(name: str, group: type, *options: Callable) -> Callable[[Callable], Callable]:
@@ -416,9 +416,29 @@ def validate(workbook: str, console: Console) -> None:
     "--workers",
     1,
     1,
-    "Solve the park's independent components in this many worker processes, "
-    "one HiGHS thread each unless --threads is given (the time limit stays "
-    "the wall-clock limit of the whole solve).",
+    "Solve the park's independent components in this many worker processes (or Dask "
+    "LocalCluster workers), one HiGHS thread each unless --threads is given (the time "
+    "limit stays the wall-clock limit of the whole solve).",
+)
+@click.option(
+    "--executor",
+    type=EXECUTOR,
+    default=None,
+    help="Where the independent components are solved: here one after the other, in "
+    "--workers local processes (local, the default), or on Dask (docs/cli.md).",
+)
+@click.option(
+    "--scheduler",
+    default=None,
+    metavar="ADDRESS",
+    help="With --executor dask: the Dask scheduler (tcp://host:8786); without it a "
+    "LocalCluster of --workers processes is started.",
+)
+@output_option(
+    "--write-model",
+    "model_path",
+    help="Also write the whole model as handed to HiGHS, for another solver: MPS or LP by "
+    "the extension (.mps, .lp; docs/cli.md).",
 )
 @map_options
 @solver_options
@@ -430,6 +450,9 @@ def solve(
     within: float,
     with_resilience: bool,
     workers: int,
+    executor: str | None,
+    scheduler: str | None,
+    model_path: str | None,
     maps: MapArgs,
     solver: SolverArgs,
     console: Console,
@@ -440,13 +463,25 @@ def solve(
     from .analyses.candidates import analyse_candidates
     from .outputs.design_sheets import alternatives_sheets, candidate_sheets
     from .outputs.jsonout import alternatives_json
-    from .outputs.run_outputs import report_path, resilience_outputs, start_run
+    from .outputs.run_outputs import model_file_path, report_path, resilience_outputs, start_run
 
     out_path = report_path(workbook, solver.out, suffix=scenario_suffix(scenario))
+    model_out = model_file_path(model_path)
     title = Path(workbook).stem + (f" (scenario {scenario})" if scenario else "")
     map_out = maps.outputs(title)
-    options = solver.run_options(workers=workers)
-    run = start_run(workbook, console, out_path, solver.json_path, options, map_out, scenario)
+    options = solver.run_options(**component_pool(executor, workers, scheduler))
+    run = start_run(
+        workbook,
+        console,
+        out_path,
+        solver.json_path,
+        options,
+        map_out,
+        scenario,
+        also=[model_out] if model_out else [],
+    )
+    if model_out:
+        run.write_model(model_out)
     # the model is re-used only to value candidate firms
     has_candidates = bool((run.park.firms["status"] == "candidate").any())
     more = has_candidates or alternatives or with_resilience  # analyses share the time limit
@@ -731,6 +766,24 @@ def sweep(
 
 
 # --- shared steps --------------------------------------------------------------------------
+
+
+def component_pool(executor: str | None, workers: int, scheduler: str | None) -> dict[str, Any]:
+    """``solve``'s --executor, --workers and --scheduler as :class:`RunOptions` fields,
+    checked: a Dask scheduler is reached (and must have workers) before any work."""
+    kind = executor or "local"
+    if scheduler and kind != "dask":
+        raise InputError(f"--scheduler {scheduler}: give --executor dask to use a Dask scheduler")
+    if kind == "serial" and workers > 1:
+        raise InputError(
+            f"--workers {workers}: --executor serial solves the components here, one after "
+            "the other; use --executor local (or dask) for worker processes"
+        )
+    if scheduler:
+        from .core.pool import check_scheduler  # start-up time: Dask, only when asked for
+
+        check_scheduler(scheduler)
+    return {"workers": workers, "executor": kind, "scheduler": scheduler}
 
 
 def scenario_suffix(scenario: str | None) -> str:

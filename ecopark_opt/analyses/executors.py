@@ -6,24 +6,24 @@ threads: ``local`` uses worker processes started with ``spawn``, and a Dask ``Lo
 has worker processes with one thread each (start remote Dask workers with ``--nthreads 1``).
 Results come back in task order whatever the executor; ``on_result(index, result)`` is
 called in the calling process as each result arrives (to append it to a results file). A
-task that raises does not stop the others: its result is a :class:`TaskFailure`.
+task that raises does not stop the others: its result is a :class:`TaskFailure`. The Dask
+pool, the task wrapper and the executors' names are those of a decomposed solve's components
+(``core/pool.py``).
 """
 
 from __future__ import annotations
 
-import logging
 import multiprocessing
 import sys
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any, TextIO
 
 from ..core.optimize import MIN_SOLVE_SECONDS, RunOptions
+from ..core.pool import EXECUTORS, DaskPool, TaskFailure, call
 from ..errors import InputError
-
-EXECUTORS = ("serial", "local", "dask")
 
 
 def worker_options(options: RunOptions, seconds: float | None = None) -> RunOptions:
@@ -47,21 +47,6 @@ def task_seconds(left: float, tasks: int, workers: int) -> float:
 
 
 OnResult = Callable[[int, Any], None]
-
-
-@dataclass(frozen=True)
-class TaskFailure:
-    """A task that raised (or whose worker died): the error in words."""
-
-    error: str
-
-
-def call(fn: Callable[[Any], Any], task: Any) -> Any:
-    """Run one task in the worker; an exception becomes a :class:`TaskFailure`."""
-    try:
-        return fn(task)
-    except Exception as exc:  # any failure of one task is reported, not raised
-        return TaskFailure(f"{type(exc).__name__}: {exc}")
 
 
 def run_tasks(
@@ -136,44 +121,14 @@ def _local(
 def _dask(
     fn: Callable[[Any], Any], tasks: list, done: OnResult, workers: int, scheduler: str | None
 ) -> None:
+    pool = DaskPool(workers, scheduler)  # the same pool as a decomposed solve's components
     try:
-        from distributed import Client, LocalCluster
-        from distributed import as_completed as dask_completed
-    except ImportError:
-        raise InputError(
-            "--executor dask needs dask.distributed: pip install 'ecopark_opt[dask]'"
-        ) from None
-    cluster = None
-    try:
-        if scheduler:
-            client = Client(scheduler, timeout="10s")
-        else:
-            cluster = LocalCluster(
-                n_workers=workers,
-                threads_per_worker=1,
-                processes=True,
-                dashboard_address=None,
-                silence_logs=logging.ERROR,
-            )
-            client = Client(cluster)
-    except (OSError, TimeoutError) as exc:
-        if cluster is not None:
-            cluster.close()
-        where = f"the scheduler at {scheduler}" if scheduler else "a local Dask cluster"
-        raise InputError(f"--executor dask: cannot start or reach {where} ({exc})") from None
-    try:
-        futures = [client.submit(call, fn, task, pure=False) for task in tasks]
-        index = {future.key: i for i, future in enumerate(futures)}
-        for future in dask_completed(futures):
-            try:
-                result = future.result()
-            except Exception as exc:  # a worker died or the task could not be sent
-                result = TaskFailure(f"dask task failed: {type(exc).__name__}: {exc}")
-            done(index[future.key], result)
+        for index, task in enumerate(tasks):
+            pool.submit(index, fn, task)
+        for _ in tasks:
+            done(*pool.wait())
     finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
+        pool.close()
 
 
 class ProgressBar:

@@ -28,8 +28,6 @@ monolithic solve (:func:`~ecopark_opt.solution.build_solution` over every candid
 
 from __future__ import annotations
 
-import multiprocessing
-import queue
 import time
 from dataclasses import dataclass, field, replace
 
@@ -43,12 +41,17 @@ from ..errors import InfeasibleError, SolverError
 from ..park import Park
 from .families import coupling_reasons, joined_rows
 from .model import build_model
+from .pool import Executor, Pool, TaskFailure, open_pool
 from .solution import VARIABLES, Solution, build_solution
 from .solve import SolveOptions, SolveResult, relative_gap
 from .stages import Timer, solve_stages
 from .vocabulary import tolerance
 
 BATCH_LINKS = 200  # components with fewer links are solved together, up to this many links
+# the route (benchmarks/seeds.py): a gap target at least ONE_MODEL_GAP on a park of at most
+# ONE_MODEL_LINKS links (after pruning) is reached sooner by one model than by components
+ONE_MODEL_GAP = 1e-2
+ONE_MODEL_LINKS = 50_000
 MIN_SECONDS = 1.0  # least time limit given to one piece
 FIRST_PASS = 0.5  # share of the budget for the first pass over every piece
 FIRST_CAP = 10.0  # longest first-pass time limit of one piece
@@ -106,10 +109,29 @@ def component_labels(park: Park, links: pd.DataFrame) -> pd.Series:
     return pd.Series(labels, index=rows, name="component")
 
 
-def plan_pieces(park: Park, links: pd.DataFrame) -> list[Piece] | None:
+def one_model_first(links: int, mip_gap: float) -> bool:
+    """The route rule: a loose gap target (at least ``ONE_MODEL_GAP``) on a park of at most
+    ``ONE_MODEL_LINKS`` candidate links is reached sooner by solving the park as one model,
+    even when it splits into independent components.
+
+    Measured (benchmarks/seeds.py, 5 seeds per size): to 1 % HiGHS on the whole model of a
+    200- or 500-firm park (7 k and 37 k links) needs a second or a few, while the components
+    need several seconds to tens of seconds — every piece starts HiGHS and must reach the
+    gap on its own. For tight targets (0.1 %), and for loose ones on larger parks (1 000
+    firms, 90 k links), the components are faster: one branch-and-bound tree over many
+    independent problems grows far larger than theirs."""
+    return mip_gap >= ONE_MODEL_GAP and links <= ONE_MODEL_LINKS
+
+
+def plan_pieces(
+    park: Park, links: pd.DataFrame, mip_gap: float | None = None
+) -> list[Piece] | None:
     """The pieces to solve, smallest first; None when the park must be solved whole
-    (:func:`coupling`) or has a single piece."""
+    (:func:`coupling`), has a single piece, or — given the gap target ``mip_gap`` — is
+    solved sooner as one model (:func:`one_model_first`)."""
     if coupling(park) is not None:
+        return None
+    if mip_gap is not None and one_model_first(len(links), mip_gap):
         return None
     labels = component_labels(park, links)
     rows_of = labels.groupby(labels).groups
@@ -209,7 +231,7 @@ def solve_by_pieces(
     pieces: list[Piece],
     options: SolveOptions,
     timer,
-    workers: int = 1,
+    workers: int | Executor = 1,
 ) -> tuple[Solution, Values]:
     """Solve every piece and merge them into one design over ``all_links``; the design's
     variable values too (for :func:`load_values`).
@@ -218,14 +240,17 @@ def solve_by_pieces(
     (the solution lists them all; the others are not built). ``options.time_limit`` is the
     budget of the whole solve and ``options.mip_gap`` the gap the merged design must reach;
     see :func:`_solve_in_rounds`. ``workers`` > 1 solves pieces side by side in that many
-    worker processes (one HiGHS thread each unless ``options.threads`` says otherwise).
+    worker processes; an :class:`~.pool.Executor` says where (local processes or a Dask
+    cluster: :mod:`.pool`); one HiGHS thread per worker unless ``options.threads`` says
+    otherwise.
     """
     started = time.perf_counter()
     tasks = [(sub_park(park, p.rows), links.loc[p.links]) for p in pieces]
-    if workers > 1:
+    executor = workers if isinstance(workers, Executor) else Executor("local", workers)
+    if executor.side_by_side:
         if not options.threads:  # one HiGHS thread per worker process
             options = replace(options, threads=1)
-        runner: _Runner = _WorkerProcesses(tasks, workers)
+        runner: _Runner = _OnPool(tasks, open_pool(executor))
     else:
         runner = _InThisProcess(tasks)
     try:
@@ -242,9 +267,14 @@ def solve_by_pieces(
     if errors:
         raise SolverError(errors[0])
     wall = time.perf_counter() - started
-    result = combine([o.result for o in outcomes], options.mip_gap, wall if workers > 1 else None)
+    result = combine(
+        [o.result for o in outcomes], options.mip_gap, wall if runner.workers > 1 else None
+    )
     result.extra["components"] = int(sum(p.components for p in pieces))
     result.extra["pieces solved"] = len(pieces)
+    result.extra["pieces run in"] = (
+        runner.pool.where if isinstance(runner, _OnPool) else "this process"
+    )
     values: Values = {name: {} for name in VARIABLES}
     for outcome in outcomes:
         for name in VARIABLES:
@@ -483,39 +513,30 @@ class _InThisProcess(_Runner):
         return n, _solve_built(m, options, seconds)
 
 
-class _WorkerProcesses(_Runner):
-    """Solves in ``workers`` worker processes (``spawn``): each run builds its piece's model
-    there (:func:`solve_piece`) and sends back plain data."""
+class _OnPool(_Runner):
+    """Solves on a pool of workers (local processes or Dask, :mod:`.pool`): each run builds
+    its piece's model there (:func:`solve_piece`) and sends back plain data."""
 
-    def __init__(self, tasks: list, workers: int):
+    def __init__(self, tasks: list, pool: Pool):
         self.tasks = tasks
-        self.workers = workers
-        self.pool = multiprocessing.get_context("spawn").Pool(workers)
-        self.finished: queue.SimpleQueue = queue.SimpleQueue()
+        self.pool = pool
+        self.workers = pool.workers
 
     def submit(self, n: int, options: SolveOptions, start: Values | None) -> None:
         park, links = self.tasks[n]
-
-        def failed(exc: BaseException) -> None:
-            self.finished.put((n, PieceResult(error=f"a piece's worker failed: {exc}")))
-
-        self.pool.apply_async(
-            solve_piece,
-            ((park, links, options, start),),
-            callback=lambda outcome: self.finished.put((n, outcome)),
-            error_callback=failed,
-        )
+        self.pool.submit(n, solve_piece, (park, links, options, start))
 
     def wait(self, timeout: float) -> tuple[int, PieceResult]:
         try:
-            return self.finished.get(timeout=timeout)
-        except queue.Empty:  # e.g. workers that die as they start (a script without a
-            # __main__ guard re-runs itself in every spawned worker)
-            raise SolverError(f"no worker process answered within {timeout:.0f} s") from None
+            n, outcome = self.pool.wait(timeout)
+        except TimeoutError as exc:  # e.g. workers that die as they start
+            raise SolverError(str(exc)) from None
+        if isinstance(outcome, TaskFailure):
+            outcome = PieceResult(error=f"a piece's worker failed: {outcome.error}")
+        return n, outcome
 
     def close(self) -> None:
-        self.pool.terminate()
-        self.pool.join()
+        self.pool.close()
 
 
 def combine(

@@ -4,8 +4,8 @@ A candidate link is (supply row, demand row, mode, from_site, to_site) such that
 resources match or a substitution allows it, the mode carries the supplied resource, the
 route is within the mode's limit, something arrives, and the firms differ. Floating
 candidates are expanded over their allowed plots, so distances stay data, not decisions.
-Pairs are formed only between sites within a mode's reach (a k-d tree per resource), so the
-work grows with the number of links. The pruning of candidates that can never be part of
+Pairs are formed only between sites within a mode's reach (a k-d tree per resource on large
+parks), so the work grows with the number of links. The pruning of candidates that can never be part of
 an optimal design is in :mod:`.prune`.
 """
 
@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy.spatial import cKDTree
 
 from ..park import Park
 
 EARTH_RADIUS_KM = 6371.0088
 INTERNAL = "internal"
+# supply sites × demand sites up to which the near pairs are found by comparing every pair
+# (a workbook-sized park); above it a k-d tree keeps the work in proportion to the links
+KD_TREE_PAIRS = 4096
 
 LINK_COLUMNS = [
     "supplier",
@@ -277,13 +279,24 @@ def _search_radius(park: Park, km: float) -> float:
 def site_pairs_within(
     park: Park, from_sites: np.ndarray, to_sites: np.ndarray, km: float
 ) -> pd.DataFrame:
-    """(from_site, to_site) pairs at most ``km`` apart in a straight line (k-d tree), plus
-    every pair the distances sheet gives a route for; a superset of the pairs a mode with
-    that reach may join."""
+    """(from_site, to_site) pairs at most ``km`` apart in a straight line, plus every pair
+    the distances sheet gives a route for; a superset of the pairs a mode with that reach
+    may join. Up to ``KD_TREE_PAIRS`` site pairs every pair is measured; above it a k-d tree
+    answers (the same pairs, in the same order)."""
     points = _site_points(park)
     from_sites, to_sites = np.asarray(from_sites, dtype=object), np.asarray(to_sites, dtype=object)
-    tree = cKDTree(points.loc[to_sites].to_numpy())
-    near = tree.query_ball_point(points.loc[from_sites].to_numpy(), r=_search_radius(park, km))
+    origins = points.loc[from_sites].to_numpy()
+    targets = points.loc[to_sites].to_numpy()
+    radius = _search_radius(park, km)
+    if len(origins) * len(targets) <= KD_TREE_PAIRS:
+        apart = ((origins[:, None, :] - targets[None, :, :]) ** 2).sum(axis=2)
+        near = [np.flatnonzero(row) for row in apart <= radius**2]
+    else:
+        # start-up time: SciPy takes 0.2 s to import, which `ecopark validate` of a
+        # workbook-sized park does not need (docs/architecture.md)
+        from scipy.spatial import cKDTree
+
+        near = cKDTree(targets).query_ball_point(origins, r=radius)
     a = np.repeat(from_sites, [len(n) for n in near])
     b = to_sites[np.concatenate(near).astype(int)] if len(a) else to_sites[:0]
     pairs = pd.DataFrame({"from_site": a, "to_site": b})

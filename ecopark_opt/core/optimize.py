@@ -17,6 +17,7 @@ from ..park import Park
 from . import decompose
 from .links import candidate_links
 from .park_model import ParkModel
+from .pool import Executor
 from .prune import prune_links
 from .solution import Solution
 from .solve import SolveOptions
@@ -40,6 +41,8 @@ class RunOptions:
     prune: bool = True  # drop links that can never pay (links.prune_links)
     decompose: bool = True  # solve independent components apart (decompose.py)
     workers: int = 1  # > 1: solve components in that many worker processes
+    executor: str = "local"  # where components run side by side: local processes or dask
+    scheduler: str | None = None  # the Dask scheduler (None: a LocalCluster of ``workers``)
     # the whole command's time limit (docs/cli.md): when ``started`` is set, every solve ends
     # by ``started`` + the time limit; ``share`` is the part of what is left a solve may use
     started: float | None = None  # time.monotonic() when the command started
@@ -60,6 +63,11 @@ class RunOptions:
     def out_of_time(self, park: Park) -> bool:
         """Too little time left to start another solve (docs/cli.md)."""
         return self.started is not None and self.seconds_left(park) < MIN_SOLVE_SECONDS
+
+    def pool(self) -> Executor:
+        """Where the components of a decomposed solve run (:mod:`.pool`)."""
+        workers = 1 if self.executor == "serial" else self.workers
+        return Executor(self.executor, workers, self.scheduler)
 
     def solve_options(self, park: Park, share: float | None = None) -> SolveOptions:
         """Solver options for one solve: the time limit is ``share`` (default ``self.share``)
@@ -135,10 +143,10 @@ def _design(
         with timer.phase("prune"):
             kept = prune_links(park, links)
     solve_options = options.solve_options(park)
-    pieces = decompose.plan_pieces(park, kept) if options.decompose else None
+    pieces = decompose.plan_pieces(park, kept, solve_options.mip_gap) if options.decompose else None
     if pieces is not None:
         solution, values = decompose.solve_by_pieces(
-            park, kept, links, pieces, solve_options, timer, options.workers
+            park, kept, links, pieces, solve_options, timer, options.pool()
         )
         solution.result.extra["pruned links"] = len(links) - len(kept)
         model = None

@@ -14,10 +14,13 @@ import atexit
 import math
 import os
 import queue
+import re
 import sys
 import threading
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import highspy
 import numpy as np
@@ -189,7 +192,7 @@ def solve(model: pyo.ConcreteModel, options: SolveOptions = SolveOptions()) -> S
     global _threads_in_process
     started = time.perf_counter()
     try:
-        form = LinearStandardFormCompiler().write(model, mixed_form=True)
+        compiled = compile_model(model)
     except InfeasibleConstraintException as exc:
         return SolveResult(
             "infeasible",
@@ -197,27 +200,13 @@ def solve(model: pyo.ConcreteModel, options: SolveOptions = SolveOptions()) -> S
             solver_version=highs_version(),
             message=str(exc),
         )
-    columns = form.columns
-    n_col = len(columns)
-    A = form.A.tocsc()
-    n_row = A.shape[0]
-    offset = float(form.c_offset[0]) if len(form.c_offset) else 0.0
-    cost = np.asarray(form.c.todense()).ravel() if n_col else np.zeros(0)
-    lower = np.array([-INF if v.lb is None else v.lb for v in columns], dtype=float)
-    upper = np.array([INF if v.ub is None else v.ub for v in columns], dtype=float)
-    integer = np.array(
-        [1 if v.is_integer() or v.is_binary() else 0 for v in columns], dtype=np.int32
+    columns, arrays, column_scale, wide = (
+        compiled.columns,
+        compiled.arrays,
+        compiled.column_scale,
+        compiled.wide,
     )
-    sense = np.array([mult for _, mult in form.rows], dtype=int)
-    rhs = np.asarray(form.rhs, dtype=float)
-    row_lower = np.where(sense <= 0, rhs, -INF)
-    row_upper = np.where(sense >= 0, rhs, INF)
-
-    arrays = (n_col, n_row, A, offset, cost, lower, upper, row_lower, row_upper, integer)
-    wide = numeric_warnings(A.data, np.concatenate([rhs, lower, upper]), cost)
-    column_scale = None
-    if wide:  # too wide for HiGHS's absolute tolerances: solve in balanced units instead
-        arrays, column_scale = equilibrate(arrays)
+    n_col, n_row, A, offset, cost, lower, upper, row_lower, row_upper, integer = compiled.units
     warnings: list[str] = []
     h = new_highs()
     h.setOptionValue("output_flag", bool(options.log))
@@ -315,6 +304,130 @@ def solve(model: pyo.ConcreteModel, options: SolveOptions = SolveOptions()) -> S
                 x = float(round(x))
             var.set_value(float(x), skip_validation=True)
     return result
+
+
+@dataclass
+class CompiledModel:
+    """A Pyomo model as the arrays :func:`solve` hands to HiGHS (``passModel``).
+
+    ``units`` are (n_col, n_row, A, offset, cost, lower, upper, row_lower, row_upper,
+    integer) in the workbook's units; ``arrays`` the same in balanced units when the numbers
+    span too wide a range (:func:`equilibrate`, ``column_scale`` C with x = C x'), else
+    ``units`` itself. ``columns`` are the Pyomo variables in column order and ``rows`` the
+    Pyomo constraints in row order; ``wide`` says in words what spans too wide a range.
+    """
+
+    columns: list
+    rows: list
+    units: tuple
+    arrays: tuple
+    column_scale: np.ndarray | None
+    wide: list[str]
+
+
+def compile_model(model: pyo.ConcreteModel) -> CompiledModel:
+    """Compile the model's active objective and constraints to sparse arrays (Pyomo's linear
+    standard-form compiler), balanced when they span too wide a range. Raises Pyomo's
+    ``InfeasibleConstraintException`` when a constraint without variables cannot hold."""
+    form = LinearStandardFormCompiler().write(model, mixed_form=True)
+    columns = form.columns
+    n_col = len(columns)
+    A = form.A.tocsc()
+    n_row = A.shape[0]
+    offset = float(form.c_offset[0]) if len(form.c_offset) else 0.0
+    cost = np.asarray(form.c.todense()).ravel() if n_col else np.zeros(0)
+    lower = np.array([-INF if v.lb is None else v.lb for v in columns], dtype=float)
+    upper = np.array([INF if v.ub is None else v.ub for v in columns], dtype=float)
+    integer = np.array(
+        [1 if v.is_integer() or v.is_binary() else 0 for v in columns], dtype=np.int32
+    )
+    sense = np.array([mult for _, mult in form.rows], dtype=int)
+    rhs = np.asarray(form.rhs, dtype=float)
+    row_lower = np.where(sense <= 0, rhs, -INF)
+    row_upper = np.where(sense >= 0, rhs, INF)
+
+    units = (n_col, n_row, A, offset, cost, lower, upper, row_lower, row_upper, integer)
+    arrays, column_scale = units, None
+    wide = numeric_warnings(A.data, np.concatenate([rhs, lower, upper]), cost)
+    if wide:  # too wide for HiGHS's absolute tolerances: solve in balanced units instead
+        arrays, column_scale = equilibrate(units)
+    return CompiledModel(columns, [con for con, _ in form.rows], units, arrays, column_scale, wide)
+
+
+MODEL_FORMATS = (".mps", ".lp")  # what HiGHS writes, chosen by the file's extension
+
+
+@dataclass(frozen=True)
+class ModelFile:
+    """What :func:`write_model` wrote: the model's size, whether it is in balanced units
+    (:func:`equilibrate`), and HiGHS's ``user_bound_scale``, the option :func:`solve` sets
+    for it (not part of the file)."""
+
+    rows: int
+    columns: int
+    nonzeros: int
+    integers: int
+    objective_constant: float
+    balanced: bool
+    user_bound_scale: int
+
+
+def write_model(model: pyo.ConcreteModel, path: str | os.PathLike) -> ModelFile | None:
+    """Write the model exactly as :func:`solve` hands it to HiGHS, from a ``Highs`` object
+    after ``passModel``, as MPS or LP by the extension of ``path`` (docs/cli.md,
+    ``--write-model``). Rows and columns carry the Pyomo names (``Flow(0,12)``), with every
+    character an LP file does not allow replaced by ``_``. None when a constraint without
+    variables cannot hold (nothing is written: the solve says why the park is infeasible).
+    """
+    if Path(path).suffix.lower() not in MODEL_FORMATS:
+        raise ValueError(f"{path}: a model file ends in .mps or .lp")
+    try:
+        compiled = compile_model(model)
+    except InfeasibleConstraintException:
+        return None
+    h = new_highs()
+    h.setOptionValue("output_flag", False)
+    _pass_model(h, *compiled.arrays)
+    for n, name in enumerate(file_names(v.name for v in compiled.columns)):
+        h.passColName(n, name)
+    for n, name in enumerate(file_names(c.name for c in compiled.rows)):
+        h.passRowName(n, name)
+    if h.writeModel(str(path)) == highspy.HighsStatus.kError:
+        raise SolverError(f"{path}: HiGHS could not write the model")
+    n_col, n_row, A, offset, cost, lower, upper, row_lower, row_upper, integer = compiled.units
+    balanced = compiled.column_scale is not None
+    return ModelFile(
+        rows=n_row,
+        columns=n_col,
+        nonzeros=int(A.nnz),
+        integers=int(integer.sum()),
+        objective_constant=offset,
+        balanced=balanced,
+        user_bound_scale=0 if balanced else bound_scale(upper, integer),
+    )
+
+
+_NOT_IN_NAMES = re.compile(r"[^A-Za-z0-9_().,]")
+
+
+def file_names(names: Iterable[str]) -> list[str]:
+    """Names an LP or MPS file takes: Pyomo's ``Flow[0,'a b']`` becomes ``Flow(0,a_b)``
+    (brackets to parentheses, quotes dropped, any other character an LP file does not
+    allow to ``_``); a name that comes out twice gets ``_2``, ``_3``… (HiGHS would
+    otherwise drop every name)."""
+    out: list[str] = []
+    seen: set[str] = set()
+    for name in names:
+        clean = _NOT_IN_NAMES.sub(
+            "_", name.replace("[", "(").replace("]", ")").replace("'", "").replace('"', "")
+        )
+        unique, n = clean, 1
+        while unique in seen:
+            n += 1
+            unique = f"{clean}_{n}"
+        seen.add(unique)
+        out.append(unique)
+    return out
 
 
 def equilibrate(arrays: tuple) -> tuple[tuple, np.ndarray]:

@@ -18,18 +18,20 @@ from pathlib import Path
 from ..analyses.defection import defection_aware_design, unsupported
 from ..analyses.resilience import n_minus_1
 from ..core.mapdata import design_features
+from ..core.model_file import write_park_model
 from ..core.optimize import RunOptions, design_park
 from ..core.park_model import ParkModel
 from ..core.records import failure_json, solution_json
 from ..core.solution import Solution
+from ..core.solve import MODEL_FORMATS, ModelFile
 from ..core.stages import Timer
 from ..core.vocabulary import SOLVED
-from ..errors import InfeasibleError, InputError
+from ..errors import InfeasibleError, InputError, SolverError
 from ..inputs.geo import LOCAL, coordinate_system
 from ..park import Park
 from . import jsonout
 from .console import Console, load
-from .files import check_output_path, claim_outputs, commit_outputs
+from .files import atomic_write, check_output_path, claim_outputs, commit_outputs
 from .geojson import check_geojson_allowed, check_geojson_suffix, write_geojson
 from .report import network_picture_path, write_report
 from .resilience_sheets import defection_sheets, resilience_sheets
@@ -64,6 +66,18 @@ def map_outputs(geojson: str | None, html: str | None, local: bool, title: str =
     )
 
 
+def model_file_path(path: str | None) -> Path | None:
+    """The ``--write-model`` path, ``.mps`` or ``.lp`` (HiGHS writes the format the
+    extension names); checked against the run's other outputs with them (:func:`claim`)."""
+    if path is None:
+        return None
+    if Path(path).suffix.lower() not in MODEL_FORMATS:
+        raise InputError(
+            f"{path}: --write-model writes an MPS or LP file; give a name ending in .mps or .lp"
+        )
+    return Path(path)
+
+
 def report_path(
     workbook: str, out: str | None, suffix: str = "", inputs: Iterable[str] | None = None
 ) -> Path:
@@ -91,19 +105,49 @@ class Run:
     console: Console
     timer: Timer
     maps: MapOutputs = field(default_factory=MapOutputs)
+    model_file: tuple[Path, ModelFile] | None = None  # written by write_model, not in place yet
+
+    def write_model(self, path: Path) -> None:
+        """The park's whole model as HiGHS would be given it (``--write-model``, docs/cli.md),
+        written now and put in place with the run's other outputs; not written when the data
+        alone make the park infeasible (the solve then says why)."""
+        written: list[ModelFile] = []
+
+        def write(tmp: Path) -> None:
+            info = write_park_model(self.park, self.options, tmp)
+            if info is None:
+                raise _NothingToWrite
+            written.append(info)
+
+        with self.timer.phase("write model"):
+            try:
+                atomic_write(path, write)
+            except _NothingToWrite:
+                return
+        self.model_file = (path, written[0])
 
     def design(
         self, share: float = 1.0, keep_model: bool = False
     ) -> tuple[ParkModel | None, Solution]:
         """The optimal design, given ``share`` of the time left, and its model when
-        ``keep_model``; an infeasible park still gets its JSON status."""
+        ``keep_model``; an infeasible park still gets its JSON status, and its model file
+        (also a park without a design in the time limit: it is what a solver expert needs)."""
         options = replace(self.options, share=share)
         try:
             return design_park(self.park, options, self.timer, keep_model)
         except InfeasibleError:
             objective = options.objective or self.park.settings.objective
             write_failure_json(self.json_path, "infeasible", objective)
+            self._model_file_in_place()
             raise
+        except SolverError:
+            self._model_file_in_place()
+            raise
+
+    def _model_file_in_place(self) -> None:
+        if self.model_file is not None:
+            commit_outputs()
+            self.console.say(f"model written: {self.model_file[0]}")
 
     def finish(
         self,
@@ -115,6 +159,8 @@ class Run:
     ) -> int:
         """Write every output together (:func:`write_outputs`), then say so and print the
         outcome line; the exit code is 0."""
+        if self.model_file is not None:
+            run_info = {**(run_info or {}), "model file": model_file_info(*self.model_file)}
         written = write_outputs(
             solution,
             self.report,
@@ -132,7 +178,27 @@ class Run:
         self.console.say(f"report written: {self.report}")
         for path in written:
             self.console.say(f"map written: {path}")
+        if self.model_file is not None:
+            self.console.say(f"model written: {self.model_file[0]}")
         return 0
+
+
+class _NothingToWrite(Exception):
+    """The model could not be written (the data make it infeasible)."""
+
+
+def model_file_info(path: Path, info: ModelFile) -> dict:
+    """What RunInfo says of a ``--write-model`` file."""
+    return {
+        "path": str(path),
+        "rows": info.rows,
+        "columns": info.columns,
+        "nonzeros": info.nonzeros,
+        "integer columns": info.integers,
+        "objective constant": info.objective_constant,
+        "units": "balanced (see docs/cli.md)" if info.balanced else "the workbook's",
+        "HiGHS user_bound_scale": info.user_bound_scale,
+    }
 
 
 def start_run(

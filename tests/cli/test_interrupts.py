@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -146,6 +147,52 @@ def region(tmp_path_factory) -> Path:
     code, out, err = finish(start(["generate", "--firms", 200, "--seed", 2, "p.xlsx"], folder))
     assert code == 0, err
     return folder / "p.xlsx"
+
+
+def processes_marked(mark: str) -> list[int]:
+    """Processes whose environment carries ``mark`` (a run's children inherit it)."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            if proc.name.isdigit() and mark.encode() in (proc / "environ").read_bytes():
+                found.append(int(proc.name))
+        except OSError:
+            continue
+    return found
+
+
+@pytest.mark.slow
+def test_ctrl_c_while_components_solve_on_a_dask_local_cluster(tmp_path: Path, region: Path):
+    (tmp_path / "p.xlsx").write_bytes(region.read_bytes())
+    put_old_outputs(tmp_path)
+    mark = f"ECOPARK_TEST_RUN={tmp_path.name}"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "ecopark_opt", "solve", "p.xlsx", "--executor", "dask"]
+        + ["--workers", "2", "--out", "r.xlsx", "--json", "r.json", "--time-limit", "300"],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=_default_sigint,
+        env={**os.environ, "ECOPARK_TEST_RUN": tmp_path.name},
+    )
+    seen = wait_for_line(process, "prune")
+    while process.poll() is None and len(processes_marked(mark)) < 3:
+        time.sleep(0.1)  # the run and its cluster's two worker processes
+    time.sleep(3)  # the workers are solving pieces now
+    process.send_signal(signal.SIGINT)
+    code, out, err = finish(process, seen)
+    assert code == 130, err
+    assert_one_line(err, "interrupted by Ctrl-C (SIGINT); the outputs were not written")
+    assert out == ""
+    assert_untouched(tmp_path, "p.xlsx")
+    left = processes_marked(mark)
+    for _ in range(50):  # a worker may take a moment to notice its nanny is gone
+        if not left:
+            break
+        time.sleep(0.1)
+        left = processes_marked(mark)
+    assert left == []
 
 
 @pytest.mark.slow

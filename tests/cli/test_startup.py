@@ -52,6 +52,15 @@ def test_validate_reads_the_workbook_without_the_solver(tmp_path: Path):
     assert imported & {"pyomo", "highspy", "matplotlib"} == set()
 
 
+def test_validate_of_a_workbook_sized_park_does_without_scipy():
+    # Kalundborg's modes have a reach: its candidate links pair sites within it, which a
+    # park of this size does without SciPy's k-d tree (0.2 s to import)
+    kalundborg = Path(__file__).resolve().parents[2] / "instances" / "kalundborg.xlsx"
+    imported = imported_by(command_line("validate", str(kalundborg), "--quiet"))
+    assert "openpyxl" in imported
+    assert "scipy" not in imported
+
+
 def test_choices_read_late_are_listed_and_checked():
     runner = CliRunner()
     help_text = runner.invoke(main, ["pareto", "--help"]).output

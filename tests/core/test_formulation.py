@@ -11,7 +11,8 @@ import pandas as pd
 import pytest
 
 from ecopark_opt.core import decompose
-from ecopark_opt.core.links import candidate_links
+from ecopark_opt.core import links as links_module
+from ecopark_opt.core.links import candidate_links, site_pairs_within
 from ecopark_opt.core.optimize import RunOptions, optimize
 from ecopark_opt.core.prune import prune_links
 from ecopark_opt.core.solve import bound_scale
@@ -325,6 +326,24 @@ def test_components_follow_the_conversion_graph(load, monkeypatch):
     assert bool(whole.processes.at["dig", "built"])
 
 
+def test_a_loose_gap_on_a_small_park_is_solved_as_one_model(load, monkeypatch):
+    monkeypatch.setattr(decompose, "BATCH_LINKS", 0)
+    park = load(two_resources())
+    links = candidate_links(park)
+    # the route rule (decompose.one_model_first): components for a tight gap, one model for
+    # a gap of at least 1 % on a park of at most ONE_MODEL_LINKS links, components again on
+    # a larger park
+    assert len(decompose.plan_pieces(park, links, mip_gap=1e-3)) == 2
+    assert decompose.plan_pieces(park, links, mip_gap=1e-2) is None
+    monkeypatch.setattr(decompose, "ONE_MODEL_LINKS", 1)
+    assert len(decompose.plan_pieces(park, links, mip_gap=1e-2)) == 2
+    monkeypatch.setattr(decompose, "ONE_MODEL_LINKS", 2)
+    loose = optimize(park, RunOptions(mip_gap=0.05, time_limit=30))
+    assert "pieces solved" not in loose.result.extra
+    assert loose.objective_value == pytest.approx(-440.0)  # see two_resources
+    assert optimize(park, EXACT).result.extra["pieces solved"] == 2
+
+
 @pytest.mark.parametrize("settings", [{"win_win": True}, {"max_links": 1}])
 def test_coupling_settings_keep_the_park_whole(load, monkeypatch, settings):
     monkeypatch.setattr(decompose, "BATCH_LINKS", 0)
@@ -384,11 +403,29 @@ def test_a_design_park_model_holds_the_merged_design(tmp_path, monkeypatch):
 # --- candidate links: spatial pre-filter ---------------------------------------------------
 
 
-def test_the_spatial_prefilter_gives_the_same_links_on_a_generated_park(tmp_path):
+@pytest.mark.parametrize("kd_tree_pairs", [0, 10**9], ids=["k-d tree", "every pair"])
+def test_the_spatial_prefilter_gives_the_same_links_on_a_generated_park(
+    tmp_path, monkeypatch, kd_tree_pairs
+):
+    monkeypatch.setattr(links_module, "KD_TREE_PAIRS", kd_tree_pairs)
     park = generated(tmp_path, 40, 20, 7, plots=4, candidates=5, internal_reuse=True)
     fast, slow = candidate_links(park), candidate_links(park, spatial=False)
     assert len(fast) > 100
     pd.testing.assert_frame_equal(fast, slow)
+
+
+def test_near_sites_are_the_same_pairs_in_the_same_order_with_or_without_a_k_d_tree(
+    tmp_path, monkeypatch
+):
+    park = generated(tmp_path, 60, 8, 3)
+    sites = park.sites.index.to_numpy()
+    found = {}
+    for kd_tree_pairs in (0, 10**9):
+        monkeypatch.setattr(links_module, "KD_TREE_PAIRS", kd_tree_pairs)
+        found[kd_tree_pairs] = site_pairs_within(park, sites[:25], sites[10:], 12.0)
+    # some pairs near, most not
+    assert 25 < len(found[0]) < 25 * (len(sites) - 10) / 2
+    pd.testing.assert_frame_equal(found[0], found[10**9])
 
 
 def test_the_spatial_prefilter_keeps_distance_overrides_and_geographic_sites(load):
@@ -603,9 +640,9 @@ def test_components_side_by_side_in_rounds_match_the_monolithic_model(tmp_path, 
     # a first pass that stops at a 50 % gap: pieces go back to the workers with their designs
     monkeypatch.setattr(decompose, "FIRST_GAP", 0.5)
     runs = []
-    submit = decompose._WorkerProcesses.submit
+    submit = decompose._OnPool.submit
     monkeypatch.setattr(
-        decompose._WorkerProcesses,
+        decompose._OnPool,
         "submit",
         lambda self, n, options, start: (
             runs.append(start is None),
