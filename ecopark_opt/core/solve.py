@@ -35,6 +35,7 @@ WIDE_MATRIX_RANGE = 1e9  # max / min |nonzero coefficient| of the constraint mat
 WIDE_VALUE_RANGE = 1e10  # max / min |nonzero| right-hand side or finite bound (quantities)
 _threads_in_process: int | None = None  # HiGHS: threads can be set once per process
 SCALED_BOUND = 2.0**8  # the largest continuous bound once scaled (see bound_scale)
+PROBING_RULE = 1 << 15  # HiGHS presolve_rule_off bit of probing (named in HiGHS's own log)
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,10 @@ class SolveOptions:
     seed: int = 0
     log: bool = False
     warm_start: bool = False  # hand the variables' current values to HiGHS as a start
+    relax: bool = False  # solve the LP relaxation: integer columns become continuous
+    # HiGHS's presolve probing; off for the whole model of a coupled park, where it spent
+    # 22 s of a 53 s run and its reductions did not pay (benchmarks/coupled.py)
+    probing: bool = True
 
 
 @dataclass
@@ -230,6 +235,11 @@ def solve(model: pyo.ConcreteModel, options: SolveOptions = SolveOptions()) -> S
     h.setOptionValue("random_seed", int(options.seed))
     scale = bound_scale(upper, integer) if column_scale is None else 0
     h.setOptionValue("user_bound_scale", scale)
+    if not options.probing:
+        _set_option(h, "presolve_rule_off", PROBING_RULE)
+    if options.relax:
+        arrays = (*arrays[:-1], np.zeros_like(integer))
+        integer = arrays[-1]
     version = h.version()
     if n_col == 0:
         seconds = time.perf_counter() - started
@@ -310,10 +320,8 @@ def solve(model: pyo.ConcreteModel, options: SolveOptions = SolveOptions()) -> S
             values = values * column_scale
             result.extra["scaled"] = True
             result.warnings = inexact(A, values, row_lower, row_upper, lower, upper, wide)
-        for var, x in zip(columns, values):
-            if var.is_binary() or var.is_integer():
-                x = float(round(x))
-            var.set_value(float(x), skip_validation=True)
+        for var, x, whole in zip(columns, values, integer):
+            var.set_value(float(round(x)) if whole else float(x), skip_validation=True)
     return result
 
 
@@ -367,6 +375,12 @@ def inexact(A, x: np.ndarray, row_lower, row_upper, lower, upper, wide: list[str
         f"the design misses {int(missed.sum())} constraint(s) by up to {worst:.1e} of their size "
         "in the workbook's units, although it was solved in balanced units: " + "; ".join(wide)
     ]
+
+
+def _set_option(h: highspy.Highs, name: str, value) -> None:
+    """Set a HiGHS option; HiGHS only warns about a bad one and solves on, so refuse it."""
+    if h.setOptionValue(name, value) != highspy.HighsStatus.kOk:
+        raise SolverError(f"HiGHS refused option {name} = {value!r}")
 
 
 def _pass_model(
