@@ -215,10 +215,35 @@ def solve_by_pieces(
     variable values too (for :func:`load_values`).
 
     ``links`` are the links the pieces use (after pruning), ``all_links`` every candidate
-    (the solution lists them all; the others are not built). ``options.time_limit`` is the
-    budget of the whole solve and ``options.mip_gap`` the gap the merged design must reach;
-    see :func:`_solve_in_rounds`. ``workers`` > 1 solves pieces side by side in that many
-    worker processes (one HiGHS thread each unless ``options.threads`` says otherwise).
+    (the solution lists them all; the others are not built). See :func:`solve_pieces`.
+    """
+    result, values = solve_pieces(park, links, pieces, options, timer, workers)
+    with timer.phase("extract"):
+        periods = dict(enumerate(park.period_hours.index))  # the plain cases, in order
+        solution = build_solution(
+            park, all_links.copy(), values, result, park.settings.objective, periods
+        )
+    solution.timings = timer.seconds
+    solution.stage_results = [result]
+    return solution, values
+
+
+def solve_pieces(
+    park: Park,
+    links: pd.DataFrame,
+    pieces: list[Piece],
+    options: SolveOptions,
+    timer,
+    workers: int = 1,
+) -> tuple[SolveResult, Values]:
+    """Solve every piece of ``park`` over ``links``; the merged result (:func:`combine`)
+    and the design's variable values. Raises :class:`InfeasibleError` when a piece is
+    infeasible and :class:`SolverError` when one has no design.
+
+    ``options.time_limit`` is the budget of the whole solve and ``options.mip_gap`` the gap
+    the merged design must reach; see :func:`_solve_in_rounds`. ``workers`` > 1 solves
+    pieces side by side in that many worker processes (one HiGHS thread each unless
+    ``options.threads`` says otherwise).
     """
     started = time.perf_counter()
     tasks = [(sub_park(park, p.rows), links.loc[p.links]) for p in pieces]
@@ -249,14 +274,7 @@ def solve_by_pieces(
     for outcome in outcomes:
         for name in VARIABLES:
             values[name].update(outcome.values[name])
-    with timer.phase("extract"):
-        periods = dict(enumerate(park.period_hours.index))  # the plain cases, in order
-        solution = build_solution(
-            park, all_links.copy(), values, result, park.settings.objective, periods
-        )
-    solution.timings = timer.seconds
-    solution.stage_results = [result]
-    return solution, values
+    return result, values
 
 
 def _solve_in_rounds(
