@@ -51,6 +51,9 @@ SETTLE_SHARE = 0.4  # of the time left after the relaxation, for the settled par
 SETTLE_GAP = 0.25  # the settled park aims at this share of the park's gap
 MIN_LINKS = 200  # smaller parks are solved whole at once (HiGHS closes them in a second)
 MIN_SECONDS = 1.0
+# HiGHS's presolve probing in the whole model's run: off. On a 400-firm park it took 22 s of
+# a 53 s run to 1 % and its reductions did not pay (benchmarks/coupled.py)
+WHOLE_PROBING = False
 UNPLACED = 1e9  # weight of a candidate on a plot it may not use
 
 
@@ -95,7 +98,7 @@ def solve_coupled(
     if start is not None:
         load_start(m, start, settlement)
     left = max(options.time_limit - (time.perf_counter() - started), MIN_SECONDS)
-    whole = replace(options, time_limit=left, warm_start=start is not None, probing=False)
+    whole = replace(options, time_limit=left, warm_start=start is not None, probing=WHOLE_PROBING)
     result, stages = solve_stages(m, whole, timer)
     with timer.phase("extract"):
         solution = model.solution(result)
