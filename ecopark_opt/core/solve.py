@@ -24,7 +24,7 @@ import numpy as np
 import pyomo.environ as pyo
 from pyomo.common.errors import InfeasibleConstraintException
 from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
-from scipy.sparse import diags
+from scipy.sparse import csc_matrix, diags
 
 from ..errors import SolverError
 
@@ -189,23 +189,48 @@ def highs_version() -> str:
     return new_highs().version()
 
 
-def solve(model: pyo.ConcreteModel, options: SolveOptions = SolveOptions()) -> SolveResult:
-    """Minimise ``model``'s active objective; load the best solution found into its variables."""
-    global _threads_in_process
-    started = time.perf_counter()
-    try:
-        form = LinearStandardFormCompiler().write(model, mixed_form=True)
-    except InfeasibleConstraintException as exc:
-        return SolveResult(
-            "infeasible",
-            seconds=time.perf_counter() - started,
-            solver_version=highs_version(),
-            message=str(exc),
+@dataclass
+class Arrays:
+    """A model in HiGHS's standard form: min c·x + offset, row_lower ≤ A x ≤ row_upper,
+    lower ≤ x ≤ upper, x_j integer where ``integer[j]``; A column-wise (CSC)."""
+
+    A: csc_matrix
+    offset: float
+    cost: np.ndarray
+    lower: np.ndarray
+    upper: np.ndarray
+    row_lower: np.ndarray
+    row_upper: np.ndarray
+    integer: np.ndarray
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.A.shape
+
+    def as_tuple(self) -> tuple:
+        n_row, n_col = self.A.shape
+        return (
+            n_col,
+            n_row,
+            self.A,
+            self.offset,
+            self.cost,
+            self.lower,
+            self.upper,
+            self.row_lower,
+            self.row_upper,
+            self.integer,
         )
+
+
+def compile_model(model: pyo.ConcreteModel) -> tuple[Arrays, list]:
+    """A Pyomo model's active objective and constraints in standard form (Pyomo's linear
+    standard-form compiler), and its columns (the variables, in column order); raises
+    ``InfeasibleConstraintException`` for a constraint that fixed variables violate."""
+    form = LinearStandardFormCompiler().write(model, mixed_form=True)
     columns = form.columns
     n_col = len(columns)
     A = form.A.tocsc()
-    n_row = A.shape[0]
     offset = float(form.c_offset[0]) if len(form.c_offset) else 0.0
     cost = np.asarray(form.c.todense()).ravel() if n_col else np.zeros(0)
     lower = np.array([-INF if v.lb is None else v.lb for v in columns], dtype=float)
@@ -217,8 +242,46 @@ def solve(model: pyo.ConcreteModel, options: SolveOptions = SolveOptions()) -> S
     rhs = np.asarray(form.rhs, dtype=float)
     row_lower = np.where(sense <= 0, rhs, -INF)
     row_upper = np.where(sense >= 0, rhs, INF)
+    return Arrays(A, offset, cost, lower, upper, row_lower, row_upper, integer), columns
 
-    arrays = (n_col, n_row, A, offset, cost, lower, upper, row_lower, row_upper, integer)
+
+def solve(model: pyo.ConcreteModel, options: SolveOptions = SolveOptions()) -> SolveResult:
+    """Minimise ``model``'s active objective; load the best solution found into its variables."""
+    started = time.perf_counter()
+    try:
+        arrays, columns = compile_model(model)
+    except InfeasibleConstraintException as exc:
+        return SolveResult(
+            "infeasible",
+            seconds=time.perf_counter() - started,
+            solver_version=highs_version(),
+            message=str(exc),
+        )
+    start = None
+    if options.warm_start:
+        start = np.array([np.nan if v.value is None else v.value for v in columns], dtype=float)
+    result, values = solve_arrays(arrays, options, start, started)
+    if values is not None:
+        for var, x in zip(columns, values):
+            var.set_value(float(x), skip_validation=True)
+    return result
+
+
+def solve_arrays(
+    form: Arrays,
+    options: SolveOptions = SolveOptions(),
+    start: np.ndarray | None = None,
+    started: float | None = None,
+) -> tuple[SolveResult, np.ndarray | None]:
+    """Minimise a model given in standard form; the result and, when it has a solution, the
+    column values (integer columns rounded). ``start`` (with ``options.warm_start``) holds
+    the columns' starting values, NaN where unknown: the integer columns' are handed to
+    HiGHS (:func:`_set_start`). ``started`` is when the hand-off began (default: now)."""
+    global _threads_in_process
+    started = time.perf_counter() if started is None else started
+    n_col, n_row, A, offset, cost, lower, upper, row_lower, row_upper, integer = form.as_tuple()
+    rhs = np.concatenate([row_lower[row_lower > -INF], row_upper[row_upper < INF]])
+    arrays = form.as_tuple()
     wide = numeric_warnings(A.data, np.concatenate([rhs, lower, upper]), cost)
     column_scale = None
     if wide:  # too wide for HiGHS's absolute tolerances: solve in balanced units instead
@@ -243,12 +306,13 @@ def solve(model: pyo.ConcreteModel, options: SolveOptions = SolveOptions()) -> S
     version = h.version()
     if n_col == 0:
         seconds = time.perf_counter() - started
-        return SolveResult(
+        result = SolveResult(
             "optimal", offset, offset, 0.0, seconds, version, True, "nothing to decide"
         )
+        return result, np.zeros(0)
     _pass_model(h, *arrays)
-    if options.warm_start:
-        _set_start(h, columns)
+    if options.warm_start and start is not None:
+        _set_start(h, start, integer)
     handoff = time.perf_counter() - started
     run_highs(h)
     if scale and _finished_without_design(h):
@@ -310,19 +374,16 @@ def solve(model: pyo.ConcreteModel, options: SolveOptions = SolveOptions()) -> S
         S.kMemoryLimit,
     ):
         result.status = "time_limit"
-    if result.has_solution:
-        values = (
-            polished[1]
-            if polished is not None
-            else np.asarray(h.getSolution().col_value, dtype=float)
-        )
-        if column_scale is not None:
-            values = values * column_scale
-            result.extra["scaled"] = True
-            result.warnings = inexact(A, values, row_lower, row_upper, lower, upper, wide)
-        for var, x, whole in zip(columns, values, integer):
-            var.set_value(float(round(x)) if whole else float(x), skip_validation=True)
-    return result
+    if not result.has_solution:
+        return result, None
+    values = (
+        polished[1] if polished is not None else np.asarray(h.getSolution().col_value, dtype=float)
+    )
+    if column_scale is not None:
+        values = values * column_scale
+        result.extra["scaled"] = True
+        result.warnings = inexact(A, values, row_lower, row_upper, lower, upper, wide)
+    return result, np.where(integer.astype(bool), np.round(values), values)
 
 
 def equilibrate(arrays: tuple) -> tuple[tuple, np.ndarray]:
@@ -442,18 +503,13 @@ def _polish(arrays: tuple, incumbent: np.ndarray) -> tuple[float, np.ndarray] | 
     return float(info.objective_function_value), np.asarray(h.getSolution().col_value, dtype=float)
 
 
-def _set_start(h: highspy.Highs, columns: list) -> None:
-    """The integer columns' current values (the design's decisions) as a partial starting
-    solution: HiGHS completes the flows itself, and rejects a start it cannot complete, so a
-    stale start costs a little time, never an answer."""
-    given = [
-        (n, round(v.value))
-        for n, v in enumerate(columns)
-        if v.value is not None and (v.is_binary() or v.is_integer())
-    ]
-    if given:
-        index, value = zip(*given)
-        h.setSolution(len(index), np.array(index, dtype=np.int32), np.array(value, dtype=float))
+def _set_start(h: highspy.Highs, start: np.ndarray, integer: np.ndarray) -> None:
+    """The integer columns' starting values (the design's decisions) as a partial starting
+    solution: HiGHS completes the other columns with an LP, and rejects a start it cannot
+    complete, so a stale start costs a little time, never an answer."""
+    index = np.flatnonzero(integer.astype(bool) & ~np.isnan(start))
+    if index.size:
+        h.setSolution(index.size, index.astype(np.int32), np.round(start[index]).astype(float))
 
 
 def bound_scale(upper: np.ndarray, integer: np.ndarray) -> int:
