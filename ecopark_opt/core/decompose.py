@@ -45,7 +45,8 @@ from .families import coupling_reasons, joined_rows
 from .model import build_model
 from .solution import VARIABLES, Solution, build_solution
 from .solve import SolveOptions, SolveResult, relative_gap
-from .stages import Timer, solve_stages
+from .stages import Model, Timer, solve_stages
+from .standard_form import StandardForm, build_form, supports
 from .vocabulary import tolerance
 
 BATCH_LINKS = 200  # components with fewer links are solved together, up to this many links
@@ -171,16 +172,19 @@ def solve_piece(task: tuple[Park, pd.DataFrame, SolveOptions, Values | None]) ->
     return _solve_built(m, options, seconds)
 
 
-def _build(park: Park, links: pd.DataFrame) -> tuple[pyo.ConcreteModel, dict[str, float]]:
-    """A piece's model and the time it took to build."""
+def _build(park: Park, links: pd.DataFrame) -> tuple[Model, dict[str, float]]:
+    """A piece's model and the time it took to build: straight in standard form when the
+    piece allows it (:func:`.standard_form.supports`), else in Pyomo."""
     began = time.perf_counter()
-    m = build_model(park, links)
+    m = build_form(park, links) if supports(park) else build_model(park, links)
     return m, {"build model": time.perf_counter() - began}
 
 
-def _start_from(m: pyo.ConcreteModel, start: Values | None) -> None:
+def _start_from(m: Model, start: Values | None) -> None:
     """Put a starting design into a piece's model: ``start``, or no link built."""
-    if start is None:
+    if isinstance(m, StandardForm):
+        m.set_start(start)
+    elif start is None:
         for var in m.Build.values():
             var.set_value(0)
     else:
@@ -188,7 +192,7 @@ def _start_from(m: pyo.ConcreteModel, start: Values | None) -> None:
 
 
 def _solve_built(
-    m: pyo.ConcreteModel, options: SolveOptions, seconds: dict[str, float] | None = None
+    m: Model, options: SolveOptions, seconds: dict[str, float] | None = None
 ) -> PieceResult:
     """Solve a piece's built model (the values stay in it)."""
     timer = Timer()
@@ -199,7 +203,8 @@ def _solve_built(
         return PieceResult(infeasible=exc.reasons, seconds=timer.seconds)
     except SolverError as exc:
         return PieceResult(error=str(exc), seconds=timer.seconds)
-    return PieceResult(variable_values(m), result, stages, timer.seconds)
+    values = m.values() if isinstance(m, StandardForm) else variable_values(m)
+    return PieceResult(values, result, stages, timer.seconds)
 
 
 def solve_by_pieces(
@@ -485,7 +490,7 @@ class _InThisProcess(_Runner):
 
     def __init__(self, tasks: list):
         self.tasks = tasks
-        self.models: dict[int, pyo.ConcreteModel] = {}
+        self.models: dict[int, Model] = {}
         self.queued: list[tuple[int, SolveOptions, Values | None]] = []
 
     def submit(self, n: int, options: SolveOptions, start: Values | None) -> None:
