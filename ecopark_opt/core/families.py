@@ -557,7 +557,13 @@ def add_firm_gains(m: pyo.ConcreteModel) -> None:
     k_l     annualised capex + fixed opex of the link         money/yr
     σ       settings.supplier_share                           —
     ======  ===============================================  ============
+
+    The gains are built only when ``win_win`` bounds them: the report's per-firm economics
+    are recomputed from the design (:mod:`.solution`), and at 2 000 firms these 2 000 sums
+    of 480 000 terms took a quarter of the model's build (benchmarks/scale.py).
     """
+    if not m.park.settings.win_win:
+        return
     links = m.links
     sigma = m.park.settings.supplier_share
     unit_saving = (
