@@ -286,6 +286,7 @@ def add_plot_flows(m: pyo.ConcreteModel) -> None:
 
     ===============  ========================================================  =======
     \bar q_{ci}      most row i holds in case c (process row: ratio·T̄_p·r_c)     unit/yr
+    from(l), to(l)   the sites link l leaves from and arrives at                —
     ===============  ========================================================  =======
 
     With the candidate on one plot these follow from the balances and B_l ≤ S_{f,s}
