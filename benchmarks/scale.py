@@ -39,6 +39,17 @@ are recorded beside wall seconds because the machine may be shared.
 
 Results: one row per (size, repeat) in ``benchmarks/results/scale.csv`` and a markdown table
 of medians on stdout.
+
+**Overhead of the default route** (``--overhead``): what ``ecopark solve`` does on a park
+without candidate firms — pruning, independent components, each piece built and solved —
+run to the gap target ``--gap`` (default 1 %) with ``--time-budget`` as the cap, one fresh
+process per size after the warm-up. Phases: read (``load_park``), links, checks, prune,
+build (every piece's model, summed), hand-off (``SolveResult.handoff_seconds``, summed over
+the pieces' runs), HiGHS (the pieces' solve time minus their hand-off), extract; the
+overhead ratio is (read + build + hand-off) / HiGHS. Rows go to
+``benchmarks/results/overhead.csv``.
+
+    python benchmarks/scale.py --overhead --sizes 500 1000 2000 --time-budget 600
 """
 
 from __future__ import annotations
@@ -378,6 +389,73 @@ def warm_up(workdir: Path) -> None:
         write_report(solution, workdir / "warm_report.xlsx")
 
 
+def run_overhead(workbook: Path, budget: float, gap: float, workdir: Path) -> dict[str, Any]:
+    """The default route (:func:`ecopark_opt.core.optimize.optimize`) to ``gap``, by phase."""
+    from ecopark_opt.core.optimize import RunOptions, optimize
+    from ecopark_opt.core.stages import Timer
+    from ecopark_opt.inputs.load import load_park
+
+    warm_up(workdir)
+    started = time.perf_counter()
+    park = load_park(workbook)
+    read_s = time.perf_counter() - started
+    timer = Timer()
+    started = time.perf_counter()
+    solution = optimize(park, RunOptions(time_limit=budget, mip_gap=gap), timer)
+    wall = time.perf_counter() - started
+    r = solution.result
+    t = timer.seconds
+    highs = r.seconds - r.handoff_seconds
+    build = t.get("build model", 0.0)
+    row = {
+        "gap_target": gap,
+        "status": r.status,
+        "gap": r.gap,
+        "read_s": read_s,
+        "links_s": t.get("candidate links", 0.0),
+        "checks_s": t.get("pre-solve checks", 0.0),
+        "prune_s": t.get("prune", 0.0),
+        "build_s": build,
+        "handoff_s": r.handoff_seconds,
+        "highs_s": highs,
+        "extract_s": t.get("extract", 0.0),
+        "wall_s": wall,
+        "pieces": r.extra.get("pieces solved"),
+        "overhead_pct": 100 * (read_s + build + r.handoff_seconds) / highs,
+        "load_avg_1min": os.getloadavg()[0],
+    }
+    return row
+
+
+def overhead_markdown(rows: list[dict[str, Any]]) -> str:
+    lines = [
+        "| firms | status (gap) | pieces | read s | links s | checks s | prune s | build s | "
+        "hand-off s | HiGHS s | extract s | wall s (from the loaded park) | "
+        "(read + build + hand-off) / HiGHS |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r['size']} | {r['status']} ({pct(r['gap'])}) | {r['pieces']} | "
+            + " | ".join(
+                fmt(r[k])
+                for k in (
+                    "read_s",
+                    "links_s",
+                    "checks_s",
+                    "prune_s",
+                    "build_s",
+                    "handoff_s",
+                    "highs_s",
+                    "extract_s",
+                    "wall_s",
+                )
+            )
+            + f" | {r['overhead_pct']:.1f} % |"
+        )
+    return "\n".join(lines)
+
+
 def pulp_model(park, links):
     """The MILP of :mod:`ecopark_opt.core.model` (cost objective) written with PuLP.
 
@@ -531,6 +609,9 @@ def worker(args: argparse.Namespace) -> None:
     if args.worker == "ours":
         with tempfile.TemporaryDirectory() as tmp:
             row = run_ours(Path(args.workbook), budget, Path(tmp), Path(args.mps))
+    elif args.worker == "overhead":
+        with tempfile.TemporaryDirectory() as tmp:
+            row = run_overhead(Path(args.workbook), budget, args.gap, Path(tmp))
     elif args.worker == "highs":
         row = run_highs(Path(args.mps), budget)
     else:
@@ -569,6 +650,35 @@ def run_size(
         row.update(json.loads(out.read_text()))
     compare(row)
     return row
+
+
+def overhead(args: argparse.Namespace) -> None:
+    """``--overhead``: the default route to ``--gap`` for each size, in a fresh process."""
+    from ecopark_opt.inputs.generate import write_generated
+
+    out_csv = args.out if args.out != RESULTS / "scale.csv" else RESULTS / "overhead.csv"
+    rows: list[dict[str, Any]] = []
+    print(versions(), file=sys.stderr)
+    with tempfile.TemporaryDirectory() as tmp:
+        for size in args.sizes:
+            book = write_generated(Path(tmp) / f"park_{size}.xlsx", size, args.resources, args.seed)
+            out = Path(tmp) / f"overhead_{size}.json"
+            cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", "overhead"]
+            cmd += ["--workbook", str(book), "--worker-out", str(out)]
+            cmd += ["--time-budget", str(args.time_budget), "--gap", str(args.gap)]
+            done = subprocess.run(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            if done.returncode != 0 or not out.exists():
+                print(f"size {size} failed:\n{done.stderr.decode()}", file=sys.stderr)
+                continue
+            rows.append({"size": size, **json.loads(out.read_text())})
+            r = rows[-1]
+            print(
+                f"size {size}: {r['wall_s']:.0f} s, {r['status']} gap {pct(r['gap'])}, "
+                f"overhead {r['overhead_pct']:.1f} %",
+                file=sys.stderr,
+            )
+            write_rows(rows, out_csv)
+    print(overhead_markdown(rows))
 
 
 def median(rows: list[dict[str, Any]], key: str) -> float | None:
@@ -772,7 +882,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--from-csv", type=Path, default=None, help="only print the tables of an earlier run's CSV"
     )
-    parser.add_argument("--worker", choices=["ours", "highs", "pulp"], help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--overhead", action="store_true", help="the default route's overhead, by phase"
+    )
+    parser.add_argument("--gap", type=float, default=1e-2, help="gap target of --overhead")
+    parser.add_argument(
+        "--worker", choices=["ours", "highs", "pulp", "overhead"], help=argparse.SUPPRESS
+    )
     parser.add_argument("--workbook", help=argparse.SUPPRESS)
     parser.add_argument("--mps", help=argparse.SUPPRESS)
     parser.add_argument("--worker-out", help=argparse.SUPPRESS)
@@ -783,7 +899,13 @@ def main(argv: list[str] | None = None) -> None:
 
     if args.from_csv:
         rows = read_rows(args.from_csv)
+        if rows and "overhead_pct" in rows[0]:
+            print(overhead_markdown(rows))
+            return
         print(markdown(rows, any(r.get("pulp_solve_s") is not None for r in rows)))
+        return
+    if args.overhead:
+        overhead(args)
         return
 
     from ecopark_opt.inputs.generate import write_generated

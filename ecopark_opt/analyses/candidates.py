@@ -9,6 +9,7 @@ fixing of ``Admit`` changes between solves.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 import pandas as pd
 
@@ -38,13 +39,16 @@ def candidate_values(
     decision): ``value_low`` and ``value_high``. A value whose interval holds 0 is *not
     proved*; a negative one means the design, within its gap, is not optimal for this
     choice. Each re-solve gets an equal share of what is left of the command's time limit
-    (``options.started``); candidates reached after the limit are not valued.
+    (``options.started``); candidates reached after the limit are not valued. Each starts
+    from the design with the decision flipped and repaired (HiGHS's warm start), without
+    presolve probing, so that a short share still gives a design and a bound.
     """
     park: Park = model.park
     rows = []
     design_value = design.objective_value
     design_bound = design.result.bound if design.result.bound is not None else design_value
     candidates = model.candidates
+    start = model.values()
     for n, firm in enumerate(candidates):
         admitted = bool(design.firms.at[firm, "admitted"])
         if bool(park.firms.at[firm, "must_join"]):
@@ -63,7 +67,8 @@ def candidate_values(
                 f"{solve_options.time_limit:.0f} s at most)"
             )
         with model.fixed(admit={firm: 0 if admitted else 1}):
-            result = model.run(solve_options)
+            model.start_flipped(start, firm, not admitted)
+            result = model.run(replace(solve_options, warm_start=True, probing=False))
         if not result.has_solution:
             note = "cannot be forced in (no feasible design)" if not admitted else "infeasible"
             if result.status != "infeasible":

@@ -44,7 +44,8 @@ from .model import build_model
 from .pool import Executor, Pool, TaskFailure, open_pool
 from .solution import VARIABLES, Solution, build_solution
 from .solve import SolveOptions, SolveResult, relative_gap
-from .stages import Timer, solve_stages
+from .stages import Model, Timer, solve_stages
+from .standard_form import StandardForm, build_form, supports
 from .vocabulary import tolerance
 
 BATCH_LINKS = 200  # components with fewer links are solved together, up to this many links
@@ -193,16 +194,19 @@ def solve_piece(task: tuple[Park, pd.DataFrame, SolveOptions, Values | None]) ->
     return _solve_built(m, options, seconds)
 
 
-def _build(park: Park, links: pd.DataFrame) -> tuple[pyo.ConcreteModel, dict[str, float]]:
-    """A piece's model and the time it took to build."""
+def _build(park: Park, links: pd.DataFrame) -> tuple[Model, dict[str, float]]:
+    """A piece's model and the time it took to build: straight in standard form when the
+    piece allows it (:func:`.standard_form.supports`), else in Pyomo."""
     began = time.perf_counter()
-    m = build_model(park, links)
+    m = build_form(park, links) if supports(park) else build_model(park, links)
     return m, {"build model": time.perf_counter() - began}
 
 
-def _start_from(m: pyo.ConcreteModel, start: Values | None) -> None:
+def _start_from(m: Model, start: Values | None) -> None:
     """Put a starting design into a piece's model: ``start``, or no link built."""
-    if start is None:
+    if isinstance(m, StandardForm):
+        m.set_start(start)
+    elif start is None:
         for var in m.Build.values():
             var.set_value(0)
     else:
@@ -210,7 +214,7 @@ def _start_from(m: pyo.ConcreteModel, start: Values | None) -> None:
 
 
 def _solve_built(
-    m: pyo.ConcreteModel, options: SolveOptions, seconds: dict[str, float] | None = None
+    m: Model, options: SolveOptions, seconds: dict[str, float] | None = None
 ) -> PieceResult:
     """Solve a piece's built model (the values stay in it)."""
     timer = Timer()
@@ -221,7 +225,8 @@ def _solve_built(
         return PieceResult(infeasible=exc.reasons, seconds=timer.seconds)
     except SolverError as exc:
         return PieceResult(error=str(exc), seconds=timer.seconds)
-    return PieceResult(variable_values(m), result, stages, timer.seconds)
+    values = m.values() if isinstance(m, StandardForm) else variable_values(m)
+    return PieceResult(values, result, stages, timer.seconds)
 
 
 def solve_by_pieces(
@@ -237,12 +242,36 @@ def solve_by_pieces(
     variable values too (for :func:`load_values`).
 
     ``links`` are the links the pieces use (after pruning), ``all_links`` every candidate
-    (the solution lists them all; the others are not built). ``options.time_limit`` is the
-    budget of the whole solve and ``options.mip_gap`` the gap the merged design must reach;
-    see :func:`_solve_in_rounds`. ``workers`` > 1 solves pieces side by side in that many
-    worker processes; an :class:`~.pool.Executor` says where (local processes or a Dask
-    cluster: :mod:`.pool`); one HiGHS thread per worker unless ``options.threads`` says
-    otherwise.
+    (the solution lists them all; the others are not built). See :func:`solve_pieces`.
+    """
+    result, values = solve_pieces(park, links, pieces, options, timer, workers)
+    with timer.phase("extract"):
+        periods = dict(enumerate(park.period_hours.index))  # the plain cases, in order
+        solution = build_solution(
+            park, all_links.copy(), values, result, park.settings.objective, periods
+        )
+    solution.timings = timer.seconds
+    solution.stage_results = [result]
+    return solution, values
+
+
+def solve_pieces(
+    park: Park,
+    links: pd.DataFrame,
+    pieces: list[Piece],
+    options: SolveOptions,
+    timer,
+    workers: int | Executor = 1,
+) -> tuple[SolveResult, Values]:
+    """Solve every piece of ``park`` over ``links``; the merged result (:func:`combine`)
+    and the design's variable values. Raises :class:`InfeasibleError` when a piece is
+    infeasible and :class:`SolverError` when one has no design.
+
+    ``options.time_limit`` is the budget of the whole solve and ``options.mip_gap`` the gap
+    the merged design must reach; see :func:`_solve_in_rounds`. ``workers`` > 1 solves
+    pieces side by side in that many worker processes; an :class:`~.pool.Executor` says
+    where (local processes or a Dask cluster: :mod:`.pool`); one HiGHS thread per worker
+    unless ``options.threads`` says otherwise.
     """
     started = time.perf_counter()
     tasks = [(sub_park(park, p.rows), links.loc[p.links]) for p in pieces]
@@ -279,14 +308,7 @@ def solve_by_pieces(
     for outcome in outcomes:
         for name in VARIABLES:
             values[name].update(outcome.values[name])
-    with timer.phase("extract"):
-        periods = dict(enumerate(park.period_hours.index))  # the plain cases, in order
-        solution = build_solution(
-            park, all_links.copy(), values, result, park.settings.objective, periods
-        )
-    solution.timings = timer.seconds
-    solution.stage_results = [result]
-    return solution, values
+    return result, values
 
 
 def _solve_in_rounds(
@@ -497,7 +519,7 @@ class _InThisProcess(_Runner):
 
     def __init__(self, tasks: list):
         self.tasks = tasks
-        self.models: dict[int, pyo.ConcreteModel] = {}
+        self.models: dict[int, Model] = {}
         self.queued: list[tuple[int, SolveOptions, Values | None]] = []
 
     def submit(self, n: int, options: SolveOptions, start: Values | None) -> None:

@@ -274,6 +274,58 @@ def add_link_endpoints(m: pyo.ConcreteModel) -> None:
     m.link_endpoint = pyo.Constraint(m.LINK_ENDS, rule=rule, doc="links need admitted ends")
 
 
+@family("plot_flow")
+def add_plot_flows(m: pyo.ConcreteModel) -> None:
+    r"""A floating candidate exchanges on a plot at most what its row holds, and only on
+    the plot it is placed on.
+
+    .. math:: \sum_{l \in out(c,i),\ from(l) = s} F_{cl} \le \bar q_{ci} \, S_{f(i),s},
+              \qquad
+              \sum_{l \in in(c,j),\ to(l) = s} η_l F_{cl} \le \bar q_{cj} \, S_{f(j),s}
+              \qquad f \in FLOATING
+
+    ===============  ========================================================  =======
+    \bar q_{ci}      most row i holds in case c (process row: ratio·T̄_p·r_c)     unit/yr
+    from(l), to(l)   the sites link l leaves from and arrives at                —
+    ===============  ========================================================  =======
+
+    With the candidate on one plot these follow from the balances and B_l ≤ S_{f,s}
+    (:func:`add_link_endpoints`), so no design is cut off; the LP relaxation of a candidate
+    spread over several plots, though, could send its whole row from each of them through
+    links of its own. Measured on generated 400-firm parks with 12 candidates on 12 plots,
+    the relaxation's bound came 0.3–0.7 % closer to the optimum (benchmarks/coupled.py).
+    """
+    floating = set(m.FLOATING)
+    if not floating:
+        return
+    links = m.links
+    external = ~links["internal"].astype(bool)
+    cases_of = grouped((l for _, l in m.S_LINKS), (c for c, _ in m.S_LINKS))
+    # Σ w F per (case, row, firm, plot): w = 1 on the supply side, η_l on the demand side
+    terms: dict[tuple, tuple[list, list]] = {}
+    for firm, row, at, factor in (
+        ("supplier", "supply_flow", "from_site", None),
+        ("receiver", "demand_flow", "to_site", "delivered_factor"),
+    ):
+        mine = links[external & links[firm].isin(floating)]
+        weights = mine[factor].tolist() if factor else [1.0] * len(mine)
+        for l, r, f, s, w in zip(mine.index, mine[row], mine[firm], mine[at], weights):
+            for c in cases_of.get(l, ()):
+                coefs, variables = terms.setdefault((c, r, f, s), ([], []))
+                coefs.append(w)
+                variables.append(m.Flow[c, l])
+    if not terms:
+        return
+    m.PLOT_FLOWS = list(terms)
+    m.plot_flow = pyo.Constraint(
+        m.PLOT_FLOWS,
+        rule=lambda m, c, row, firm, site: (
+            linear(*terms[c, row, firm, site]) <= m.amount[c, row] * m.Place[firm, site]
+        ),
+        doc="a floating candidate exchanges only on its plot",
+    )
+
+
 # --- caps over the park --------------------------------------------------------------------
 
 
@@ -506,7 +558,13 @@ def add_firm_gains(m: pyo.ConcreteModel) -> None:
     k_l     annualised capex + fixed opex of the link         money/yr
     σ       settings.supplier_share                           —
     ======  ===============================================  ============
+
+    The gains are built only when ``win_win`` bounds them: the report's per-firm economics
+    are recomputed from the design (:mod:`.solution`), and at 2 000 firms these 2 000 sums
+    of 480 000 terms took a quarter of the model's build (benchmarks/scale.py).
     """
+    if not m.park.settings.win_win:
+        return
     links = m.links
     sigma = m.park.settings.supplier_share
     unit_saving = (

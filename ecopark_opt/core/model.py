@@ -84,6 +84,7 @@ def build_model(
     families.add_link_capacity(m)
     families.add_link_sizing(m)
     families.add_link_endpoints(m)
+    families.add_plot_flows(m)
     families.add_siting(m)
     families.add_max_virgin(m)
     families.add_dependency_limit(m)

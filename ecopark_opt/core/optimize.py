@@ -14,7 +14,7 @@ import pandas as pd
 from ..errors import InfeasibleError
 from ..inputs.presolve import presolve_problems
 from ..park import Park
-from . import decompose
+from . import coupled, decompose
 from .links import candidate_links
 from .park_model import ParkModel
 from .pool import Executor
@@ -133,7 +133,8 @@ def _design(
     Pruned links stay in the model with ``Build`` and ``Flow`` fixed at 0 for the solve and
     released afterwards, so the model handed back is the full one. When the park splits into
     components (:func:`.decompose.plan_pieces`), each is built and solved on its own and the
-    full model is built afterwards only if ``keep_model``.
+    full model is built afterwards only if ``keep_model``. A park that candidate firms
+    couple into one model is solved whole from a settled start (:mod:`.coupled`).
     """
     timer = timer or Timer()
     park = with_objective(park, options.objective)
@@ -159,7 +160,10 @@ def _design(
         model = ParkModel.build(park, links)
     pruned = links.index.difference(kept.index)
     with model.fixed(links_off=pruned):
-        solution = solve_model(model, solve_options, timer)
+        if options.decompose and coupled.applies(model, kept):
+            solution = coupled.solve_coupled(model, kept, solve_options, timer, options.pool())
+        else:
+            solution = solve_model(model, solve_options, timer)
     if len(pruned):
         solution.result.extra["pruned links"] = len(pruned)
     return model, solution

@@ -18,6 +18,7 @@ import pandas as pd
 import pyomo.environ as pyo
 
 from ..park import Park
+from .decompose import Values, load_values, variable_values
 from .model import Case, build_model, metric_expression, set_objective
 from .solution import Solution, extract_solution
 from .solve import SolveOptions, SolveResult, solve
@@ -194,6 +195,44 @@ class ParkModel:
                 build[l] = int(key in keys)
         present = set(link_keys(self.m.links, rows=True)) & keys
         return build, len(keys - present)
+
+    def values(self) -> Values:
+        """Every decision's value now in the model (a design to start later solves from)."""
+        return variable_values(self.m)
+
+    def start_flipped(self, design: Values, firm: str, admitted: bool) -> None:
+        """Put ``design`` into the model as the start of the next solve (``warm_start``),
+        with candidate ``firm``'s admission flipped to ``admitted`` and repaired where the
+        flip breaks it: a firm kept out has no plot, link or process; a firm forced in
+        takes the allowed plot with room left in the design whose site cost is least
+        (none: no plot, and HiGHS finds the start infeasible), builds no link, and as a
+        hub builds its first process. HiGHS completes the flows (partners buy and
+        discharge what the firm no longer exchanges) or drops a start it cannot complete.
+        """
+        m = self.m
+        load_values(m, design)
+        if not m.Admit[firm].fixed:
+            m.Admit[firm].set_value(int(admitted))
+        links = m.links
+        mine = links.index[(links["supplier"] == firm) | (links["receiver"] == firm)]
+        for l in mine:
+            if l in m.Build and not m.Build[l].fixed:
+                m.Build[l].set_value(0)
+        plots = [s for f, s in m.PLACEMENTS if f == firm]
+        for s in plots:
+            m.Place[firm, s].set_value(0)
+        processes = [p for p in m.DECIDED if m.firm_of_process[p] == firm]
+        for p in processes:
+            if not m.ProcessBuilt[p].fixed:
+                m.ProcessBuilt[p].set_value(int(admitted and firm in m.HUBS and p == processes[0]))
+        if not admitted or not plots:
+            return
+        capacity = m.park.sites["capacity"].to_dict()
+        used = Counter(s for (f, s), v in m.Place.items() if f != firm and round(v.value or 0))
+        site_cost = m.park.sites["site_cost"].to_dict()
+        free = [s for s in plots if used[s] < capacity[s]]
+        if free:
+            m.Place[firm, min(free, key=lambda s: (site_cost[s], s))].set_value(1)
 
     @contextmanager
     def fixed(

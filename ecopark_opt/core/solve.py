@@ -27,7 +27,7 @@ import numpy as np
 import pyomo.environ as pyo
 from pyomo.common.errors import InfeasibleConstraintException
 from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
-from scipy.sparse import diags
+from scipy.sparse import csc_matrix, diags
 
 from ..errors import SolverError
 
@@ -38,6 +38,7 @@ WIDE_MATRIX_RANGE = 1e9  # max / min |nonzero coefficient| of the constraint mat
 WIDE_VALUE_RANGE = 1e10  # max / min |nonzero| right-hand side or finite bound (quantities)
 _threads_in_process: int | None = None  # HiGHS: threads can be set once per process
 SCALED_BOUND = 2.0**8  # the largest continuous bound once scaled (see bound_scale)
+PROBING_RULE = 1 << 15  # HiGHS presolve_rule_off bit of probing (named in HiGHS's own log)
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,10 @@ class SolveOptions:
     seed: int = 0
     log: bool = False
     warm_start: bool = False  # hand the variables' current values to HiGHS as a start
+    relax: bool = False  # solve the LP relaxation: integer columns become continuous
+    # HiGHS's presolve probing; off for the whole model of a coupled park, where it spent
+    # 22 s of a 53 s run and its reductions did not pay (benchmarks/coupled.py)
+    probing: bool = True
 
 
 @dataclass
@@ -187,12 +192,74 @@ def highs_version() -> str:
     return new_highs().version()
 
 
+@dataclass
+class Arrays:
+    """A model in HiGHS's standard form: min c·x + offset, row_lower ≤ A x ≤ row_upper,
+    lower ≤ x ≤ upper, x_j integer where ``integer[j]``; A column-wise (CSC)."""
+
+    A: csc_matrix
+    offset: float
+    cost: np.ndarray
+    lower: np.ndarray
+    upper: np.ndarray
+    row_lower: np.ndarray
+    row_upper: np.ndarray
+    integer: np.ndarray
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.A.shape
+
+    def as_tuple(self) -> tuple:
+        n_row, n_col = self.A.shape
+        return (
+            n_col,
+            n_row,
+            self.A,
+            self.offset,
+            self.cost,
+            self.lower,
+            self.upper,
+            self.row_lower,
+            self.row_upper,
+            self.integer,
+        )
+
+
+def compile_model(model: pyo.ConcreteModel) -> tuple[Arrays, list]:
+    """A Pyomo model's active objective and constraints in standard form (Pyomo's linear
+    standard-form compiler), and its columns (the variables, in column order); raises
+    ``InfeasibleConstraintException`` for a constraint that fixed variables violate."""
+    form, columns, _ = _compile(model)
+    return form, columns
+
+
+def _compile(model: pyo.ConcreteModel) -> tuple[Arrays, list, list]:
+    """:func:`compile_model`, and the constraints in row order."""
+    form = LinearStandardFormCompiler().write(model, mixed_form=True)
+    columns = form.columns
+    n_col = len(columns)
+    A = form.A.tocsc()
+    offset = float(form.c_offset[0]) if len(form.c_offset) else 0.0
+    cost = np.asarray(form.c.todense()).ravel() if n_col else np.zeros(0)
+    lower = np.array([-INF if v.lb is None else v.lb for v in columns], dtype=float)
+    upper = np.array([INF if v.ub is None else v.ub for v in columns], dtype=float)
+    integer = np.array(
+        [1 if v.is_integer() or v.is_binary() else 0 for v in columns], dtype=np.int32
+    )
+    sense = np.array([mult for _, mult in form.rows], dtype=int)
+    rhs = np.asarray(form.rhs, dtype=float)
+    row_lower = np.where(sense <= 0, rhs, -INF)
+    row_upper = np.where(sense >= 0, rhs, INF)
+    form_arrays = Arrays(A, offset, cost, lower, upper, row_lower, row_upper, integer)
+    return form_arrays, columns, [con for con, _ in form.rows]
+
+
 def solve(model: pyo.ConcreteModel, options: SolveOptions = SolveOptions()) -> SolveResult:
     """Minimise ``model``'s active objective; load the best solution found into its variables."""
-    global _threads_in_process
     started = time.perf_counter()
     try:
-        compiled = compile_model(model)
+        arrays, columns = compile_model(model)
     except InfeasibleConstraintException as exc:
         return SolveResult(
             "infeasible",
@@ -200,13 +267,30 @@ def solve(model: pyo.ConcreteModel, options: SolveOptions = SolveOptions()) -> S
             solver_version=highs_version(),
             message=str(exc),
         )
-    columns, arrays, column_scale, wide = (
-        compiled.columns,
-        compiled.arrays,
-        compiled.column_scale,
-        compiled.wide,
-    )
-    n_col, n_row, A, offset, cost, lower, upper, row_lower, row_upper, integer = compiled.units
+    start = None
+    if options.warm_start:
+        start = np.array([np.nan if v.value is None else v.value for v in columns], dtype=float)
+    result, values = solve_arrays(arrays, options, start, started)
+    if values is not None:
+        for var, x in zip(columns, values):
+            var.set_value(float(x), skip_validation=True)
+    return result
+
+
+def solve_arrays(
+    form: Arrays,
+    options: SolveOptions = SolveOptions(),
+    start: np.ndarray | None = None,
+    started: float | None = None,
+) -> tuple[SolveResult, np.ndarray | None]:
+    """Minimise a model given in standard form; the result and, when it has a solution, the
+    column values (integer columns rounded). ``start`` (with ``options.warm_start``) holds
+    the columns' starting values, NaN where unknown: the integer columns' are handed to
+    HiGHS (:func:`_set_start`). ``started`` is when the hand-off began (default: now)."""
+    global _threads_in_process
+    started = time.perf_counter() if started is None else started
+    n_col, n_row, A, offset, cost, lower, upper, row_lower, row_upper, integer = form.as_tuple()
+    arrays, column_scale, wide = balanced(form)
     warnings: list[str] = []
     h = new_highs()
     h.setOptionValue("output_flag", bool(options.log))
@@ -219,15 +303,21 @@ def solve(model: pyo.ConcreteModel, options: SolveOptions = SolveOptions()) -> S
     h.setOptionValue("random_seed", int(options.seed))
     scale = bound_scale(upper, integer) if column_scale is None else 0
     h.setOptionValue("user_bound_scale", scale)
+    if not options.probing:
+        _set_option(h, "presolve_rule_off", PROBING_RULE)
+    if options.relax:
+        arrays = (*arrays[:-1], np.zeros_like(integer))
+        integer = arrays[-1]
     version = h.version()
     if n_col == 0:
         seconds = time.perf_counter() - started
-        return SolveResult(
+        result = SolveResult(
             "optimal", offset, offset, 0.0, seconds, version, True, "nothing to decide"
         )
+        return result, np.zeros(0)
     _pass_model(h, *arrays)
-    if options.warm_start:
-        _set_start(h, columns)
+    if options.warm_start and start is not None:
+        _set_start(h, start, integer)
     handoff = time.perf_counter() - started
     run_highs(h)
     if scale and _finished_without_design(h):
@@ -289,69 +379,30 @@ def solve(model: pyo.ConcreteModel, options: SolveOptions = SolveOptions()) -> S
         S.kMemoryLimit,
     ):
         result.status = "time_limit"
-    if result.has_solution:
-        values = (
-            polished[1]
-            if polished is not None
-            else np.asarray(h.getSolution().col_value, dtype=float)
-        )
-        if column_scale is not None:
-            values = values * column_scale
-            result.extra["scaled"] = True
-            result.warnings = inexact(A, values, row_lower, row_upper, lower, upper, wide)
-        for var, x in zip(columns, values):
-            if var.is_binary() or var.is_integer():
-                x = float(round(x))
-            var.set_value(float(x), skip_validation=True)
-    return result
-
-
-@dataclass
-class CompiledModel:
-    """A Pyomo model as the arrays :func:`solve` hands to HiGHS (``passModel``).
-
-    ``units`` are (n_col, n_row, A, offset, cost, lower, upper, row_lower, row_upper,
-    integer) in the workbook's units; ``arrays`` the same in balanced units when the numbers
-    span too wide a range (:func:`equilibrate`, ``column_scale`` C with x = C x'), else
-    ``units`` itself. ``columns`` are the Pyomo variables in column order and ``rows`` the
-    Pyomo constraints in row order; ``wide`` says in words what spans too wide a range.
-    """
-
-    columns: list
-    rows: list
-    units: tuple
-    arrays: tuple
-    column_scale: np.ndarray | None
-    wide: list[str]
-
-
-def compile_model(model: pyo.ConcreteModel) -> CompiledModel:
-    """Compile the model's active objective and constraints to sparse arrays (Pyomo's linear
-    standard-form compiler), balanced when they span too wide a range. Raises Pyomo's
-    ``InfeasibleConstraintException`` when a constraint without variables cannot hold."""
-    form = LinearStandardFormCompiler().write(model, mixed_form=True)
-    columns = form.columns
-    n_col = len(columns)
-    A = form.A.tocsc()
-    n_row = A.shape[0]
-    offset = float(form.c_offset[0]) if len(form.c_offset) else 0.0
-    cost = np.asarray(form.c.todense()).ravel() if n_col else np.zeros(0)
-    lower = np.array([-INF if v.lb is None else v.lb for v in columns], dtype=float)
-    upper = np.array([INF if v.ub is None else v.ub for v in columns], dtype=float)
-    integer = np.array(
-        [1 if v.is_integer() or v.is_binary() else 0 for v in columns], dtype=np.int32
+    if not result.has_solution:
+        return result, None
+    values = (
+        polished[1] if polished is not None else np.asarray(h.getSolution().col_value, dtype=float)
     )
-    sense = np.array([mult for _, mult in form.rows], dtype=int)
-    rhs = np.asarray(form.rhs, dtype=float)
-    row_lower = np.where(sense <= 0, rhs, -INF)
-    row_upper = np.where(sense >= 0, rhs, INF)
+    if column_scale is not None:
+        values = values * column_scale
+        result.extra["scaled"] = True
+        result.warnings = inexact(A, values, row_lower, row_upper, lower, upper, wide)
+    return result, np.where(integer.astype(bool), np.round(values), values)
 
-    units = (n_col, n_row, A, offset, cost, lower, upper, row_lower, row_upper, integer)
-    arrays, column_scale = units, None
+
+def balanced(form: Arrays) -> tuple[tuple, np.ndarray | None, list[str]]:
+    """The arrays HiGHS is given: ``form`` itself, or the same model in balanced units
+    (:func:`equilibrate`, with its column scale) when its numbers span too wide a range for
+    HiGHS's absolute tolerances; and, in words, what spans too wide a range."""
+    n_col, n_row, A, offset, cost, lower, upper, row_lower, row_upper, integer = form.as_tuple()
+    rhs = np.concatenate([row_lower[row_lower > -INF], row_upper[row_upper < INF]])
+    arrays = form.as_tuple()
     wide = numeric_warnings(A.data, np.concatenate([rhs, lower, upper]), cost)
-    if wide:  # too wide for HiGHS's absolute tolerances: solve in balanced units instead
-        arrays, column_scale = equilibrate(units)
-    return CompiledModel(columns, [con for con, _ in form.rows], units, arrays, column_scale, wide)
+    column_scale = None
+    if wide:
+        arrays, column_scale = equilibrate(arrays)
+    return arrays, column_scale, wide
 
 
 MODEL_FORMATS = (".mps", ".lp")  # what HiGHS writes, chosen by the file's extension
@@ -382,28 +433,28 @@ def write_model(model: pyo.ConcreteModel, path: str | os.PathLike) -> ModelFile 
     if Path(path).suffix.lower() not in MODEL_FORMATS:
         raise ValueError(f"{path}: a model file ends in .mps or .lp")
     try:
-        compiled = compile_model(model)
+        form, columns, rows = _compile(model)
     except InfeasibleConstraintException:
         return None
+    arrays, column_scale, _ = balanced(form)
     h = new_highs()
     h.setOptionValue("output_flag", False)
-    _pass_model(h, *compiled.arrays)
-    for n, name in enumerate(file_names(v.name for v in compiled.columns)):
+    _pass_model(h, *arrays)
+    for n, name in enumerate(file_names(v.name for v in columns)):
         h.passColName(n, name)
-    for n, name in enumerate(file_names(c.name for c in compiled.rows)):
+    for n, name in enumerate(file_names(c.name for c in rows)):
         h.passRowName(n, name)
     if h.writeModel(str(path)) == highspy.HighsStatus.kError:
         raise SolverError(f"{path}: HiGHS could not write the model")
-    n_col, n_row, A, offset, cost, lower, upper, row_lower, row_upper, integer = compiled.units
-    balanced = compiled.column_scale is not None
+    is_balanced = column_scale is not None
     return ModelFile(
-        rows=n_row,
-        columns=n_col,
-        nonzeros=int(A.nnz),
-        integers=int(integer.sum()),
-        objective_constant=offset,
-        balanced=balanced,
-        user_bound_scale=0 if balanced else bound_scale(upper, integer),
+        rows=form.shape[0],
+        columns=form.shape[1],
+        nonzeros=int(form.A.nnz),
+        integers=int(form.integer.sum()),
+        objective_constant=form.offset,
+        balanced=is_balanced,
+        user_bound_scale=0 if is_balanced else bound_scale(form.upper, form.integer),
     )
 
 
@@ -482,6 +533,12 @@ def inexact(A, x: np.ndarray, row_lower, row_upper, lower, upper, wide: list[str
     ]
 
 
+def _set_option(h: highspy.Highs, name: str, value) -> None:
+    """Set a HiGHS option; HiGHS only warns about a bad one and solves on, so refuse it."""
+    if h.setOptionValue(name, value) != highspy.HighsStatus.kOk:
+        raise SolverError(f"HiGHS refused option {name} = {value!r}")
+
+
 def _pass_model(
     h: highspy.Highs,
     n_col: int,
@@ -541,18 +598,13 @@ def _polish(arrays: tuple, incumbent: np.ndarray) -> tuple[float, np.ndarray] | 
     return float(info.objective_function_value), np.asarray(h.getSolution().col_value, dtype=float)
 
 
-def _set_start(h: highspy.Highs, columns: list) -> None:
-    """The integer columns' current values (the design's decisions) as a partial starting
-    solution: HiGHS completes the flows itself, and rejects a start it cannot complete, so a
-    stale start costs a little time, never an answer."""
-    given = [
-        (n, round(v.value))
-        for n, v in enumerate(columns)
-        if v.value is not None and (v.is_binary() or v.is_integer())
-    ]
-    if given:
-        index, value = zip(*given)
-        h.setSolution(len(index), np.array(index, dtype=np.int32), np.array(value, dtype=float))
+def _set_start(h: highspy.Highs, start: np.ndarray, integer: np.ndarray) -> None:
+    """The integer columns' starting values (the design's decisions) as a partial starting
+    solution: HiGHS completes the other columns with an LP, and rejects a start it cannot
+    complete, so a stale start costs a little time, never an answer."""
+    index = np.flatnonzero(integer.astype(bool) & ~np.isnan(start))
+    if index.size:
+        h.setSolution(index.size, index.astype(np.int32), np.round(start[index]).astype(float))
 
 
 def bound_scale(upper: np.ndarray, integer: np.ndarray) -> int:

@@ -3,7 +3,8 @@
 The objectives virgin and co2e are solved lexicographically: first the objective, then cost
 with the objective held at its optimum (docs/model.md: ties are broken by cost). Every route that
 solves a model — the whole park, a decomposed piece, an analysis — goes through
-:func:`solve_stages`, so the tie-break and the merged result mean the same everywhere.
+:func:`solve_stages`, so the tie-break and the merged result mean the same everywhere; a
+piece built straight in standard form (:mod:`.standard_form`) is solved in the same stages.
 """
 
 from __future__ import annotations
@@ -19,7 +20,10 @@ from ..errors import InfeasibleError
 from .diagnose import explain_infeasibility
 from .model import objective_expression, set_objective
 from .solve import SolveOptions, SolveResult, require_solution, solve
+from .standard_form import StandardForm, pyomo_twin
 from .vocabulary import TIE_BROKEN, tolerance
+
+Model = pyo.ConcreteModel | StandardForm  # a Pyomo model, or a piece built in standard form
 
 Progress = Callable[[str, float], None]
 
@@ -42,7 +46,7 @@ class Timer:
 
 
 def solve_stages(
-    model: pyo.ConcreteModel, options: SolveOptions, timer: Timer, check: bool = True
+    model: Model, options: SolveOptions, timer: Timer, check: bool = True
 ) -> tuple[SolveResult, list[SolveResult]]:
     """Solve the model's objective, then break ties by cost for virgin / co2e (the values
     stay in the model). Returns the run's result and each stage's; with ``check`` an
@@ -53,7 +57,7 @@ def solve_stages(
 
 
 def solve_lexicographic(
-    model: pyo.ConcreteModel,
+    model: Model,
     primary: str,
     secondary: str | None,
     options: SolveOptions,
@@ -73,33 +77,58 @@ def solve_lexicographic(
     timer = timer or Timer()
     started = time.perf_counter()
     if model.objective_name != primary:
-        set_objective(model, primary)
+        _set_objective(model, primary)
     with timer.phase("solve"):
-        first = solve(model, options)
+        first = _solve(model, options)
     if check:
         check_result(model, first, options)
     if secondary is None or not first.has_solution:
         return first, [first]
     remaining = max(options.time_limit - (time.perf_counter() - started), 1.0)
     best = float(first.objective)
-    model.lexicographic = pyo.Constraint(
-        expr=objective_expression(model, primary) <= best + tolerance(best),
-        doc="hold the primary objective",
-    )
     try:
-        set_objective(model, secondary)
-        with timer.phase("solve"):
-            second = solve(model, replace(options, time_limit=remaining))
+        with _held(model, primary, best + tolerance(best)):
+            _set_objective(model, secondary)
+            with timer.phase("solve"):
+                second = _solve(model, replace(options, time_limit=remaining))
     finally:
-        model.del_component(model.lexicographic)
-        set_objective(model, primary)
+        _set_objective(model, primary)
     result = merge_stages(first, second) if second.has_solution else first
     return result, [first, second]
 
 
-def check_result(model: pyo.ConcreteModel, result: SolveResult, options: SolveOptions) -> None:
+def _solve(model: Model, options: SolveOptions) -> SolveResult:
+    return model.solve(options) if isinstance(model, StandardForm) else solve(model, options)
+
+
+def _set_objective(model: Model, name: str) -> None:
+    if isinstance(model, StandardForm):
+        model.set_objective(name)
+    else:
+        set_objective(model, name)
+
+
+@contextmanager
+def _held(model: Model, name: str, bound: float):
+    """Objective ``name`` at most ``bound`` inside the block (one more row)."""
+    if isinstance(model, StandardForm):
+        with model.hold(name, bound):
+            yield
+        return
+    model.lexicographic = pyo.Constraint(
+        expr=objective_expression(model, name) <= bound, doc="hold the primary objective"
+    )
+    try:
+        yield
+    finally:
+        model.del_component(model.lexicographic)
+
+
+def check_result(model: Model, result: SolveResult, options: SolveOptions) -> None:
     """Raise for an infeasible model (with the data that conflicts) or no solution at all."""
     if result.status == "infeasible":
+        if isinstance(model, StandardForm):  # explained on the same piece in Pyomo
+            model = pyomo_twin(model)
         raise InfeasibleError(explain_infeasibility(model, options))
     require_solution(result)
 

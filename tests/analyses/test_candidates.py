@@ -12,6 +12,7 @@ from ecopark_opt.analyses.candidates import candidate_values
 from ecopark_opt.core import optimize as optimize_module
 from ecopark_opt.core.optimize import RunOptions, design_park
 from ecopark_opt.core.park_model import ParkModel
+from ecopark_opt.core.solve import SolveOptions
 from tests.core.test_candidates import candidate_park
 from tests.helpers import load_tables
 
@@ -99,3 +100,54 @@ def test_the_candidates_share_the_time_left_and_stop_at_the_limit(tmp_path, monk
     assert limits == pytest.approx([16.5 / 4, (28.5 - 16.125) / 3, (28.5 - 20.25) / 2])
     assert values["note"].iloc[-1] == "not valued: the time limit was reached"
     assert len(progress) == 3 and progress[0].startswith("candidate 1/4: C")
+
+
+def test_each_re_solve_starts_from_the_design_with_the_decision_flipped(tmp_path, monkeypatch):
+    # admission 140: C is admitted with the link A→C; kept out, the start has C out and the
+    # link unbuilt (A discharges what it sent: HiGHS completes the flows), without probing
+    model, design = designed(tmp_path)
+    (link,) = [l for l in model.m.BUILT_LINKS if round(model.m.Build[l].value)]
+    seen = []
+    real_run = ParkModel.run
+
+    def run(self, options):
+        m = self.m
+        seen.append((options.warm_start, options.probing, m.Admit["C"].value, m.Build[link].value))
+        return real_run(self, options)
+
+    monkeypatch.setattr(ParkModel, "run", run)
+    (row,) = candidate_values(model, design).to_dict("records")
+    assert seen == [(True, False, 0, 0)]
+    assert row["value"] == pytest.approx(10)
+
+
+def test_a_candidate_forced_in_starts_on_the_cheapest_plot_with_room(tmp_path):
+    # C1 sits on P1 in the design; forcing the rejected C2 in puts it on the cheapest plot
+    # with room among those it may use: P1 is full, P3 not allowed → P2
+    tables = candidate_park(140)
+    tables["sites"] += [
+        {"site_id": p, "x_km": 0, "y_km": y, "kind": "plot", "site_cost": cost}
+        for p, y, cost in (("P1", 1, 0), ("P2", 2, 30), ("P3", 3, 10))
+    ]
+    tables["firms"] += [
+        {"firm_id": "C1", "status": "candidate", "admission_cost": -5},
+        {
+            "firm_id": "C2",
+            "status": "candidate",
+            "admission_cost": 1000,
+            "allowed_sites": "P1,P2",
+        },
+    ]
+    model, design = design_park(load_tables(tmp_path, tables), RunOptions(mip_gap=0.0))
+    assert design.firms.at["C1", "site"] == "P1" and not design.firms.at["C2", "admitted"]
+    m = model.m
+    start = model.values()
+    with model.fixed(admit={"C2": 1}):
+        model.start_flipped(start, "C2", True)
+        assert {s: m.Place["C2", s].value for s in ("P1", "P2")} == {"P1": 0, "P2": 1}
+        assert m.Place["C1", "P1"].value == 1
+        result = model.run(SolveOptions(mip_gap=0.0, warm_start=True))
+    # the re-solve from that start does better: C2 takes P1 (no site cost) and C1 leaves
+    # (its −5 does not pay P3's 10): −10 (C, as designed) + 1000 = 990
+    assert design.objective_value == pytest.approx(-15)
+    assert result.objective == pytest.approx(990)

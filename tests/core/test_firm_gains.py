@@ -70,7 +70,7 @@ def test_firm_gains_design_costs_and_transfer_prices(tmp_path):
 def test_the_models_gain_of_each_firm_is_its_share_of_its_links(tmp_path):
     # The Gain expressions the win-win constraint bounds, read from the solved model.
     # A (S1) supplies 100 t; B (S2, 5 km east) demands 60 t, C (S3, 5 km north) 10 t;
-    # supplier_share 0.25.
+    # supplier_share 0.25; win_win (every gain below is ≥ 0: the design is unchanged).
     #   A→B: 50 + 0.5·60 = 80; saving 60·2 + 60·1 − 80 = 100 → A 25, B 75.
     #   A→C: 50 + 0.5·10 = 55; saving 10·2 + 10·1 − 55 = −25 → not built, C gains 0.
     # Park: baseline 100 + 120 + 20 = 240, cost 80 + 40 × 1 + 10 × 2 = 140: saving 100 = 25 + 75.
@@ -82,7 +82,7 @@ def test_the_models_gain_of_each_firm_is_its_share_of_its_links(tmp_path):
         ],
         sites=[site("S1", 0), site("S2", 5), site("S3", 0, 5)],
         flows=[supply("A", 100), demand("B", 60), demand("C", 10)],
-        settings={"supplier_share": 0.25},
+        settings={"supplier_share": 0.25, "win_win": True},
     )
     model = prepare(load_tables(tmp_path, tables))
     sol = model.solve(SolveOptions())
@@ -92,3 +92,16 @@ def test_the_models_gain_of_each_firm_is_its_share_of_its_links(tmp_path):
     assert sol.firms["gain"].to_dict() == pytest.approx(gains)
     assert cost_metrics(sol) == pytest.approx((140, 240))
     assert sol.objective_value == pytest.approx(-100)
+
+
+def test_the_gains_are_built_only_for_win_win(tmp_path):
+    # without win_win nothing bounds the gains: the model has none (the report recomputes
+    # each firm's gain from the design)
+    tables = park(
+        firms=[{"firm_id": "A", "site": "S1"}, {"firm_id": "B", "site": "S2"}],
+        sites=[site("S1", 0), site("S2", 5)],
+        flows=[supply("A", 100), demand("B", 60)],
+    )
+    assert not hasattr(prepare(load_tables(tmp_path, tables)).m, "Gain")
+    tables["settings"] = {"win_win": True}
+    assert hasattr(prepare(load_tables(tmp_path, tables, "ww.xlsx")).m, "Gain")
