@@ -41,14 +41,14 @@ import json
 import math
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-from results_csv import read_rows, write_rows  # benchmarks/, the script's folder
+from measure import in_process, pct  # benchmarks/, the script's folder
+from results_csv import read_rows, write_rows
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results"
@@ -214,15 +214,6 @@ def worker(kind: str, workbook: str, limit: float, mps: str) -> dict[str, Any]:
     return run_ours(workbook, kind, limit, mps)
 
 
-def in_process(args: list[str]) -> dict[str, Any]:
-    out = subprocess.run(
-        [sys.executable, __file__, "--worker", *args], capture_output=True, text=True, check=False
-    )
-    if out.returncode != 0:
-        raise RuntimeError(f"worker {args[0]} failed:\n{out.stderr[-3000:]}")
-    return json.loads(out.stdout.strip().splitlines()[-1])
-
-
 # --- tables --------------------------------------------------------------------------------
 
 
@@ -230,10 +221,6 @@ def fmt(x: Any, digits: int = 1) -> str:
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return "—"
     return f"{x:.{digits}f}"
-
-
-def pct(x: Any) -> str:
-    return "—" if x is None else f"{100 * x:.2f} %"
 
 
 def markdown(rows: list[dict[str, Any]]) -> str:
@@ -355,7 +342,7 @@ def main(argv: list[str] | None = None) -> None:
                     "route": route,
                     "limit_s": args.limit,
                     "load_avg_1min": os.getloadavg()[0],
-                    **in_process([route, str(book), str(args.limit), mps]),
+                    **in_process(__file__, [route, str(book), str(args.limit), mps]),
                 }
                 rows.append(row)
                 print(

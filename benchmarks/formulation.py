@@ -45,14 +45,14 @@ import json
 import math
 import os
 import resource
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-from results_csv import read_rows, write_rows  # benchmarks/, the script's folder
+from measure import in_process, load, pct  # benchmarks/, the script's folder
+from results_csv import read_rows, write_rows
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results"
@@ -63,14 +63,6 @@ def peak_mb(who: int = resource.RUSAGE_SELF) -> float:
     """Peak resident set of this process so far, or of its largest child process
     (``RUSAGE_CHILDREN``); Linux reports KiB."""
     return resource.getrusage(who).ru_maxrss / 1024.0
-
-
-def load(workbook: str):
-    from ecopark_opt.inputs.load import load_park
-
-    started = time.perf_counter()
-    park = load_park(workbook)
-    return park, time.perf_counter() - started
 
 
 # --- runs (each in its own process) --------------------------------------------------------
@@ -228,16 +220,6 @@ def run_cbc(workbook: str, budget: float, gap: float, abs_gap: float) -> dict[st
 # --- driver --------------------------------------------------------------------------------
 
 
-def in_process(args: list[str]) -> dict[str, Any]:
-    """Run one measurement in a fresh interpreter; its JSON row back."""
-    out = subprocess.run(
-        [sys.executable, __file__, "--worker", *args], capture_output=True, text=True, cwd=ROOT
-    )
-    if out.returncode != 0:
-        raise RuntimeError(out.stderr[-3000:])
-    return json.loads(out.stdout.strip().splitlines()[-1])
-
-
 def best_objective(rows: list[dict[str, Any]], firms: int) -> float:
     """The lowest objective any HiGHS route found for this size (minimisation)."""
     found = [
@@ -262,10 +244,6 @@ def fmt(x: Any, digits: int = 2) -> str:
     if isinstance(x, float):
         return f"{x:.{digits}f}"
     return str(x)
-
-
-def pct(x: Any) -> str:
-    return "—" if x is None else f"{100 * x:.2f} %"
 
 
 def markdown(rows: list[dict[str, Any]]) -> str:
@@ -440,7 +418,7 @@ def main(argv: list[str] | None = None) -> None:
                     "firms": n,
                     "route": kind,
                     "load_avg_1min": os.getloadavg()[0],
-                    **in_process([kind, book, *map(str, extra)]),
+                    **in_process(__file__, [kind, book, *map(str, extra)]),
                 }
                 rows.append(row)
                 print(

@@ -54,7 +54,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from results_csv import read_rows, write_rows  # benchmarks/, the script's folder
+from measure import in_process, load, pct  # benchmarks/, the script's folder
+from results_csv import read_rows, write_rows
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results"
@@ -86,14 +87,6 @@ class GapClock:
     def attach(self, h) -> None:
         h.cbMipInterrupt += self
         h.cbMipImprovingSolution += self
-
-
-def load(workbook: str):
-    from ecopark_opt.inputs.load import load_park
-
-    started = time.perf_counter()
-    park = load_park(workbook)
-    return park, time.perf_counter() - started
 
 
 # --- measurements (each in its own process) -----------------------------------------------
@@ -234,16 +227,6 @@ def run_highs(path: str, target: float, cap: float) -> dict[str, Any]:
 # --- driver --------------------------------------------------------------------------------
 
 
-def in_process(args: list[str]) -> dict[str, Any]:
-    """One measurement in a fresh interpreter; its JSON row back."""
-    out = subprocess.run(
-        [sys.executable, __file__, "--worker", *args], capture_output=True, text=True, cwd=ROOT
-    )
-    if out.returncode != 0:
-        raise RuntimeError(out.stderr[-3000:])
-    return json.loads(out.stdout.strip().splitlines()[-1])
-
-
 def commit() -> str:
     done = subprocess.run(
         ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT
@@ -290,7 +273,7 @@ def measure(
         return earlier
     began = time.perf_counter()
     row.update(load_avg_1min=os.getloadavg()[0], commit=version, cap_s=cap)
-    row.update(in_process([kind, *extra]))
+    row.update(in_process(__file__, [kind, *extra]))
     rows.append(row)
     write_rows(rows, out)
     print(
@@ -359,7 +342,7 @@ def main(argv: list[str] | None = None) -> None:
                         if not found(rows, {**cell, "kind": kind, **fields}) and not mps.exists():
                             write = {**cell, "kind": "write"}
                             if found(rows, write):  # written before, removed since
-                                in_process(["write", str(book), str(mps)])
+                                in_process(__file__, ["write", str(book), str(mps)])
                             measure(rows, cell, "write", [str(book), str(mps)], cap, version,
                                     args.out)  # fmt: skip
                         extra = [str(mps), *extra]
@@ -370,10 +353,6 @@ def main(argv: list[str] | None = None) -> None:
 
 
 # --- tables --------------------------------------------------------------------------------
-
-
-def pct(x: Any) -> str:
-    return "—" if x is None else f"{100 * x:.2f} %"
 
 
 def spread(values: list[float | None], cap: float | None) -> str:
