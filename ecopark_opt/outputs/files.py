@@ -288,14 +288,15 @@ class OutputSet:
                 self.committed = True
 
     def release(self) -> None:
-        """Remove what was not committed, every temporary file of the outputs, the locks and
-        the empty folders this run created."""
+        """Remove what was not committed, every temporary file of the outputs this run holds
+        the lock of (one left by a killed run included; those of an output another run
+        holds are that run's), the locks and the empty folders this run created."""
         with held():
             for tmp, _ in self.staged:
                 if tmp is not None:
                     remove(tmp)
             self.staged.clear()
-            for target in self.targets:
+            for target in {real_path(lock.output) for lock in self.locks}:
                 for leftover in target.parent.glob(f".{_glob_escape(target.name)}.*.tmp*"):
                     remove(leftover)
             for lock in reversed(self.locks):

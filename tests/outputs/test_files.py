@@ -125,6 +125,23 @@ def test_a_lock_file_left_by_a_killed_run_does_not_block(tmp_path: Path):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_a_run_refused_a_lock_leaves_the_holder_s_staged_file_alone(tmp_path: Path):
+    """Seen: a second run that wanted the first run's --write-model file stopped with
+    "another ecopark run is writing this file" and, on its way out, swept the first run's
+    staged file away, so that run then failed to put its model file in place."""
+    model = tmp_path / "same.mps"
+    claim_outputs([tmp_path / "a.xlsx", model])
+    atomic_write(model, lambda tmp: tmp.write_text("the first run's model"))
+    (staged,) = tmp_path.glob(".same.mps.*.tmp*")
+    second = files.OutputSet([tmp_path / "b.xlsx", model])
+    with pytest.raises(InputError, match="another ecopark run is writing this file"):
+        second.lock()
+    second.release()
+    assert staged.exists()
+    commit_outputs()
+    assert model.read_text() == "the first run's model"
+
+
 def test_claimed_outputs_appear_together_at_commit(tmp_path: Path):
     report, data = tmp_path / "r.xlsx", tmp_path / "r.json"
     report.write_text("old report")
