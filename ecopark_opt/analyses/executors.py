@@ -13,16 +13,16 @@ pool, the task wrapper and the executors' names are those of a decomposed solve'
 
 from __future__ import annotations
 
-import multiprocessing
 import sys
 import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import replace
 from typing import Any, TextIO
 
 from ..core.optimize import MIN_SOLVE_SECONDS, RunOptions
-from ..core.pool import EXECUTORS, DaskPool, TaskFailure, call
+from ..core.pool import EXECUTORS, DaskPool, Pool, ProcessPool, TaskFailure, call
+
+__all__ = ["TaskFailure", "run_tasks", "task_seconds", "worker_options", "ProgressBar"]
 from ..errors import InputError
 
 
@@ -61,7 +61,7 @@ def run_tasks(
     """``[fn(task) for task in tasks]``, run by ``executor``; results in task order.
 
     - ``serial``: in this process, one after the other.
-    - ``local``: a ``ProcessPoolExecutor`` of ``workers`` processes (``spawn`` context).
+    - ``local``: ``workers`` local worker processes (``spawn`` context).
     - ``dask``: the Dask scheduler at ``scheduler`` (``tcp://host:8786``), or a
       ``LocalCluster`` of ``workers`` single-threaded worker processes when none is given.
 
@@ -102,26 +102,19 @@ def _serial(
 def _local(
     fn: Callable[[Any], Any], tasks: list, done: OnResult, workers: int, scheduler: str | None
 ) -> None:
-    context = multiprocessing.get_context("spawn")
-    pool = ProcessPoolExecutor(max_workers=min(workers, len(tasks)), mp_context=context)
-    try:
-        futures = {pool.submit(call, fn, task): index for index, task in enumerate(tasks)}
-        for future in as_completed(futures):
-            try:
-                result = future.result()
-            except Exception as exc:  # the worker process died (BrokenProcessPool, …)
-                result = TaskFailure(f"worker process failed: {type(exc).__name__}: {exc}")
-            done(futures[future], result)
-    except BaseException:
-        pool.shutdown(wait=False, cancel_futures=True)
-        raise
-    pool.shutdown(wait=True)
+    _on_pool(ProcessPool(min(workers, len(tasks))), fn, tasks, done)
 
 
 def _dask(
     fn: Callable[[Any], Any], tasks: list, done: OnResult, workers: int, scheduler: str | None
 ) -> None:
-    pool = DaskPool(workers, scheduler)  # the same pool as a decomposed solve's components
+    _on_pool(DaskPool(workers, scheduler), fn, tasks, done)
+
+
+def _on_pool(pool: Pool, fn: Callable[[Any], Any], tasks: list, done: OnResult) -> None:
+    """The tasks on a pool of workers (the same pools as a decomposed solve's components),
+    each result handed to ``done`` as it arrives; what still runs is stopped on an error or
+    an interrupt."""
     try:
         for index, task in enumerate(tasks):
             pool.submit(index, fn, task)

@@ -19,8 +19,10 @@ import logging
 import multiprocessing
 import queue
 import time
+from collections import deque
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
+from multiprocessing import connection
 from typing import Any
 
 from ..errors import InputError
@@ -107,34 +109,131 @@ class _Finished:
 
 
 class ProcessPool(Pool):
-    """``workers`` local worker processes (``spawn``); :meth:`close` terminates them, so a
-    solve that is no longer needed (or a Ctrl-C) does not wait for its time limit."""
+    """``workers`` local worker processes (``spawn``), each with a pipe of its own: a task is
+    sent only to an idle worker, which is reading its pipe, so sending never blocks (the
+    standard library's pools queue tasks ahead in a shared pipe; a worker that dies, e.g. on
+    a terminal's Ctrl-C, can leave them blocked for ever as they close). A worker that dies
+    hands back a :class:`TaskFailure` and is replaced. :meth:`close` lets idle workers end
+    as processes do and stops busy ones (:func:`_serve`), so that a solve that is no longer
+    needed (or a Ctrl-C) does not wait for its time limit."""
+
+    STOP_S = 5.0  # how long close() waits for a worker to end before killing it
 
     def __init__(self, workers: int):
         self.workers = workers
         self.where = f"{workers} local worker processes"
-        self.pool = multiprocessing.get_context("spawn").Pool(workers)
-        self.finished = _Finished()
+        self.context = multiprocessing.get_context("spawn")
+        self.processes: list[Any] = []
+        self.pipes: list[Any] = []
+        for _ in range(workers):
+            self._start_worker()
+        self.idle = list(range(workers))
+        self.busy: dict[int, Hashable] = {}  # worker → tag of the task it runs
+        self.queued: deque[tuple[Hashable, Callable[[Any], Any], Any]] = deque()
+        self.done: deque[tuple[Hashable, Any]] = deque()
+
+    def _start_worker(self, slot: int | None = None) -> None:
+        here, there = self.context.Pipe()
+        process = self.context.Process(target=_serve, args=(there,), daemon=True)
+        process.start()
+        there.close()
+        if slot is None:
+            self.processes.append(process)
+            self.pipes.append(here)
+        else:
+            self.processes[slot], self.pipes[slot] = process, here
 
     def submit(self, tag: Hashable, fn: Callable[[Any], Any], task: Any) -> None:
-        def failed(exc: BaseException) -> None:  # the task or its result could not be sent
-            self.finished.results.put((tag, TaskFailure(f"worker process failed: {exc}")))
+        self.queued.append((tag, fn, task))
+        self._dispatch()
 
-        self.pool.apply_async(
-            call,
-            (fn, task),
-            callback=lambda result: self.finished.results.put((tag, result)),
-            error_callback=failed,
-        )
+    def _dispatch(self) -> None:
+        while self.idle and self.queued:
+            worker = self.idle.pop()
+            tag, fn, task = self.queued.popleft()
+            try:
+                self.pipes[worker].send((fn, task))
+            except Exception as exc:  # the task cannot be pickled, or the worker is gone
+                self.done.append((tag, TaskFailure(f"worker process failed: {exc}")))
+                self._replace_if_dead(worker)
+                self.idle.append(worker)
+            else:
+                self.busy[worker] = tag
+
+    def _replace_if_dead(self, worker: int) -> None:
+        if not self.processes[worker].is_alive():
+            self.pipes[worker].close()
+            self._start_worker(worker)
 
     def wait(self, timeout: float | None = None) -> tuple[Hashable, Any]:
-        # e.g. workers that die as they start (a script without a __main__ guard re-runs
-        # itself in every spawned worker) never answer
-        return self.finished.get(timeout)
+        """The next finished task; waits in short steps, so that a signal's handler runs
+        (and may raise) promptly in the waiting thread."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while not self.done:
+            left = None if deadline is None else max(deadline - time.monotonic(), 0)
+            waiting = {self.pipes[w]: w for w in self.busy}
+            ready = connection.wait(list(waiting), 0.5 if left is None else min(0.5, left))
+            for pipe in ready:
+                worker = waiting[pipe]
+                tag = self.busy.pop(worker)
+                try:
+                    result = pipe.recv()
+                except (EOFError, OSError):  # the worker died
+                    self.processes[worker].join(self.STOP_S)
+                    code = self.processes[worker].exitcode
+                    result = TaskFailure(f"worker process died (exit code {code})")
+                    self._start_worker(worker)
+                self.done.append((tag, result))
+                self.idle.append(worker)
+            self._dispatch()
+            if not self.done and deadline is not None and time.monotonic() >= deadline:
+                raise TimeoutError(f"no worker answered within {timeout:.0f} s")
+        return self.done.popleft()
 
     def close(self) -> None:
-        self.pool.terminate()
-        self.pool.join()
+        for worker, (process, pipe) in enumerate(zip(self.processes, self.pipes)):
+            if worker in self.busy:
+                process.terminate()  # its solve is no longer needed
+            pipe.close()  # an idle worker ends as it reads the end of its pipe
+        deadline = time.monotonic() + self.STOP_S
+        for process in self.processes:
+            process.join(max(deadline - time.monotonic(), 0))
+            if process.is_alive():
+                process.kill()
+                process.join()
+
+
+def _serve(pipe: Any) -> None:
+    """A local worker: runs the tasks it reads from its pipe, one at a time, and sends back
+    each result, until the pipe is closed.
+
+    Ctrl-C and SIGTERM end it at once and quietly (a terminal's Ctrl-C reaches every process
+    of the command; the command itself says that it was interrupted), after releasing what
+    it holds as a process that ends normally does (multiprocessing's exit handler: Pyomo,
+    imported in a worker, holds a named semaphore, which Python reports as leaked at exit
+    when a killed worker leaves it behind)."""
+    import multiprocessing.util
+    import os
+    import signal
+
+    def end(signum: int, frame: Any) -> None:
+        if multiprocessing.util._exiting:  # already ending normally: let it finish
+            return
+        multiprocessing.util._exit_function()
+        os._exit(128 + signum)
+
+    signal.signal(signal.SIGINT, end)
+    signal.signal(signal.SIGTERM, end)
+    while True:
+        try:
+            fn, task = pipe.recv()
+        except (EOFError, OSError):  # the pool closed
+            return
+        result = call(fn, task)
+        try:
+            pipe.send(result)
+        except Exception as exc:  # e.g. a result that cannot be pickled
+            pipe.send(TaskFailure(f"the result could not be sent back: {exc}"))
 
 
 def dask_client(scheduler: str | None, workers: int) -> tuple[Any, Any]:

@@ -196,6 +196,43 @@ def test_ctrl_c_while_components_solve_on_a_dask_local_cluster(tmp_path: Path, r
 
 
 @pytest.mark.slow
+def test_a_terminal_s_ctrl_c_while_components_solve_in_local_workers(tmp_path: Path, region: Path):
+    """A terminal's Ctrl-C reaches the run and each of its worker processes: one line, no
+    worker's traceback, nothing left running (it left the run blocked for ever as its
+    worker pool closed: a worker that died had left tasks queued in a full pipe)."""
+    (tmp_path / "p.xlsx").write_bytes(region.read_bytes())
+    put_old_outputs(tmp_path)
+    mark = f"ECOPARK_TEST_RUN={tmp_path.name}"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "ecopark_opt", "solve", "p.xlsx", "--workers", "2"]
+        + ["--mip-gap", "1e-9", "--out", "r.xlsx", "--json", "r.json", "--time-limit", "300"],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=_default_sigint,
+        start_new_session=True,  # a process group of its own, as a terminal's command has
+        env={**os.environ, "ECOPARK_TEST_RUN": tmp_path.name},
+    )
+    seen = wait_for_line(process, "prune")
+    while process.poll() is None and len(processes_marked(mark)) < 3:
+        time.sleep(0.1)  # the run and its two worker processes
+    time.sleep(3)  # the workers are solving pieces now
+    os.killpg(process.pid, signal.SIGINT)
+    code, out, err = finish(process, seen)
+    assert code == 130, err
+    assert_one_line(err, "interrupted by Ctrl-C (SIGINT); the outputs were not written")
+    assert "leaked" not in err, err
+    assert out == ""
+    assert_untouched(tmp_path, "p.xlsx")
+    for _ in range(50):
+        if not processes_marked(mark):
+            break
+        time.sleep(0.1)
+    assert processes_marked(mark) == []
+
+
+@pytest.mark.slow
 def test_two_runs_writing_the_same_outputs(tmp_path: Path, region: Path):
     """The second run stops at once; the report and the JSON both come from the first."""
     (tmp_path / "first.xlsx").write_bytes(region.read_bytes())

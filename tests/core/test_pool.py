@@ -53,6 +53,32 @@ def test_a_pool_hands_back_every_result_by_its_tag_and_a_failure_as_such(make):
     }
 
 
+def _die(code: int) -> None:
+    import os
+
+    os._exit(code)
+
+
+def _unpicklable(x: int):
+    return lambda: x
+
+
+@pytest.mark.slow
+def test_a_local_worker_that_dies_is_a_failure_and_is_replaced():
+    pool = ProcessPool(1)
+    try:
+        pool.submit("dies", _die, 3)
+        pool.submit("after", _halve, 8)  # queued: runs in the worker that replaces it
+        pool.submit("unsendable", _unpicklable, 1)
+        results = dict(pool.wait(timeout=60) for _ in range(3))
+    finally:
+        pool.close()
+    assert results["dies"] == TaskFailure("worker process died (exit code 3)")
+    assert results["after"] == 4.0
+    assert isinstance(results["unsendable"], TaskFailure)
+    assert "could not be sent back" in results["unsendable"].error
+
+
 def test_a_pool_that_never_answers_times_out():
     class Silent(pool_module.Pool):
         finished = pool_module._Finished()
@@ -90,3 +116,49 @@ def test_a_scheduler_out_of_reach_or_without_workers_is_refused(monkeypatch):
     with LocalCluster(n_workers=0, dashboard_address=None, processes=False) as empty:
         with pytest.raises(InputError, match="the Dask scheduler has no workers"):
             check_scheduler(empty.scheduler_address)
+
+
+HOLDER = """
+import multiprocessing, pathlib, sys, time
+from ecopark_opt.core.pool import ProcessPool
+
+def hold(marker):
+    # what Pyomo does as a worker imports it: a lock, i.e. a named semaphore that Python's
+    # resource tracker watches; then a solve that is no longer needed when the pool closes
+    lock = multiprocessing.get_context("spawn").Lock()
+    if marker:
+        pathlib.Path(marker).write_text("holding")
+        time.sleep(120)
+    return "done"
+
+if __name__ == "__main__":
+    marker = pathlib.Path(sys.argv[1])
+    pool = ProcessPool(2)
+    pool.submit("quick", hold, "")
+    pool.submit("slow", hold, str(marker))
+    assert pool.wait(60) == ("quick", "done")
+    while not marker.exists():
+        time.sleep(0.05)
+    pool.close()  # one task still running: its worker is stopped
+    print("closed")
+"""
+
+
+@pytest.mark.slow
+def test_closing_a_pool_with_a_task_running_leaks_no_semaphore(tmp_path):
+    """A worker stopped while its task runs releases what it holds: before, Python's
+    resource tracker printed "leaked semaphore objects" warnings at the command's end."""
+    import subprocess
+    import sys
+
+    script = tmp_path / "holder.py"
+    script.write_text(HOLDER)
+    done = subprocess.run(
+        [sys.executable, str(script), str(tmp_path / "marker")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "closed"
+    assert "leaked" not in done.stderr and "resource_tracker" not in done.stderr, done.stderr
