@@ -22,6 +22,7 @@ from .prune import prune_links
 from .solution import Solution
 from .solve import SolveOptions
 from .stages import Timer, solve_stages
+from .standard_form import supports
 
 MIN_SOLVE_SECONDS = 1.0  # no solve is started with less time than this
 WRITE_SHARE = 0.05  # the last part of a command's time limit is kept for writing its outputs
@@ -133,8 +134,10 @@ def _design(
     Pruned links stay in the model with ``Build`` and ``Flow`` fixed at 0 for the solve and
     released afterwards, so the model handed back is the full one. When the park splits into
     components (:func:`.decompose.plan_pieces`), each is built and solved on its own and the
-    full model is built afterwards only if ``keep_model``. A park that candidate firms
-    couple into one model is solved whole from a settled start (:mod:`.coupled`).
+    full model is built afterwards only if ``keep_model``. A park solved whole is built
+    straight in standard form when nothing needs its Pyomo model afterwards and every
+    family it holds is built there (:func:`.decompose.solve_whole`). A park that candidate
+    firms couple into one model is solved whole from a settled start (:mod:`.coupled`).
     """
     timer = timer or Timer()
     park = with_objective(park, options.objective)
@@ -156,6 +159,11 @@ def _design(
                 model = ParkModel.build(park, links)
             decompose.load_values(model.m, values)
         return model, solution
+    if options.decompose and not keep_model and supports(park):
+        solution = decompose.solve_whole(park, kept, links, solve_options, timer)
+        if len(links) > len(kept):
+            solution.result.extra["pruned links"] = len(links) - len(kept)
+        return None, solution
     with timer.phase("build model"):
         model = ParkModel.build(park, links)
     pruned = links.index.difference(kept.index)

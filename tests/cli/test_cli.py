@@ -120,7 +120,7 @@ def test_no_solution_exit_4(park: Path, tmp_path: Path, monkeypatch):
     def no_solution(model, options=None):
         return solve_module.SolveResult("time_limit", has_solution=False, message="Time limit")
 
-    monkeypatch.setattr("ecopark_opt.core.stages.solve", no_solution)
+    monkeypatch.setattr("ecopark_opt.core.stages._solve", no_solution)  # either route
     result = run(["solve", str(park), "--out", str(tmp_path / "r.xlsx")])
     assert result.exit_code == 4
     assert "without any feasible design" in result.output
@@ -130,7 +130,7 @@ def test_internal_error_exit_1_without_traceback(park: Path, tmp_path: Path, mon
     def boom(*args, **kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr("ecopark_opt.core.park_model.build_model", boom)
+    monkeypatch.setattr("ecopark_opt.core.optimize.checked_links", boom)
     result = run(["solve", str(park), "--out", str(tmp_path / "r.xlsx")])
     assert result.exit_code == 1
     assert "internal error: RuntimeError: boom" in result.output

@@ -76,7 +76,7 @@ def test_without_a_design_in_the_time_limit_the_model_file_is_still_written(
     def no_solution(model, options=None):
         return solve_module.SolveResult("time_limit", has_solution=False, message="Time limit")
 
-    monkeypatch.setattr("ecopark_opt.core.stages.solve", no_solution)
+    monkeypatch.setattr("ecopark_opt.core.stages._solve", no_solution)  # either route
     model = tmp_path / "m.lp"
     result = run(["solve", park, "--write-model", model, "--out", tmp_path / "r.xlsx"])
     assert result.exit_code == 4

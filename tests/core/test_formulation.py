@@ -14,6 +14,7 @@ from ecopark_opt.core import decompose
 from ecopark_opt.core import links as links_module
 from ecopark_opt.core.links import candidate_links, site_pairs_within
 from ecopark_opt.core.optimize import RunOptions, optimize
+from ecopark_opt.core.park_model import ParkModel
 from ecopark_opt.core.prune import prune_links
 from ecopark_opt.core.solve import bound_scale
 from ecopark_opt.inputs.generate import generate_park
@@ -342,6 +343,35 @@ def test_a_loose_gap_on_a_small_park_is_solved_as_one_model(load, monkeypatch):
     assert "pieces solved" not in loose.result.extra
     assert loose.objective_value == pytest.approx(-440.0)  # see two_resources
     assert optimize(park, EXACT).result.extra["pieces solved"] == 2
+
+
+@pytest.mark.parametrize("objective", ["cost", "virgin"])
+def test_a_park_solved_whole_is_built_in_standard_form_with_the_pyomo_optimum(
+    tmp_path, monkeypatch, objective
+):
+    """One model at a loose gap (or a park of one component) is built straight in standard
+    form, not in Pyomo, when nothing needs the Pyomo model afterwards; same optimum, same
+    tables, every candidate link listed (pruned ones too)."""
+    park = generated(tmp_path, 20, 8, 2, objective=objective)
+    whole = optimize(park, MONOLITHIC)  # in Pyomo
+
+    def no_pyomo(*args, **kwargs):
+        raise AssertionError("the Pyomo model was built")
+
+    monkeypatch.setattr(ParkModel, "build", no_pyomo)
+    monkeypatch.setattr(decompose, "ONE_MODEL_GAP", 1e-12)  # one model at any gap
+    fast = optimize(park, RunOptions(mip_gap=1e-9, time_limit=30))
+    assert "pieces solved" not in fast.result.extra
+    if objective == "cost":  # links that cannot pay are left out of the model, not the tables
+        assert fast.result.extra["pruned links"] > 0
+    assert fast.status == whole.status == "optimal"
+    assert fast.objective_value == pytest.approx(whole.objective_value, rel=1e-6)
+    for metric in ("cost", "virgin", "co2e"):
+        assert fast.metrics[metric]["design"] == pytest.approx(
+            whole.metrics[metric]["design"], rel=1e-5, abs=1e-6
+        )
+    assert fast.links.index.equals(whole.links.index)
+    assert fast.rows.index.equals(whole.rows.index)
 
 
 @pytest.mark.parametrize("settings", [{"win_win": True}, {"max_links": 1}])
