@@ -617,6 +617,18 @@ def test_rounds_give_the_open_piece_the_time_left_and_stop_when_the_park_is_done
     assert outcomes[1].result.bound == -1005.05 and outcomes[1].result.seconds == 40
 
 
+def test_the_first_pass_aims_at_three_times_the_park_s_gap_and_at_least_1_percent():
+    from ecopark_opt.core.solve import SolveOptions
+
+    tasks = [(None, [0] * 10), (None, [0] * 10)]
+    for target, first in [(1e-2, 3e-2), (1e-3, 1e-2), (1e-4, 1e-2), (0.05, 0.15)]:
+        runner = ScriptedRunner({0: [piece(-100, -100)], 1: [piece(-100, -100)]})
+        decompose._solve_in_rounds(
+            tasks, SolveOptions(time_limit=20, mip_gap=target), runner, "cost"
+        )
+        assert [gap for _, _, gap, _ in runner.asked] == [pytest.approx(first)] * 2
+
+
 def test_rounds_go_to_the_largest_gap_per_second_and_double_the_limit():
     from ecopark_opt.core.solve import SolveOptions
 
