@@ -232,6 +232,8 @@ def _serve(pipe: Any) -> None:
         result = call(fn, task)
         try:
             pipe.send(result)
+        except OSError:  # the command is gone (killed): nobody to answer
+            return
         except Exception as exc:  # e.g. a result that cannot be pickled
             pipe.send(TaskFailure(f"the result could not be sent back: {exc}"))
 
