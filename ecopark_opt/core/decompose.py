@@ -316,9 +316,15 @@ def solve_pieces(
         outcomes = _solve_in_rounds(tasks, options, runner, park.settings.objective)
     finally:
         runner.close()
+    phases: dict[str, float] = {}  # the pieces' build and solve seconds, added up
     for outcome in outcomes:
         for phase, seconds in outcome.seconds.items():
-            timer.seconds[phase] = timer.seconds.get(phase, 0.0) + seconds
+            phases[phase] = phases.get(phase, 0.0) + seconds
+    note = f"{len(pieces)} pieces"
+    if runner.workers > 1:
+        note += f", added up over {runner.workers} workers"
+    for phase, seconds in phases.items():
+        timer.add(phase, seconds, note)
     reasons = [r for o in outcomes for r in o.infeasible]
     if reasons:
         raise InfeasibleError(reasons)

@@ -25,7 +25,7 @@ from .vocabulary import TIE_BROKEN, tolerance
 
 Model = pyo.ConcreteModel | StandardForm  # a Pyomo model, or a piece built in standard form
 
-Progress = Callable[[str, float], None]
+Progress = Callable[[str, float, str], None]  # phase, seconds, note
 
 
 class Timer:
@@ -39,10 +39,15 @@ class Timer:
     def phase(self, name: str):
         start = time.perf_counter()
         yield
-        elapsed = time.perf_counter() - start
-        self.seconds[name] = self.seconds.get(name, 0.0) + elapsed
+        self.add(name, time.perf_counter() - start)
+
+    def add(self, name: str, seconds: float, note: str = "") -> None:
+        """Seconds of a phase measured elsewhere (e.g. the pieces of a decomposed solve,
+        added up over the pieces), reported as a phase timed here would be, with ``note``
+        (what was added up) beside its name on the console."""
+        self.seconds[name] = self.seconds.get(name, 0.0) + seconds
         if self.progress:
-            self.progress(name, elapsed)
+            self.progress(name, seconds, note)
 
 
 def solve_stages(

@@ -49,8 +49,8 @@ class Console:
             os.dup2(devnull, sys.stdout.fileno())
             os.close(devnull)
 
-    def phase(self, name: str, seconds: float) -> None:
-        self.say(f"  {name:<18} {seconds:8.2f} s")
+    def phase(self, name: str, seconds: float, note: str = "") -> None:
+        self.say(f"  {name:<18} {seconds:8.2f} s" + (f"  ({note})" if note else ""))
 
 
 def load(workbook: str, console: Console, scenario: str | None = None) -> Park:

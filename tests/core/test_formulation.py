@@ -535,6 +535,23 @@ def test_the_solve_command_takes_workers(tmp_path):
     assert len(data["links"]) == 2
 
 
+def test_the_pieces_build_and_solve_times_are_reported_as_phases(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from ecopark_opt.cli import main
+    from tests.helpers import park_file
+
+    monkeypatch.setattr(decompose, "BATCH_LINKS", 0)  # two pieces
+    path = park_file(tmp_path, two_resources())
+    args = ["solve", str(path), "--mip-gap", "1e-6", "--out", str(tmp_path / "r.xlsx")]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    for phase in ("build model", "solve"):
+        (line,) = [x for x in lines if x.strip().startswith(phase + " ")]
+        assert line.endswith(" s  (2 pieces)"), line
+
+
 # --- how the pieces share the time ---------------------------------------------------------
 
 
