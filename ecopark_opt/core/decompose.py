@@ -62,6 +62,7 @@ FIRST_GAP = 1e-2
 FIRST_LOOSENESS = 3.0
 MAX_ROUNDS = 20  # rounds after the first pass (limits double each round)
 PIECE_SHARE = 0.1  # in the rounds a piece aims at this share of the park's gap
+EXACT_GAP = 1e-6  # a run HiGHS calls optimal within this relative gap is proved (target 0)
 WORKER_GRACE = 300.0  # seconds a worker may take beyond a run's time limit (build, start)
 
 Values = dict[str, dict]  # variable name → {index: value}
@@ -404,7 +405,7 @@ def _solve_in_rounds(
                     options,
                     time_limit=limit[n],
                     warm_start=True,
-                    mip_gap=_first_gap(options.mip_gap),
+                    mip_gap=_first_gap(options.mip_gap, objective),
                 ),
                 None,
             )
@@ -444,14 +445,19 @@ def _solve_in_rounds(
     return [o for o in outcomes if o is not None]
 
 
-def _first_gap(mip_gap: float) -> float:
-    """The gap a piece aims at in the first pass: ``FIRST_LOOSENESS`` × the park's target,
-    at least ``FIRST_GAP`` (1 % for a target of 0.1 %, 3 % for 1 %). The rounds then close
-    the park's gap where it is cheapest (:func:`_gap_needed`): a small piece with a hard
-    quality-limited network need not reach the park's gap on its own. Measured on 1 000-
-    and 2 000-firm parks to 1 % (benchmarks/seeds.py): 20–40 % less time than a first pass
-    at the park's own gap; at 5 × the target some parks took longer again."""
-    return max(FIRST_GAP, FIRST_LOOSENESS * mip_gap)
+def _first_gap(mip_gap: float, objective: str) -> float:
+    """The gap a piece aims at in the first pass: for the cost objective
+    ``FIRST_LOOSENESS`` × the park's target, at least ``FIRST_GAP`` (1 % for a target of
+    0.1 %, 3 % for 1 %). The rounds then close the park's gap where it is cheapest
+    (:func:`_gap_needed`): a small piece with a hard quality-limited network need not reach
+    the park's gap on its own. Measured on 1 000- and 2 000-firm parks to 1 %
+    (benchmarks/seeds.py): 20–40 % less time than a first pass at the park's own gap; at
+    5 × the target some parks took longer again. For the other objectives every piece's
+    cost tie-break must reach the park's gap (:func:`_done`), the rounds cannot share it
+    out, and a looser first pass only adds rounds (a 1 000-firm park to 1 % in CO2e: 121 s
+    against 91 s): the first pass aims at the park's target, at least ``FIRST_GAP``."""
+    looseness = FIRST_LOOSENESS if objective == "cost" else 1.0
+    return max(FIRST_GAP, looseness * mip_gap)
 
 
 def _gap_needed(
@@ -492,18 +498,25 @@ def _done(outcomes: list[PieceResult | None], mip_gap: float) -> bool:
     results = [_result(o) for o in outcomes]
     if None in results or combine(results, mip_gap).gap > mip_gap:
         return False
-    return all((r.extra.get("tie_break_gap") or 0.0) <= mip_gap for r in results)
+    return all(_tie_break_done(r, mip_gap) for r in results)
 
 
 def _within(result: SolveResult | None, mip_gap: float) -> bool:
     """A piece proved within the gap the park asks for (the first pass asks for less), its
     cost tie-break (virgin / co2e objectives) too."""
-    if result is None:
-        return False
-    tie_break = result.extra.get("tie_break_gap")
-    if tie_break is not None and tie_break > mip_gap:
+    if result is None or not _tie_break_done(result, mip_gap):
         return False
     return (result.gap is not None and result.gap <= mip_gap) or _abs_gap(result) <= 1e-6
+
+
+def _tie_break_done(result: SolveResult, mip_gap: float) -> bool:
+    """A piece's cost tie-break (virgin / co2e objectives; True for the others) within
+    ``mip_gap``, or proved by HiGHS to its own tolerances: its absolute gap tolerance leaves
+    a relative gap of up to ``EXACT_GAP`` on a small objective when the target is 0."""
+    gap = result.extra.get("tie_break_gap")
+    if gap is None or gap <= mip_gap:
+        return True
+    return result.extra.get("tie_break_status") == "optimal" and gap <= EXACT_GAP
 
 
 def _better(first: PieceResult, again: PieceResult, mip_gap: float) -> PieceResult:
@@ -614,7 +627,10 @@ def combine(
 
     gap = (Σ objective − Σ bound) / |Σ objective| — at most the largest piece's gap when the
     pieces' objectives have one sign (each saves against its baseline). ``optimal`` when
-    that gap is within ``mip_gap`` (or every piece was proved within it: :func:`_within`).
+    that gap is within ``mip_gap`` (or every piece was proved within it: :func:`_within`)
+    and, for the virgin and CO2e objectives, every piece's cost tie-break too (as
+    :func:`.stages.merge_stages` labels one model); ``extra`` then has the largest
+    ``tie_break_gap`` of the pieces and the ``tie_break_status``.
     ``seconds`` is the sum of the pieces' solves, or the wall time when they ran side by side
     (``wall``).
     Pieces not solved yet (None) are left out.
@@ -623,7 +639,13 @@ def combine(
     objective = float(sum(r.objective for r in results))
     bound = float(sum(r.bound if r.bound is not None else r.objective for r in results))
     gap = relative_gap(objective, bound)
-    proved = gap <= mip_gap or all(_within(r, mip_gap) for r in results)
+    extra: dict = {}
+    tie_break_gaps = [r.extra["tie_break_gap"] for r in results if "tie_break_gap" in r.extra]
+    tie_breaks_done = all(_tie_break_done(r, mip_gap) for r in results)
+    if tie_break_gaps:
+        extra["tie_break_gap"] = max((g or 0.0) for g in tie_break_gaps)
+        extra["tie_break_status"] = "optimal" if tie_breaks_done else "time_limit"
+    proved = tie_breaks_done and (gap <= mip_gap or all(_within(r, mip_gap) for r in results))
     status = "optimal" if proved else "time_limit"
     stopped = sum(r.status != "optimal" for r in results)
     return SolveResult(
@@ -641,4 +663,5 @@ def combine(
         nonzeros=sum(r.nonzeros for r in results),
         integers=sum(r.integers for r in results),
         warnings=list(dict.fromkeys(w for r in results for w in r.warnings)),
+        extra=extra,
     )

@@ -34,6 +34,7 @@ from .console import Console, load
 from .files import atomic_write, check_output_path, claim_outputs, commit_outputs
 from .geojson import check_geojson_allowed, check_geojson_suffix, write_geojson
 from .report import network_picture_path, write_report
+from .report_sheets import tie_break_text
 from .resilience_sheets import defection_sheets, resilience_sheets
 from .sheets import ExtraSheet
 from .webmap import write_map
@@ -312,7 +313,7 @@ def outcome_line(solution: Solution) -> str:
     state = (
         "optimal"
         if r.status == "optimal"
-        else f"stopped at the time limit, gap {100 * (r.gap or 0):.2f} %"
+        else f"stopped at the time limit, gap {100 * (r.gap or 0):.2f} %{tie_break_text(r)}"
     )
     return (
         f"{state}: {links} links, cost {cost['design']:,.0f} {cur}/yr "

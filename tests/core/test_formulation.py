@@ -567,6 +567,27 @@ def piece(objective: float, bound: float, seconds: float = 1.0) -> decompose.Pie
     )
 
 
+def test_pieces_whose_cost_tie_break_did_not_finish_are_not_optimal():
+    """virgin / co2e: the objective proved on every piece is not enough; as for one model
+    (stages.merge_stages), the cost tie-break must be proved too."""
+    done, open_ = piece(-100, -100), piece(-1000, -1000)
+    done.result.extra.update(tie_break_gap=0.0, tie_break_status="optimal")
+    open_.result.extra.update(tie_break_gap=0.058, tie_break_status="time_limit")
+    merged = decompose.combine([done.result, open_.result], 1e-2)
+    assert merged.gap == 0.0 and merged.status == "time_limit"
+    assert merged.extra == {"tie_break_gap": 0.058, "tie_break_status": "time_limit"}
+    open_.result.extra.update(tie_break_gap=0.004)  # within the park's 1 %
+    merged = decompose.combine([done.result, open_.result], 1e-2)
+    assert merged.status == "optimal" and merged.extra["tie_break_status"] == "optimal"
+    # the cost objective has no tie-break: nothing about it in the result
+    assert decompose.combine([piece(-1, -1).result], 1e-2).extra == {}
+    # at a target of 0, a tie-break HiGHS proved to its own (absolute) tolerance is done
+    open_.result.extra.update(tie_break_gap=3e-9, tie_break_status="optimal")
+    assert decompose.combine([done.result, open_.result], 0.0).status == "optimal"
+    open_.result.extra.update(tie_break_status="time_limit")
+    assert decompose.combine([done.result, open_.result], 0.0).status == "time_limit"
+
+
 def test_the_gap_a_piece_needs_leaves_room_for_the_others():
     # objectives −100, −1000, −900: the park's 0.1 % is 2.0 of absolute gap
     outcomes = [piece(-100, -101.0), piece(-1000, -1000.9), piece(-900, -900.7)]
@@ -634,16 +655,29 @@ def test_rounds_give_the_open_piece_the_time_left_and_stop_when_the_park_is_done
     assert outcomes[1].result.bound == -1005.05 and outcomes[1].result.seconds == 40
 
 
-def test_the_first_pass_aims_at_three_times_the_park_s_gap_and_at_least_1_percent():
+@pytest.mark.parametrize(
+    ("objective", "target", "first"),
+    [
+        ("cost", 1e-2, 3e-2),  # three times the park's gap
+        ("cost", 1e-3, 1e-2),  # at least 1 %
+        ("cost", 1e-4, 1e-2),
+        ("cost", 0.05, 0.15),
+        ("virgin", 1e-2, 1e-2),  # every piece's cost tie-break must reach the park's gap
+        ("co2e", 0.05, 0.05),
+        ("weighted", 1e-3, 1e-2),
+    ],
+)
+def test_the_first_pass_aims_at_three_times_the_park_s_cost_gap_and_at_least_1_percent(
+    objective, target, first
+):
     from ecopark_opt.core.solve import SolveOptions
 
     tasks = [(None, [0] * 10), (None, [0] * 10)]
-    for target, first in [(1e-2, 3e-2), (1e-3, 1e-2), (1e-4, 1e-2), (0.05, 0.15)]:
-        runner = ScriptedRunner({0: [piece(-100, -100)], 1: [piece(-100, -100)]})
-        decompose._solve_in_rounds(
-            tasks, SolveOptions(time_limit=20, mip_gap=target), runner, "cost"
-        )
-        assert [gap for _, _, gap, _ in runner.asked] == [pytest.approx(first)] * 2
+    runner = ScriptedRunner({0: [piece(-100, -100)], 1: [piece(-100, -100)]})
+    decompose._solve_in_rounds(
+        tasks, SolveOptions(time_limit=20, mip_gap=target), runner, objective
+    )
+    assert [gap for _, _, gap, _ in runner.asked] == [pytest.approx(first)] * 2
 
 
 def test_rounds_go_to_the_largest_gap_per_second_and_double_the_limit():

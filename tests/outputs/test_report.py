@@ -208,6 +208,23 @@ def test_time_limited_run_never_reads_optimal(two):
     assert solution_json(stopped)["mip_gap"] == pytest.approx(0.032)
 
 
+def test_an_unfinished_cost_tie_break_is_said_even_when_the_objective_is_proved(two):
+    from ecopark_opt.outputs.run_outputs import outcome_line
+
+    extra = {"tie_break_gap": 0.0583, "tie_break_status": "time_limit"}
+    result = dataclasses.replace(two.result, status="time_limit", gap=0.0, extra=extra)
+    stopped = dataclasses.replace(two, result=result)
+    assert status_text(stopped).startswith(
+        "stopped at time limit, gap 0.00 %, cost tie-break gap 5.83 %: the best design"
+    )
+    assert outcome_line(stopped).startswith(
+        "stopped at the time limit, gap 0.00 %, cost tie-break gap 5.83 %: "
+    )
+    finished = {"tie_break_gap": 0.0, "tie_break_status": "optimal"}
+    result = dataclasses.replace(two.result, status="time_limit", gap=0.02, extra=finished)
+    assert "tie-break" not in status_text(dataclasses.replace(two, result=result))
+
+
 def test_formula_looking_text_is_written_as_text(tricky, tmp_path):
     out = write_report(tricky, tmp_path / "tricky.xlsx", [pareto_sheet()])
     for name, xml in sheet_xml(out).items():
