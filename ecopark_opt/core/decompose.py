@@ -454,8 +454,9 @@ def _first_gap(mip_gap: float, objective: str) -> float:
     (benchmarks/seeds.py): 20–40 % less time than a first pass at the park's own gap; at
     5 × the target some parks took longer again. For the other objectives every piece's
     cost tie-break must reach the park's gap (:func:`_done`), the rounds cannot share it
-    out, and a looser first pass only adds rounds (a 1 000-firm park to 1 % in CO2e: 121 s
-    against 91 s): the first pass aims at the park's target, at least ``FIRST_GAP``."""
+    out, and a looser first pass only adds rounds (a 1 000-firm park to 1 % in CO2e: not
+    done within 120 s, against 91 s): the first pass aims at the park's target, at least
+    ``FIRST_GAP``."""
     looseness = FIRST_LOOSENESS if objective == "cost" else 1.0
     return max(FIRST_GAP, looseness * mip_gap)
 
