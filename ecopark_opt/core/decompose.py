@@ -405,7 +405,7 @@ def _solve_in_rounds(
                     options,
                     time_limit=limit[n],
                     warm_start=True,
-                    mip_gap=_first_gap(options.mip_gap, objective),
+                    mip_gap=_first_gap(options.mip_gap),
                 ),
                 None,
             )
@@ -445,20 +445,16 @@ def _solve_in_rounds(
     return [o for o in outcomes if o is not None]
 
 
-def _first_gap(mip_gap: float, objective: str) -> float:
-    """The gap a piece aims at in the first pass: for the cost objective
-    ``FIRST_LOOSENESS`` × the park's target, at least ``FIRST_GAP`` (1 % for a target of
-    0.1 %, 3 % for 1 %). The rounds then close the park's gap where it is cheapest
-    (:func:`_gap_needed`): a small piece with a hard quality-limited network need not reach
-    the park's gap on its own. Measured on 1 000- and 2 000-firm parks to 1 %
-    (benchmarks/seeds.py): 20–40 % less time than a first pass at the park's own gap; at
-    5 × the target some parks took longer again. For the other objectives every piece's
-    cost tie-break must reach the park's gap (:func:`_done`), the rounds cannot share it
-    out, and a looser first pass only adds rounds (a 1 000-firm park to 1 % in CO2e: not
-    done within 120 s, against 91 s): the first pass aims at the park's target, at least
-    ``FIRST_GAP``."""
-    looseness = FIRST_LOOSENESS if objective == "cost" else 1.0
-    return max(FIRST_GAP, looseness * mip_gap)
+def _first_gap(mip_gap: float) -> float:
+    """The gap a piece aims at in the first pass: ``FIRST_LOOSENESS`` × the park's target,
+    at least ``FIRST_GAP`` (1 % for a target of 0.1 %, 3 % for 1 %). The rounds then close
+    the park's gap where it is cheapest (:func:`_gap_needed`), and the run stops once the
+    merged design is within it (:func:`_done`): a small piece with a hard quality-limited
+    network need not reach the park's gap on its own, nor its cost tie-break (virgin /
+    co2e). Measured on 1 000- and 2 000-firm parks to 1 % (benchmarks/seeds.py): 20–40 %
+    less time than a first pass at the park's own gap, and half the time in virgin use
+    and CO2e on two 1 000-firm parks; at 5 × the target some parks took longer again."""
+    return max(FIRST_GAP, FIRST_LOOSENESS * mip_gap)
 
 
 def _gap_needed(
@@ -494,12 +490,10 @@ def _result(outcome: PieceResult | None) -> SolveResult | None:
 
 
 def _done(outcomes: list[PieceResult | None], mip_gap: float) -> bool:
-    """Every piece has a design, the merged gap is within ``mip_gap``, and so is every
-    piece's cost tie-break (virgin / co2e objectives)."""
+    """Every piece has a design and the merged design is proved within ``mip_gap``, its
+    cost tie-break too (virgin / co2e objectives): :func:`combine`."""
     results = [_result(o) for o in outcomes]
-    if None in results or combine(results, mip_gap).gap > mip_gap:
-        return False
-    return all(_tie_break_done(r, mip_gap) for r in results)
+    return None not in results and combine(results, mip_gap).status == "optimal"
 
 
 def _within(result: SolveResult | None, mip_gap: float) -> bool:
@@ -508,6 +502,18 @@ def _within(result: SolveResult | None, mip_gap: float) -> bool:
     if result is None or not _tie_break_done(result, mip_gap):
         return False
     return (result.gap is not None and result.gap <= mip_gap) or _abs_gap(result) <= 1e-6
+
+
+def _merged_tie_break_gap(results: list[SolveResult]) -> float | None:
+    """The pieces' cost tie-breaks as one (virgin / co2e objectives): Σ |objective − bound|
+    / |Σ objective| of their second stages, as :func:`combine` merges the objective; None
+    when one of them is unknown (or there is none: the cost objective)."""
+    stages = [r.extra for r in results if "tie_break_gap" in r.extra]
+    objectives = [e.get("tie_break_objective") for e in stages]
+    bounds = [e.get("tie_break_bound") for e in stages]
+    if not stages or None in objectives or None in bounds:
+        return None
+    return relative_gap(float(sum(objectives)), float(sum(bounds)))
 
 
 def _tie_break_done(result: SolveResult, mip_gap: float) -> bool:
@@ -629,9 +635,10 @@ def combine(
     gap = (Σ objective − Σ bound) / |Σ objective| — at most the largest piece's gap when the
     pieces' objectives have one sign (each saves against its baseline). ``optimal`` when
     that gap is within ``mip_gap`` (or every piece was proved within it: :func:`_within`)
-    and, for the virgin and CO2e objectives, every piece's cost tie-break too (as
-    :func:`.stages.merge_stages` labels one model); ``extra`` then has the largest
-    ``tie_break_gap`` of the pieces and the ``tie_break_status``.
+    and, for the virgin and CO2e objectives, the pieces' cost tie-break too, merged the same
+    way (:func:`_merged_tie_break_gap`), or every piece's own (as
+    :func:`.stages.merge_stages` labels one model); ``extra`` then has the merged
+    ``tie_break_gap`` (None when a piece's is unknown) and the ``tie_break_status``.
     ``seconds`` is the sum of the pieces' solves, or the wall time when they ran side by side
     (``wall``).
     Pieces not solved yet (None) are left out.
@@ -641,10 +648,12 @@ def combine(
     bound = float(sum(r.bound if r.bound is not None else r.objective for r in results))
     gap = relative_gap(objective, bound)
     extra: dict = {}
-    tie_break_gaps = [r.extra["tie_break_gap"] for r in results if "tie_break_gap" in r.extra]
-    tie_breaks_done = all(_tie_break_done(r, mip_gap) for r in results)
-    if tie_break_gaps:
-        extra["tie_break_gap"] = max((g or 0.0) for g in tie_break_gaps)
+    tie_break_gap = _merged_tie_break_gap(results)
+    tie_breaks_done = (tie_break_gap is not None and tie_break_gap <= mip_gap) or all(
+        _tie_break_done(r, mip_gap) for r in results
+    )
+    if any("tie_break_gap" in r.extra for r in results):
+        extra["tie_break_gap"] = tie_break_gap
         extra["tie_break_status"] = "optimal" if tie_breaks_done else "time_limit"
     proved = tie_breaks_done and (gap <= mip_gap or all(_within(r, mip_gap) for r in results))
     status = "optimal" if proved else "time_limit"

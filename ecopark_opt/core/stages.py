@@ -140,9 +140,15 @@ def check_result(model: Model, result: SolveResult, options: SolveOptions) -> No
 
 def merge_stages(first: SolveResult, second: SolveResult) -> SolveResult:
     """The run's result: optimal only when both stages are; the primary objective's value,
-    bound and gap; both stages' time; the tie-break's gap and status in ``extra``."""
+    bound and gap; both stages' time; the tie-break's gap, status, objective and bound in
+    ``extra``."""
     merged = replace(first, extra=dict(first.extra), warnings=list(first.warnings))
     merged.status = "optimal" if first.status == second.status == "optimal" else "time_limit"
     merged.seconds = first.seconds + second.seconds
-    merged.extra.update(tie_break_gap=second.gap, tie_break_status=second.status)
+    merged.extra.update(
+        tie_break_gap=second.gap,
+        tie_break_status=second.status,
+        tie_break_objective=second.objective,
+        tie_break_bound=second.bound,
+    )
     return merged
