@@ -469,8 +469,10 @@ def _gap_needed(
 
     (s = ``PIECE_SHARE``, z objectives, a absolute gaps; never more than half the piece's
     present gap, so each run makes progress). Only s g while another piece has no design,
-    when the others leave no room, and for the virgin / co2e objectives, whose cost
-    tie-break must reach ``mip_gap`` on every piece.
+    when the others leave no room, and for the virgin / co2e objectives (a run's gap holds
+    for both its stages, and the room would have to be shared in the objective and in the
+    cost tie-break at once; the run still stops once both merged gaps are within
+    ``mip_gap``, :func:`_done`).
     """
     aim = PIECE_SHARE * mip_gap
     results = [_result(o) for o in outcomes]
