@@ -115,9 +115,13 @@ def status_text(solution: Solution) -> str:
     status = solution.status
     gap = solution.gap
     if status == "optimal":
-        if gap is None or gap <= 0:
-            return "optimal"
-        return f"optimal (proved within a gap of {gap * 100:.2g} %)"
+        text = "optimal"
+        if gap is not None and gap > 0:
+            text += f" (proved within a gap of {gap * 100:.2g} %)"
+        tie_gap = (solution.result.extra or {}).get("tie_break_gap")
+        if tie_gap:  # virgin / co2e: the cheapest of the best designs, to within this
+            text += f", cost tie-break within {tie_gap * 100:.2g} %"
+        return text
     if status == "time_limit":
         gap_text = "gap unknown" if gap is None else f"gap {gap * 100:.2f} %"
         gap_text += tie_break_text(solution.result)

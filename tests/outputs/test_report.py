@@ -223,6 +223,12 @@ def test_an_unfinished_cost_tie_break_is_said_even_when_the_objective_is_proved(
     finished = {"tie_break_gap": 0.0, "tie_break_status": "optimal"}
     result = dataclasses.replace(two.result, status="time_limit", gap=0.02, extra=finished)
     assert "tie-break" not in status_text(dataclasses.replace(two, result=result))
+    # proved: the tie-break's own gap is said when it is not 0
+    within = {"tie_break_gap": 0.0094, "tie_break_status": "optimal"}
+    result = dataclasses.replace(two.result, status="optimal", gap=0.0, extra=within)
+    proved = dataclasses.replace(two, result=result)
+    assert status_text(proved) == "optimal, cost tie-break within 0.94 %"
+    assert outcome_line(proved).startswith("optimal: ")
 
 
 def test_formula_looking_text_is_written_as_text(tricky, tmp_path):
