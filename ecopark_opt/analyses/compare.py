@@ -38,12 +38,13 @@ import pandas as pd
 
 from ..core.mapdata import design_features
 from ..core.optimize import RunOptions, optimize
+from ..core.pool import TaskFailure
 from ..core.records import failure_json, solution_json
 from ..core.solution import Solution
 from ..core.vocabulary import LINK_KEY, METRICS, SOLVED, link_label, metric_units
 from ..errors import EcoparkError, InfeasibleError
 from ..inputs.scenarios import WorkbookData, scenario_names
-from .executors import TaskFailure, run_tasks, task_seconds, worker_options
+from .executors import run_tasks, task_seconds, worker_options
 
 BASE = "base"
 TIE = 1e-6

@@ -20,9 +20,7 @@ from dataclasses import replace
 from typing import Any, TextIO
 
 from ..core.optimize import MIN_SOLVE_SECONDS, RunOptions
-from ..core.pool import EXECUTORS, DaskPool, Pool, ProcessPool, TaskFailure, call
-
-__all__ = ["TaskFailure", "run_tasks", "task_seconds", "worker_options", "ProgressBar"]
+from ..core.pool import EXECUTORS, DaskPool, Pool, ProcessPool, call
 from ..errors import InputError
 
 

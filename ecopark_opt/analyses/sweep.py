@@ -56,12 +56,13 @@ from scipy.special import ndtri
 
 from ..core.optimize import RunOptions, design_park
 from ..core.park_model import ParkModel
+from ..core.pool import TaskFailure
 from ..core.records import number
 from ..core.solution import Solution
 from ..core.vocabulary import LINK_KEY, METRICS, SOLVED
 from ..errors import EcoparkError, InfeasibleError, InputError, SolverError
 from ..inputs.scenarios import UncertainRow, WorkbookData, park_with_overrides, uncertainty_rows
-from .executors import TaskFailure, run_tasks, task_seconds, worker_options
+from .executors import run_tasks, task_seconds, worker_options
 
 U_CLIP = 1e-12
 FORMAT = "ecopark-sweep/2"  # /2: links carry their sites (LINK_KEY); /1 files are refused

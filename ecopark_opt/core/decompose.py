@@ -252,14 +252,7 @@ def solve_by_pieces(
     (the solution lists them all; the others are not built). See :func:`solve_pieces`.
     """
     result, values = solve_pieces(park, links, pieces, options, timer, workers)
-    with timer.phase("extract"):
-        periods = dict(enumerate(park.period_hours.index))  # the plain cases, in order
-        solution = build_solution(
-            park, all_links.copy(), values, result, park.settings.objective, periods
-        )
-    solution.timings = timer.seconds
-    solution.stage_results = [result]
-    return solution, values
+    return _design_solution(park, all_links, values, result, [result], timer), values
 
 
 def solve_whole(
@@ -276,10 +269,23 @@ def solve_whole(
     with timer.phase("build model"):
         form = build_form(park, links)
     result, stages = solve_stages(form, options, timer)
+    return _design_solution(park, all_links, form.values(), result, stages, timer)
+
+
+def _design_solution(
+    park: Park,
+    all_links: pd.DataFrame,
+    values: Values,
+    result: SolveResult,
+    stages: list[SolveResult],
+    timer,
+) -> Solution:
+    """The design of variable values solved without the Pyomo model, over every candidate
+    link (``all_links``: the pruned ones are listed, not built)."""
     with timer.phase("extract"):
         periods = dict(enumerate(park.period_hours.index))  # the plain cases, in order
         solution = build_solution(
-            park, all_links.copy(), form.values(), result, park.settings.objective, periods
+            park, all_links.copy(), values, result, park.settings.objective, periods
         )
     solution.timings = timer.seconds
     solution.stage_results = stages

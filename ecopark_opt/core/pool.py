@@ -155,15 +155,17 @@ class ProcessPool(Pool):
                 self.pipes[worker].send((fn, task))
             except Exception as exc:  # the task cannot be pickled, or the worker is gone
                 self.done.append((tag, TaskFailure(f"worker process failed: {exc}")))
-                self._replace_if_dead(worker)
+                if not self.processes[worker].is_alive():
+                    self._replace(worker)
                 self.idle.append(worker)
             else:
                 self.busy[worker] = tag
 
-    def _replace_if_dead(self, worker: int) -> None:
-        if not self.processes[worker].is_alive():
-            self.pipes[worker].close()
-            self._start_worker(worker)
+    def _replace(self, worker: int) -> None:
+        """A new worker in the place of one that died (its pipe closed, its exit reaped)."""
+        self.pipes[worker].close()
+        self.processes[worker].join(self.STOP_S)
+        self._start_worker(worker)
 
     def wait(self, timeout: float | None = None) -> tuple[Hashable, Any]:
         """The next finished task; waits in short steps, so that a signal's handler runs
@@ -182,7 +184,7 @@ class ProcessPool(Pool):
                     self.processes[worker].join(self.STOP_S)
                     code = self.processes[worker].exitcode
                     result = TaskFailure(f"worker process died (exit code {code})")
-                    self._start_worker(worker)
+                    self._replace(worker)
                 self.done.append((tag, result))
                 self.idle.append(worker)
             self._dispatch()

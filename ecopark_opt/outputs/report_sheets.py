@@ -22,6 +22,7 @@ from openpyxl.styles import Font
 import ecopark_opt
 
 from ..core.solution import Solution, resource_summary
+from ..core.solve import SolveResult
 from ..core.vocabulary import metric_units
 from ..inputs.schema import SETTINGS
 from ..park import PARK_TABLES
@@ -99,7 +100,7 @@ class Context:
         return "weighted"
 
 
-def tie_break_text(result) -> str:
+def tie_break_text(result: SolveResult) -> str:
     """``, cost tie-break gap 5.82 %`` when the cost tie-break of a virgin or CO2e run
     stopped before it was proved (the objective's own gap can then read 0.00 %); else
     nothing."""

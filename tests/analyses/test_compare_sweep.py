@@ -26,10 +26,11 @@ from ecopark_opt.analyses.compare import (
     verdict_lines,
     workbook_tasks,
 )
-from ecopark_opt.analyses.executors import ProgressBar, TaskFailure, run_tasks
+from ecopark_opt.analyses.executors import ProgressBar, run_tasks
 from ecopark_opt.analyses.sweep import draw_samples, link_frequency, run_sweep
 from ecopark_opt.cli import main
 from ecopark_opt.core.optimize import RunOptions, optimize
+from ecopark_opt.core.pool import TaskFailure
 from ecopark_opt.errors import InputError
 from ecopark_opt.inputs.load import load_park
 from ecopark_opt.inputs.scenarios import UncertainRow

@@ -161,38 +161,55 @@ def processes_marked(mark: str) -> list[int]:
     return found
 
 
-@pytest.mark.slow
-def test_ctrl_c_while_components_solve_on_a_dask_local_cluster(tmp_path: Path, region: Path):
-    (tmp_path / "p.xlsx").write_bytes(region.read_bytes())
-    put_old_outputs(tmp_path)
-    mark = f"ECOPARK_TEST_RUN={tmp_path.name}"
+def solving_on_workers(
+    folder: Path, region: Path, args: list[str], new_group: bool = False
+) -> tuple[subprocess.Popen, str, str]:
+    """A solve of the 200-firm region whose two worker processes are solving pieces now:
+    the process, what it printed so far and the mark its processes carry in their
+    environment. ``new_group``: a process group of its own, as a terminal's command has."""
+    (folder / "p.xlsx").write_bytes(region.read_bytes())
+    put_old_outputs(folder)
     process = subprocess.Popen(
-        [sys.executable, "-m", "ecopark_opt", "solve", "p.xlsx", "--executor", "dask"]
-        + ["--workers", "2", "--out", "r.xlsx", "--json", "r.json", "--time-limit", "300"],
-        cwd=tmp_path,
+        [sys.executable, "-m", "ecopark_opt", "solve", "p.xlsx", "--workers", "2", *args]
+        + ["--out", "r.xlsx", "--json", "r.json", "--time-limit", "300"],
+        cwd=folder,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
         preexec_fn=_default_sigint,
-        env={**os.environ, "ECOPARK_TEST_RUN": tmp_path.name},
+        start_new_session=new_group,
+        env={**os.environ, "ECOPARK_TEST_RUN": folder.name},
     )
+    mark = f"ECOPARK_TEST_RUN={folder.name}"
     seen = wait_for_line(process, "prune")
     while process.poll() is None and len(processes_marked(mark)) < 3:
-        time.sleep(0.1)  # the run and its cluster's two worker processes
+        time.sleep(0.1)  # the run and its two worker processes
     time.sleep(3)  # the workers are solving pieces now
+    return process, seen, mark
+
+
+def processes_left(mark: str) -> list[int]:
+    """The marked processes still there after a few seconds (a worker may take a moment
+    to notice that the run, or its nanny, is gone)."""
+    left = processes_marked(mark)
+    for _ in range(50):
+        if not left:
+            break
+        time.sleep(0.1)
+        left = processes_marked(mark)
+    return left
+
+
+@pytest.mark.slow
+def test_ctrl_c_while_components_solve_on_a_dask_local_cluster(tmp_path: Path, region: Path):
+    process, seen, mark = solving_on_workers(tmp_path, region, ["--executor", "dask"])
     process.send_signal(signal.SIGINT)
     code, out, err = finish(process, seen)
     assert code == 130, err
     assert_one_line(err, "interrupted by Ctrl-C (SIGINT); the outputs were not written")
     assert out == ""
     assert_untouched(tmp_path, "p.xlsx")
-    left = processes_marked(mark)
-    for _ in range(50):  # a worker may take a moment to notice its nanny is gone
-        if not left:
-            break
-        time.sleep(0.1)
-        left = processes_marked(mark)
-    assert left == []
+    assert processes_left(mark) == []
 
 
 @pytest.mark.slow
@@ -200,24 +217,7 @@ def test_a_terminal_s_ctrl_c_while_components_solve_in_local_workers(tmp_path: P
     """A terminal's Ctrl-C reaches the run and each of its worker processes: one line, no
     worker's traceback, nothing left running (it left the run blocked for ever as its
     worker pool closed: a worker that died had left tasks queued in a full pipe)."""
-    (tmp_path / "p.xlsx").write_bytes(region.read_bytes())
-    put_old_outputs(tmp_path)
-    mark = f"ECOPARK_TEST_RUN={tmp_path.name}"
-    process = subprocess.Popen(
-        [sys.executable, "-m", "ecopark_opt", "solve", "p.xlsx", "--workers", "2"]
-        + ["--mip-gap", "1e-9", "--out", "r.xlsx", "--json", "r.json", "--time-limit", "300"],
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        preexec_fn=_default_sigint,
-        start_new_session=True,  # a process group of its own, as a terminal's command has
-        env={**os.environ, "ECOPARK_TEST_RUN": tmp_path.name},
-    )
-    seen = wait_for_line(process, "prune")
-    while process.poll() is None and len(processes_marked(mark)) < 3:
-        time.sleep(0.1)  # the run and its two worker processes
-    time.sleep(3)  # the workers are solving pieces now
+    process, seen, mark = solving_on_workers(tmp_path, region, ["--mip-gap", "1e-9"], True)
     os.killpg(process.pid, signal.SIGINT)
     code, out, err = finish(process, seen)
     assert code == 130, err
@@ -225,11 +225,7 @@ def test_a_terminal_s_ctrl_c_while_components_solve_in_local_workers(tmp_path: P
     assert "leaked" not in err, err
     assert out == ""
     assert_untouched(tmp_path, "p.xlsx")
-    for _ in range(50):
-        if not processes_marked(mark):
-            break
-        time.sleep(0.1)
-    assert processes_marked(mark) == []
+    assert processes_left(mark) == []
 
 
 @pytest.mark.slow
