@@ -313,6 +313,8 @@ def solve_pieces(
     started = time.perf_counter()
     tasks = [(sub_park(park, p.rows), links.loc[p.links]) for p in pieces]
     executor = workers if isinstance(workers, Executor) else Executor("local", workers)
+    # no more worker processes than pieces (a Dask scheduler's own workers are what it has)
+    executor = replace(executor, workers=max(1, min(executor.workers, len(tasks))))
     if executor.side_by_side:
         if not options.threads:  # one HiGHS thread per worker process
             options = replace(options, threads=1)

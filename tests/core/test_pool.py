@@ -162,3 +162,21 @@ def test_closing_a_pool_with_a_task_running_leaks_no_semaphore(tmp_path):
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "closed"
     assert "leaked" not in done.stderr and "resource_tracker" not in done.stderr, done.stderr
+
+
+@pytest.mark.slow
+def test_no_more_worker_processes_than_pieces(tmp_path, monkeypatch):
+    """--workers 64 on a park of a few pieces starts as many workers as there are pieces."""
+    opened = []
+
+    def record(executor):
+        opened.append(executor)
+        return pool_module.ProcessPool(executor.workers)
+
+    monkeypatch.setattr(decompose, "open_pool", record)
+    monkeypatch.setattr(decompose, "BATCH_LINKS", 0)
+    park = generated(tmp_path, 12, 6, 1)
+    solution = optimize(park, RunOptions(mip_gap=1e-9, time_limit=60, workers=64))
+    pieces = solution.result.extra["pieces solved"]
+    assert 1 < pieces < 64
+    assert [e.workers for e in opened] == [pieces]
